@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "swift-addon-billing",
+    products: [
+        .library(name: "AddonBilling", targets: ["AddonBilling"]),
+        .executable(name: "addon-billing", targets: ["addon-billing"]),
+    ],
+    targets: [
+        // MARK: - Core
+
+        .target(name: "AddonBilling"),
+
+        // MARK: - Command line
+
+        .target(
+            name: "AddonBillingCLI",
+            dependencies: ["AddonBilling"]
+        ),
+        .executableTarget(
+            name: "addon-billing",
+            dependencies: ["AddonBillingCLI"]
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(
+            name: "AddonBillingTests",
+            dependencies: ["AddonBilling", "AddonBillingCLI"]
+        ),
+    ]
+)
+
+for target in package.targets
+where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+
+    // Require `any` for existential types (SE-0335).
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+
+    // Imports are internal unless marked otherwise (SE-0409).
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+
+    // Members are visible only from modules that are imported (SE-0444).
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+
+    target.swiftSettings = settings
+}

@@ -1,0 +1,102 @@
+/// The one error every operation of the package throws.
+///
+/// A `BillingError` pairs a stable machine-readable ``Code`` with a plain-language
+/// ``message`` that a host can show to a person as is. Messages are sentence case,
+/// quote the offending value and say what would have been accepted.
+///
+/// Two errors are equal when their codes are equal, so a host can write
+/// `catch let error as BillingError where error.code == .overflow` without caring
+/// about the exact wording, which may improve between releases.
+///
+/// Whenever an operation throws, the value it was applied to is unchanged: every
+/// operation of the package is a pure function that returns a new value.
+public struct BillingError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of refusal this is.
+    public var code: Code
+
+    /// A sentence a host can show to a person as is.
+    public var message: String
+
+    /// Creates an error with a code and a message.
+    ///
+    /// - Parameters:
+    ///   - code: The machine-readable kind of the error.
+    ///   - message: A plain-language sentence describing it.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message, prefixed with the code, for logs.
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Two errors are equal when their codes are equal.
+    public static func == (lhs: BillingError, rhs: BillingError) -> Bool { lhs.code == rhs.code }
+
+    /// Hashes the code only, consistent with ``==(_:_:)``.
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}
+
+extension BillingError {
+    /// A stable, machine-readable error code.
+    ///
+    /// Codes are an open vocabulary: new codes are added as static members without
+    /// breaking existing `switch` statements, which must therefore have a `default`.
+    /// The raw value is what the JSON commands print.
+    public struct Code: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The code as it appears on the wire, for example `"overflow"`.
+        public var rawValue: String
+
+        /// Creates a code from its wire form.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// The raw value.
+        public var description: String { rawValue }
+
+        /// Decodes the bare string form.
+        public init(from decoder: any Decoder) throws {
+            self.rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        /// Encodes the bare string form.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+
+        /// An amount or a count does not fit in 64 bits.
+        public static let overflow = Code(rawValue: "overflow")
+        /// Two amounts in different currencies were combined.
+        public static let currencyMismatch = Code(rawValue: "currencyMismatch")
+        /// A currency code is malformed, unknown, or has an unsupported exponent.
+        public static let invalidCurrency = Code(rawValue: "invalidCurrency")
+        /// A quantity is zero, negative or above what is allowed.
+        public static let invalidQuantity = Code(rawValue: "invalidQuantity")
+        /// An amount is negative where only zero or more makes sense, such as a price.
+        public static let invalidAmount = Code(rawValue: "invalidAmount")
+        /// A fraction has a zero denominator or is malformed.
+        public static let invalidFraction = Code(rawValue: "invalidFraction")
+        /// Allocation weights are empty, negative or all zero.
+        public static let invalidAllocation = Code(rawValue: "invalidAllocation")
+        /// A calendar date or an instant is malformed or does not exist.
+        public static let invalidDate = Code(rawValue: "invalidDate")
+        /// A date or an instant falls outside the years 1 to 9999.
+        public static let dateOutOfRange = Code(rawValue: "dateOutOfRange")
+        /// A billing interval has an unknown unit or a count out of range.
+        public static let invalidInterval = Code(rawValue: "invalidInterval")
+        /// A time zone is neither `UTC`, a known IANA name, nor a `±hh:mm` offset.
+        public static let invalidTimeZone = Code(rawValue: "invalidTimeZone")
+        /// A billing day does not fit the interval.
+        public static let invalidBillingDay = Code(rawValue: "invalidBillingDay")
+        /// A schedule's dates are out of order.
+        public static let invalidSchedule = Code(rawValue: "invalidSchedule")
+        /// A schedule would have more items than the caller allowed.
+        public static let scheduleTooLong = Code(rawValue: "scheduleTooLong")
+        /// An instant lies outside the billing period it was measured against.
+        public static let instantOutsidePeriod = Code(rawValue: "instantOutsidePeriod")
+        /// A named option, such as a rounding rule or a proration unit, is unknown.
+        public static let invalidOption = Code(rawValue: "invalidOption")
+        /// A request could not be read: malformed JSON or a missing field.
+        public static let malformedRequest = Code(rawValue: "malformedRequest")
+    }
+}

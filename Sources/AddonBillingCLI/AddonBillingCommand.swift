@@ -1,0 +1,138 @@
+import AddonBilling
+public import Foundation
+
+/// The `addon-billing` command line: a demo, and JSON commands over standard input.
+///
+/// Each JSON command reads one request object and prints one JSON result on a
+/// line. A refused request prints `{"error": {"code", "message"}}` and exits 1;
+/// malformed JSON exits 2 with the same shape and code `malformedRequest`; an
+/// unknown command prints the usage to standard error and exits 2.
+public enum AddonBillingCommand {
+    /// What a run printed and how it ended.
+    public struct Result: Sendable, Hashable {
+        /// Bytes for standard output.
+        public var output: Data
+        /// Bytes for standard error.
+        public var diagnostics: Data
+        /// The process exit status: 0 success, 1 refused, 2 malformed or unknown.
+        public var exitCode: Int32
+    }
+
+    /// The JSON commands, each a request type and what it answers.
+    static let jsonCommands: [String: @Sendable (Data) throws -> Data] = [
+        "prorate": { try answer(ProrationRequest.self, $0) { request throws(BillingError) in try request.evaluate() } },
+        "schedule": { try answer(ScheduleRequest.self, $0) { request throws(BillingError) in try request.evaluate() } },
+    ]
+
+    /// The usage text.
+    public static let usage = """
+        USAGE: addon-billing <command>
+
+        COMMANDS:
+          demo       Walk through the seed scenarios and print what happens, in words.
+          prorate    Read a proration request (JSON) on standard input; print the charge.
+          schedule   Read a billing schedule request (JSON) on standard input; print its items.
+          help       Show this text.
+
+        See Docs/JSONCommands.md for the request and response shapes.
+
+        """
+
+    /// Whether the command named by `arguments` reads standard input.
+    public static func readsInput(_ arguments: [String]) -> Bool {
+        arguments.first.map { jsonCommands[$0] != nil } ?? false
+    }
+
+    /// Runs a command line.
+    ///
+    /// - Parameters:
+    ///   - arguments: The arguments after the program name.
+    ///   - input: Standard input, for the JSON commands.
+    /// - Returns: What to print and the exit status.
+    public static func run(_ arguments: [String], input: Data) -> Result {
+        guard arguments.count == 1, let command = arguments.first else {
+            return Result(output: Data(), diagnostics: Data(usage.utf8), exitCode: 2)
+        }
+        switch command {
+        case "demo":
+            return Result(output: Data(Demo.transcript().utf8), diagnostics: Data(), exitCode: 0)
+        case "help", "--help", "-h":
+            return Result(output: Data(usage.utf8), diagnostics: Data(), exitCode: 0)
+        default:
+            guard let handler = jsonCommands[command] else {
+                let message = "Unknown command \"\(command)\".\n\n" + usage
+                return Result(output: Data(), diagnostics: Data(message.utf8), exitCode: 2)
+            }
+            do {
+                return Result(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)
+            } catch let error as BillingError {
+                return failure(error, exitCode: 1)
+            } catch let error as DecodingError {
+                if let refusal = error.billingError { return failure(refusal, exitCode: 1) }
+                return failure(BillingError(code: .malformedRequest, message: error.plainMessage), exitCode: 2)
+            } catch {
+                let message = "The request could not be read: \(error)."
+                return failure(BillingError(code: .malformedRequest, message: message), exitCode: 2)
+            }
+        }
+    }
+
+    private static func answer<Request: Decodable, Response: Encodable>(
+        _ type: Request.Type,
+        _ input: Data,
+        _ body: (Request) throws(BillingError) -> Response
+    ) throws -> Data {
+        let request = try JSONDecoder().decode(Request.self, from: input)
+        return try encoder.encode(try body(request))
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    private struct ErrorEnvelope: Encodable {
+        var error: Body
+        struct Body: Encodable {
+            var code: BillingError.Code
+            var message: String
+        }
+    }
+
+    private static func failure(_ error: BillingError, exitCode: Int32) -> Result {
+        let envelope = ErrorEnvelope(error: .init(code: error.code, message: error.message))
+        let output = (try? encoder.encode(envelope)) ?? Data()
+        return Result(output: output + Data("\n".utf8), diagnostics: Data(), exitCode: exitCode)
+    }
+}
+
+extension DecodingError {
+    /// The refusal behind a value that decoded but failed validation, if any.
+    var billingError: BillingError? {
+        if case .dataCorrupted(let context) = self { return context.underlyingError as? BillingError }
+        return nil
+    }
+
+    /// A sentence naming the field at fault.
+    var plainMessage: String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let names = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return names.isEmpty ? "the request" : "field \"" + names.joined(separator: ".") + "\""
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return "The request is missing \(field)."
+        case .valueNotFound(_, let context):
+            return "The request has null for \(path(context.codingPath)), which is required."
+        case .typeMismatch(let type, let context):
+            return "The request has the wrong type for \(path(context.codingPath)); expected \(type)."
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "The request is not valid JSON." }
+            return "The request has an invalid value for \(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "The request could not be read."
+        }
+    }
+}
