@@ -1,31 +1,54 @@
 extension BillingCycle {
-    /// The exact part of `period` that remains at `at`.
+    /// The exact part of `period` that the span `[from, to)` covers.
     ///
-    /// With ``ProrationUnit/second`` it is `(end − at) / (end − start)` in seconds;
-    /// with ``ProrationUnit/day`` it is the number of local calendar days from
-    /// `at`'s date to `end`'s date over the days from `start`'s date to `end`'s.
-    /// The result is 1 at the period's first instant, never negative and never
-    /// above 1, and never increases as `at` moves forward.
+    /// With ``ProrationUnit/second`` it is `(to − from) / (end − start)` in seconds;
+    /// with ``ProrationUnit/day`` it counts local calendar dates in the cycle's
+    /// time zone: the days from `from`'s date to `to`'s date over the days from
+    /// `start`'s date to `end`'s date. Either way adjacent spans add up exactly:
+    /// `covered(a, b) + covered(b, c) == covered(a, c)`.
     ///
     /// - Parameters:
     ///   - period: A period of this cycle.
-    ///   - at: An instant within `period`.
+    ///   - from: The start of the span, within `[start, end]`.
+    ///   - to: The end of the span, within `[from, end]`.
+    ///   - unit: What the span is measured in.
+    /// - Returns: A fraction from 0 to 1, in lowest terms.
+    /// - Throws: ``BillingError/Code/instantOutsidePeriod`` unless
+    ///   `start ≤ from ≤ to ≤ end`.
+    public func coveredFraction(
+        of period: BillingPeriod,
+        from: Instant,
+        to: Instant,
+        unit: ProrationUnit
+    ) throws(BillingError) -> Fraction {
+        guard period.start <= from, from <= period.end else { throw BillingError.instantOutsidePeriod(from, period) }
+        guard from <= to, to <= period.end else { throw BillingError.instantOutsidePeriod(to, period) }
+        switch unit {
+        case .second:
+            return try Fraction(to.secondsSinceEpoch - from.secondsSinceEpoch, period.seconds)
+        case .day:
+            return try Fraction(localDay(to) - localDay(from), localDay(period.end) - localDay(period.start))
+        }
+    }
+
+    /// The exact part of `period` that remains at `at`: the part `[at, end)` covers.
+    ///
+    /// The result is 1 at the period's first instant, 0 at its end, never negative
+    /// and never above 1, and never increases as `at` moves forward. With
+    /// ``ProrationUnit/day`` the day of `at` counts as remaining in full.
+    ///
+    /// - Parameters:
+    ///   - period: A period of this cycle.
+    ///   - at: An instant within `[start, end]`.
     ///   - unit: What the remaining part is measured in.
     /// - Returns: The fraction in lowest terms.
-    /// - Throws: ``BillingError/Code/instantOutsidePeriod`` unless `period` contains `at`.
+    /// - Throws: ``BillingError/Code/instantOutsidePeriod`` unless `start ≤ at ≤ end`.
     public func remainingFraction(
         of period: BillingPeriod,
         at: Instant,
         unit: ProrationUnit
     ) throws(BillingError) -> Fraction {
-        guard period.contains(at) else { throw BillingError.instantOutsidePeriod(at, period) }
-        switch unit {
-        case .second:
-            return try Fraction(period.end.secondsSinceEpoch - at.secondsSinceEpoch, period.seconds)
-        case .day:
-            let endDay = localDay(period.end)
-            return try Fraction(endDay - localDay(at), endDay - localDay(period.start))
-        }
+        try coveredFraction(of: period, from: at, to: period.end, unit: unit)
     }
 
     /// The exact part of the current period that remains at `at`.
