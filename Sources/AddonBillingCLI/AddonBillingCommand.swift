@@ -114,6 +114,18 @@ extension DecodingError {
         return nil
     }
 
+    /// What a person calls a JSON type.
+    private func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is any BinaryInteger.Type: "a whole number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is [String: Any].Type: "an object"
+        case is [Any].Type: "an array"
+        default: "\(type)"
+        }
+    }
+
     /// A sentence naming the field at fault.
     var plainMessage: String {
         func path(_ codingPath: [any CodingKey]) -> String {
@@ -126,8 +138,10 @@ extension DecodingError {
             return "The request is missing \(field)."
         case .valueNotFound(_, let context):
             return "The request has null for \(path(context.codingPath)), which is required."
+        case .typeMismatch(let type, let context) where context.codingPath.isEmpty:
+            return "The request must be \(describe(type))."
         case .typeMismatch(let type, let context):
-            return "The request has the wrong type for \(path(context.codingPath)); expected \(type)."
+            return "The request has the wrong type for \(path(context.codingPath)); expected \(describe(type))."
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "The request is not valid JSON." }
             return "The request has an invalid value for \(path(context.codingPath)): \(context.debugDescription)"

@@ -60,7 +60,7 @@ final class CalendarTests: XCTestCase {
         XCTAssertBillingError(
             try CivilDate(year: 10_000, month: 1, day: 1),
             .dateOutOfRange,
-            message: "Date 10000-01-01 is outside the supported years; dates must be from 0001-01-01 to 9999-12-31."
+            message: "Date 10000-01-01 is outside the supported dates; dates must be from 0001-01-01 to 9999-12-31."
         )
         XCTAssertBillingError(try CivilDate(parsing: "0000-01-01"), .dateOutOfRange)
         XCTAssertBillingError(
@@ -181,7 +181,10 @@ final class CalendarTests: XCTestCase {
         XCTAssertEqual(try cycle.period(containing: period.end).start, period.end)
         XCTAssertEqual(try cycle.periodIndex(containing: try instant("2026-04-30T23:59:59Z")), -1)
         let weekly = try BillingCycle(anchor: try instant("2026-05-01T00:00:00Z"), interval: try .init(.week, count: 2))
-        XCTAssertEqual(try weekly.period(containing: try instant("2026-05-20T00:00:00Z")).start.description, "2026-05-15T00:00:00Z")
+        XCTAssertEqual(
+            try weekly.period(containing: try instant("2026-05-20T00:00:00Z")).start.description,
+            "2026-05-15T00:00:00Z"
+        )
     }
 
     func testDaylightSavingTimeKeepsTheWallClock() throws {
@@ -195,7 +198,11 @@ final class CalendarTests: XCTestCase {
         XCTAssertEqual(try gap.boundary(1).description, "2026-03-08T07:30:00Z")
         XCTAssertEqual(try gap.boundary(2).description, "2026-04-08T06:30:00Z")
         // 01:30 happens twice on 2026-11-01: the earlier one (EDT) is the boundary.
-        let overlap = try BillingCycle(anchor: try instant("2026-10-01T05:30:00Z"), interval: .monthly, timeZone: newYork)
+        let overlap = try BillingCycle(
+            anchor: try instant("2026-10-01T05:30:00Z"),
+            interval: .monthly,
+            timeZone: newYork
+        )
         XCTAssertEqual(try overlap.boundary(1).description, "2026-11-01T05:30:00Z")
         XCTAssertEqual(try overlap.boundary(2).description, "2026-12-01T06:30:00Z")
         // Lord Howe moves by half an hour; Kathmandu changed from +05:30 to +05:45 in 1986.

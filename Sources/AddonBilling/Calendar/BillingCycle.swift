@@ -42,7 +42,7 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``BillingError/Code/dateOutOfRange`` when the anchor's local date
     ///   is outside the years 1 to 9999.
     public init(anchor: Instant, interval: BillingInterval, timeZone: BillingTimeZone = .utc) throws(BillingError) {
-        guard Instant.supportedRange.contains(anchor) else { throw BillingError.dateOutOfRange(anchor.description) }
+        guard Instant.supportedRange.contains(anchor) else { throw BillingError.dateOutOfRange("Anchor \(anchor)") }
         let local = timeZone.localSeconds(of: anchor)
         let days = Instant.floorDivide(local, 86_400)
         self.anchor = anchor
@@ -60,11 +60,11 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
         let date: CivilDate
         if let months = interval.months {
             let (total, overflow) = index.multipliedReportingOverflow(by: months)
-            guard !overflow else { throw BillingError.dateOutOfRange("period \(index) of \(self)") }
+            guard !overflow else { throw BillingError.dateOutOfRange("Period \(index) of the cycle") }
             date = try anchorDate.adding(months: total, onDay: anchorDate.day)
         } else {
             let (total, overflow) = index.multipliedReportingOverflow(by: interval.days ?? 1)
-            guard !overflow else { throw BillingError.dateOutOfRange("period \(index) of \(self)") }
+            guard !overflow else { throw BillingError.dateOutOfRange("Period \(index) of the cycle") }
             date = try anchorDate.adding(days: total)
         }
         return timeZone.instant(forLocalSeconds: date.daysSinceEpoch * 86_400 + anchorSecondOfDay)
@@ -76,7 +76,7 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
     ///   period lies outside the years 1 to 9999.
     public func periodIndex(containing instant: Instant) throws(BillingError) -> Int64 {
         guard Instant.supportedRange.contains(instant) else {
-            throw BillingError.dateOutOfRange(instant.description)
+            throw BillingError.dateOutOfRange("Instant \(instant)")
         }
         let localDays = Instant.floorDivide(timeZone.localSeconds(of: instant), 86_400)
         var index: Int64
@@ -108,7 +108,7 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``BillingError/Code/dateOutOfRange`` beyond the years 1 to 9999.
     public func period(at index: Int64) throws(BillingError) -> BillingPeriod {
         let (next, overflow) = index.addingReportingOverflow(1)
-        guard !overflow else { throw BillingError.dateOutOfRange("period \(index) of \(self)") }
+        guard !overflow else { throw BillingError.dateOutOfRange("Period \(index) of the cycle") }
         return BillingPeriod(unchecked: try boundary(index), try boundary(next))
     }
 

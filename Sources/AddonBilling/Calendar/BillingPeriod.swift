@@ -20,7 +20,7 @@ public struct BillingPeriod: Sendable, Hashable, Codable, CustomStringConvertibl
     ///   ``Instant/supportedRange``.
     public init(start: Instant, end: Instant) throws(BillingError) {
         for instant in [start, end] where !Instant.supportedRange.contains(instant) {
-            throw BillingError.dateOutOfRange(instant.description)
+            throw BillingError.dateOutOfRange("Instant \(instant)")
         }
         guard start < end else { throw BillingError.emptyPeriod(start: start, end: end) }
         self.init(unchecked: start, end)

@@ -104,7 +104,7 @@ public struct BillingTimeZone: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``BillingError/Code/dateOutOfRange`` outside the years 1 to 9999.
     public func civilDate(of instant: Instant) throws(BillingError) -> CivilDate {
-        guard Instant.supportedRange.contains(instant) else { throw BillingError.dateOutOfRange(instant.description) }
+        guard Instant.supportedRange.contains(instant) else { throw BillingError.dateOutOfRange("Instant \(instant)") }
         return try CivilDate(daysSinceEpoch: Instant.floorDivide(localSeconds(of: instant), 86_400))
     }
 

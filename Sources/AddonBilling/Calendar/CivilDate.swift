@@ -26,7 +26,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     ///   outside 1 to 9999.
     public init(year: Int, month: Int, day: Int) throws(BillingError) {
         guard CivilDate.supportedYears.contains(year) else {
-            throw BillingError.dateOutOfRange(CivilDate.pad(year, 4) + "-" + CivilDate.pad(month, 2) + "-" + CivilDate.pad(day, 2))
+            throw BillingError.dateOutOfRange(
+                "Date " + CivilDate.pad(year, 4) + "-" + CivilDate.pad(month, 2) + "-" + CivilDate.pad(day, 2)
+            )
         }
         guard (1...12).contains(month), (1...CivilDate.daysInMonth(year: year, month: month)).contains(day) else {
             throw BillingError.nonexistentDate(year: year, month: month, day: day)
@@ -46,7 +48,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// - Throws: ``BillingError/Code/dateOutOfRange`` outside the years 1 to 9999.
     public init(daysSinceEpoch days: Int64) throws(BillingError) {
         guard CivilDate.supportedDays.contains(days) else {
-            throw BillingError.dateOutOfRange("\(days) days from 1970-01-01")
+            throw BillingError.dateOutOfRange("The date \(BillingError.count(days, "day")) after 1970-01-01")
         }
         self = CivilDate.fromDays(days)
     }
@@ -110,8 +112,10 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// - Throws: ``BillingError/Code/dateOutOfRange`` outside the years 1 to 9999.
     public func adding(days: Int64) throws(BillingError) -> CivilDate {
         let (sum, overflow) = daysSinceEpoch.addingReportingOverflow(days)
-        guard !overflow else { throw BillingError.dateOutOfRange("\(self) plus \(days) days") }
-        return try CivilDate(daysSinceEpoch: sum)
+        guard !overflow, CivilDate.supportedDays.contains(sum) else {
+            throw BillingError.dateOutOfRange("The date \(BillingError.count(days, "day")) after \(self)")
+        }
+        return CivilDate.fromDays(sum)
     }
 
     /// The date `months` months later on day `day`, clamped to the month's last day.
@@ -127,10 +131,12 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// - Throws: ``BillingError/Code/dateOutOfRange`` outside the years 1 to 9999.
     public func adding(months: Int64, onDay day: Int) throws(BillingError) -> CivilDate {
         let (total, overflow) = (Int64(year) * 12 + Int64(month - 1)).addingReportingOverflow(months)
-        guard !overflow else { throw BillingError.dateOutOfRange("\(self) plus \(months) months") }
+        guard !overflow else {
+            throw BillingError.dateOutOfRange("The date \(BillingError.count(months, "month")) after \(self)")
+        }
         let newYear = total >= 0 ? total / 12 : (total - 11) / 12
         guard CivilDate.supportedYears.contains(Int(clamping: newYear)) else {
-            throw BillingError.dateOutOfRange("\(self) plus \(months) months")
+            throw BillingError.dateOutOfRange("The date \(BillingError.count(months, "month")) after \(self)")
         }
         let newMonth = Int(total - newYear * 12) + 1
         let clamped = min(max(day, 1), CivilDate.daysInMonth(year: Int(newYear), month: newMonth))

@@ -40,16 +40,21 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Instants from 0001-01-01T00:00:00Z through 9999-12-31T23:59:59Z, the range
     /// the calendar supports.
-    public static let supportedRange = Instant(secondsSinceEpoch: -62_135_596_800)...Instant(
-        secondsSinceEpoch: 253_402_300_799
-    )
+    public static let supportedRange =
+        Instant(
+            secondsSinceEpoch: -62_135_596_800
+        )...Instant(
+            secondsSinceEpoch: 253_402_300_799
+        )
 
     /// The instant `seconds` later (earlier when negative).
     ///
     /// - Throws: ``BillingError/Code/dateOutOfRange`` when the result overflows.
     public func advanced(by seconds: Int64) throws(BillingError) -> Instant {
         let (sum, overflow) = secondsSinceEpoch.addingReportingOverflow(seconds)
-        guard !overflow else { throw BillingError.dateOutOfRange("\(self) plus \(seconds) seconds") }
+        guard !overflow else {
+            throw BillingError.dateOutOfRange("The instant \(BillingError.count(seconds, "second")) after \(self)")
+        }
         return Instant(secondsSinceEpoch: sum)
     }
 
@@ -80,14 +85,12 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         else {
             throw BillingError.malformedInstant(text)
         }
-        let date: CivilDate
-        do {
-            date = try CivilDate(parsing: String(decoding: bytes[0..<10], as: UTF8.self))
-        } catch where error.code == .dateOutOfRange {
-            throw error
-        } catch {
+        guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), let year = CivilDate.digits(bytes, 0, 4),
+            let month = CivilDate.digits(bytes, 5, 2), let day = CivilDate.digits(bytes, 8, 2)
+        else {
             throw BillingError.malformedInstant(text)
         }
+        let date = try CivilDate(year: year, month: month, day: day)
         var index = 19
         if bytes[index] == UInt8(ascii: ".") {
             index += 1
@@ -109,7 +112,7 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
         let local = try Instant(date, hour: hour, minute: minute, second: second)
         self.init(secondsSinceEpoch: local.secondsSinceEpoch - Int64(offsetSeconds))
-        guard Instant.supportedRange.contains(self) else { throw BillingError.dateOutOfRange(text) }
+        guard Instant.supportedRange.contains(self) else { throw BillingError.dateOutOfRange("Instant \"\(text)\"") }
     }
 
     /// Floor division for a positive divisor.
@@ -134,7 +137,10 @@ extension Instant: Codable {
         guard Instant.supportedRange.contains(self) else {
             throw EncodingError.invalidValue(
                 self,
-                .init(codingPath: encoder.codingPath, debugDescription: "Instant \(self) is outside the years 1 to 9999.")
+                .init(
+                    codingPath: encoder.codingPath,
+                    debugDescription: "Instant \(self) is outside the years 1 to 9999."
+                )
             )
         }
         var container = encoder.singleValueContainer()

@@ -2,6 +2,11 @@
 // Docs/Errors.md lists the same texts, and the tests assert each one exactly.
 
 extension BillingError {
+    /// "1 month", "2 months", "-1 months".
+    static func count(_ value: some BinaryInteger, _ noun: String) -> String {
+        "\(value) \(noun)\(value == 1 ? "" : "s")"
+    }
+
     // MARK: Money
 
     static func moneyOverflow(_ operation: String) -> BillingError {
@@ -106,12 +111,17 @@ extension BillingError {
     static func nonexistentTime(hour: Int, minute: Int, second: Int) -> BillingError {
         BillingError(
             code: .invalidDate,
-            message: "Time \(hour):\(minute):\(second) does not exist; use 00:00:00 to 23:59:59."
+            message:
+                "Time \(CivilDate.pad(hour, 2)):\(CivilDate.pad(minute, 2)):\(CivilDate.pad(second, 2)) does not exist; "
+                + "use 00:00:00 to 23:59:59."
         )
     }
 
     static func malformedDate(_ text: String) -> BillingError {
-        BillingError(code: .invalidDate, message: "Date \"\(text)\" is not of the form YYYY-MM-DD, such as \"2026-05-01\".")
+        BillingError(
+            code: .invalidDate,
+            message: "Date \"\(text)\" is not of the form YYYY-MM-DD, such as \"2026-05-01\"."
+        )
     }
 
     static func malformedInstant(_ text: String) -> BillingError {
@@ -131,7 +141,7 @@ extension BillingError {
     static func dateOutOfRange(_ subject: String) -> BillingError {
         BillingError(
             code: .dateOutOfRange,
-            message: "Date \(subject) is outside the supported years; dates must be from 0001-01-01 to 9999-12-31."
+            message: "\(subject) is outside the supported dates; dates must be from 0001-01-01 to 9999-12-31."
         )
     }
 

@@ -98,5 +98,12 @@ extension BillingError {
         public static let invalidOption = Code(rawValue: "invalidOption")
         /// A request could not be read: malformed JSON or a missing field.
         public static let malformedRequest = Code(rawValue: "malformedRequest")
+
+        /// Every code this version of the package can throw, in catalogue order.
+        public static let known: [Code] = [
+            .overflow, .currencyMismatch, .invalidCurrency, .invalidQuantity, .invalidAmount, .invalidFraction,
+            .invalidAllocation, .invalidDate, .dateOutOfRange, .invalidInterval, .invalidTimeZone, .invalidBillingDay,
+            .invalidSchedule, .scheduleTooLong, .instantOutsidePeriod, .invalidOption, .malformedRequest,
+        ]
     }
 }

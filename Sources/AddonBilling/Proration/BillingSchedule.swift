@@ -56,9 +56,13 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
         if let billingDay {
             switch interval.unit {
             case .month, .year:
-                guard (1...31).contains(billingDay) else { throw BillingError.billingDayOutOfRange(billingDay, interval) }
+                guard (1...31).contains(billingDay) else {
+                    throw BillingError.billingDayOutOfRange(billingDay, interval)
+                }
             case .week:
-                guard (1...7).contains(billingDay) else { throw BillingError.billingDayOutOfRange(billingDay, interval) }
+                guard (1...7).contains(billingDay) else {
+                    throw BillingError.billingDayOutOfRange(billingDay, interval)
+                }
             case .day:
                 throw BillingError.billingDayOutOfRange(billingDay, interval)
             }
@@ -125,7 +129,8 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
             if let end, end <= periodStart { break }
             let periodEnd = try billingDate(index + 1)
             let itemEnd = end.map { Swift.min($0, periodEnd) } ?? periodEnd
-            let fraction = itemEnd == periodEnd ? Fraction.one : try part(periodStart, itemEnd, of: periodStart, periodEnd)
+            let fraction =
+                itemEnd == periodEnd ? Fraction.one : try part(periodStart, itemEnd, of: periodStart, periodEnd)
             try append(Item(start: periodStart, end: itemEnd, fraction: fraction))
             index += 1
             periodStart = periodEnd
@@ -140,7 +145,7 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
             let inStartMonth = try start.adding(months: 0, onDay: day)
             let firstOffset: Int64 = inStartMonth >= start ? 0 : 1
             let (steps, overflow) = index.multipliedReportingOverflow(by: months)
-            guard !overflow else { throw BillingError.dateOutOfRange("billing date \(index) of the schedule") }
+            guard !overflow else { throw BillingError.dateOutOfRange("Billing date \(index) of the schedule") }
             return try start.adding(months: firstOffset + steps, onDay: day)
         }
         let length = interval.days ?? 1
@@ -150,7 +155,7 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
             first = try start.adding(days: ahead)
         }
         let (steps, overflow) = index.multipliedReportingOverflow(by: length)
-        guard !overflow else { throw BillingError.dateOutOfRange("billing date \(index) of the schedule") }
+        guard !overflow else { throw BillingError.dateOutOfRange("Billing date \(index) of the schedule") }
         return try first.adding(days: steps)
     }
 

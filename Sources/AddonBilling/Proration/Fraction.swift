@@ -83,7 +83,8 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// - Throws: ``BillingError/Code/overflow`` when the reduced result does not
     ///   fit in 64 bits.
     public func adding(_ other: Fraction) throws(BillingError) -> Fraction {
-        let numerator = Int128(self.numerator) * Int128(other.denominator)
+        let numerator =
+            Int128(self.numerator) * Int128(other.denominator)
             + Int128(other.numerator) * Int128(self.denominator)
         return try Fraction(reducing: numerator, Int128(denominator) * Int128(other.denominator))
     }

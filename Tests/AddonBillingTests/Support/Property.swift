@@ -45,7 +45,8 @@ extension XCTestCase {
             var thrown: (any Error)?
             do { try body(&generator) } catch { thrown = error }
             if thrown != nil || (testRun?.totalFailureCount ?? 0) > failuresBefore {
-                let replay = "ADDON_BILLING_PROPERTY_SEED=\(seed) ADDON_BILLING_PROPERTY_CASES=1 swift test --filter \(name)"
+                let replay =
+                    "ADDON_BILLING_PROPERTY_SEED=\(seed) ADDON_BILLING_PROPERTY_CASES=1 swift test --filter \(name)"
                 let reason = thrown.map { " threw \($0);" } ?? ""
                 XCTFail(
                     "Property '\(name)' failed at case \(index) with seed \(seed);\(reason) replay with: \(replay)",

@@ -1,0 +1,129 @@
+import AddonBilling
+import Foundation
+import XCTest
+
+final class CodableTests: XCTestCase {
+    /// Encodes `value` against its golden file and decodes the golden back to `value`.
+    private func assertGolden<T: Codable & Equatable>(
+        _ value: T,
+        _ name: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
+        let path = "Types/\(name).json"
+        var encoded = try Fixtures.encoder.encode(value)
+        encoded.append(0x0A)
+        Fixtures.assertMatches(encoded, golden: path, file: file, line: line)
+        let decoded = try JSONDecoder().decode(T.self, from: try Fixtures.data(path))
+        XCTAssertEqual(decoded, value, file: file, line: line)
+    }
+
+    private func instant(_ text: String) throws -> Instant { try Instant(parsing: text) }
+
+    func testGoldenShapes() throws {
+        try assertGolden(Money(minorUnits: 1900, currency: .usd), "money")
+        try assertGolden(
+            Money(minorUnits: 12_345, currency: try Currency(code: "XTS", minorUnitExponent: 4)),
+            "money-custom-currency"
+        )
+        try assertGolden(try instant("2026-05-16T00:00:00Z"), "instant")
+        try assertGolden(try CivilDate(parsing: "2026-02-28"), "civil-date")
+        try assertGolden(try Fraction(16, 31), "fraction")
+        try assertGolden(RoundingRule.halfEven, "rounding-rule")
+        try assertGolden(ProrationUnit.day, "proration-unit")
+        try assertGolden(BillingInterval.quarterly, "interval")
+        try assertGolden(try BillingTimeZone(identifier: "America/New_York"), "time-zone")
+        try assertGolden(
+            try BillingCycle(
+                anchor: try instant("2026-03-01T14:00:00Z"),
+                interval: .monthly,
+                timeZone: try BillingTimeZone(identifier: "America/New_York")
+            ),
+            "cycle"
+        )
+        try assertGolden(
+            try BillingPeriod(start: try instant("2026-05-01T00:00:00Z"), end: try instant("2026-06-01T00:00:00Z")),
+            "period"
+        )
+        try assertGolden(
+            try BillingSchedule(interval: .monthly, billingDay: 15, start: try CivilDate(parsing: "2011-01-01")),
+            "schedule"
+        )
+        try assertGolden(
+            BillingError.Code.currencyMismatch,
+            "error-code"
+        )
+    }
+
+    func testDecodingDefaultsAndAlternatives() throws {
+        let cycle = try JSONDecoder().decode(
+            BillingCycle.self,
+            from: Data(#"{"anchor": "2026-05-01T00:00:00Z", "interval": {"unit": "month"}}"#.utf8)
+        )
+        XCTAssertEqual(cycle.timeZone, .utc)
+        XCTAssertEqual(cycle.interval, .monthly)
+        let currency = try JSONDecoder().decode(
+            Currency.self,
+            from: Data(#"{"code": "USD", "minorUnitExponent": 2}"#.utf8)
+        )
+        XCTAssertEqual(currency, .usd)
+    }
+
+    func testDecodingRefusesInvalidValuesWithTheirMessage() {
+        let cases: [(String, any Decodable.Type, BillingError.Code)] = [
+            (#"{"currency": "US", "minorUnits": 1}"#, Money.self, .invalidCurrency),
+            (#""2026-02-30""#, CivilDate.self, .invalidDate),
+            (#""2026-05-01 00:00""#, Instant.self, .invalidDate),
+            (#""1/0""#, Fraction.self, .invalidFraction),
+            (#""nearest""#, RoundingRule.self, .invalidOption),
+            (#"{"unit": "fortnight"}"#, BillingInterval.self, .invalidInterval),
+            (#"{"unit": "month", "count": 0}"#, BillingInterval.self, .invalidInterval),
+            (#""Mars/Base""#, BillingTimeZone.self, .invalidTimeZone),
+            (#"{"start": "2026-06-01T00:00:00Z", "end": "2026-05-01T00:00:00Z"}"#, BillingPeriod.self, .invalidDate),
+            (
+                #"{"interval": {"unit": "day"}, "billingDay": 2, "start": "2026-01-01"}"#, BillingSchedule.self,
+                .invalidBillingDay
+            ),
+        ]
+        for (json, type, code) in cases {
+            do {
+                _ = try JSONDecoder().decode(type, from: Data(json.utf8))
+                XCTFail("\(json) decoded")
+            } catch let DecodingError.dataCorrupted(context) {
+                let error = context.underlyingError as? BillingError
+                XCTAssertEqual(error?.code, code, json)
+                XCTAssertEqual(context.debugDescription, error?.message, json)
+            } catch {
+                XCTFail("\(json): \(error)")
+            }
+        }
+    }
+
+    func testInstantsOutsideTheCalendarDoNotEncode() {
+        XCTAssertThrowsError(try JSONEncoder().encode([Instant(secondsSinceEpoch: .max)]))
+    }
+
+    func testHashableLaws() throws {
+        // Groups of equal values; values in different groups differ.
+        let groups: [[AnyHashable]] = [
+            [try Fraction(1, 2), try Fraction(2, 4), try Fraction(-3, -6)],
+            [try Fraction(1, 3)],
+            [Money(minorUnits: 5, currency: .usd), Money(minorUnits: 5, currency: try Currency(code: "usd"))],
+            [Money(minorUnits: 5, currency: .eur)],
+            [try BillingTimeZone(identifier: "Europe/Berlin"), try BillingTimeZone(identifier: "Europe/Berlin")],
+            [BillingTimeZone.utc, try BillingTimeZone(identifier: "+00:00")],
+            [BillingError(code: .overflow, message: "a"), BillingError(code: .overflow, message: "b")],
+            [BillingError(code: .invalidDate, message: "a")],
+        ]
+        for (i, group) in groups.enumerated() {
+            for (j, other) in groups.enumerated() {
+                for a in group {
+                    for b in other {
+                        XCTAssertEqual(a == b, i == j, "\(a) vs \(b)")
+                        if i == j { XCTAssertEqual(a.hashValue, b.hashValue, "\(a) vs \(b)") }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import AddonBilling
+import AddonBillingCLI
+import Foundation
+import XCTest
+
+final class CommandLineTests: XCTestCase {
+    /// Every `Commands/<command>.<case>.request.json` runs through the command and
+    /// must print exactly `<command>.<case>.response.json`, with exit status 0 for
+    /// a result, 1 for a refusal and 2 for a malformed request.
+    func testGoldenCommands() throws {
+        let directory = Fixtures.url("Commands")
+        let requests = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".request.json") }
+            .sorted()
+        XCTAssertGreaterThanOrEqual(requests.count, 20)
+        for name in requests {
+            let base = String(name.dropLast(".request.json".count))
+            let command = String(base.prefix { $0 != "." })
+            let input = try Fixtures.data("Commands/\(name)")
+            let result = AddonBillingCommand.run([command], input: input)
+            Fixtures.assertMatches(result.output, golden: "Commands/\(base).response.json")
+            XCTAssertEqual(result.diagnostics, Data(), base)
+            let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
+            let error = json?["error"] as? [String: Any]
+            let expectedStatus: Int32 =
+                switch error?["code"] as? String {
+                case nil: 0
+                case "malformedRequest": 2
+                default: 1
+                }
+            XCTAssertEqual(result.exitCode, expectedStatus, base)
+        }
+    }
+
+    func testUsageAndUnknownCommands() {
+        let unknown = AddonBillingCommand.run(["refund"], input: Data())
+        XCTAssertEqual(unknown.exitCode, 2)
+        XCTAssertEqual(unknown.output, Data())
+        XCTAssertTrue(String(decoding: unknown.diagnostics, as: UTF8.self).hasPrefix("Unknown command \"refund\"."))
+        XCTAssertEqual(AddonBillingCommand.run([], input: Data()).exitCode, 2)
+        XCTAssertEqual(AddonBillingCommand.run(["prorate", "extra"], input: Data()).exitCode, 2)
+        let help = AddonBillingCommand.run(["help"], input: Data())
+        XCTAssertEqual(help.exitCode, 0)
+        XCTAssertEqual(String(decoding: help.output, as: UTF8.self), AddonBillingCommand.usage)
+        XCTAssertTrue(AddonBillingCommand.readsInput(["prorate"]))
+        XCTAssertFalse(AddonBillingCommand.readsInput(["demo"]))
+    }
+
+    func testEmptyAndBinaryInputAreMalformed() {
+        for input in [Data(), Data([0xFF, 0x00, 0x7B]), Data("null".utf8), Data("{}".utf8)] {
+            for command in ["prorate", "schedule"] {
+                let result = AddonBillingCommand.run([command], input: input)
+                XCTAssertEqual(result.exitCode, 2, "\(command) \(Array(input))")
+                XCTAssertTrue(String(decoding: result.output, as: UTF8.self).contains("\"malformedRequest\""))
+            }
+        }
+    }
+
+    func testDemoTellsTheSeedProrationInWords() {
+        let result = AddonBillingCommand.run(["demo"], input: Data())
+        XCTAssertEqual(result.exitCode, 0)
+        let text = String(decoding: result.output, as: UTF8.self)
+        XCTAssertTrue(text.contains("Due today: 2 seats × $19.00 × 1/2 = $19.00."), text)
+        XCTAssertTrue(text.contains("2 × $19.00 = $38.00 for the seats"), text)
+        XCTAssertTrue(text.contains("Renewals: 2028-01-31, 2028-02-29, 2028-03-31, 2028-04-30"), text)
+        XCTAssertFalse(text.contains("unexpected error"), text)
+    }
+}

@@ -1,0 +1,316 @@
+import AddonBilling
+import Foundation
+import XCTest
+
+/// Every message the package can show, triggered for real and asserted to the letter.
+///
+/// The same list renders `Docs/Errors.md`; the test fails when the document and
+/// the code disagree (record with `ADDON_BILLING_RECORD_FIXTURES=1`).
+final class ErrorCatalogueTests: XCTestCase {
+    struct Entry: Sendable {
+        var when: String
+        var trigger: @Sendable () throws -> Void
+        var code: BillingError.Code
+        var message: String
+    }
+
+    static func instant(_ text: String) throws -> Instant { try Instant(parsing: text) }
+
+    static let usd = Money(minorUnits: 1900, currency: .usd)
+
+    static let entries: [Entry] = [
+        Entry(
+            when: "An amount does not fit in 64-bit minor units.",
+            trigger: { _ = try Money(minorUnits: .max, currency: .usd).multiplied(by: 2) },
+            code: .overflow,
+            message: "The amount is too large: multiplying $92,233,720,368,547,758.07 by 2 does not fit in 64-bit "
+                + "minor units."
+        ),
+        Entry(
+            when: "A fraction does not fit in 64 bits.",
+            trigger: { _ = try Fraction(.max, 1).adding(.one) },
+            code: .overflow,
+            message: "The fraction is too large: its numerator or denominator does not fit in 64 bits."
+        ),
+        Entry(
+            when: "Two amounts in different currencies are combined.",
+            trigger: { _ = try usd.adding(Money(minorUnits: 1, currency: .gbp)) },
+            code: .currencyMismatch,
+            message: "Cannot combine amounts in USD and GBP; both must be in USD."
+        ),
+        Entry(
+            when: "A currency code is not three letters.",
+            trigger: { _ = try Currency(code: "DOLLAR") },
+            code: .invalidCurrency,
+            message: "Currency code \"DOLLAR\" is not three letters, such as \"USD\"."
+        ),
+        Entry(
+            when: "A currency code is not in the package's table and has no exponent.",
+            trigger: { _ = try Currency(code: "XBT") },
+            code: .invalidCurrency,
+            message: "Currency \"XBT\" is not a known ISO 4217 code; give its minor-unit exponent to use it."
+        ),
+        Entry(
+            when: "A custom currency's exponent is out of range.",
+            trigger: { _ = try Currency(code: "XBT", minorUnitExponent: 18) },
+            code: .invalidCurrency,
+            message: "Currency XBT has minor-unit exponent 18; it must be between 0 and 9."
+        ),
+        Entry(
+            when: "A quantity is zero or negative.",
+            trigger: {
+                let cycle = try BillingCycle(anchor: try instant("2026-05-01T00:00:00Z"), interval: .monthly)
+                _ = try cycle.prorate(usd, quantity: 0, at: cycle.anchor, unit: .second, rounding: .halfEven)
+            },
+            code: .invalidQuantity,
+            message: "Quantity 0 is not allowed; it must be at least 1."
+        ),
+        Entry(
+            when: "A price is negative.",
+            trigger: {
+                let cycle = try BillingCycle(anchor: try instant("2026-05-01T00:00:00Z"), interval: .monthly)
+                let price = Money(minorUnits: -500, currency: .usd)
+                _ = try cycle.prorate(price, quantity: 1, at: cycle.anchor, unit: .second, rounding: .halfEven)
+            },
+            code: .invalidAmount,
+            message: "Price -$5.00 is negative; a price must be zero or more."
+        ),
+        Entry(
+            when: "A fraction has a zero denominator.",
+            trigger: { _ = try Fraction(3, 0) },
+            code: .invalidFraction,
+            message: "Fraction 3/0 has a zero denominator; the denominator must not be zero."
+        ),
+        Entry(
+            when: "A fraction's text is not `p/q`.",
+            trigger: { _ = try Fraction(parsing: "half") },
+            code: .invalidFraction,
+            message: "Fraction \"half\" is not of the form \"p/q\" with whole numbers p and q, such as \"16/31\"."
+        ),
+        Entry(
+            when: "An amount is split over no weights.",
+            trigger: { _ = try usd.allocated(byWeights: []) },
+            code: .invalidAllocation,
+            message: "Cannot split an amount over no parts; give at least one weight."
+        ),
+        Entry(
+            when: "An allocation weight is negative.",
+            trigger: { _ = try usd.allocated(byWeights: [2, -1]) },
+            code: .invalidAllocation,
+            message: "Weight -1 is negative; allocation weights must be zero or more."
+        ),
+        Entry(
+            when: "All allocation weights are zero.",
+            trigger: { _ = try usd.allocated(byWeights: [0, 0, 0]) },
+            code: .invalidAllocation,
+            message: "Allocation weights are all zero; at least one must be positive."
+        ),
+        Entry(
+            when: "An amount is split into fewer than one part.",
+            trigger: { _ = try usd.allocatedEvenly(into: -2) },
+            code: .invalidAllocation,
+            message: "Cannot split an amount into -2 parts; the number of parts must be at least 1."
+        ),
+        Entry(
+            when: "A date does not exist.",
+            trigger: { _ = try CivilDate(parsing: "2026-04-31") },
+            code: .invalidDate,
+            message: "Date 2026-04-31 does not exist; the month must be 1 to 12 and the day within that month."
+        ),
+        Entry(
+            when: "A time of day does not exist.",
+            trigger: { _ = try Instant(try CivilDate(parsing: "2026-04-30"), hour: 24) },
+            code: .invalidDate,
+            message: "Time 24:00:00 does not exist; use 00:00:00 to 23:59:59."
+        ),
+        Entry(
+            when: "A date's text is not `YYYY-MM-DD`.",
+            trigger: { _ = try CivilDate(parsing: "30/04/2026") },
+            code: .invalidDate,
+            message: "Date \"30/04/2026\" is not of the form YYYY-MM-DD, such as \"2026-05-01\"."
+        ),
+        Entry(
+            when: "An instant's text is not RFC 3339.",
+            trigger: { _ = try Instant(parsing: "2026-05-01 00:00") },
+            code: .invalidDate,
+            message: "Instant \"2026-05-01 00:00\" is not an RFC 3339 time such as \"2026-05-01T00:00:00Z\"."
+        ),
+        Entry(
+            when: "A Foundation `Date` is not finite or too far away.",
+            trigger: { _ = try Instant(Date(timeIntervalSince1970: .infinity)) },
+            code: .invalidDate,
+            message: "Date inf seconds from 1970 cannot be represented; it must be a finite number of seconds."
+        ),
+        Entry(
+            when: "A billing period's start is not before its end.",
+            trigger: {
+                _ = try BillingPeriod(
+                    start: try instant("2026-06-01T00:00:00Z"),
+                    end: try instant("2026-05-01T00:00:00Z")
+                )
+            },
+            code: .invalidDate,
+            message: "A billing period from 2026-06-01T00:00:00Z to 2026-05-01T00:00:00Z is empty; its start must "
+                + "come before its end."
+        ),
+        Entry(
+            when: "A date or instant falls outside the years 1 to 9999.",
+            trigger: { _ = try CivilDate(parsing: "9999-12-31").adding(days: 1) },
+            code: .dateOutOfRange,
+            message: "The date 1 day after 9999-12-31 is outside the supported dates; dates must be from 0001-01-01 "
+                + "to 9999-12-31."
+        ),
+        Entry(
+            when: "A billing interval's count is out of range.",
+            trigger: { _ = try BillingInterval(.week, count: 0) },
+            code: .invalidInterval,
+            message: "Billing interval count 0 is out of range; it must be between 1 and 10000."
+        ),
+        Entry(
+            when: "A billing interval's unit is unknown (JSON).",
+            trigger: {
+                do {
+                    _ = try JSONDecoder().decode(BillingInterval.self, from: Data(#"{"unit": "decade"}"#.utf8))
+                } catch let DecodingError.dataCorrupted(context) {
+                    throw context.underlyingError ?? DecodingError.dataCorrupted(context)
+                }
+            },
+            code: .invalidInterval,
+            message: "Unknown billing interval unit \"decade\"; use one of \"day\", \"week\", \"month\", \"year\"."
+        ),
+        Entry(
+            when: "A time zone is not UTC, an IANA name or an offset.",
+            trigger: { _ = try BillingTimeZone(identifier: "EST5EDT6") },
+            code: .invalidTimeZone,
+            message: "Time zone \"EST5EDT6\" is not \"UTC\", a known IANA name such as \"America/New_York\", or an "
+                + "offset from -18:00 to +18:00 such as \"+05:45\"."
+        ),
+        Entry(
+            when: "A monthly or yearly billing day is not 1 to 31.",
+            trigger: {
+                _ = try BillingSchedule(interval: .annual, billingDay: 40, start: try CivilDate(parsing: "2026-01-01"))
+            },
+            code: .invalidBillingDay,
+            message: "Billing day 40 is out of range; for a year interval it must be 1 to 31."
+        ),
+        Entry(
+            when: "A weekly billing day is not a weekday 1 to 7.",
+            trigger: {
+                _ = try BillingSchedule(interval: .weekly, billingDay: 8, start: try CivilDate(parsing: "2026-01-01"))
+            },
+            code: .invalidBillingDay,
+            message: "Billing day 8 is out of range; for a week interval it is a weekday from 1 (Monday) to 7 (Sunday)."
+        ),
+        Entry(
+            when: "A daily schedule is given a billing day.",
+            trigger: {
+                _ = try BillingSchedule(interval: .daily, billingDay: 1, start: try CivilDate(parsing: "2026-01-01"))
+            },
+            code: .invalidBillingDay,
+            message: "Billing day 1 does not apply to a day interval; leave it out."
+        ),
+        Entry(
+            when: "A line ends before it starts.",
+            trigger: {
+                _ = try BillingSchedule(
+                    interval: .monthly,
+                    start: try CivilDate(parsing: "2026-03-01"),
+                    end: try CivilDate(parsing: "2026-02-01")
+                )
+            },
+            code: .invalidSchedule,
+            message:
+                "The line ends on 2026-02-01, before it starts on 2026-03-01; the end must be on or after the start."
+        ),
+        Entry(
+            when: "Schedule items are asked for through a date before the line starts.",
+            trigger: {
+                _ = try BillingSchedule(interval: .monthly, start: try CivilDate(parsing: "2026-03-01"))
+                    .items(through: try CivilDate(parsing: "2026-02-01"))
+            },
+            code: .invalidSchedule,
+            message: "Cannot list items through 2026-02-01, before the line starts on 2026-03-01; ask for 2026-03-01 "
+                + "or later."
+        ),
+        Entry(
+            when: "A schedule would have more items than allowed.",
+            trigger: {
+                _ = try BillingSchedule(interval: .daily, start: try CivilDate(parsing: "2026-01-01"))
+                    .items(through: try CivilDate(parsing: "2026-12-31"), limit: 31)
+            },
+            code: .scheduleTooLong,
+            message: "The schedule has more than 31 items; ask for an earlier date or a higher limit."
+        ),
+        Entry(
+            when: "An instant is measured against a period that does not contain it.",
+            trigger: {
+                let cycle = try BillingCycle(anchor: try instant("2026-05-01T00:00:00Z"), interval: .monthly)
+                _ = try cycle.remainingFraction(
+                    of: try cycle.period(at: 0),
+                    at: try instant("2026-04-30T00:00:00Z"),
+                    unit: .day
+                )
+            },
+            code: .instantOutsidePeriod,
+            message: "Instant 2026-04-30T00:00:00Z is outside the billing period from 2026-05-01T00:00:00Z to "
+                + "2026-06-01T00:00:00Z."
+        ),
+        Entry(
+            when: "A rounding rule or proration unit is unknown.",
+            trigger: { _ = try RoundingRule(name: "bankers") },
+            code: .invalidOption,
+            message: "Unknown rounding rule \"bankers\"; use one of \"halfEven\", \"halfUp\", \"down\", \"up\"."
+        ),
+    ]
+
+    func testEveryMessageExactly() {
+        for entry in Self.entries {
+            XCTAssertBillingError(try entry.trigger(), entry.code, entry.when, message: entry.message)
+        }
+    }
+
+    func testEveryCodeIsCatalogued() {
+        let catalogued = Set(Self.entries.map(\.code.rawValue))
+        for code in BillingError.Code.known where code != .malformedRequest {
+            XCTAssertTrue(catalogued.contains(code.rawValue), "\(code) has no catalogue entry")
+        }
+        XCTAssertEqual(Set(BillingError.Code.known.map(\.rawValue)).count, BillingError.Code.known.count)
+    }
+
+    func testErrorsDocumentMatchesTheCatalogue() throws {
+        var text = """
+            # Error catalogue
+
+            Every refusal is a `BillingError` with a stable `code` and a `message` a host can
+            show as is. This page is generated from `Tests/AddonBillingTests/ErrorCatalogueTests.swift`,
+            which triggers each error for real and asserts its exact text; regenerate it with
+            `ADDON_BILLING_RECORD_FIXTURES=1 swift test --filter ErrorCatalogueTests`.
+
+            Codes are an open set: switch over them with a `default` branch. Messages may be
+            improved between releases; match on codes, show messages.
+
+            The JSON commands print `{"error": {"code": ..., "message": ...}}` and exit 1 for
+            these refusals. A request that is not valid JSON, or misses a field or has one of
+            the wrong type, gets code `malformedRequest` and exit status 2, with a message such
+            as `The request is missing field "at".`
+
+            | code | when | message |
+            |---|---|---|
+
+            """
+        for entry in Self.entries {
+            text +=
+                "| `\(entry.code)` | \(entry.when) | \(entry.message.replacingOccurrences(of: "|", with: "\\|")) |\n"
+        }
+        let url = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Docs/Errors.md")
+        let current = try? String(contentsOf: url, encoding: .utf8)
+        if current != text {
+            if Fixtures.isRecording {
+                try text.write(to: url, atomically: true, encoding: .utf8)
+            } else {
+                XCTFail("Docs/Errors.md is out of date; regenerate it with ADDON_BILLING_RECORD_FIXTURES=1.")
+            }
+        }
+    }
+}
