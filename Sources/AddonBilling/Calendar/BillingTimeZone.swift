@@ -155,13 +155,11 @@ public struct BillingTimeZone: Sendable, Hashable, CustomStringConvertible {
 extension BillingTimeZone: Codable {
     /// Decodes the wire form.
     public init(from decoder: any Decoder) throws {
-        let identifier = try decoder.singleValueContainer().decode(String.self)
-        self = try decoder.validating { () throws(BillingError) in try BillingTimeZone(identifier: identifier) }
+        self = try decoder.decodeString { text throws(BillingError) in try BillingTimeZone(identifier: text) }
     }
 
     /// Encodes the wire form.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(identifier)
+        try encoder.encodeString(identifier)
     }
 }

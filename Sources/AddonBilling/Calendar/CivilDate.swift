@@ -193,13 +193,11 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 extension CivilDate: Codable {
     /// Decodes `"YYYY-MM-DD"`.
     public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        self = try decoder.validating { () throws(BillingError) in try CivilDate(parsing: text) }
+        self = try decoder.decodeString { text throws(BillingError) in try CivilDate(parsing: text) }
     }
 
     /// Encodes `"YYYY-MM-DD"`.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
+        try encoder.encodeString(description)
     }
 }

@@ -125,8 +125,7 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 extension Instant: Codable {
     /// Decodes an RFC 3339 string.
     public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        self = try decoder.validating { () throws(BillingError) in try Instant(parsing: text) }
+        self = try decoder.decodeString { text throws(BillingError) in try Instant(parsing: text) }
     }
 
     /// Encodes the RFC 3339 form in UTC.
@@ -143,7 +142,6 @@ extension Instant: Codable {
                 )
             )
         }
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
+        try encoder.encodeString(description)
     }
 }

@@ -60,8 +60,7 @@ extension BillingError {
 
         /// Encodes the bare string form.
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
+            try encoder.encodeString(rawValue)
         }
 
         /// An amount or a count does not fit in 64 bits.

@@ -13,4 +13,18 @@ extension Decoder {
             )
         }
     }
+
+    /// Decodes a single string and parses it with a validating initializer.
+    func decodeString<Value>(parsedBy parse: (String) throws(BillingError) -> Value) throws -> Value {
+        let text = try singleValueContainer().decode(String.self)
+        return try validating { () throws(BillingError) in try parse(text) }
+    }
+}
+
+extension Encoder {
+    /// Encodes a value's wire form as a single string.
+    func encodeString(_ text: String) throws {
+        var container = singleValueContainer()
+        try container.encode(text)
+    }
 }

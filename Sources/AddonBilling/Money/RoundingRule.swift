@@ -87,13 +87,11 @@ public struct RoundingRule: Sendable, Hashable, CustomStringConvertible {
 extension RoundingRule: Codable {
     /// Decodes the bare name.
     public init(from decoder: any Decoder) throws {
-        let name = try decoder.singleValueContainer().decode(String.self)
-        self = try decoder.validating { () throws(BillingError) in try RoundingRule(name: name) }
+        self = try decoder.decodeString { text throws(BillingError) in try RoundingRule(name: text) }
     }
 
     /// Encodes the bare name.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(name)
+        try encoder.encodeString(name)
     }
 }

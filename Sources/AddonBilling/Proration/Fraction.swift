@@ -105,13 +105,11 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible 
 extension Fraction: Codable {
     /// Decodes the string form `"p/q"`.
     public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        self = try decoder.validating { () throws(BillingError) in try Fraction(parsing: text) }
+        self = try decoder.decodeString { text throws(BillingError) in try Fraction(parsing: text) }
     }
 
     /// Encodes the string form `"p/q"`.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
+        try encoder.encodeString(description)
     }
 }
