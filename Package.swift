@@ -6,6 +6,7 @@ let package = Package(
     name: "swift-addon-billing",
     products: [
         .library(name: "AddonBilling", targets: ["AddonBilling"]),
+        .library(name: "AddonBillingTesting", targets: ["AddonBillingTesting"]),
         .executable(name: "addon-billing", targets: ["addon-billing"]),
     ],
     targets: [
@@ -13,11 +14,18 @@ let package = Package(
 
         .target(name: "AddonBilling"),
 
+        // MARK: - Test kit for hosts
+
+        .target(
+            name: "AddonBillingTesting",
+            dependencies: ["AddonBilling"]
+        ),
+
         // MARK: - Command line
 
         .target(
             name: "AddonBillingCLI",
-            dependencies: ["AddonBilling"]
+            dependencies: ["AddonBilling", "AddonBillingTesting"]
         ),
         .executableTarget(
             name: "addon-billing",
@@ -28,7 +36,7 @@ let package = Package(
 
         .testTarget(
             name: "AddonBillingTests",
-            dependencies: ["AddonBilling", "AddonBillingCLI"]
+            dependencies: ["AddonBilling", "AddonBillingCLI", "AddonBillingTesting"]
         ),
     ]
 )

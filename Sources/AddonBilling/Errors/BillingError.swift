@@ -95,6 +95,42 @@ extension BillingError {
         public static let instantOutsidePeriod = Code(rawValue: "instantOutsidePeriod")
         /// A named option, such as a rounding rule or a proration unit, is unknown.
         public static let invalidOption = Code(rawValue: "invalidOption")
+        /// The person lacks the permission the operation needs, such as `billing.update`.
+        public static let permissionDenied = Code(rawValue: "permissionDenied")
+        /// The add-on is Owner Only and the person is not the organization owner.
+        public static let ownerOnly = Code(rawValue: "ownerOnly")
+        /// The subscription's status does not allow the operation (for example `past_due`).
+        public static let subscriptionNotActive = Code(rawValue: "subscriptionNotActive")
+        /// The add-on does not exist on this plan (for example a single-user plan).
+        public static let addonUnavailable = Code(rawValue: "addonUnavailable")
+        /// The add-on is managed through an account manager as part of a contract.
+        public static let contractManaged = Code(rawValue: "contractManaged")
+        /// The add-on needs a plan with teams: "Upgrade to use team".
+        public static let teamsRequired = Code(rawValue: "teamsRequired")
+        /// The plan has no price configured for the add-on.
+        public static let priceNotConfigured = Code(rawValue: "priceNotConfigured")
+        /// The plan's catalog has no add-on with that code.
+        public static let unknownAddon = Code(rawValue: "unknownAddon")
+        /// The operation does not apply to the add-on's kind (slots, feature or pack).
+        public static let wrongAddonKind = Code(rawValue: "wrongAddonKind")
+        /// A feature add-on is already active.
+        public static let alreadyActive = Code(rawValue: "alreadyActive")
+        /// The subscription has no active line of the add-on to change.
+        public static let addonNotActive = Code(rawValue: "addonNotActive")
+        /// More slots were asked to be removed than were bought; plan slots cannot be removed.
+        public static let removalExceedsExtra = Code(rawValue: "removalExceedsExtra")
+        /// Removing the slots would leave less capacity than is in use.
+        public static let usageFull = Code(rawValue: "usageFull")
+        /// There is no scheduled removal to withdraw.
+        public static let nothingScheduled = Code(rawValue: "nothingScheduled")
+        /// The request lies after the paid period; renew the subscription first.
+        public static let renewalDue = Code(rawValue: "renewalDue")
+        /// A plan's add-on catalog is inconsistent (duplicate codes, bad maximum).
+        public static let invalidCatalog = Code(rawValue: "invalidCatalog")
+        /// A subscription's stored values are inconsistent.
+        public static let invalidSubscription = Code(rawValue: "invalidSubscription")
+        /// Renewal would bill more periods at once than allowed.
+        public static let renewalBacklogTooLong = Code(rawValue: "renewalBacklogTooLong")
         /// A request could not be read: malformed JSON or a missing field.
         public static let malformedRequest = Code(rawValue: "malformedRequest")
 
@@ -102,7 +138,11 @@ extension BillingError {
         public static let known: [Code] = [
             .overflow, .currencyMismatch, .invalidCurrency, .invalidQuantity, .invalidAmount, .invalidFraction,
             .invalidAllocation, .invalidDate, .dateOutOfRange, .invalidInterval, .invalidTimeZone, .invalidBillingDay,
-            .invalidSchedule, .scheduleTooLong, .instantOutsidePeriod, .invalidOption, .malformedRequest,
+            .invalidSchedule, .scheduleTooLong, .instantOutsidePeriod, .invalidOption, .permissionDenied, .ownerOnly,
+            .subscriptionNotActive, .addonUnavailable, .contractManaged, .teamsRequired, .priceNotConfigured,
+            .unknownAddon, .wrongAddonKind, .alreadyActive, .addonNotActive, .removalExceedsExtra, .usageFull,
+            .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
+            .malformedRequest,
         ]
     }
 }

@@ -1,0 +1,101 @@
+/// A permission a person needs for a billing action.
+///
+/// An open vocabulary, named as the seed pages name them.
+public struct Permission: StringValue {
+    /// The permission's name, for example `"billing.update"`.
+    public let rawValue: String
+    /// Creates a permission.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// See active add-ons, quotas and invoices.
+    public static let billingRead: Permission = "billing.read"
+    /// Purchase, cancel and configure add-ons.
+    public static let billingUpdate: Permission = "billing.update"
+}
+
+/// A person's role in the organization, which grants permissions.
+///
+/// | role | permissions | owner-only add-ons |
+/// |---|---|---|
+/// | ``owner`` | billing.read, billing.update | yes |
+/// | ``admin`` | billing.read, billing.update | no |
+/// | ``billingManager`` | billing.read, billing.update | no |
+/// | ``viewer`` | billing.read | no |
+/// | ``member`` | none | no |
+///
+/// A custom role grants nothing by itself; give the ``Actor`` its permissions.
+public struct Role: StringValue {
+    /// The role's name, for example `"owner"`.
+    public let rawValue: String
+    /// Creates a role.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The organization owner: every permission, and owner-only add-ons.
+    public static let owner: Role = "owner"
+    /// An administrator: reads and changes billing.
+    public static let admin: Role = "admin"
+    /// A billing manager: reads and changes billing.
+    public static let billingManager: Role = "billingManager"
+    /// A viewer: reads billing.
+    public static let viewer: Role = "viewer"
+    /// A member: no billing permissions.
+    public static let member: Role = "member"
+
+    /// The permissions the role grants by default.
+    public var defaultPermissions: Set<Permission> {
+        switch self {
+        case .owner, .admin, .billingManager: [.billingRead, .billingUpdate]
+        case .viewer: [.billingRead]
+        default: []
+        }
+    }
+}
+
+/// Who asks for a billing operation.
+///
+/// ## JSON
+///
+/// `{"id": "user_1", "role": "owner"}`; an optional `"permissions": ["billing.read"]`
+/// replaces the role's default permissions.
+public struct Actor: Sendable, Hashable, Codable {
+    /// The person's identifier in the host's system.
+    public let id: String
+    /// The person's role.
+    public let role: Role
+    /// What the person may do.
+    public let permissions: Set<Permission>
+
+    /// Creates an actor with the role's default permissions, or explicit ones.
+    public init(id: String, role: Role, permissions: Set<Permission>? = nil) {
+        self.id = id
+        self.role = role
+        self.permissions = permissions ?? role.defaultPermissions
+    }
+
+    /// Whether the actor is the organization owner, who alone may change owner-only add-ons.
+    public var isOwner: Bool { role == .owner }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case role
+        case permissions
+    }
+
+    /// Decodes `{"id", "role", "permissions"?}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(String.self, forKey: .id),
+            role: try container.decode(Role.self, forKey: .role),
+            permissions: try container.decodeIfPresent(Set<Permission>.self, forKey: .permissions)
+        )
+    }
+
+    /// Encodes `{"id", "role", "permissions"}` with the permissions sorted.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(role, forKey: .role)
+        try container.encode(permissions.map(\.rawValue).sorted(), forKey: .permissions)
+    }
+}

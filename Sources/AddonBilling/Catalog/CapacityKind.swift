@@ -1,0 +1,94 @@
+/// Something a plan includes a quantity of: seats, agent slots, messages, storage.
+///
+/// An open vocabulary: the known kinds below have names a person reads in
+/// messages; a host may define its own with ``init(rawValue:)``.
+public struct CapacityKind: StringValue {
+    /// The kind's wire name, for example `"seats"`.
+    public let rawValue: String
+
+    /// Creates a kind.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// Team-member seats; used = active members + pending invitations.
+    public static let seats: CapacityKind = "seats"
+    /// Agent (chatbot) slots; used = agents that are not archived or deleted.
+    public static let agentSlots: CapacityKind = "agentSlots"
+    /// Messages per billing period.
+    public static let messages: CapacityKind = "messages"
+    /// Knowledge storage, in the host's unit (for example megabytes).
+    public static let knowledgeStorage: CapacityKind = "knowledgeStorage"
+
+    /// What one unit is called, singular and plural, for messages.
+    var unitName: (singular: String, plural: String) {
+        switch self {
+        case .seats: ("seat", "seats")
+        case .agentSlots: ("chatbot slot", "chatbot slots")
+        case .messages: ("message", "messages")
+        case .knowledgeStorage: ("storage unit", "storage units")
+        default: ("\(rawValue) unit", "\(rawValue) units")
+        }
+    }
+
+    /// What a person must remove to free capacity, for the "usage is full" message.
+    var freeingAdvice: (verb: String, singular: String, plural: String) {
+        switch self {
+        case .seats: ("remove", "member or pending invitation", "members or pending invitations")
+        case .agentSlots: ("archive or delete", "agent", "agents")
+        default: ("free", "unit in use", "units in use")
+        }
+    }
+
+    /// "1 seat", "2 seats".
+    func count(_ value: Int64) -> String {
+        "\(value) \(value == 1 ? unitName.singular : unitName.plural)"
+    }
+}
+
+/// Quantities per capacity kind, for example what a plan includes.
+///
+/// A kind that is not listed has quantity zero.
+///
+/// ## JSON
+///
+/// An object keyed by kind: `{"seats": 5, "agentSlots": 2}`.
+public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral {
+    /// The listed quantities.
+    public private(set) var quantities: [CapacityKind: Int64]
+
+    /// Creates capacities from a dictionary.
+    ///
+    /// - Throws: ``BillingError/Code/invalidQuantity`` for a negative quantity.
+    public init(_ quantities: [CapacityKind: Int64]) throws(BillingError) {
+        for (kind, quantity) in quantities where quantity < 0 {
+            throw BillingError.negativeCapacity(kind, quantity)
+        }
+        self.quantities = quantities
+    }
+
+    /// Creates capacities from a literal; negative quantities become zero.
+    public init(dictionaryLiteral elements: (CapacityKind, Int64)...) {
+        var quantities: [CapacityKind: Int64] = [:]
+        for (kind, quantity) in elements { quantities[kind] = max(0, quantity) }
+        self.quantities = quantities
+    }
+
+    /// No capacities.
+    public static let none = Capacities()
+
+    /// The quantity of `kind`, zero when not listed.
+    public subscript(kind: CapacityKind) -> Int64 { quantities[kind] ?? 0 }
+
+    /// Decodes the object form, refusing negative quantities.
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode([String: Int64].self)
+        var quantities: [CapacityKind: Int64] = [:]
+        for (key, value) in raw { quantities[CapacityKind(rawValue: key)] = value }
+        self = try decoder.validating { () throws(BillingError) in try Capacities(quantities) }
+    }
+
+    /// Encodes the object form.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Dictionary(uniqueKeysWithValues: quantities.map { ($0.key.rawValue, $0.value) }))
+    }
+}

@@ -1,0 +1,230 @@
+// The messages of plans, subscriptions and their operations. The seed pages'
+// own wording is kept where they have one: "Cannot purchase extra slots:
+// subscription is not active", "Extra user price not configured", "Cannot
+// reduce seats — usage is full", "Upgrade to use team", "managed through your
+// account manager".
+
+extension BillingError {
+    // MARK: Gates
+
+    static func permissionDenied(_ permission: Permission, action: String) -> BillingError {
+        BillingError(
+            code: .permissionDenied,
+            message: "You need the \(permission) permission to \(action); ask your organization owner or an admin."
+        )
+    }
+
+    static func ownerOnly(_ offer: AddonOffer) -> BillingError {
+        BillingError(
+            code: .ownerOnly,
+            message: "\(offer.name) is Owner Only: only the organization owner can add or remove it. "
+                + "Ask your organization owner to make the change."
+        )
+    }
+
+    static func notActive(_ status: SubscriptionStatus, buying offer: AddonOffer) -> BillingError {
+        let what = offer.kind.capacity == nil ? "add-ons" : "extra slots"
+        let advice =
+            status == .pastDue || status == .unpaid
+            ? "resolve the failed payment first" : "it must be active or trialing"
+        return BillingError(
+            code: .subscriptionNotActive,
+            message: "Cannot purchase \(what): subscription is not active (it is \(status)); \(advice)."
+        )
+    }
+
+    static func notChangeable(_ status: SubscriptionStatus) -> BillingError {
+        BillingError(
+            code: .subscriptionNotActive,
+            message: "Cannot change add-ons: the subscription is \(status)."
+        )
+    }
+
+    static func unavailable(_ offer: AddonOffer, reason: String) -> BillingError {
+        BillingError(code: .addonUnavailable, message: "\(offer.name) is not available on this plan: \(reason).")
+    }
+
+    static func contractManaged(_ offer: AddonOffer) -> BillingError {
+        BillingError(
+            code: .contractManaged,
+            message: "\(offer.name) on this plan is managed through your account manager as part of your contract; "
+                + "contact them to change it."
+        )
+    }
+
+    static func teamsRequired(_ offer: AddonOffer) -> BillingError {
+        BillingError(
+            code: .teamsRequired,
+            message: "Upgrade to use team: your current plan has no team option, so \(offer.name) cannot be added. "
+                + "Move to a plan that includes teams first."
+        )
+    }
+
+    static func priceNotConfigured(_ offer: AddonOffer) -> BillingError {
+        let message =
+            offer.kind.capacity == .seats
+            ? "Extra user price not configured for this plan; contact support, as it should be set on all paid plans."
+            : "Price not configured for \(offer.name) on this plan; contact support."
+        return BillingError(code: .priceNotConfigured, message: message)
+    }
+
+    static func unknownAddon(_ code: AddonCode) -> BillingError {
+        BillingError(
+            code: .unknownAddon,
+            message: "This plan has no add-on \"\(code)\"; choose one from the plan's add-on catalog."
+        )
+    }
+
+    static func wrongKind(_ offer: AddonOffer, _ operation: Operation) -> BillingError {
+        let kind =
+            switch offer.kind {
+            case .recurringSlots: "a recurring slot add-on"
+            case .recurringFeature: "a recurring feature"
+            case .oneTimePack: "a one-time pack"
+            }
+        return BillingError(
+            code: .wrongAddonKind,
+            message: "\(offer.name) is \(kind), so \"\(operation.name)\" does not apply to it."
+        )
+    }
+
+    // MARK: Quantities
+
+    static func aboveMaximum(_ offer: AddonOffer, requested: Int64, maximum: Int64) -> BillingError {
+        BillingError(
+            code: .invalidQuantity,
+            message: "Cannot have \(requested) of \(offer.name): the most this plan allows is \(maximum)."
+        )
+    }
+
+    static let quantityOverflow = BillingError(
+        code: .overflow,
+        message: "The quantity is too large: it does not fit in 64 bits."
+    )
+
+    static func alreadyActive(_ offer: AddonOffer) -> BillingError {
+        BillingError(code: .alreadyActive, message: "\(offer.name) is already active on this subscription.")
+    }
+
+    static func addonNotActive(_ offer: AddonOffer) -> BillingError {
+        BillingError(
+            code: .addonNotActive,
+            message: "There is no active \(offer.name) add-on to change; it was never bought or already ends."
+        )
+    }
+
+    static func removalExceedsExtra(
+        _ offer: AddonOffer,
+        _ capacity: CapacityKind,
+        requested: Int64,
+        removable: Int64
+    ) -> BillingError {
+        BillingError(
+            code: .removalExceedsExtra,
+            message:
+                "Cannot remove \(requested) extra \(capacity.count(requested).split(separator: " ")[1...].joined(separator: " ")): "
+                + "only \(removable) can be removed; \(capacity.unitName.plural) included in the plan stay."
+        )
+    }
+
+    static func usageFull(_ capacity: CapacityKind, requested: Int64, toFree: Int64) -> BillingError {
+        let advice = capacity.freeingAdvice
+        let things = toFree == 1 ? advice.singular : advice.plural
+        return BillingError(
+            code: .usageFull,
+            message: "Cannot reduce \(capacity.unitName.plural) — usage is full: \(advice.verb) \(toFree) \(things) "
+                + "first, then remove the \(capacity.unitName.plural)."
+        )
+    }
+
+    static func nothingScheduled(_ offer: AddonOffer) -> BillingError {
+        BillingError(
+            code: .nothingScheduled,
+            message: "No removal of \(offer.name) is scheduled, so none can be withdrawn."
+        )
+    }
+
+    static func renewalDue(at: Instant, billedThrough: Instant) -> BillingError {
+        BillingError(
+            code: .renewalDue,
+            message: "The subscription is paid through \(billedThrough); renew it before making changes at \(at)."
+        )
+    }
+
+    static func renewalBacklog(limit: Int) -> BillingError {
+        BillingError(
+            code: .renewalBacklogTooLong,
+            message: "Renewal would bill more than \(limit) periods at once; renew in steps or raise the limit."
+        )
+    }
+
+    /// The note every refund-free reduction carries.
+    static func refundFreeNote(_ nextBillingDate: Instant) -> String {
+        "No refund is issued for the current billing period; the lower price applies from the next billing date, "
+            + "\(nextBillingDate)."
+    }
+
+    // MARK: Stored values
+
+    static func negativeCapacity(_ kind: CapacityKind, _ quantity: Int64) -> BillingError {
+        BillingError(code: .invalidQuantity, message: "Capacity \(kind) is \(quantity); it must be zero or more.")
+    }
+
+    static func negativeUsage(_ name: String, _ count: Int64) -> BillingError {
+        BillingError(code: .invalidQuantity, message: "The count of \(name) is \(count); it must be zero or more.")
+    }
+
+    static func duplicateAddon(_ code: AddonCode) -> BillingError {
+        BillingError(code: .invalidCatalog, message: "The plan lists add-on \"\(code)\" twice; codes must be unique.")
+    }
+
+    static func invalidMaximum(_ code: AddonCode, _ maximum: Int64) -> BillingError {
+        BillingError(
+            code: .invalidCatalog,
+            message: "Add-on \"\(code)\" has maximum quantity \(maximum); it must be at least 1 or left out."
+        )
+    }
+
+    static func inconsistentLine(_ code: AddonCode, quantity: Int64, paid: Int64, renewal: Int64) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The line for \"\(code)\" has quantity \(quantity), paid \(paid) and renewal \(renewal); "
+                + "they must satisfy 0 ≤ renewal ≤ quantity ≤ paid, and a feature has at most 1."
+        )
+    }
+
+    static func lineNotInCatalog(_ code: AddonCode) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The subscription has a line for \"\(code)\", which is not a recurring add-on of its plan."
+        )
+    }
+
+    static func duplicateLine(_ code: AddonCode) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The subscription has two lines for \"\(code)\"; purchases stack into one line."
+        )
+    }
+
+    static func notABillingDate(_ instant: Instant) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The subscription is billed through \(instant), which is not a billing date of its cycle."
+        )
+    }
+
+    static func intervalMismatch(_ cycle: BillingInterval, _ plan: BillingInterval) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The billing cycle renews every \(cycle) but the plan is priced per \(plan); they must match."
+        )
+    }
+
+    static func invoiceTotalMismatch(_ stated: Money, _ computed: Money) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The invoice total \(stated) is not the sum of its lines, \(computed)."
+        )
+    }
+}

@@ -1,0 +1,62 @@
+/// The checks every operation passes, in a fixed order, before anything is decided:
+/// permission → status → availability → kind → price → quantity → currency.
+struct Gates {
+    let subscription: Subscription
+    let offer: AddonOffer
+    let operation: Operation
+
+    /// Whether the operation extends service (and so needs a subscription that can buy).
+    var isPurchase: Bool {
+        switch operation.kind {
+        case .addSlots, .addFeature, .withdrawRemoval: true
+        case .setAutoRenew: operation.autoRenew == true
+        case .removeSlots, .removeAddon, .cancelAddon: false
+        }
+    }
+
+    func check(actor: Actor) throws(BillingError) {
+        // 1. Permission.
+        guard actor.permissions.contains(.billingUpdate) else {
+            throw BillingError.permissionDenied(.billingUpdate, action: "purchase, change or cancel add-ons")
+        }
+        if offer.ownerOnly && !actor.isOwner { throw BillingError.ownerOnly(offer) }
+
+        // 2. Status.
+        let status = subscription.status
+        if isPurchase {
+            guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
+        } else {
+            guard status.allowsReductions else { throw BillingError.notChangeable(status) }
+        }
+
+        // 3. Availability on this plan.
+        switch offer.availability {
+        case .selfServe: break
+        case .unavailable(let reason): throw BillingError.unavailable(offer, reason: reason)
+        case .contractManaged: throw BillingError.contractManaged(offer)
+        case .requiresTeamPlan: if !subscription.plan.hasTeams { throw BillingError.teamsRequired(offer) }
+        }
+
+        // 4. The operation fits the add-on's kind.
+        switch (operation.kind, offer.kind) {
+        case (.addSlots, .recurringSlots), (.removeSlots, .recurringSlots), (.withdrawRemoval, .recurringSlots),
+            (.addFeature, .recurringFeature):
+            break
+        case (.removeAddon, _), (.cancelAddon, _), (.setAutoRenew, _):
+            if !offer.kind.isRecurring { throw BillingError.wrongKind(offer, operation) }
+        default:
+            throw BillingError.wrongKind(offer, operation)
+        }
+
+        // 5. Price configured.
+        if isPurchase, offer.price == nil { throw BillingError.priceNotConfigured(offer) }
+
+        // 6. Quantity.
+        if operation.quantity < 1 { throw BillingError.invalidQuantity(operation.quantity) }
+
+        // 7. Currency.
+        if let price = offer.price, price.currency != subscription.currency {
+            throw BillingError.currencyMismatch(subscription.currency, price.currency)
+        }
+    }
+}

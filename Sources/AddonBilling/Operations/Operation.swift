@@ -1,0 +1,115 @@
+/// A change a person asks for on a subscription's add-ons.
+///
+/// An open vocabulary of operations, built with the static functions below.
+///
+/// ## JSON
+///
+/// `{"type": "addSlots", "addon": "extra_seats", "quantity": 2}`; `type` is one of
+/// `addSlots`, `removeSlots`, `removeAddon`, `withdrawRemoval`, `addFeature`,
+/// `cancelAddon`, `setAutoRenew` (with `"autoRenew": true|false`). `quantity`
+/// is for the slot operations only.
+public struct Operation: Sendable, Hashable, Codable, CustomStringConvertible {
+    enum Kind: String, CaseIterable {
+        case addSlots
+        case removeSlots
+        case removeAddon
+        case withdrawRemoval
+        case addFeature
+        case cancelAddon
+        case setAutoRenew
+    }
+
+    let kind: Kind
+    /// The add-on the operation is about.
+    public let addon: AddonCode
+    /// How many slots, for ``addSlots(_:quantity:)`` and ``removeSlots(_:quantity:)``; 1 otherwise.
+    public let quantity: Int64
+    /// The switch's new position, for ``setAutoRenew(_:to:)``.
+    public let autoRenew: Bool?
+
+    private init(_ kind: Kind, _ addon: AddonCode, quantity: Int64 = 1, autoRenew: Bool? = nil) {
+        self.kind = kind
+        self.addon = addon
+        self.quantity = quantity
+        self.autoRenew = autoRenew
+    }
+
+    /// Buy `quantity` more slots of a recurring-slots add-on, prorated for the rest of the period.
+    public static func addSlots(_ addon: AddonCode, quantity: Int64) -> Operation {
+        Operation(.addSlots, addon, quantity: quantity)
+    }
+
+    /// Remove `quantity` extra slots, refund-free; the price drops from the next billing date.
+    public static func removeSlots(_ addon: AddonCode, quantity: Int64) -> Operation {
+        Operation(.removeSlots, addon, quantity: quantity)
+    }
+
+    /// Remove an add-on entirely, under the same rules as removing slots.
+    public static func removeAddon(_ addon: AddonCode) -> Operation { Operation(.removeAddon, addon) }
+
+    /// Withdraw a scheduled removal of slots, free of charge.
+    public static func withdrawRemoval(_ addon: AddonCode) -> Operation { Operation(.withdrawRemoval, addon) }
+
+    /// Buy a recurring feature (a connector, SLA support), prorated; auto-renew starts on.
+    public static func addFeature(_ addon: AddonCode) -> Operation { Operation(.addFeature, addon) }
+
+    /// Cancel a recurring add-on: it serves out the period and ends, without refund.
+    public static func cancelAddon(_ addon: AddonCode) -> Operation { Operation(.cancelAddon, addon) }
+
+    /// Turn a recurring add-on's auto-renew switch on or off.
+    public static func setAutoRenew(_ addon: AddonCode, to autoRenew: Bool) -> Operation {
+        Operation(.setAutoRenew, addon, autoRenew: autoRenew)
+    }
+
+    /// The operation's wire name, for example `"addSlots"`.
+    public var name: String { kind.rawValue }
+
+    /// For example `addSlots extra_seats × 2`.
+    public var description: String {
+        switch kind {
+        case .addSlots, .removeSlots: "\(name) \(addon) × \(quantity)"
+        case .setAutoRenew: "\(name) \(addon) \(autoRenew == true ? "on" : "off")"
+        default: "\(name) \(addon)"
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type
+        case addon
+        case quantity
+        case autoRenew
+    }
+
+    /// Decodes the tagged object form.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try container.decode(String.self, forKey: .type)
+        let addon = try container.decode(AddonCode.self, forKey: .addon)
+        let kind = try decoder.validating { () throws(BillingError) in
+            guard let kind = Kind(rawValue: type) else {
+                throw BillingError.unknownName(type, of: "operation", accepted: Kind.allCases.map(\.rawValue))
+            }
+            return kind
+        }
+        switch kind {
+        case .addSlots, .removeSlots:
+            self.init(kind, addon, quantity: try container.decode(Int64.self, forKey: .quantity))
+        case .setAutoRenew:
+            self.init(kind, addon, autoRenew: try container.decode(Bool.self, forKey: .autoRenew))
+        default:
+            self.init(kind, addon)
+        }
+    }
+
+    /// Encodes the tagged object form.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .type)
+        try container.encode(addon, forKey: .addon)
+        switch kind {
+        case .addSlots, .removeSlots: try container.encode(quantity, forKey: .quantity)
+        case .setAutoRenew: try container.encodeIfPresent(autoRenew, forKey: .autoRenew)
+        default: break
+        }
+    }
+}

@@ -1,0 +1,188 @@
+/// One period opened by renewal: its invoice and what changed at the boundary.
+///
+/// ## JSON
+///
+/// `{"invoice": {...}, "ended": ["sla_support"], "reduced": {"extra_seats": 2}, "status": "active"}`.
+public struct Renewal: Sendable, Hashable, Codable {
+    /// The invoice for the period: the plan and every continuing add-on at full price
+    /// (no lines for a period inside the free trial).
+    public let invoice: Invoice
+    /// Add-ons that ended at the boundary (auto-renew off, or every slot removed).
+    public let ended: [AddonCode]
+    /// Slots that left at the boundary, per add-on that continues.
+    public let reduced: [AddonCode: Int64]
+    /// The subscription's status from this period on.
+    public let status: SubscriptionStatus
+
+    private enum CodingKeys: String, CodingKey {
+        case invoice
+        case ended
+        case reduced
+        case status
+    }
+
+    init(invoice: Invoice, ended: [AddonCode], reduced: [AddonCode: Int64], status: SubscriptionStatus) {
+        self.invoice = invoice
+        self.ended = ended
+        self.reduced = reduced
+        self.status = status
+    }
+
+    /// Decodes the documented shape.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.invoice = try container.decode(Invoice.self, forKey: .invoice)
+        self.ended = try container.decode([AddonCode].self, forKey: .ended)
+        let reduced = try container.decode([String: Int64].self, forKey: .reduced)
+        self.reduced = Dictionary(uniqueKeysWithValues: reduced.map { (AddonCode(rawValue: $0.key), $0.value) })
+        self.status = try container.decode(SubscriptionStatus.self, forKey: .status)
+    }
+
+    /// Encodes the documented shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(invoice, forKey: .invoice)
+        try container.encode(ended, forKey: .ended)
+        try container.encode(
+            Dictionary(uniqueKeysWithValues: reduced.map { ($0.key.rawValue, $0.value) }),
+            forKey: .reduced
+        )
+        try container.encode(status, forKey: .status)
+    }
+}
+
+/// The result of renewing: the subscription after, and one ``Renewal`` per period opened, in order.
+public struct RenewalOutcome: Sendable, Hashable, Codable {
+    /// The subscription after every boundary up to the instant was crossed.
+    public let subscription: Subscription
+    /// The periods opened, oldest first; empty when no boundary was due.
+    public let renewals: [Renewal]
+}
+
+/// What the next invoice will show, with the prorated charges already made this period.
+public struct InvoicePreview: Sendable, Hashable, Codable {
+    /// Prorated lines charged at purchase during the current period.
+    public let chargedThisPeriod: [InvoiceLine]
+    /// The invoice the next renewal will issue.
+    public let upcoming: Invoice
+    /// Plain-language explanations, such as why an add-on appears twice.
+    public let notes: [String]
+}
+
+extension Subscription {
+    /// Crosses every billing boundary up to `at`: bills each period once, in order,
+    /// and applies scheduled reductions and ends.
+    ///
+    /// At each boundary, lines with auto-renew off or every slot removed end,
+    /// scheduled reductions take effect, a trial that has ended turns the status
+    /// to `active`, and the new period's invoice bills the plan and every
+    /// continuing add-on at full price. Renewing again for a boundary already
+    /// crossed bills nothing: it is idempotent per boundary. A subscription that
+    /// is canceled, incomplete or paused does not renew.
+    ///
+    /// - Parameters:
+    ///   - at: The instant renewal runs; boundaries at or before it are crossed.
+    ///   - policy: The host's money rules.
+    ///   - limit: The most periods to open in one call.
+    /// - Returns: The subscription after, and one ``Renewal`` per period.
+    /// - Throws: ``BillingError/Code/renewalBacklogTooLong`` past `limit` periods;
+    ///   ``BillingError/Code/overflow`` and ``BillingError/Code/dateOutOfRange``.
+    public func renewed(
+        at: Instant,
+        policy: BillingPolicy = .standard,
+        limit: Int = 1000
+    ) throws(BillingError)
+        -> RenewalOutcome
+    {
+        guard status.renews else { return RenewalOutcome(subscription: self, renewals: []) }
+        var current = self
+        var renewals: [Renewal] = []
+        while current.billedThrough <= at {
+            guard renewals.count < limit else { throw BillingError.renewalBacklog(limit: limit) }
+            let (next, renewal) = try current.crossingBoundary(policy: policy)
+            current = next
+            renewals.append(renewal)
+        }
+        return RenewalOutcome(subscription: current, renewals: renewals)
+    }
+
+    /// Previews the next renewal's invoice beside the prorated charges of this period.
+    ///
+    /// A first invoice after a purchase shows the add-on twice: the prorated
+    /// charge for the rest of the period it was bought in, and the full charge
+    /// for the next. The preview says so, so nobody mistakes it for a double charge.
+    ///
+    /// - Throws: ``BillingError/Code/overflow`` and ``BillingError/Code/dateOutOfRange``.
+    public func previewNextInvoice(policy: BillingPolicy = .standard) throws(BillingError) -> InvoicePreview {
+        let upcoming = try crossingBoundary(policy: policy).renewal.invoice
+        var notes: [String] = []
+        for line in upcoming.lines {
+            guard let addon = line.addon else { continue }
+            let prorated = chargesThisPeriod.filter { $0.addon == addon && $0.prorated }
+            guard !prorated.isEmpty else { continue }
+            let charged = try Money.sum(prorated.map(\.amount), in: currency)
+            let name = plan.offer(addon)?.name ?? addon.rawValue
+            notes.append(
+                "\(name) appears twice: \(charged) was the prorated charge for the rest of the current period, "
+                    + "made at purchase; \(line.amount) is the full charge for the next period. Both are correct — "
+                    + "it is not a double charge."
+            )
+        }
+        return InvoicePreview(chargedThisPeriod: chargesThisPeriod, upcoming: upcoming, notes: notes)
+    }
+
+    /// Opens the period starting at ``billedThrough``.
+    func crossingBoundary(policy: BillingPolicy) throws(BillingError) -> (Subscription, renewal: Renewal) {
+        let boundary = billedThrough
+        let period = try cycle.period(containing: boundary)
+        var ended: [AddonCode] = []
+        var reduced: [AddonCode: Int64] = [:]
+        var continuing: [AddonLine] = []
+        for line in lines {
+            let keep = line.continuingQuantity
+            if keep == 0 {
+                ended.append(line.addon)
+                continue
+            }
+            if keep < line.quantity { reduced[line.addon] = line.quantity - keep }
+            continuing.append(line.with(quantity: keep, paid: keep, renewal: keep))
+        }
+        var newStatus = status
+        if status == .trialing, let trialEnd, trialEnd <= boundary { newStatus = .active }
+        let inTrial = newStatus == .trialing
+        var invoiceLines: [InvoiceLine] = []
+        if !inTrial {
+            let span = "\(period.start) to \(period.end)"
+            invoiceLines.append(
+                try InvoiceLine(
+                    kind: .plan,
+                    addon: nil,
+                    description: "\(plan.name) plan, \(span)",
+                    quantity: 1,
+                    unitPrice: plan.price,
+                    span: period,
+                    fraction: .one,
+                    rounding: policy.rounding
+                )
+            )
+            for line in continuing {
+                let name = plan.offer(line.addon)?.name ?? line.addon.rawValue
+                invoiceLines.append(
+                    try InvoiceLine(
+                        kind: .addon,
+                        addon: line.addon,
+                        description: "\(line.quantity) × \(name), \(span)",
+                        quantity: line.quantity,
+                        unitPrice: line.unitPrice,
+                        span: period,
+                        fraction: .one,
+                        rounding: policy.rounding
+                    )
+                )
+            }
+        }
+        let invoice = try Invoice(period: period, lines: invoiceLines, currency: currency)
+        let next = with(status: newStatus, billedThrough: period.end, lines: continuing, chargesThisPeriod: [])
+        return (next, Renewal(invoice: invoice, ended: ended, reduced: reduced, status: newStatus))
+    }
+}

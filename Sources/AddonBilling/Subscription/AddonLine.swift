@@ -1,0 +1,148 @@
+/// A recurring add-on on a subscription: "+N slots" of one catalog entry, or one feature.
+///
+/// Three quantities describe where the line stands in the current period:
+///
+/// - ``quantity``: the capacity the customer has now;
+/// - ``paidQuantity``: how many were paid for this period (slots removed at once
+///   stay paid until the period ends, so buying them back is free);
+/// - ``renewalQuantity``: how many renew at the next billing date (fewer than
+///   ``quantity`` while a removal is scheduled).
+///
+/// With ``autoRenew`` off, the whole line ends at the next billing date.
+///
+/// ## JSON
+///
+/// ```json
+/// {"addon": "extra_seats", "quantity": 3, "paidQuantity": 3, "renewalQuantity": 1,
+///  "unitPrice": {"currency": "USD", "minorUnits": 1900}, "start": "2026-04-16T00:00:00Z", "autoRenew": true}
+/// ```
+public struct AddonLine: Sendable, Hashable, Codable {
+    /// The catalog entry this line is for.
+    public let addon: AddonCode
+    /// The capacity the customer has now (1 for a feature).
+    public let quantity: Int64
+    /// How many were paid for the current period; at least ``quantity``.
+    public let paidQuantity: Int64
+    /// How many renew at the next billing date; at most ``quantity``.
+    public let renewalQuantity: Int64
+    /// The price per slot (or of the feature) per period, locked at the first purchase.
+    public let unitPrice: Money
+    /// When the line was first bought.
+    public let start: Instant
+    /// Whether the line renews; off, it ends at the next billing date.
+    public let autoRenew: Bool
+
+    /// Creates a line, checking `0 ≤ renewalQuantity ≤ quantity ≤ paidQuantity`.
+    ///
+    /// - Throws: ``BillingError/Code/invalidSubscription`` when the quantities are
+    ///   out of order or negative; ``BillingError/Code/invalidAmount`` for a
+    ///   negative price.
+    public init(
+        addon: AddonCode,
+        quantity: Int64,
+        paidQuantity: Int64? = nil,
+        renewalQuantity: Int64? = nil,
+        unitPrice: Money,
+        start: Instant,
+        autoRenew: Bool = true
+    ) throws(BillingError) {
+        let paid = paidQuantity ?? quantity
+        let renewal = renewalQuantity ?? quantity
+        guard 0 <= renewal, renewal <= quantity, quantity <= paid else {
+            throw BillingError.inconsistentLine(addon, quantity: quantity, paid: paid, renewal: renewal)
+        }
+        guard !unitPrice.isNegative else { throw BillingError.negativePrice(unitPrice) }
+        self.init(
+            unchecked: addon,
+            quantity: quantity,
+            paid: paid,
+            renewal: renewal,
+            unitPrice: unitPrice,
+            start: start,
+            autoRenew: autoRenew
+        )
+    }
+
+    init(
+        unchecked addon: AddonCode,
+        quantity: Int64,
+        paid: Int64,
+        renewal: Int64,
+        unitPrice: Money,
+        start: Instant,
+        autoRenew: Bool
+    ) {
+        self.addon = addon
+        self.quantity = quantity
+        self.paidQuantity = paid
+        self.renewalQuantity = renewal
+        self.unitPrice = unitPrice
+        self.start = start
+        self.autoRenew = autoRenew
+    }
+
+    /// How many renew at the next billing date, counting an auto-renew switched off as none.
+    public var continuingQuantity: Int64 { autoRenew ? renewalQuantity : 0 }
+
+    /// How many leave at the next billing date.
+    public var scheduledReduction: Int64 { quantity - continuingQuantity }
+
+    /// What the line costs per period from the next billing date.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func recurringCost() throws(BillingError) -> Money {
+        try unitPrice.multiplied(by: continuingQuantity)
+    }
+
+    /// A copy with some fields changed.
+    func with(
+        quantity: Int64? = nil,
+        paid: Int64? = nil,
+        renewal: Int64? = nil,
+        autoRenew: Bool? = nil
+    ) -> AddonLine {
+        AddonLine(
+            unchecked: addon,
+            quantity: quantity ?? self.quantity,
+            paid: paid ?? paidQuantity,
+            renewal: renewal ?? renewalQuantity,
+            unitPrice: unitPrice,
+            start: start,
+            autoRenew: autoRenew ?? self.autoRenew
+        )
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case addon
+        case quantity
+        case paidQuantity
+        case renewalQuantity
+        case unitPrice
+        case start
+        case autoRenew
+    }
+
+    /// Decodes the documented shape; `paidQuantity` and `renewalQuantity` default
+    /// to `quantity`, `autoRenew` to `true`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let addon = try container.decode(AddonCode.self, forKey: .addon)
+        let quantity = try container.decode(Int64.self, forKey: .quantity)
+        let paid = try container.decodeIfPresent(Int64.self, forKey: .paidQuantity)
+        let renewal = try container.decodeIfPresent(Int64.self, forKey: .renewalQuantity)
+        let unitPrice = try container.decode(Money.self, forKey: .unitPrice)
+        let start = try container.decode(Instant.self, forKey: .start)
+        let autoRenew = try container.decodeIfPresent(Bool.self, forKey: .autoRenew) ?? true
+        self = try decoder.validating { () throws(BillingError) in
+            try AddonLine(
+                addon: addon,
+                quantity: quantity,
+                paidQuantity: paid,
+                renewalQuantity: renewal,
+                unitPrice: unitPrice,
+                start: start,
+                autoRenew: autoRenew
+            )
+        }
+    }
+}

@@ -1,0 +1,162 @@
+/// One line of an invoice: what an amount pays for.
+///
+/// Money moves only as invoice lines; every total is the sum of its lines.
+///
+/// ## JSON
+///
+/// ```json
+/// {"kind": "addon", "addon": "extra_seats", "description": "2 × Additional Team Member Slots, prorated 1/2",
+///  "quantity": 2, "unitPrice": {"currency": "USD", "minorUnits": 1900},
+///  "span": {"start": "2026-04-16T00:00:00Z", "end": "2026-05-01T00:00:00Z"},
+///  "fraction": "1/2", "amount": {"currency": "USD", "minorUnits": 1900}, "prorated": true}
+/// ```
+public struct InvoiceLine: Sendable, Hashable, Codable {
+    /// What a line charges for.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// The plan's price for a period.
+        case plan
+        /// A recurring add-on.
+        case addon
+        /// A one-time pack.
+        case pack
+    }
+
+    /// What the line charges for.
+    public let kind: Kind
+    /// The add-on, for add-on and pack lines.
+    public let addon: AddonCode?
+    /// A sentence a person reads on the invoice.
+    public let description: String
+    /// How many units.
+    public let quantity: Int64
+    /// The price of one unit for a whole period (or one pack).
+    public let unitPrice: Money
+    /// The span of service the line pays for.
+    public let span: BillingPeriod
+    /// The part of a whole period charged: `1/1` unless prorated.
+    public let fraction: Fraction
+    /// The amount, rounded once: `unitPrice × quantity × fraction`.
+    public let amount: Money
+    /// Whether the line is a prorated part of a period.
+    public let prorated: Bool
+
+    /// Creates a line, computing its amount.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    init(
+        kind: Kind,
+        addon: AddonCode?,
+        description: String,
+        quantity: Int64,
+        unitPrice: Money,
+        span: BillingPeriod,
+        fraction: Fraction,
+        rounding: RoundingRule
+    ) throws(BillingError) {
+        self.kind = kind
+        self.addon = addon
+        self.description = description
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+        self.span = span
+        self.fraction = fraction
+        self.amount = try unitPrice.scaled(by: quantity, times: fraction, rounding: rounding)
+        self.prorated = fraction != .one
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case addon
+        case description
+        case quantity
+        case unitPrice
+        case span
+        case fraction
+        case amount
+        case prorated
+    }
+
+    /// Decodes the documented shape, refusing an amount that is not
+    /// `unitPrice × quantity × fraction` rounded by some rule.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.kind = try container.decode(Kind.self, forKey: .kind)
+        self.addon = try container.decodeIfPresent(AddonCode.self, forKey: .addon)
+        self.description = try container.decode(String.self, forKey: .description)
+        self.quantity = try container.decode(Int64.self, forKey: .quantity)
+        self.unitPrice = try container.decode(Money.self, forKey: .unitPrice)
+        self.span = try container.decode(BillingPeriod.self, forKey: .span)
+        self.fraction = try container.decode(Fraction.self, forKey: .fraction)
+        self.amount = try container.decode(Money.self, forKey: .amount)
+        self.prorated = fraction != .one
+        let (down, up) = (
+            try? unitPrice.scaled(by: quantity, times: fraction, rounding: .down),
+            try? unitPrice.scaled(by: quantity, times: fraction, rounding: .up)
+        )
+        guard amount == down || amount == up else {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "The line's amount \(amount) is not \(unitPrice) × \(quantity) × \(fraction)."
+                )
+            )
+        }
+    }
+
+    /// Encodes the documented shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(addon, forKey: .addon)
+        try container.encode(description, forKey: .description)
+        try container.encode(quantity, forKey: .quantity)
+        try container.encode(unitPrice, forKey: .unitPrice)
+        try container.encode(span, forKey: .span)
+        try container.encode(fraction, forKey: .fraction)
+        try container.encode(amount, forKey: .amount)
+        try container.encode(prorated, forKey: .prorated)
+    }
+}
+
+/// An invoice: lines for one billing period and their total.
+///
+/// ## JSON
+///
+/// `{"period": {"start", "end"}, "lines": [...], "total": {"currency", "minorUnits"}}`;
+/// decoding checks that the total is the sum of the lines.
+public struct Invoice: Sendable, Hashable, Codable {
+    /// The billing period the invoice opens.
+    public let period: BillingPeriod
+    /// The lines, plan first.
+    public let lines: [InvoiceLine]
+    /// The sum of the lines.
+    public let total: Money
+
+    /// Creates an invoice, summing its lines.
+    ///
+    /// - Throws: ``BillingError/Code/currencyMismatch`` or ``BillingError/Code/overflow``.
+    public init(period: BillingPeriod, lines: [InvoiceLine], currency: Currency) throws(BillingError) {
+        self.period = period
+        self.lines = lines
+        self.total = try Money.sum(lines.map(\.amount), in: currency)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case period
+        case lines
+        case total
+    }
+
+    /// Decodes the documented shape, refusing a total that is not the sum of the lines.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let period = try container.decode(BillingPeriod.self, forKey: .period)
+        let lines = try container.decode([InvoiceLine].self, forKey: .lines)
+        let total = try container.decode(Money.self, forKey: .total)
+        self = try decoder.validating { () throws(BillingError) in
+            let invoice = try Invoice(period: period, lines: lines, currency: total.currency)
+            guard invoice.total == total else { throw BillingError.invoiceTotalMismatch(total, invoice.total) }
+            return invoice
+        }
+    }
+}

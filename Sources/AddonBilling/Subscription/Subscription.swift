@@ -1,0 +1,241 @@
+/// A customer's subscription: a plan, a billing cycle, and the add-ons bought on top.
+///
+/// A subscription is a value. Every operation — adding or removing slots,
+/// cancelling, renewing — is a pure function that returns a new subscription
+/// together with the invoice lines it charges; a refused operation throws and
+/// leaves the value as it was.
+///
+/// The subscription is billed in advance: ``billedThrough`` is the end of the
+/// period paid for. Changes happen inside that period; ``renewed(at:policy:limit:)``
+/// opens the next one.
+///
+/// ## JSON
+///
+/// ```json
+/// {"id": "sub_1", "plan": {...}, "status": "active", "cycle": {...}, "trialEnd": null,
+///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...]}
+/// ```
+public struct Subscription: Sendable, Hashable, Codable {
+    /// The subscription's identifier.
+    public let id: SubscriptionID
+    /// The plan subscribed to, with its add-on catalog.
+    public let plan: Plan
+    /// The subscription's state.
+    public let status: SubscriptionStatus
+    /// The billing cycle; its interval is the plan's.
+    public let cycle: BillingCycle
+    /// When the free trial ends, if there is one.
+    public let trialEnd: Instant?
+    /// The end of the last period billed: the next billing date.
+    public let billedThrough: Instant
+    /// The recurring add-ons, in purchase order, one line per add-on.
+    public let lines: [AddonLine]
+    /// The prorated lines charged since the current period began; renewal clears them.
+    public let chargesThisPeriod: [InvoiceLine]
+
+    /// Creates a subscription.
+    ///
+    /// - Parameters:
+    ///   - id: The identifier.
+    ///   - plan: The plan.
+    ///   - status: The state; `active` by default.
+    ///   - cycle: The billing cycle.
+    ///   - trialEnd: When a free trial ends, if any.
+    ///   - billedThrough: The next billing date; the end of the cycle's first period by default.
+    ///   - lines: Recurring add-ons, one per catalog entry.
+    ///   - chargesThisPeriod: Prorated lines charged in the current period.
+    /// - Throws: ``BillingError/Code/invalidSubscription`` when a line's add-on is
+    ///   not in the plan's catalog, appears twice, is a one-time pack, or is priced
+    ///   in another currency than the plan, when the cycle's interval is not the
+    ///   plan's, or when `billedThrough` is not a billing date of the cycle.
+    public init(
+        id: SubscriptionID,
+        plan: Plan,
+        status: SubscriptionStatus = .active,
+        cycle: BillingCycle,
+        trialEnd: Instant? = nil,
+        billedThrough: Instant? = nil,
+        lines: [AddonLine] = [],
+        chargesThisPeriod: [InvoiceLine] = []
+    ) throws(BillingError) {
+        guard cycle.interval == plan.interval else {
+            throw BillingError.intervalMismatch(cycle.interval, plan.interval)
+        }
+        var seen = Set<AddonCode>()
+        for line in lines {
+            guard let offer = plan.offer(line.addon), offer.kind.isRecurring else {
+                throw BillingError.lineNotInCatalog(line.addon)
+            }
+            guard seen.insert(line.addon).inserted else { throw BillingError.duplicateLine(line.addon) }
+            guard line.unitPrice.currency == plan.price.currency else {
+                throw BillingError.currencyMismatch(plan.price.currency, line.unitPrice.currency)
+            }
+            if case .recurringFeature = offer.kind, line.quantity > 1 {
+                throw BillingError.inconsistentLine(
+                    line.addon,
+                    quantity: line.quantity,
+                    paid: line.paidQuantity,
+                    renewal: line.renewalQuantity
+                )
+            }
+        }
+        let paidThrough: Instant
+        if let billedThrough {
+            paidThrough = billedThrough
+        } else {
+            paidThrough = try cycle.period(at: 0).end
+        }
+        guard try cycle.period(containing: paidThrough).start == paidThrough else {
+            throw BillingError.notABillingDate(paidThrough)
+        }
+        self.init(
+            unchecked: id,
+            plan: plan,
+            status: status,
+            cycle: cycle,
+            trialEnd: trialEnd,
+            billedThrough: paidThrough,
+            lines: lines,
+            chargesThisPeriod: chargesThisPeriod
+        )
+    }
+
+    init(
+        unchecked id: SubscriptionID,
+        plan: Plan,
+        status: SubscriptionStatus,
+        cycle: BillingCycle,
+        trialEnd: Instant?,
+        billedThrough: Instant,
+        lines: [AddonLine],
+        chargesThisPeriod: [InvoiceLine]
+    ) {
+        self.id = id
+        self.plan = plan
+        self.status = status
+        self.cycle = cycle
+        self.trialEnd = trialEnd
+        self.billedThrough = billedThrough
+        self.lines = lines
+        self.chargesThisPeriod = chargesThisPeriod
+    }
+
+    /// A copy with some fields changed.
+    func with(
+        status: SubscriptionStatus? = nil,
+        billedThrough: Instant? = nil,
+        lines: [AddonLine]? = nil,
+        chargesThisPeriod: [InvoiceLine]? = nil
+    ) -> Subscription {
+        Subscription(
+            unchecked: id,
+            plan: plan,
+            status: status ?? self.status,
+            cycle: cycle,
+            trialEnd: trialEnd,
+            billedThrough: billedThrough ?? self.billedThrough,
+            lines: lines ?? self.lines,
+            chargesThisPeriod: chargesThisPeriod ?? self.chargesThisPeriod
+        )
+    }
+
+    /// The currency the subscription is billed in: the plan's.
+    public var currency: Currency { plan.price.currency }
+
+    /// The line for an add-on, if the subscription has one.
+    public func line(_ addon: AddonCode) -> AddonLine? { lines.first { $0.addon == addon } }
+
+    /// The period paid for: the one ending at ``billedThrough``.
+    ///
+    /// - Throws: ``BillingError/Code/dateOutOfRange`` at the calendar's limits.
+    public func currentPeriod() throws(BillingError) -> BillingPeriod {
+        try cycle.period(containing: billedThrough.advanced(by: -1))
+    }
+
+    /// Whether `at` falls in the free trial.
+    public func isTrialing(at: Instant) -> Bool {
+        status == .trialing && trialEnd.map { at < $0 } ?? true
+    }
+
+    /// The total capacity of `kind` now: the plan's plus every line's current quantity.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func capacity(_ kind: CapacityKind) throws(BillingError) -> Int64 {
+        try total(kind) { $0.quantity }
+    }
+
+    /// The capacity of `kind` from the next billing date, after scheduled reductions.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func capacityAtRenewal(_ kind: CapacityKind) throws(BillingError) -> Int64 {
+        try total(kind) { $0.continuingQuantity }
+    }
+
+    private func total(_ kind: CapacityKind, _ quantity: (AddonLine) -> Int64) throws(BillingError) -> Int64 {
+        var total = plan.included[kind]
+        for line in lines where plan.offer(line.addon)?.kind.capacity == kind {
+            let (sum, overflow) = total.addingReportingOverflow(quantity(line))
+            guard !overflow else { throw BillingError.moneyOverflow("adding up \(kind) capacity") }
+            total = sum
+        }
+        return total
+    }
+
+    /// What the next renewal bills: the plan plus every continuing add-on at full price.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func nextRenewalTotal() throws(BillingError) -> Money {
+        var total = plan.price
+        for line in lines { total = try total.adding(line.recurringCost()) }
+        return total
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case plan
+        case status
+        case cycle
+        case trialEnd
+        case billedThrough
+        case lines
+        case chargesThisPeriod
+    }
+
+    /// Decodes the documented shape, validating like the initializer.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let id = try container.decode(SubscriptionID.self, forKey: .id)
+        let plan = try container.decode(Plan.self, forKey: .plan)
+        let status = try container.decodeIfPresent(SubscriptionStatus.self, forKey: .status) ?? .active
+        let cycle = try container.decode(BillingCycle.self, forKey: .cycle)
+        let trialEnd = try container.decodeIfPresent(Instant.self, forKey: .trialEnd)
+        let billedThrough = try container.decodeIfPresent(Instant.self, forKey: .billedThrough)
+        let lines = try container.decodeIfPresent([AddonLine].self, forKey: .lines) ?? []
+        let charges = try container.decodeIfPresent([InvoiceLine].self, forKey: .chargesThisPeriod) ?? []
+        self = try decoder.validating { () throws(BillingError) in
+            try Subscription(
+                id: id,
+                plan: plan,
+                status: status,
+                cycle: cycle,
+                trialEnd: trialEnd,
+                billedThrough: billedThrough,
+                lines: lines,
+                chargesThisPeriod: charges
+            )
+        }
+    }
+
+    /// Encodes the documented shape, with `null` for no trial.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(plan, forKey: .plan)
+        try container.encode(status, forKey: .status)
+        try container.encode(cycle, forKey: .cycle)
+        try container.encode(trialEnd, forKey: .trialEnd)
+        try container.encode(billedThrough, forKey: .billedThrough)
+        try container.encode(lines, forKey: .lines)
+        try container.encode(chargesThisPeriod, forKey: .chargesThisPeriod)
+    }
+}

@@ -1,0 +1,33 @@
+/// The state of a subscription, as payment providers name it.
+///
+/// An open vocabulary; the known states follow Stripe's names.
+public struct SubscriptionStatus: StringValue {
+    /// The status's wire name, for example `"past_due"`.
+    public let rawValue: String
+    /// Creates a status.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// In a free trial; purchases are allowed and cost nothing until the first paid period.
+    public static let trialing: SubscriptionStatus = "trialing"
+    /// Paid and current.
+    public static let active: SubscriptionStatus = "active"
+    /// The last payment failed and is being retried.
+    public static let pastDue: SubscriptionStatus = "past_due"
+    /// Retries are exhausted; the invoice is open.
+    public static let unpaid: SubscriptionStatus = "unpaid"
+    /// Ended.
+    public static let canceled: SubscriptionStatus = "canceled"
+    /// The first payment has not succeeded yet.
+    public static let incomplete: SubscriptionStatus = "incomplete"
+    /// Billing is paused.
+    public static let paused: SubscriptionStatus = "paused"
+
+    /// Whether add-ons may be bought: only `active` and `trialing`.
+    public var allowsPurchases: Bool { self == .active || self == .trialing }
+
+    /// Whether existing add-ons may be reduced or cancelled: not when canceled or incomplete.
+    public var allowsReductions: Bool { self != .canceled && self != .incomplete }
+
+    /// Whether renewal bills new periods: not when canceled, incomplete or paused.
+    public var renews: Bool { self != .canceled && self != .incomplete && self != .paused }
+}

@@ -1,0 +1,110 @@
+/// How many seats are in use: active members plus pending invitations.
+///
+/// ## JSON
+///
+/// `{"activeMembers": 4, "pendingInvitations": 1}`.
+public struct SeatUsage: Sendable, Hashable, Codable {
+    /// Members who have joined.
+    public var activeMembers: Int64
+    /// Invitations sent and not yet accepted; each holds a seat.
+    public var pendingInvitations: Int64
+
+    /// Creates seat usage.
+    public init(activeMembers: Int64, pendingInvitations: Int64 = 0) {
+        self.activeMembers = activeMembers
+        self.pendingInvitations = pendingInvitations
+    }
+
+    /// Seats in use.
+    public var used: Int64 { activeMembers.addingReportingOverflow(pendingInvitations).partialValue }
+}
+
+/// How many agent slots are in use: agents that are neither archived nor deleted.
+///
+/// ## JSON
+///
+/// `{"active": 3, "archived": 2, "deleted": 1}`.
+public struct AgentUsage: Sendable, Hashable, Codable {
+    /// Agents in service.
+    public var active: Int64
+    /// Archived agents; they hold no slot.
+    public var archived: Int64
+    /// Deleted agents; they hold no slot.
+    public var deleted: Int64
+
+    /// Creates agent usage.
+    public init(active: Int64, archived: Int64 = 0, deleted: Int64 = 0) {
+        self.active = active
+        self.archived = archived
+        self.deleted = deleted
+    }
+
+    /// Slots in use: active agents only.
+    public var used: Int64 { active }
+}
+
+/// What an organization uses of each capacity, as the host counts it now.
+///
+/// ## JSON
+///
+/// `{"seats": {"activeMembers": 4, "pendingInvitations": 1}, "agents": {"active": 3}, "other": {"knowledgeStorage": 120}}`;
+/// every field may be left out (zero).
+public struct CapacityUsage: Sendable, Hashable, Codable {
+    /// Seats in use.
+    public var seats: SeatUsage
+    /// Agent slots in use.
+    public var agents: AgentUsage
+    /// Usage of any other capacity kind.
+    public var other: Capacities
+
+    /// Creates usage; everything defaults to zero.
+    public init(
+        seats: SeatUsage = .init(activeMembers: 0),
+        agents: AgentUsage = .init(active: 0),
+        other: Capacities = .none
+    ) {
+        self.seats = seats
+        self.agents = agents
+        self.other = other
+    }
+
+    /// Nothing in use.
+    public static let none = CapacityUsage()
+
+    /// How much of `kind` is in use.
+    public func used(_ kind: CapacityKind) -> Int64 {
+        switch kind {
+        case .seats: seats.used
+        case .agentSlots: agents.used
+        default: other[kind]
+        }
+    }
+
+    /// Throws unless every count is zero or more.
+    func validate() throws(BillingError) {
+        let counts: [(String, Int64)] = [
+            ("active members", seats.activeMembers), ("pending invitations", seats.pendingInvitations),
+            ("active agents", agents.active), ("archived agents", agents.archived), ("deleted agents", agents.deleted),
+        ]
+        for (name, count) in counts where count < 0 { throw BillingError.negativeUsage(name, count) }
+        let (_, overflow) = seats.activeMembers.addingReportingOverflow(seats.pendingInvitations)
+        if overflow { throw BillingError.moneyOverflow("counting seats in use") }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case seats
+        case agents
+        case other
+    }
+
+    /// Decodes the documented shape; absent fields are zero.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            seats: try container.decodeIfPresent(SeatUsage.self, forKey: .seats) ?? .init(activeMembers: 0),
+            agents: try container.decodeIfPresent(AgentUsage.self, forKey: .agents) ?? .init(active: 0),
+            other: try container.decodeIfPresent(Capacities.self, forKey: .other) ?? .none
+        )
+        try decoder.validating { () throws(BillingError) in try validate() }
+    }
+}
