@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingTesting
 import Foundation
 import XCTest
 
@@ -263,14 +264,229 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
     ]
 
+    static let april = "2026-04-01T00:00:00Z"
+    static let midApril = "2026-04-16T00:00:00Z"
+
+    static func subscription(
+        _ plan: Plan,
+        status: SubscriptionStatus = .active,
+        seats: Int64 = 0
+    ) throws -> Subscription {
+        let lines =
+            seats == 0
+            ? []
+            : [
+                try AddonLine(
+                    addon: "extra_seats",
+                    quantity: seats,
+                    unitPrice: SeedPlans.seatPrice,
+                    start: try instant(april)
+                )
+            ]
+        return try SeedPlans.subscription(plan, anchor: try instant(april), status: status, lines: lines)
+    }
+
+    static func attempt(
+        _ plan: Plan,
+        _ operation: AddonOperation,
+        by actor: Actor = SeedPlans.owner,
+        status: SubscriptionStatus = .active,
+        seats: Int64 = 0,
+        usage: CapacityUsage = .none,
+        at: String = midApril
+    ) throws {
+        _ = try subscription(plan, status: status, seats: seats)
+            .apply(operation, by: actor, usage: usage, at: try instant(at))
+    }
+
+    static let subscriptionEntries: [Entry] = [
+        Entry(
+            when: "The person lacks `billing.update`.",
+            trigger: { try attempt(SeedPlans.pro, .addSlots("extra_seats", quantity: 1), by: SeedPlans.viewer) },
+            code: .permissionDenied,
+            message: "You need the billing.update permission to purchase, change or cancel add-ons; ask your "
+                + "organization owner or an admin."
+        ),
+        Entry(
+            when: "An Owner Only add-on is changed by someone else.",
+            trigger: {
+                try attempt(SeedPlans.agentPlatform, .addSlots("extra_chatbot_slots", quantity: 1), by: SeedPlans.admin)
+            },
+            code: .ownerOnly,
+            message: "Additional Chatbot Slots is Owner Only: only the organization owner can add or remove it. Ask "
+                + "your organization owner to make the change."
+        ),
+        Entry(
+            when: "Slots are bought on a `past_due` or `unpaid` subscription.",
+            trigger: { try attempt(SeedPlans.pro, .addSlots("extra_seats", quantity: 1), status: .pastDue) },
+            code: .subscriptionNotActive,
+            message: "Cannot purchase extra slots: subscription is not active (it is past_due); resolve the failed "
+                + "payment first."
+        ),
+        Entry(
+            when: "A feature is bought on a subscription that is neither active nor trialing.",
+            trigger: { try attempt(SeedPlans.business, .addFeature("sla_support"), status: .paused) },
+            code: .subscriptionNotActive,
+            message: "Cannot purchase add-ons: subscription is not active (it is paused); it must be active or "
+                + "trialing."
+        ),
+        Entry(
+            when: "Add-ons are reduced on a canceled or incomplete subscription.",
+            trigger: {
+                try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 1), status: .canceled, seats: 1)
+            },
+            code: .subscriptionNotActive,
+            message: "Cannot change add-ons: the subscription is canceled."
+        ),
+        Entry(
+            when: "The add-on does not exist on this plan.",
+            trigger: { try attempt(SeedPlans.individual, .addSlots("seats", quantity: 1)) },
+            code: .addonUnavailable,
+            message: "Seats is not available on this plan: individual plan, 1 device."
+        ),
+        Entry(
+            when: "The add-on is changed through an account manager.",
+            trigger: {
+                try attempt(SeedPlans.contractBusiness, .addSlots("seats", quantity: 1), at: "2026-05-01T00:00:00Z")
+            },
+            code: .contractManaged,
+            message: "Seats on this plan is managed through your account manager as part of your contract; contact "
+                + "them to change it."
+        ),
+        Entry(
+            when: "The add-on needs a plan with teams.",
+            trigger: { try attempt(SeedPlans.agentPlatformSolo, .addSlots("extra_team_member_slots", quantity: 1)) },
+            code: .teamsRequired,
+            message: "Upgrade to use team: your current plan has no team option, so Additional Team Member Slots "
+                + "cannot be added. Move to a plan that includes teams first."
+        ),
+        Entry(
+            when: "The plan has no extra-seat price.",
+            trigger: { try attempt(SeedPlans.proWithoutSeatPrice, .addSlots("extra_seats", quantity: 1)) },
+            code: .priceNotConfigured,
+            message: "Extra user price not configured for this plan; contact support, as it should be set on all "
+                + "paid plans."
+        ),
+        Entry(
+            when: "The catalog has no such add-on.",
+            trigger: { try attempt(SeedPlans.pro, .addFeature("priority_support")) },
+            code: .unknownAddon,
+            message: "This plan has no add-on \"priority_support\"; choose one from the plan's add-on catalog."
+        ),
+        Entry(
+            when: "The operation does not fit the add-on's kind.",
+            trigger: { try attempt(SeedPlans.business, .addSlots("salesforce_connector", quantity: 2)) },
+            code: .wrongAddonKind,
+            message: "Salesforce connector is a recurring feature, so \"addSlots\" does not apply to it."
+        ),
+        Entry(
+            when: "A purchase would pass the add-on's maximum quantity.",
+            trigger: { try attempt(SeedPlans.pro, .addSlots("extra_seats", quantity: 120)) },
+            code: .invalidQuantity,
+            message: "Cannot have 120 of Extra seats: the most this plan allows is 100."
+        ),
+        Entry(
+            when: "A feature that is already active is bought again.",
+            trigger: {
+                let business = try subscription(SeedPlans.business)
+                let first = try business.apply(
+                    .addFeature("auto_retraining"),
+                    by: SeedPlans.owner,
+                    at: try instant(midApril)
+                )
+                _ = try first.subscription.apply(
+                    .addFeature("auto_retraining"),
+                    by: SeedPlans.owner,
+                    at: try instant(midApril)
+                )
+            },
+            code: .alreadyActive,
+            message: "Auto-retraining is already active on this subscription."
+        ),
+        Entry(
+            when: "An add-on that was never bought, or already ends, is removed or cancelled.",
+            trigger: { try attempt(SeedPlans.business, .cancelAddon("sla_support")) },
+            code: .addonNotActive,
+            message: "There is no active SLA support add-on to change; it was never bought or already ends."
+        ),
+        Entry(
+            when: "More slots are removed than were bought.",
+            trigger: { try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 3), seats: 2) },
+            code: .removalExceedsExtra,
+            message: "Cannot remove 3 extra seats: only 2 can be removed; seats included in the plan stay."
+        ),
+        Entry(
+            when: "Removing slots would leave less capacity than is in use.",
+            trigger: {
+                let usage = CapacityUsage(seats: SeatUsage(activeMembers: 5, pendingInvitations: 1))
+                try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 2), seats: 2, usage: usage)
+            },
+            code: .usageFull,
+            message: "Cannot reduce seats — usage is full: remove 1 member or pending invitation first, then remove "
+                + "the seats."
+        ),
+        Entry(
+            when: "A scheduled removal is withdrawn when none is scheduled.",
+            trigger: { try attempt(SeedPlans.pro, .withdrawRemoval("extra_seats"), seats: 2) },
+            code: .nothingScheduled,
+            message: "No removal of Extra seats is scheduled, so none can be withdrawn."
+        ),
+        Entry(
+            when: "A change is asked for after the paid period.",
+            trigger: { try attempt(SeedPlans.pro, .addSlots("extra_seats", quantity: 1), at: "2026-06-01T00:00:00Z") },
+            code: .renewalDue,
+            message: "The subscription is paid through 2026-05-01T00:00:00Z; renew it before making changes at "
+                + "2026-06-01T00:00:00Z."
+        ),
+        Entry(
+            when: "A plan lists an add-on code twice.",
+            trigger: {
+                _ = try Plan(
+                    id: "p",
+                    name: "P",
+                    tier: .pro,
+                    price: SeedPlans.seatPrice,
+                    addons: [SeedPlans.extraSeats(), SeedPlans.extraSeats()]
+                )
+            },
+            code: .invalidCatalog,
+            message: "The plan lists add-on \"extra_seats\" twice; codes must be unique."
+        ),
+        Entry(
+            when: "A stored subscription's line quantities are out of order.",
+            trigger: {
+                _ = try AddonLine(
+                    addon: "extra_seats",
+                    quantity: 3,
+                    paidQuantity: 2,
+                    unitPrice: SeedPlans.seatPrice,
+                    start: try instant(april)
+                )
+            },
+            code: .invalidSubscription,
+            message: "The line for \"extra_seats\" has quantity 3, paid 2 and renewal 3; they must satisfy 0 ≤ "
+                + "renewal ≤ quantity ≤ paid, and a feature has at most 1."
+        ),
+        Entry(
+            when: "Renewal would open more periods than allowed at once.",
+            trigger: {
+                _ = try subscription(SeedPlans.pro).renewed(at: try instant("2036-04-01T00:00:00Z"), limit: 100)
+            },
+            code: .renewalBacklogTooLong,
+            message: "Renewal would bill more than 100 periods at once; renew in steps or raise the limit."
+        ),
+    ]
+
+    static var allEntries: [Entry] { entries + subscriptionEntries }
+
     func testEveryMessageExactly() {
-        for entry in Self.entries {
+        for entry in Self.allEntries {
             XCTAssertBillingError(try entry.trigger(), entry.code, entry.when, message: entry.message)
         }
     }
 
     func testEveryCodeIsCatalogued() {
-        let catalogued = Set(Self.entries.map(\.code.rawValue))
+        let catalogued = Set(Self.allEntries.map(\.code.rawValue))
         for code in BillingError.Code.known where code != .malformedRequest {
             XCTAssertTrue(catalogued.contains(code.rawValue), "\(code) has no catalogue entry")
         }
@@ -298,7 +514,7 @@ final class ErrorCatalogueTests: XCTestCase {
             |---|---|---|
 
             """
-        for entry in Self.entries {
+        for entry in Self.allEntries {
             text +=
                 "| `\(entry.code)` | \(entry.when) | \(entry.message.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }

@@ -285,7 +285,7 @@ final class SeedScenarioTests: XCTestCase {
             anchor: try instant("2026-04-01T00:00:00Z")
         )
         let at = try instant("2026-04-10T00:00:00Z")
-        let operation = Operation.addSlots("extra_chatbot_slots", quantity: 1)
+        let operation = AddonOperation.addSlots("extra_chatbot_slots", quantity: 1)
         XCTAssertBillingError(
             try subscription.apply(operation, by: SeedPlans.admin, at: at),
             .ownerOnly,

@@ -75,7 +75,7 @@ extension BillingError {
         )
     }
 
-    static func wrongKind(_ offer: AddonOffer, _ operation: Operation) -> BillingError {
+    static func wrongKind(_ offer: AddonOffer, _ operation: AddonOperation) -> BillingError {
         let kind =
             switch offer.kind {
             case .recurringSlots: "a recurring slot add-on"

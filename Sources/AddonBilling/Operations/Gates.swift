@@ -3,7 +3,7 @@
 struct Gates {
     let subscription: Subscription
     let offer: AddonOffer
-    let operation: Operation
+    let operation: AddonOperation
 
     /// Whether the operation extends service (and so needs a subscription that can buy).
     var isPurchase: Bool {

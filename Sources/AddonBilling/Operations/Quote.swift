@@ -25,10 +25,10 @@ public struct CapacityChange: Sendable, Hashable, Codable {
 ///
 /// ## JSON
 ///
-/// The fields below, with ``lines`` as ``InvoiceLine`` objects and ``operation`` as ``Operation``.
+/// The fields below, with ``lines`` as ``InvoiceLine`` objects and ``operation`` as ``AddonOperation``.
 public struct Quote: Sendable, Hashable, Codable {
     /// The operation quoted.
-    public let operation: Operation
+    public let operation: AddonOperation
     /// The add-on's name as a person reads it.
     public let addonName: String
     /// The price per slot (or of the feature) per period.

@@ -10,7 +10,7 @@ extension Subscription {
     /// - Returns: What applying the operation at `at` would charge and change.
     /// - Throws: The same refusals as ``apply(_:by:usage:at:policy:)``.
     public func quote(
-        _ operation: Operation,
+        _ operation: AddonOperation,
         by actor: Actor,
         usage: CapacityUsage = .none,
         at: Instant,
@@ -39,7 +39,7 @@ extension Subscription {
     ///   ``BillingError/Code/addonUnavailable``, ``BillingError/Code/priceNotConfigured``,
     ///   ``BillingError/Code/invalidQuantity``, ``BillingError/Code/usageFull``.
     public func apply(
-        _ operation: Operation,
+        _ operation: AddonOperation,
         by actor: Actor,
         usage: CapacityUsage = .none,
         at: Instant,
@@ -50,7 +50,7 @@ extension Subscription {
 
     /// The one decision behind both ``quote(_:by:usage:at:policy:)`` and ``apply(_:by:usage:at:policy:)``.
     func decide(
-        _ operation: Operation,
+        _ operation: AddonOperation,
         by actor: Actor,
         usage: CapacityUsage,
         at: Instant,
@@ -86,7 +86,7 @@ extension Subscription {
 struct Change {
     let subscription: Subscription
     let offer: AddonOffer
-    let operation: Operation
+    let operation: AddonOperation
     let period: BillingPeriod
     let at: Instant
 
@@ -97,7 +97,7 @@ struct Change {
     var confirmation = ""
     var maxReducible: Int64?
 
-    init(subscription: Subscription, offer: AddonOffer, operation: Operation, period: BillingPeriod, at: Instant) {
+    init(subscription: Subscription, offer: AddonOffer, operation: AddonOperation, period: BillingPeriod, at: Instant) {
         self.subscription = subscription
         self.offer = offer
         self.operation = operation

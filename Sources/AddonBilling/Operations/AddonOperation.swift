@@ -8,7 +8,7 @@
 /// `addSlots`, `removeSlots`, `removeAddon`, `withdrawRemoval`, `addFeature`,
 /// `cancelAddon`, `setAutoRenew` (with `"autoRenew": true|false`). `quantity`
 /// is for the slot operations only.
-public struct Operation: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     enum Kind: String, CaseIterable {
         case addSlots
         case removeSlots
@@ -35,30 +35,30 @@ public struct Operation: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Buy `quantity` more slots of a recurring-slots add-on, prorated for the rest of the period.
-    public static func addSlots(_ addon: AddonCode, quantity: Int64) -> Operation {
-        Operation(.addSlots, addon, quantity: quantity)
+    public static func addSlots(_ addon: AddonCode, quantity: Int64) -> AddonOperation {
+        AddonOperation(.addSlots, addon, quantity: quantity)
     }
 
     /// Remove `quantity` extra slots, refund-free; the price drops from the next billing date.
-    public static func removeSlots(_ addon: AddonCode, quantity: Int64) -> Operation {
-        Operation(.removeSlots, addon, quantity: quantity)
+    public static func removeSlots(_ addon: AddonCode, quantity: Int64) -> AddonOperation {
+        AddonOperation(.removeSlots, addon, quantity: quantity)
     }
 
     /// Remove an add-on entirely, under the same rules as removing slots.
-    public static func removeAddon(_ addon: AddonCode) -> Operation { Operation(.removeAddon, addon) }
+    public static func removeAddon(_ addon: AddonCode) -> AddonOperation { AddonOperation(.removeAddon, addon) }
 
     /// Withdraw a scheduled removal of slots, free of charge.
-    public static func withdrawRemoval(_ addon: AddonCode) -> Operation { Operation(.withdrawRemoval, addon) }
+    public static func withdrawRemoval(_ addon: AddonCode) -> AddonOperation { AddonOperation(.withdrawRemoval, addon) }
 
     /// Buy a recurring feature (a connector, SLA support), prorated; auto-renew starts on.
-    public static func addFeature(_ addon: AddonCode) -> Operation { Operation(.addFeature, addon) }
+    public static func addFeature(_ addon: AddonCode) -> AddonOperation { AddonOperation(.addFeature, addon) }
 
     /// Cancel a recurring add-on: it serves out the period and ends, without refund.
-    public static func cancelAddon(_ addon: AddonCode) -> Operation { Operation(.cancelAddon, addon) }
+    public static func cancelAddon(_ addon: AddonCode) -> AddonOperation { AddonOperation(.cancelAddon, addon) }
 
     /// Turn a recurring add-on's auto-renew switch on or off.
-    public static func setAutoRenew(_ addon: AddonCode, to autoRenew: Bool) -> Operation {
-        Operation(.setAutoRenew, addon, autoRenew: autoRenew)
+    public static func setAutoRenew(_ addon: AddonCode, to autoRenew: Bool) -> AddonOperation {
+        AddonOperation(.setAutoRenew, addon, autoRenew: autoRenew)
     }
 
     /// The operation's wire name, for example `"addSlots"`.
