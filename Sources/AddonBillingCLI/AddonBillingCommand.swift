@@ -22,6 +22,10 @@ public enum AddonBillingCommand {
     static let jsonCommands: [String: @Sendable (Data) throws -> Data] = [
         "prorate": { try answer(ProrationRequest.self, $0) { request throws(BillingError) in try request.evaluate() } },
         "schedule": { try answer(ScheduleRequest.self, $0) { request throws(BillingError) in try request.evaluate() } },
+        "quote": { try answer(OperationRequest.self, $0) { request throws(BillingError) in try request.quote() } },
+        "apply": { try answer(OperationRequest.self, $0) { request throws(BillingError) in try request.apply() } },
+        "renew": { try answer(RenewalRequest.self, $0) { request throws(BillingError) in try request.renew() } },
+        "preview": { try answer(PreviewRequest.self, $0) { request throws(BillingError) in try request.preview() } },
     ]
 
     /// The usage text.
@@ -32,6 +36,10 @@ public enum AddonBillingCommand {
           demo       Walk through the seed scenarios and print what happens, in words.
           prorate    Read a proration request (JSON) on standard input; print the charge.
           schedule   Read a billing schedule request (JSON) on standard input; print its items.
+          quote      Read an operation on a subscription (JSON); print what it would charge and change.
+          apply      Read an operation on a subscription (JSON); print the new subscription and the charge.
+          renew      Read a subscription and an instant (JSON); print each period's invoice and the result.
+          preview    Read a subscription (JSON); print the next invoice and this period's prorated charges.
           help       Show this text.
 
         See Docs/JSONCommands.md for the request and response shapes.

@@ -1,14 +1,20 @@
 import AddonBilling
+import AddonBillingTesting
 
 /// The `demo` command: the seed scenarios, computed by the core and told in words.
 enum Demo {
     /// The whole transcript.
     static func transcript() -> String {
         var out = Transcript()
-        out.heading("swift-addon-billing demo: the money rules of SaaS add-ons, step by step.")
+        out.title("swift-addon-billing demo: the money rules of SaaS add-ons, step by step.")
         do {
+            try buyingSeats(&out)
+            try annualSeats(&out)
+            try removalCappedByUsage(&out)
+            try scheduledRemoval(&out)
+            try refusedPurchases(&out)
+            try featureAndAutoRenew(&out)
             try seedProration(&out)
-            try annualProration(&out)
             try dayProrationInNamedZone(&out)
             try monthEnds(&out)
             try rounding(&out)
@@ -21,9 +27,171 @@ enum Demo {
         return out.text
     }
 
-    /// Seed 003: 2 extra seats at $19 halfway through a monthly cycle.
+    private static let seats = AddonCode("extra_seats")
+
+    /// Seed 003: buying 2 seats halfway through a $19-a-seat month, through a subscription.
+    static func buyingSeats(_ out: inout Transcript) throws(BillingError) {
+        out.heading("Buying 2 extra seats halfway through a monthly cycle (seed: \"Add extra team member slots\")")
+        let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: try instant("2026-04-01T00:00:00Z"))
+        out.line(
+            "Plan: \(SeedPlans.pro.name), \(SeedPlans.pro.price) a month, 5 seats included; extra seats \(SeedPlans.seatPrice) each."
+        )
+        let at = try instant("2026-04-16T00:00:00Z")
+        let outcome = try subscription.apply(.addSlots(seats, quantity: 2), by: SeedPlans.admin, at: at)
+        show(outcome.quote, &out)
+        out.line("Toast: \"\(outcome.quote.confirmation)\"")
+        let preview = try outcome.subscription.previewNextInvoice()
+        out.line("Next invoice on \(preview.upcoming.period.start):")
+        for line in preview.upcoming.lines { out.line("  \(line.amount)  \(line.description)") }
+        out.line("  total \(preview.upcoming.total)")
+        for note in preview.notes { out.line("Why two lines? \(note)") }
+    }
+
+    /// Seed 003: on annual plans the seat fee is annualized.
+    static func annualSeats(_ out: inout Transcript) throws(BillingError) {
+        out.heading("The same purchase on an annual plan (fee annualized, remaining days charged)")
+        let subscription = try SeedPlans.subscription(SeedPlans.proAnnual, anchor: try instant("2026-01-01T00:00:00Z"))
+        let at = try instant("2026-10-01T00:00:00Z")
+        let quote = try subscription.quote(
+            .addSlots(seats, quantity: 2),
+            by: SeedPlans.owner,
+            at: at,
+            policy: BillingPolicy(prorationUnit: .day)
+        )
+        show(quote, &out)
+    }
+
+    /// Seed 003 and 000: removal is capped by usage and refund-free.
+    static func removalCappedByUsage(_ out: inout Transcript) throws(BillingError) {
+        out.heading("Reducing seats when usage is full (seed: \"Cannot reduce seats — usage is full\")")
+        let subscription = try SeedPlans.subscription(
+            SeedPlans.starter,
+            anchor: try instant("2026-04-01T00:00:00Z"),
+            lines: [
+                try AddonLine(
+                    addon: seats,
+                    quantity: 3,
+                    unitPrice: SeedPlans.seatPrice,
+                    start: try instant("2026-04-01T00:00:00Z")
+                )
+            ]
+        )
+        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 3, pendingInvitations: 1))
+        out.line("Starter: 2 plan seats + 3 extra = 5 total; used: 3 members + 1 pending invitation = 4.")
+        let at = try instant("2026-04-10T00:00:00Z")
+        refuse(&out) {
+            _ = try subscription.apply(.removeSlots(seats, quantity: 3), by: SeedPlans.owner, usage: usage, at: at)
+        }
+        let quote = try subscription.quote(.removeSlots(seats, quantity: 1), by: SeedPlans.owner, usage: usage, at: at)
+        out.line("Maximum reducible (total − used): \(quote.capacity?.maxReducible ?? 0).")
+        show(quote, &out)
+    }
+
+    /// Seed 000 and 003: a scheduled removal, withdrawn or carried into the next invoice.
+    static func scheduledRemoval(_ out: inout Transcript) throws(BillingError) {
+        out.heading("A scheduled removal and the next invoice (no credit line)")
+        let subscription = try SeedPlans.subscription(
+            SeedPlans.pro,
+            anchor: try instant("2026-04-01T00:00:00Z"),
+            lines: [
+                try AddonLine(
+                    addon: seats,
+                    quantity: 3,
+                    unitPrice: SeedPlans.seatPrice,
+                    start: try instant("2026-04-01T00:00:00Z")
+                )
+            ]
+        )
+        let at = try instant("2026-04-20T00:00:00Z")
+        let removed = try subscription.apply(.removeSlots(seats, quantity: 2), by: SeedPlans.owner, at: at)
+        show(removed.quote, &out)
+        let renewal = try removed.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        for period in renewal.renewals {
+            out.line("Invoice for \(period.invoice.period.start) to \(period.invoice.period.end):")
+            for line in period.invoice.lines { out.line("  \(line.amount)  \(line.description)") }
+            out.line("  total \(period.invoice.total); slots that left: \(period.reduced[seats] ?? 0)")
+        }
+        let bought = try removed.subscription.apply(.addSlots(seats, quantity: 2), by: SeedPlans.owner, at: at)
+        out.line("Changed their mind before the billing date: buying the 2 seats back costs \(bought.amountDue).")
+    }
+
+    /// Seeds 000 and 003: owner-only and not-active refusals.
+    static func refusedPurchases(_ out: inout Transcript) throws(BillingError) {
+        out.heading("Refusals a host shows as is")
+        let at = try instant("2026-04-10T00:00:00Z")
+        let agents = try SeedPlans.subscription(SeedPlans.agentPlatform, anchor: try instant("2026-04-01T00:00:00Z"))
+        refuse(&out) {
+            _ = try agents.apply(.addSlots("extra_chatbot_slots", quantity: 1), by: SeedPlans.admin, at: at)
+        }
+        let pastDue = try SeedPlans.subscription(
+            SeedPlans.pro,
+            anchor: try instant("2026-04-01T00:00:00Z"),
+            status: .pastDue
+        )
+        refuse(&out) { _ = try pastDue.apply(.addSlots(seats, quantity: 1), by: SeedPlans.owner, at: at) }
+        let unpriced = try SeedPlans.subscription(
+            SeedPlans.proWithoutSeatPrice,
+            anchor: try instant("2026-04-01T00:00:00Z")
+        )
+        refuse(&out) { _ = try unpriced.apply(.addSlots(seats, quantity: 1), by: SeedPlans.owner, at: at) }
+        let solo = try SeedPlans.subscription(SeedPlans.agentPlatformSolo, anchor: try instant("2026-04-01T00:00:00Z"))
+        refuse(&out) {
+            _ = try solo.apply(.addSlots("extra_team_member_slots", quantity: 1), by: SeedPlans.owner, at: at)
+        }
+        let individual = try SeedPlans.subscription(SeedPlans.individual, anchor: try instant("2026-04-01T00:00:00Z"))
+        refuse(&out) { _ = try individual.apply(.addSlots("seats", quantity: 1), by: SeedPlans.owner, at: at) }
+        let business = try SeedPlans.subscription(
+            SeedPlans.contractBusiness,
+            anchor: try instant("2026-01-01T00:00:00Z")
+        )
+        refuse(&out) { _ = try business.apply(.addSlots("seats", quantity: 3), by: SeedPlans.owner, at: at) }
+        let prompts = try solo.upgradePrompts(usage: CapacityUsage(seats: SeatUsage(activeMembers: 1)))
+        out.line("Prompts on the Solo plan: " + prompts.map { "\"\($0.title)\"" }.joined(separator: ", ") + ".")
+    }
+
+    /// Seed 002: a recurring feature, auto-renew off, and the renewal that ends it.
+    static func featureAndAutoRenew(_ out: inout Transcript) throws(BillingError) {
+        out.heading("A recurring connector, auto-renew off, and renewal (seed: \"Add-ons\")")
+        let subscription = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
+        let added = try subscription.apply(
+            .addFeature("salesforce_connector"),
+            by: SeedPlans.admin,
+            at: try instant("2026-04-16T00:00:00Z")
+        )
+        show(added.quote, &out)
+        let off = try added.subscription.apply(
+            .setAutoRenew("salesforce_connector", to: false),
+            by: SeedPlans.admin,
+            at: try instant("2026-04-20T00:00:00Z")
+        )
+        out.line("Auto-renew off: \(off.quote.confirmation) Charged now: \(off.amountDue).")
+        let renewal = try off.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let ended = renewal.renewals.flatMap(\.ended).map(\.rawValue).joined(separator: ", ")
+        out.line(
+            "Renewal on 2026-05-01 bills \(renewal.renewals.first?.invoice.total ?? .zero(.usd)); ended: \(ended)."
+        )
+    }
+
+    /// Prints a quote's fields as the product's dialog shows them.
+    private static func show(_ quote: Quote, _ out: inout Transcript) {
+        let price = quote.capacity == nil ? "price per period" : "price per slot"
+        out.line("\(quote.operation): \(price) \(quote.unitPrice).")
+        if let capacity = quote.capacity {
+            out.line(
+                "Capacity: \(capacity.current) now → \(capacity.new) from \(capacity.effective) "
+                    + "(\(capacity.atRenewal) from the next billing date)."
+            )
+        }
+        for line in quote.lines { out.line("Charged now: \(line.amount) — \(line.description).") }
+        out.line("Amount due now: \(quote.amountDueNow).")
+        out.line("\(quote.addonName) per period from \(quote.nextBillingDate): \(quote.addonRecurringTotal).")
+        out.line("Next renewal total: \(quote.nextRenewalTotal). Effective: \(quote.effectiveDate).")
+        for note in quote.notes { out.line("Note: \(note)") }
+    }
+
+    /// Seed 003: the proration formula itself, on a bare cycle.
     static func seedProration(_ out: inout Transcript) throws(BillingError) {
-        out.heading("1. Two extra seats halfway through a monthly cycle (seed: \"Add extra team member slots\")")
+        out.heading("The proration formula on a bare billing cycle")
         let cycle = try BillingCycle(anchor: try instant("2026-04-01T00:00:00Z"), interval: .monthly)
         let at = try instant("2026-04-16T00:00:00Z")
         let price = Money(minorUnits: 1900, currency: .usd)
@@ -39,7 +207,7 @@ enum Demo {
 
     /// Seed 003: on annual plans the seat fee is annualized.
     static func annualProration(_ out: inout Transcript) throws(BillingError) {
-        out.heading("2. The same seats on an annual plan (fee annualized, remaining days charged)")
+        out.heading("The same seats on an annual plan (fee annualized, remaining days charged)")
         let cycle = try BillingCycle(anchor: try instant("2026-01-01T00:00:00Z"), interval: .annual)
         let at = try instant("2026-10-01T00:00:00Z")
         let price = Money(minorUnits: 19_000, currency: .usd)
@@ -51,7 +219,7 @@ enum Demo {
 
     /// Whole-day proration in a named zone across a DST change.
     static func dayProrationInNamedZone(_ out: inout Transcript) throws(BillingError) {
-        out.heading("3. Whole-day proration in America/New_York, across the March clock change")
+        out.heading("Whole-day proration in America/New_York, across the March clock change")
         let zone = try BillingTimeZone(identifier: "America/New_York")
         let cycle = try BillingCycle(
             anchor: try instant("2026-03-01T14:00:00Z"),  // 09:00 EST
@@ -67,7 +235,7 @@ enum Demo {
 
     /// Month-end anchors return to the 31st.
     static func monthEnds(_ out: inout Transcript) throws(BillingError) {
-        out.heading("4. A cycle anchored on January 31 (month ends)")
+        out.heading("A cycle anchored on January 31 (month ends)")
         let cycle = try BillingCycle(anchor: try instant("2028-01-31T00:00:00Z"), interval: .monthly)
         var dates: [String] = []
         for index in 0...5 { dates.append(String(try cycle.boundary(Int64(index)).description.prefix(10))) }
@@ -77,7 +245,7 @@ enum Demo {
 
     /// The four rounding rules on one exact amount.
     static func rounding(_ out: inout Transcript) throws(BillingError) {
-        out.heading("5. Rounding once per line: $0.25 × 1/2 = $0.125 exactly")
+        out.heading("Rounding once per line: $0.25 × 1/2 = $0.125 exactly")
         let amount = Money(minorUnits: 25, currency: .usd)
         let half = try Fraction(1, 2)
         var parts: [String] = []
@@ -89,7 +257,7 @@ enum Demo {
 
     /// Largest-remainder allocation.
     static func allocation(_ out: inout Transcript) throws(BillingError) {
-        out.heading("6. Splitting amounts without losing a cent")
+        out.heading("Splitting amounts without losing a cent")
         let amount = Money(minorUnits: 10_000, currency: .usd)
         let even = try amount.allocatedEvenly(into: 3).map(\.description).joined(separator: " + ")
         out.line("\(amount) over 3 members: \(even).")
@@ -103,7 +271,7 @@ enum Demo {
 
     /// A billing schedule with a leading partial item.
     static func schedule(_ out: inout Transcript) throws(BillingError) {
-        out.heading("7. A monthly line starting 2011-01-01, billed on the 15th, through 2011-03-01")
+        out.heading("A monthly line starting 2011-01-01, billed on the 15th, through 2011-03-01")
         let schedule = try BillingSchedule(
             interval: .monthly,
             billingDay: 15,
@@ -117,7 +285,7 @@ enum Demo {
 
     /// Refusals come back as typed errors with plain messages.
     static func refusals(_ out: inout Transcript) throws(BillingError) {
-        out.heading("8. Bad input is refused with a plain message, never a crash")
+        out.heading("Bad input is refused with a plain message, never a crash")
         let cycle = try BillingCycle(anchor: try instant("2026-04-01T00:00:00Z"), interval: .monthly)
         let price = Money(minorUnits: 1900, currency: .usd)
         refuse(&out) { _ = try cycle.prorate(price, quantity: 0, at: cycle.anchor, unit: .second, rounding: .halfEven) }
@@ -148,7 +316,14 @@ enum Demo {
 struct Transcript {
     private(set) var text = ""
 
-    mutating func heading(_ title: String) { text += "\n" + title + "\n" }
+    private var sections = 0
+
+    mutating func heading(_ title: String) {
+        sections += 1
+        text += "\n\(sections). " + title + "\n"
+    }
+
+    mutating func title(_ title: String) { text += title + "\n" }
 
     mutating func line(_ line: String) { text += "   " + line + "\n" }
 }

@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingTesting
 import Foundation
 import XCTest
 
@@ -52,6 +53,44 @@ final class CodableTests: XCTestCase {
         try assertGolden(
             BillingError.Code.currencyMismatch,
             "error-code"
+        )
+    }
+
+    func testGoldenSubscriptionShapes() throws {
+        try assertGolden(SeedPlans.pro, "plan")
+        try assertGolden(SeedPlans.business, "plan-with-features-and-packs")
+        try assertGolden(SeedPlans.individual, "plan-unavailable-seats")
+        let subscription = try SeedPlans.subscription(
+            SeedPlans.pro,
+            anchor: try instant("2026-04-01T00:00:00Z"),
+            lines: [
+                try AddonLine(
+                    addon: "extra_seats",
+                    quantity: 3,
+                    renewalQuantity: 1,
+                    unitPrice: SeedPlans.seatPrice,
+                    start: try instant("2026-04-01T00:00:00Z")
+                )
+            ]
+        )
+        try assertGolden(subscription, "subscription")
+        let outcome = try subscription.apply(
+            .addSlots("extra_seats", quantity: 4),
+            by: SeedPlans.owner,
+            usage: CapacityUsage(seats: SeatUsage(activeMembers: 6, pendingInvitations: 1)),
+            at: try instant("2026-04-16T00:00:00Z")
+        )
+        try assertGolden(outcome.quote, "quote")
+        try assertGolden(outcome, "outcome")
+        try assertGolden(try outcome.subscription.renewed(at: try instant("2026-05-01T00:00:00Z")), "renewal-outcome")
+        try assertGolden(try outcome.subscription.previewNextInvoice(), "invoice-preview")
+        try assertGolden(SeedPlans.owner, "actor")
+        try assertGolden(CapacityUsage(seats: SeatUsage(activeMembers: 4, pendingInvitations: 1)), "usage")
+        try assertGolden(BillingPolicy(prorationUnit: .day, rounding: .halfUp, removalTiming: .immediately), "policy")
+        try assertGolden(AddonOperation.setAutoRenew("sla_support", to: false), "operation")
+        try assertGolden(
+            try subscription.upgradePrompts(usage: CapacityUsage(seats: SeatUsage(activeMembers: 8))),
+            "prompts"
         )
     }
 

@@ -63,6 +63,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.contains("Due today: 2 seats × $19.00 × 1/2 = $19.00."), text)
         XCTAssertTrue(text.contains("2 × $19.00 = $38.00 for the seats"), text)
         XCTAssertTrue(text.contains("Renewals: 2028-01-31, 2028-02-29, 2028-03-31, 2028-04-30"), text)
+        XCTAssertTrue(text.contains("Amount due now: $19.00."), text)
+        XCTAssertTrue(text.contains("Next renewal total: $87.00."), text)
+        XCTAssertTrue(text.contains("it is not a double charge."), text)
+        XCTAssertTrue(text.contains("Charged now: $95.78 — 2 × Extra seats"), text)
+        XCTAssertTrue(text.contains("[usageFull] Cannot reduce seats — usage is full: remove 2 members"), text)
+        XCTAssertTrue(text.contains("Maximum reducible (total − used): 1."), text)
+        XCTAssertTrue(text.contains("total $68.00; slots that left: 2"), text)
+        XCTAssertTrue(text.contains("[ownerOnly] Additional Chatbot Slots is Owner Only"), text)
+        XCTAssertTrue(
+            text.contains("[subscriptionNotActive] Cannot purchase extra slots: subscription is not active"),
+            text
+        )
         XCTAssertFalse(text.contains("unexpected error"), text)
+        XCTAssertFalse(text.contains("(accepted)"), text)
     }
 }

@@ -57,6 +57,11 @@ public struct Quote: Sendable, Hashable, Codable {
 ///
 /// Charge ``Quote/amountDueNow`` (the sum of ``Quote/lines``) and store
 /// ``subscription`` together, exactly once.
+///
+/// ## JSON
+///
+/// `{"quote": {...}, "subscription": {...}, "invoiceLines": [...], "amountDue": {...}}`;
+/// the last two repeat the quote's lines and amount for convenience.
 public struct Outcome: Sendable, Hashable, Codable {
     /// What was decided; identical to what ``Subscription/quote(_:by:usage:at:policy:)`` shows.
     public let quote: Quote
@@ -68,4 +73,32 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     /// The amount to charge now.
     public var amountDue: Money { quote.amountDueNow }
+
+    init(quote: Quote, subscription: Subscription) {
+        self.quote = quote
+        self.subscription = subscription
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case quote
+        case subscription
+        case invoiceLines
+        case amountDue
+    }
+
+    /// Decodes `quote` and `subscription`; the repeated fields are ignored.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.quote = try container.decode(Quote.self, forKey: .quote)
+        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+    }
+
+    /// Encodes the documented shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(quote, forKey: .quote)
+        try container.encode(subscription, forKey: .subscription)
+        try container.encode(invoiceLines, forKey: .invoiceLines)
+        try container.encode(amountDue, forKey: .amountDue)
+    }
 }

@@ -1,0 +1,163 @@
+/// The request of the `quote` and `apply` commands: an operation on a subscription.
+///
+/// ## JSON
+///
+/// ```json
+/// {"subscription": {...}, "operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 2},
+///  "actor": {"id": "u1", "role": "owner"}, "usage": {"seats": {"activeMembers": 4}},
+///  "at": "2026-04-16T00:00:00Z", "policy": {"prorationUnit": "second"}}
+/// ```
+///
+/// `usage` and `policy` may be left out (nothing in use; the standard policy).
+/// `quote` answers with a ``Quote``, `apply` with an ``Outcome``.
+public struct OperationRequest: Sendable, Hashable, Codable {
+    /// The subscription as stored.
+    public var subscription: Subscription
+    /// What is asked for.
+    public var operation: AddonOperation
+    /// Who asks.
+    public var actor: Actor
+    /// What the organization uses now.
+    public var usage: CapacityUsage
+    /// When.
+    public var at: Instant
+    /// The host's money rules.
+    public var policy: BillingPolicy
+
+    /// Creates a request.
+    public init(
+        subscription: Subscription,
+        operation: AddonOperation,
+        actor: Actor,
+        usage: CapacityUsage = .none,
+        at: Instant,
+        policy: BillingPolicy = .standard
+    ) {
+        self.subscription = subscription
+        self.operation = operation
+        self.actor = actor
+        self.usage = usage
+        self.at = at
+        self.policy = policy
+    }
+
+    /// Quotes the operation.
+    ///
+    /// - Throws: The refusals of ``Subscription/quote(_:by:usage:at:policy:)``.
+    public func quote() throws(BillingError) -> Quote {
+        try subscription.quote(operation, by: actor, usage: usage, at: at, policy: policy)
+    }
+
+    /// Applies the operation.
+    ///
+    /// - Throws: The refusals of ``Subscription/apply(_:by:usage:at:policy:)``.
+    public func apply() throws(BillingError) -> Outcome {
+        try subscription.apply(operation, by: actor, usage: usage, at: at, policy: policy)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case subscription
+        case operation
+        case actor
+        case usage
+        case at
+        case policy
+    }
+
+    /// Decodes the request, filling in defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+        self.operation = try container.decode(AddonOperation.self, forKey: .operation)
+        self.actor = try container.decode(Actor.self, forKey: .actor)
+        self.usage = try container.decodeIfPresent(CapacityUsage.self, forKey: .usage) ?? .none
+        self.at = try container.decode(Instant.self, forKey: .at)
+        self.policy = try container.decodeIfPresent(BillingPolicy.self, forKey: .policy) ?? .standard
+    }
+}
+
+/// The request of the `renew` command: cross every billing boundary up to an instant.
+///
+/// ## JSON
+///
+/// `{"subscription": {...}, "at": "2026-05-01T00:00:00Z", "policy": {...}, "limit": 1000}`;
+/// `policy` and `limit` may be left out. The answer is a ``RenewalOutcome``.
+public struct RenewalRequest: Sendable, Hashable, Codable {
+    /// The subscription as stored.
+    public var subscription: Subscription
+    /// When renewal runs.
+    public var at: Instant
+    /// The host's money rules.
+    public var policy: BillingPolicy
+    /// The most periods to open at once.
+    public var limit: Int
+
+    /// Creates a request.
+    public init(subscription: Subscription, at: Instant, policy: BillingPolicy = .standard, limit: Int = 1000) {
+        self.subscription = subscription
+        self.at = at
+        self.policy = policy
+        self.limit = limit
+    }
+
+    /// Renews.
+    ///
+    /// - Throws: The refusals of ``Subscription/renewed(at:policy:limit:)``.
+    public func renew() throws(BillingError) -> RenewalOutcome {
+        try subscription.renewed(at: at, policy: policy, limit: limit)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case subscription
+        case at
+        case policy
+        case limit
+    }
+
+    /// Decodes the request, filling in defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+        self.at = try container.decode(Instant.self, forKey: .at)
+        self.policy = try container.decodeIfPresent(BillingPolicy.self, forKey: .policy) ?? .standard
+        self.limit = try container.decodeIfPresent(Int.self, forKey: .limit) ?? 1000
+    }
+}
+
+/// The request of the `preview` command: the next invoice of a subscription.
+///
+/// ## JSON
+///
+/// `{"subscription": {...}, "policy": {...}}`; `policy` may be left out. The answer
+/// is an ``InvoicePreview``.
+public struct PreviewRequest: Sendable, Hashable, Codable {
+    /// The subscription as stored.
+    public var subscription: Subscription
+    /// The host's money rules.
+    public var policy: BillingPolicy
+
+    /// Creates a request.
+    public init(subscription: Subscription, policy: BillingPolicy = .standard) {
+        self.subscription = subscription
+        self.policy = policy
+    }
+
+    /// Previews the next invoice.
+    ///
+    /// - Throws: The refusals of ``Subscription/previewNextInvoice(policy:)``.
+    public func preview() throws(BillingError) -> InvoicePreview {
+        try subscription.previewNextInvoice(policy: policy)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case subscription
+        case policy
+    }
+
+    /// Decodes the request, filling in the default policy.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+        self.policy = try container.decodeIfPresent(BillingPolicy.self, forKey: .policy) ?? .standard
+    }
+}
