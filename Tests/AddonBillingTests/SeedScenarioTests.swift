@@ -27,6 +27,21 @@ final class SeedScenarioTests: XCTestCase {
         )
     }
 
+    /// The subscription example of the README, verbatim.
+    func testReadmeSubscriptionExample() throws {
+        let subscription = try SeedPlans.subscription(
+            SeedPlans.pro,
+            anchor: try Instant(parsing: "2026-04-01T00:00:00Z")
+        )
+        let outcome = try subscription.apply(
+            .addSlots("extra_seats", quantity: 2),
+            by: Actor(id: "u1", role: .admin),
+            at: try Instant(parsing: "2026-04-16T00:00:00Z")
+        )
+        XCTAssertEqual(outcome.amountDue.description, "$19.00")
+        XCTAssertEqual(outcome.quote.nextRenewalTotal.description, "$87.00")
+    }
+
     // MARK: Seed 003 — extra team-member seats
 
     func testBuyTwoSeatsHalfwayThroughAMonthlyCycle() throws {
