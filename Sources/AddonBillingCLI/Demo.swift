@@ -64,18 +64,7 @@ enum Demo {
     /// Seed 003 and 000: removal is capped by usage and refund-free.
     static func removalCappedByUsage(_ out: inout Transcript) throws(BillingError) {
         out.heading("Reducing seats when usage is full (seed: \"Cannot reduce seats — usage is full\")")
-        let subscription = try SeedPlans.subscription(
-            SeedPlans.starter,
-            anchor: try instant("2026-04-01T00:00:00Z"),
-            lines: [
-                try AddonLine(
-                    addon: seats,
-                    quantity: 3,
-                    unitPrice: SeedPlans.seatPrice,
-                    start: try instant("2026-04-01T00:00:00Z")
-                )
-            ]
-        )
+        let subscription = try withThreeExtraSeats(SeedPlans.starter)
         let usage = CapacityUsage(seats: SeatUsage(activeMembers: 3, pendingInvitations: 1))
         out.line("Starter: 2 plan seats + 3 extra = 5 total; used: 3 members + 1 pending invitation = 4.")
         let at = try instant("2026-04-10T00:00:00Z")
@@ -90,18 +79,7 @@ enum Demo {
     /// Seed 000 and 003: a scheduled removal, withdrawn or carried into the next invoice.
     static func scheduledRemoval(_ out: inout Transcript) throws(BillingError) {
         out.heading("A scheduled removal and the next invoice (no credit line)")
-        let subscription = try SeedPlans.subscription(
-            SeedPlans.pro,
-            anchor: try instant("2026-04-01T00:00:00Z"),
-            lines: [
-                try AddonLine(
-                    addon: seats,
-                    quantity: 3,
-                    unitPrice: SeedPlans.seatPrice,
-                    start: try instant("2026-04-01T00:00:00Z")
-                )
-            ]
-        )
+        let subscription = try withThreeExtraSeats(SeedPlans.pro)
         let at = try instant("2026-04-20T00:00:00Z")
         let removed = try subscription.apply(.removeSlots(seats, quantity: 2), by: SeedPlans.owner, at: at)
         show(removed.quote, &out)
@@ -169,6 +147,16 @@ enum Demo {
         let ended = renewal.renewals.flatMap(\.ended).map(\.rawValue).joined(separator: ", ")
         out.line(
             "Renewal on 2026-05-01 bills \(renewal.renewals.first?.invoice.total ?? .zero(.usd)); ended: \(ended)."
+        )
+    }
+
+    /// A subscription to `plan` in April 2026 with 3 extra seats.
+    private static func withThreeExtraSeats(_ plan: Plan) throws(BillingError) -> Subscription {
+        let april = try instant("2026-04-01T00:00:00Z")
+        return try SeedPlans.subscription(
+            plan,
+            anchor: april,
+            lines: [try AddonLine(addon: seats, quantity: 3, unitPrice: SeedPlans.seatPrice, start: april)]
         )
     }
 

@@ -58,22 +58,7 @@ public enum SeedPlans {
         7900,
         seats: 3,
         agents: 2,
-        addons: [
-            AddonOffer(
-                code: "extra_chatbot_slots",
-                name: "Additional Chatbot Slots",
-                kind: .recurringSlots(.agentSlots),
-                ownerOnly: true,
-                price: Money(minorUnits: 2900, currency: .usd)
-            ),
-            AddonOffer(
-                code: "extra_team_member_slots",
-                name: "Additional Team Member Slots",
-                kind: .recurringSlots(.seats),
-                ownerOnly: true,
-                price: Money(minorUnits: 1500, currency: .usd)
-            ),
-        ]
+        addons: [chatbotSlots, teamMemberSlots(availability: .selfServe)]
     )
 
     /// Seed 000: a plan with no team option; team-member slots need a plan with teams.
@@ -85,24 +70,29 @@ public enum SeedPlans {
         seats: 1,
         agents: 1,
         hasTeams: false,
-        addons: [
-            AddonOffer(
-                code: "extra_chatbot_slots",
-                name: "Additional Chatbot Slots",
-                kind: .recurringSlots(.agentSlots),
-                ownerOnly: true,
-                price: Money(minorUnits: 2900, currency: .usd)
-            ),
-            AddonOffer(
-                code: "extra_team_member_slots",
-                name: "Additional Team Member Slots",
-                kind: .recurringSlots(.seats),
-                availability: .requiresTeamPlan,
-                ownerOnly: true,
-                price: Money(minorUnits: 1500, currency: .usd)
-            ),
-        ]
+        addons: [chatbotSlots, teamMemberSlots(availability: .requiresTeamPlan)]
     )
+
+    /// Seed 000: Owner Only chatbot slots at $29.00 a slot.
+    public static let chatbotSlots = AddonOffer(
+        code: "extra_chatbot_slots",
+        name: "Additional Chatbot Slots",
+        kind: .recurringSlots(.agentSlots),
+        ownerOnly: true,
+        price: Money(minorUnits: 2900, currency: .usd)
+    )
+
+    /// Seed 000: Owner Only team-member slots at $15.00 a slot.
+    public static func teamMemberSlots(availability: AddonAvailability) -> AddonOffer {
+        AddonOffer(
+            code: "extra_team_member_slots",
+            name: "Additional Team Member Slots",
+            kind: .recurringSlots(.seats),
+            availability: availability,
+            ownerOnly: true,
+            price: Money(minorUnits: 1500, currency: .usd)
+        )
+    }
 
     /// Seed 002: an add-ons catalog with features, packs and extra members.
     public static let business = plan(

@@ -42,6 +42,11 @@ public struct CapacityKind: StringValue {
     func count(_ value: Int64) -> String {
         "\(value) \(value == 1 ? unitName.singular : unitName.plural)"
     }
+
+    /// "1 extra seat", "2 extra seats".
+    func extraCount(_ value: Int64) -> String {
+        "\(value) extra \(value == 1 ? unitName.singular : unitName.plural)"
+    }
 }
 
 /// Quantities per capacity kind, for example what a plan includes.

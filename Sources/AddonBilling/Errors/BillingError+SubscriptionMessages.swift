@@ -122,7 +122,7 @@ extension BillingError {
         BillingError(
             code: .removalExceedsExtra,
             message:
-                "Cannot remove \(requested) extra \(capacity.count(requested).split(separator: " ")[1...].joined(separator: " ")): "
+                "Cannot remove \(capacity.extraCount(requested)): "
                 + "only \(removable) can be removed; \(capacity.unitName.plural) included in the plan stay."
         )
     }

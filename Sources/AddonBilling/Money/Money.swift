@@ -1,7 +1,7 @@
 /// An amount of money: a whole number of minor units in a currency.
 ///
 /// `Money(minorUnits: 1900, currency: .usd)` is $19.00. Amounts are exact
-/// integers — never `Double`, never a stored `Decimal` — and every arithmetic
+/// integers — never binary floating point, never a stored `Decimal` — and every arithmetic
 /// step is checked: an overflow or a currency mismatch throws a
 /// ``BillingError`` instead of trapping, and the operands are unchanged.
 ///

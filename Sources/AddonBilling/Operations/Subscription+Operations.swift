@@ -335,11 +335,9 @@ struct Change {
         return total
     }
 
-    /// "2 extra seats", "1 slot of Premium connectors".
+    /// "2 extra seats", "1 × Premium connectors".
     static func count(_ value: Int64, _ offer: AddonOffer, capitalized: Bool = false) -> String {
-        let text =
-            offer.kind.capacity.map { "\(value) extra \($0.count(value).split(separator: " ", maxSplits: 1)[1])" }
-            ?? "\(value) × \(offer.name)"
+        let text = offer.kind.capacity.map { $0.extraCount(value) } ?? "\(value) × \(offer.name)"
         return capitalized ? text.prefix(1).uppercased() + text.dropFirst() : text
     }
 }

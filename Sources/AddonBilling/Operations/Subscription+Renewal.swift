@@ -148,7 +148,8 @@ extension Subscription {
             continuing.append(line.with(quantity: keep, paid: keep, renewal: keep))
         }
         var newStatus = status
-        if status == .trialing, let trialEnd, trialEnd <= boundary { newStatus = .active }
+        // A trial without an end date lasts until the first renewal.
+        if status == .trialing, (trialEnd ?? boundary) <= boundary { newStatus = .active }
         let inTrial = newStatus == .trialing
         var invoiceLines: [InvoiceLine] = []
         if !inTrial {

@@ -24,7 +24,7 @@ public struct Subscription: Sendable, Hashable, Codable {
     public let status: SubscriptionStatus
     /// The billing cycle; its interval is the plan's.
     public let cycle: BillingCycle
-    /// When the free trial ends, if there is one.
+    /// When the free trial ends; a trialing subscription without one is trialing until its first renewal.
     public let trialEnd: Instant?
     /// The end of the last period billed: the next billing date.
     public let billedThrough: Instant
@@ -78,6 +78,9 @@ public struct Subscription: Sendable, Hashable, Codable {
                     renewal: line.renewalQuantity
                 )
             }
+        }
+        for charge in chargesThisPeriod where charge.amount.currency != plan.price.currency {
+            throw BillingError.currencyMismatch(plan.price.currency, charge.amount.currency)
         }
         let paidThrough: Instant
         if let billedThrough {

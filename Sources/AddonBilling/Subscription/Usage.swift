@@ -15,8 +15,11 @@ public struct SeatUsage: Sendable, Hashable, Codable {
         self.pendingInvitations = pendingInvitations
     }
 
-    /// Seats in use.
-    public var used: Int64 { activeMembers.addingReportingOverflow(pendingInvitations).partialValue }
+    /// Seats in use (saturating at `Int64.max`).
+    public var used: Int64 {
+        let (sum, overflow) = activeMembers.addingReportingOverflow(pendingInvitations)
+        return overflow ? (activeMembers < 0 ? .min : .max) : sum
+    }
 }
 
 /// How many agent slots are in use: agents that are neither archived nor deleted.
