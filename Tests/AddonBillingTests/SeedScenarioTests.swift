@@ -1,5 +1,6 @@
 import AddonBilling
 import AddonBillingTesting
+import Foundation
 import XCTest
 
 /// Every flow of the seed pages, as a named test.
@@ -468,6 +469,32 @@ final class SeedScenarioTests: XCTestCase {
         let renewed = try bought.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.subscription.status, .active)
         XCTAssertEqual(renewed.renewals.first?.invoice.total, usd(8700))
+    }
+
+    func testTrialWithoutAnEndDateEndsAtTheFirstRenewal() throws {
+        let subscription = try pro(status: .trialing)
+        let bought = try subscription.apply(
+            .addSlots(seats, quantity: 1),
+            by: SeedPlans.owner,
+            at: try instant("2026-04-20T00:00:00Z")
+        )
+        XCTAssertEqual(bought.amountDue, usd(0))
+        XCTAssertEqual(bought.quote.notes, ["Free during the trial; billed in full from the first paid period."])
+        let renewed = try bought.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        XCTAssertEqual(renewed.subscription.status, .active)
+        XCTAssertEqual(renewed.renewals.first?.invoice.total, usd(4900 + 1900))
+    }
+
+    func testUsageDecodesWithDefaults() throws {
+        let usage = try JSONDecoder().decode(
+            CapacityUsage.self,
+            from: Data(#"{"seats": {"activeMembers": 4}, "agents": {"active": 2, "deleted": 9}}"#.utf8)
+        )
+        XCTAssertEqual(usage.used(.seats), 4)
+        XCTAssertEqual(usage.used(.agentSlots), 2)
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(CapacityUsage.self, from: Data(#"{"seats": {"activeMembers": -1}}"#.utf8))
+        )
     }
 
     func testRenewalBillsEachMissedPeriodOnceInOrder() throws {

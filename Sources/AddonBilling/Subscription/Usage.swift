@@ -20,6 +20,20 @@ public struct SeatUsage: Sendable, Hashable, Codable {
         let (sum, overflow) = activeMembers.addingReportingOverflow(pendingInvitations)
         return overflow ? (activeMembers < 0 ? .min : .max) : sum
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case activeMembers
+        case pendingInvitations
+    }
+
+    /// Decodes the documented shape; absent counts are zero.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            activeMembers: try container.decodeIfPresent(Int64.self, forKey: .activeMembers) ?? 0,
+            pendingInvitations: try container.decodeIfPresent(Int64.self, forKey: .pendingInvitations) ?? 0
+        )
+    }
 }
 
 /// How many agent slots are in use: agents that are neither archived nor deleted.
@@ -44,6 +58,22 @@ public struct AgentUsage: Sendable, Hashable, Codable {
 
     /// Slots in use: active agents only.
     public var used: Int64 { active }
+
+    private enum CodingKeys: String, CodingKey {
+        case active
+        case archived
+        case deleted
+    }
+
+    /// Decodes the documented shape; absent counts are zero.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            active: try container.decodeIfPresent(Int64.self, forKey: .active) ?? 0,
+            archived: try container.decodeIfPresent(Int64.self, forKey: .archived) ?? 0,
+            deleted: try container.decodeIfPresent(Int64.self, forKey: .deleted) ?? 0
+        )
+    }
 }
 
 /// What an organization uses of each capacity, as the host counts it now.
