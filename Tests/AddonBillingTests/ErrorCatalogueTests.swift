@@ -485,6 +485,23 @@ final class ErrorCatalogueTests: XCTestCase {
         }
     }
 
+    /// `BillingError.Code.known` lists every code declared in the source.
+    func testKnownCodesMatchTheDeclarations() throws {
+        let source = try String(
+            contentsOf: Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Sources/AddonBilling/Errors/BillingError.swift"),
+            encoding: .utf8
+        )
+        let declared = source.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "public static let "), line.contains("= Code(rawValue:") else {
+                return nil
+            }
+            return String(line[range.upperBound...].prefix { $0 != " " })
+        }
+        XCTAssertEqual(Set(declared), Set(BillingError.Code.known.map(\.rawValue)))
+        XCTAssertGreaterThan(declared.count, 30)
+    }
+
     func testEveryCodeIsCatalogued() {
         let catalogued = Set(Self.allEntries.map(\.code.rawValue))
         for code in BillingError.Code.known where code != .malformedRequest {

@@ -75,6 +75,17 @@ public struct Actor: Sendable, Hashable, Codable {
     /// Whether the actor is the organization owner, who alone may change owner-only add-ons.
     public var isOwner: Bool { role == .owner }
 
+    /// Throws unless the actor holds `permission`.
+    ///
+    /// - Throws: ``BillingError/Code/permissionDenied``.
+    public func require(_ permission: Permission) throws(BillingError) {
+        guard permissions.contains(permission) else {
+            let action =
+                permission == .billingRead ? "see add-ons and quotas" : "purchase, change or cancel add-ons"
+            throw BillingError.permissionDenied(permission, action: action)
+        }
+    }
+
     private enum CodingKeys: String, CodingKey {
         case id
         case role

@@ -83,6 +83,17 @@ public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLi
     /// The quantity of `kind`, zero when not listed.
     public subscript(kind: CapacityKind) -> Int64 { quantities[kind] ?? 0 }
 
+    /// A copy with `amount` more of `kind`; the caller keeps the result non-negative.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    func adding(_ amount: Int64, of kind: CapacityKind) throws(BillingError) -> Capacities {
+        let (sum, overflow) = self[kind].addingReportingOverflow(amount)
+        guard !overflow else { throw BillingError.quantityOverflow }
+        var copy = self
+        copy.quantities[kind] = sum
+        return copy
+    }
+
     /// Decodes the object form, refusing negative quantities.
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode([String: Int64].self)

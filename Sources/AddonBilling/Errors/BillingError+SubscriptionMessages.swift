@@ -174,6 +174,14 @@ extension BillingError {
         BillingError(code: .invalidQuantity, message: "The count of \(name) is \(count); it must be zero or more.")
     }
 
+    static func inconsistentPack(_ code: AddonCode, amount: Int64, used: Int64) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "The pack \"\(code)\" grants \(amount) and has used \(used); a pack grants at least 1, uses "
+                + "no more than it grants, and expires after it was bought."
+        )
+    }
+
     static func duplicateAddon(_ code: AddonCode) -> BillingError {
         BillingError(code: .invalidCatalog, message: "The plan lists add-on \"\(code)\" twice; codes must be unique.")
     }
@@ -225,6 +233,60 @@ extension BillingError {
         BillingError(
             code: .invalidSubscription,
             message: "The invoice total \(stated) is not the sum of its lines, \(computed)."
+        )
+    }
+}
+
+extension BillingError {
+    // MARK: Quotas
+
+    static func quotaExceeded(_ capacity: CapacityKind, requested: Int64, remaining: Int64) -> BillingError {
+        BillingError(
+            code: .quotaExceeded,
+            message: "Not enough \(capacity.unitName.plural) left: \(capacity.count(requested)) requested, "
+                + "\(remaining) remaining this period. Buy a pack or turn on auto-recharge."
+        )
+    }
+
+    static func rechargeCapReached(_ rule: AutoRechargeRule, bought: Int) -> BillingError {
+        BillingError(
+            code: .rechargeCapReached,
+            message: "Auto-recharge cap reached: \(bought) of \(rule.maximumPerPeriod) recharges this period, "
+                + "so no pack was bought."
+        )
+    }
+
+    static func rechargeSpendCapReached(_ rule: AutoRechargeRule, cap: Money) -> BillingError {
+        BillingError(
+            code: .rechargeCapReached,
+            message: "Auto-recharge spend cap reached: another pack would pass \(cap) this period, so none was bought."
+        )
+    }
+}
+
+extension BillingError {
+    // MARK: Pools and contracts
+
+    static func tierMismatch(pool: PlanTier, member: PlanTier) -> BillingError {
+        BillingError(
+            code: .tierMismatch,
+            message: "All members of a shared credit pool must be on the same plan tier: this pool is \(pool), the "
+                + "new seat is \(member). Contact your account manager to consolidate or restructure."
+        )
+    }
+
+    static func alreadyInPool(_ id: String) -> BillingError {
+        BillingError(code: .invalidQuantity, message: "Member \"\(id)\" is already in the credit pool.")
+    }
+
+    static func notInPool(_ id: String) -> BillingError {
+        BillingError(code: .invalidQuantity, message: "Member \"\(id)\" is not in the credit pool.")
+    }
+
+    static func notContractManaged(_ offer: AddonOffer) -> BillingError {
+        BillingError(
+            code: .wrongAddonKind,
+            message: "\(offer.name) is not a contract-managed slot add-on; change it with addSlots or removeSlots."
         )
     }
 }

@@ -131,6 +131,12 @@ extension BillingError {
         public static let invalidSubscription = Code(rawValue: "invalidSubscription")
         /// Renewal would bill more periods at once than allowed.
         public static let renewalBacklogTooLong = Code(rawValue: "renewalBacklogTooLong")
+        /// Recorded usage would pass the quota under the refuse policy.
+        public static let quotaExceeded = Code(rawValue: "quotaExceeded")
+        /// An auto-recharge was due but its per-period cap or spend cap was reached.
+        public static let rechargeCapReached = Code(rawValue: "rechargeCapReached")
+        /// A seat of another plan tier tried to join a shared credit pool.
+        public static let tierMismatch = Code(rawValue: "tierMismatch")
         /// A request could not be read: malformed JSON or a missing field.
         public static let malformedRequest = Code(rawValue: "malformedRequest")
 
@@ -142,6 +148,7 @@ extension BillingError {
             .subscriptionNotActive, .addonUnavailable, .contractManaged, .teamsRequired, .priceNotConfigured,
             .unknownAddon, .wrongAddonKind, .alreadyActive, .addonNotActive, .removalExceedsExtra, .usageFull,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
+            .quotaExceeded, .rechargeCapReached, .tierMismatch,
             .malformedRequest,
         ]
     }

@@ -6,8 +6,8 @@
 ///
 /// `{"type": "addSlots", "addon": "extra_seats", "quantity": 2}`; `type` is one of
 /// `addSlots`, `removeSlots`, `removeAddon`, `withdrawRemoval`, `addFeature`,
-/// `cancelAddon`, `setAutoRenew` (with `"autoRenew": true|false`). `quantity`
-/// is for the slot operations only.
+/// `cancelAddon`, `setAutoRenew` (with `"autoRenew": true|false`), `buyPack`.
+/// `quantity` is for the slot operations and `buyPack` (default 1).
 public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     enum Kind: String, CaseIterable {
         case addSlots
@@ -17,12 +17,14 @@ public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertib
         case addFeature
         case cancelAddon
         case setAutoRenew
+        case buyPack
     }
 
     let kind: Kind
     /// The add-on the operation is about.
     public let addon: AddonCode
-    /// How many slots, for ``addSlots(_:quantity:)`` and ``removeSlots(_:quantity:)``; 1 otherwise.
+    /// How many slots (``addSlots(_:quantity:)``, ``removeSlots(_:quantity:)``) or packs
+    /// (``buyPack(_:quantity:)``); 1 otherwise.
     public let quantity: Int64
     /// The switch's new position, for ``setAutoRenew(_:to:)``.
     public let autoRenew: Bool?
@@ -56,6 +58,11 @@ public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertib
     /// Cancel a recurring add-on: it serves out the period and ends, without refund.
     public static func cancelAddon(_ addon: AddonCode) -> AddonOperation { AddonOperation(.cancelAddon, addon) }
 
+    /// Buy `quantity` one-time packs at full price: capacity for the current period only.
+    public static func buyPack(_ addon: AddonCode, quantity: Int64 = 1) -> AddonOperation {
+        AddonOperation(.buyPack, addon, quantity: quantity)
+    }
+
     /// Turn a recurring add-on's auto-renew switch on or off.
     public static func setAutoRenew(_ addon: AddonCode, to autoRenew: Bool) -> AddonOperation {
         AddonOperation(.setAutoRenew, addon, autoRenew: autoRenew)
@@ -67,7 +74,7 @@ public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertib
     /// For example `addSlots extra_seats × 2`.
     public var description: String {
         switch kind {
-        case .addSlots, .removeSlots: "\(name) \(addon) × \(quantity)"
+        case .addSlots, .removeSlots, .buyPack: "\(name) \(addon) × \(quantity)"
         case .setAutoRenew: "\(name) \(addon) \(autoRenew == true ? "on" : "off")"
         default: "\(name) \(addon)"
         }
@@ -94,6 +101,8 @@ public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertib
         switch kind {
         case .addSlots, .removeSlots:
             self.init(kind, addon, quantity: try container.decode(Int64.self, forKey: .quantity))
+        case .buyPack:
+            self.init(kind, addon, quantity: try container.decodeIfPresent(Int64.self, forKey: .quantity) ?? 1)
         case .setAutoRenew:
             self.init(kind, addon, autoRenew: try container.decode(Bool.self, forKey: .autoRenew))
         default:
@@ -107,7 +116,7 @@ public struct AddonOperation: Sendable, Hashable, Codable, CustomStringConvertib
         try container.encode(name, forKey: .type)
         try container.encode(addon, forKey: .addon)
         switch kind {
-        case .addSlots, .removeSlots: try container.encode(quantity, forKey: .quantity)
+        case .addSlots, .removeSlots, .buyPack: try container.encode(quantity, forKey: .quantity)
         case .setAutoRenew: try container.encodeIfPresent(autoRenew, forKey: .autoRenew)
         default: break
         }

@@ -8,7 +8,7 @@ struct Gates {
     /// Whether the operation extends service (and so needs a subscription that can buy).
     var isPurchase: Bool {
         switch operation.kind {
-        case .addSlots, .addFeature, .withdrawRemoval: true
+        case .addSlots, .addFeature, .withdrawRemoval, .buyPack: true
         case .setAutoRenew: operation.autoRenew == true
         case .removeSlots, .removeAddon, .cancelAddon: false
         }
@@ -16,11 +16,14 @@ struct Gates {
 
     func check(actor: Actor) throws(BillingError) {
         // 1. Permission.
-        guard actor.permissions.contains(.billingUpdate) else {
-            throw BillingError.permissionDenied(.billingUpdate, action: "purchase, change or cancel add-ons")
-        }
+        try actor.require(.billingUpdate)
         if offer.ownerOnly && !actor.isOwner { throw BillingError.ownerOnly(offer) }
+        try checkOffer()
+    }
 
+    /// Every check after the permission: what an automatic purchase (auto-recharge)
+    /// still has to pass, its rule having been set by someone with the permission.
+    func checkOffer() throws(BillingError) {
         // 2. Status.
         let status = subscription.status
         if isPurchase {
@@ -40,7 +43,7 @@ struct Gates {
         // 4. The operation fits the add-on's kind.
         switch (operation.kind, offer.kind) {
         case (.addSlots, .recurringSlots), (.removeSlots, .recurringSlots), (.withdrawRemoval, .recurringSlots),
-            (.addFeature, .recurringFeature):
+            (.addFeature, .recurringFeature), (.buyPack, .oneTimePack):
             break
         case (.removeAddon, _), (.cancelAddon, _), (.setAutoRenew, _):
             if !offer.kind.isRecurring { throw BillingError.wrongKind(offer, operation) }

@@ -77,6 +77,8 @@ extension Subscription {
             try change.cancel(usage: usage)
         case .setAutoRenew:
             if operation.autoRenew == true { try change.resume() } else { try change.cancel(usage: usage) }
+        case .buyPack:
+            try change.buyPack(quantity: operation.quantity, policy: policy)
         }
         return try change.outcome()
     }
@@ -91,6 +93,7 @@ struct Change {
     let at: Instant
 
     var line: AddonLine?
+    var pack: PackGrant?
     var lines: [InvoiceLine] = []
     var notes: [String] = []
     var effective: Instant
@@ -200,6 +203,50 @@ struct Change {
         confirmation = "Auto-renew is on for \(name)."
     }
 
+    // MARK: One-time packs
+
+    /// Buys `quantity` packs at full price, never prorated: one grant that expires
+    /// at the period's end.
+    mutating func buyPack(quantity: Int64, policy: BillingPolicy, automatic: Bool = false) throws(BillingError) {
+        guard case .oneTimePack(let capacity, let size) = offer.kind else {
+            throw BillingError.wrongKind(offer, operation)
+        }
+        guard let price = offer.price else { throw BillingError.priceNotConfigured(offer) }
+        let (amount, overflow) = size.multipliedReportingOverflow(by: quantity)
+        guard !overflow else { throw BillingError.quantityOverflow }
+        let span = try BillingPeriod(start: at, end: period.end)
+        pack = try PackGrant(
+            number: subscription.quota.packsBought + 1,
+            addon: offer.code,
+            capacity: capacity,
+            amount: amount,
+            purchasedAt: at,
+            expiresAt: period.end,
+            autoRecharge: automatic
+        )
+        lines.append(
+            try InvoiceLine(
+                kind: .pack,
+                addon: offer.code,
+                description: "\(quantity) × \(name), one-time, \(capacity.count(amount)) until \(period.end)",
+                quantity: quantity,
+                unitPrice: price,
+                span: span,
+                fraction: .one,
+                rounding: policy.rounding
+            )
+        )
+        effective = at
+        notes.append(
+            "One-time: charged once at full price, never prorated and never renewed. Adds \(capacity.count(amount)) "
+                + "to this period; unused \(capacity.unitName.plural) expire on \(period.end)."
+        )
+        confirmation =
+            automatic
+            ? "Auto-recharge bought \(name): +\(capacity.count(amount))."
+            : "\(name) added: +\(capacity.count(amount)) until \(period.end)."
+    }
+
     // MARK: Removing
 
     /// Removes `quantity` extra slots, refund-free, within what usage allows.
@@ -293,10 +340,28 @@ struct Change {
                 newLines.append(line)
             }
         }
-        let after = subscription.with(lines: newLines, chargesThisPeriod: subscription.chargesThisPeriod + lines)
+        var quota = subscription.quota
+        if let pack {
+            quota.packs.append(pack)
+            quota.packsBought = pack.number
+        }
+        let after = subscription.with(
+            lines: newLines,
+            chargesThisPeriod: subscription.chargesThisPeriod + lines,
+            quota: quota
+        )
         let currency = subscription.currency
         var capacityChange: CapacityChange?
-        if let kind = offer.kind.capacity {
+        if let pack {
+            capacityChange = CapacityChange(
+                kind: pack.capacity,
+                current: try subscription.quotaGranted(pack.capacity),
+                new: try after.quotaGranted(pack.capacity),
+                atRenewal: try after.capacity(pack.capacity),
+                effective: at,
+                maxReducible: nil
+            )
+        } else if let kind = offer.kind.capacity {
             let nowAfter = try after.capacity(kind)
             let renewalAfter = try after.capacityAtRenewal(kind)
             capacityChange = CapacityChange(
@@ -325,7 +390,10 @@ struct Change {
         return Outcome(quote: quote, subscription: after)
     }
 
-    static func sum(_ values: Int64...) throws(BillingError) -> Int64 {
+    static func sum(_ values: Int64...) throws(BillingError) -> Int64 { try sum(values) }
+
+    /// The checked sum of quantities.
+    static func sum(_ values: [Int64]) throws(BillingError) -> Int64 {
         var total: Int64 = 0
         for value in values {
             let (next, overflow) = total.addingReportingOverflow(value)

@@ -2,7 +2,8 @@
 ///
 /// ## JSON
 ///
-/// `{"invoice": {...}, "ended": ["sla_support"], "reduced": {"extra_seats": 2}, "status": "active"}`.
+/// `{"invoice": {...}, "ended": ["sla_support"], "reduced": {"extra_seats": 2}, "expired": {"messages": 40000},
+/// "status": "active"}`.
 public struct Renewal: Sendable, Hashable, Codable {
     /// The invoice for the period: the plan and every continuing add-on at full price
     /// (no lines for a period inside the free trial).
@@ -11,6 +12,8 @@ public struct Renewal: Sendable, Hashable, Codable {
     public let ended: [AddonCode]
     /// Slots that left at the boundary, per add-on that continues.
     public let reduced: [AddonCode: Int64]
+    /// Unused pack units that expired at the boundary, per capacity.
+    public let expired: Capacities
     /// The subscription's status from this period on.
     public let status: SubscriptionStatus
 
@@ -18,13 +21,21 @@ public struct Renewal: Sendable, Hashable, Codable {
         case invoice
         case ended
         case reduced
+        case expired
         case status
     }
 
-    init(invoice: Invoice, ended: [AddonCode], reduced: [AddonCode: Int64], status: SubscriptionStatus) {
+    init(
+        invoice: Invoice,
+        ended: [AddonCode],
+        reduced: [AddonCode: Int64],
+        expired: Capacities,
+        status: SubscriptionStatus
+    ) {
         self.invoice = invoice
         self.ended = ended
         self.reduced = reduced
+        self.expired = expired
         self.status = status
     }
 
@@ -35,6 +46,7 @@ public struct Renewal: Sendable, Hashable, Codable {
         self.ended = try container.decode([AddonCode].self, forKey: .ended)
         let reduced = try container.decode([String: Int64].self, forKey: .reduced)
         self.reduced = Dictionary(uniqueKeysWithValues: reduced.map { (AddonCode(rawValue: $0.key), $0.value) })
+        self.expired = try container.decodeIfPresent(Capacities.self, forKey: .expired) ?? .none
         self.status = try container.decode(SubscriptionStatus.self, forKey: .status)
     }
 
@@ -47,6 +59,7 @@ public struct Renewal: Sendable, Hashable, Codable {
             Dictionary(uniqueKeysWithValues: reduced.map { ($0.key.rawValue, $0.value) }),
             forKey: .reduced
         )
+        try container.encode(expired, forKey: .expired)
         try container.encode(status, forKey: .status)
     }
 }
@@ -183,7 +196,15 @@ extension Subscription {
             }
         }
         let invoice = try Invoice(period: period, lines: invoiceLines, currency: currency)
-        let next = with(status: newStatus, billedThrough: period.end, lines: continuing, chargesThisPeriod: [])
-        return (next, Renewal(invoice: invoice, ended: ended, reduced: reduced, status: newStatus))
+        var expired = Capacities.none
+        for pack in quota.packs { expired = try expired.adding(pack.remaining, of: pack.capacity) }
+        let next = with(
+            status: newStatus,
+            billedThrough: period.end,
+            lines: continuing,
+            chargesThisPeriod: [],
+            quota: quota.renewed()
+        )
+        return (next, Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: newStatus))
     }
 }

@@ -13,7 +13,7 @@
 ///
 /// ```json
 /// {"id": "sub_1", "plan": {...}, "status": "active", "cycle": {...}, "trialEnd": null,
-///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...]}
+///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...}}
 /// ```
 public struct Subscription: Sendable, Hashable, Codable {
     /// The subscription's identifier.
@@ -32,6 +32,8 @@ public struct Subscription: Sendable, Hashable, Codable {
     public let lines: [AddonLine]
     /// The prorated lines charged since the current period began; renewal clears them.
     public let chargesThisPeriod: [InvoiceLine]
+    /// Consumption, one-time packs and auto-recharge rules of the current period.
+    public let quota: QuotaLedger
 
     /// Creates a subscription.
     ///
@@ -44,6 +46,7 @@ public struct Subscription: Sendable, Hashable, Codable {
     ///   - billedThrough: The next billing date; the end of the cycle's first period by default.
     ///   - lines: Recurring add-ons, one per catalog entry.
     ///   - chargesThisPeriod: Prorated lines charged in the current period.
+    ///   - quota: Consumption, packs and auto-recharge rules.
     /// - Throws: ``BillingError/Code/invalidSubscription`` when a line's add-on is
     ///   not in the plan's catalog, appears twice, is a one-time pack, or is priced
     ///   in another currency than the plan, when the cycle's interval is not the
@@ -56,7 +59,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         trialEnd: Instant? = nil,
         billedThrough: Instant? = nil,
         lines: [AddonLine] = [],
-        chargesThisPeriod: [InvoiceLine] = []
+        chargesThisPeriod: [InvoiceLine] = [],
+        quota: QuotaLedger = .empty
     ) throws(BillingError) {
         guard cycle.interval == plan.interval else {
             throw BillingError.intervalMismatch(cycle.interval, plan.interval)
@@ -79,6 +83,11 @@ public struct Subscription: Sendable, Hashable, Codable {
                 )
             }
         }
+        for pack in quota.packs {
+            guard let offer = plan.offer(pack.addon), case .oneTimePack(let capacity, _) = offer.kind,
+                capacity == pack.capacity
+            else { throw BillingError.lineNotInCatalog(pack.addon) }
+        }
         for charge in chargesThisPeriod where charge.amount.currency != plan.price.currency {
             throw BillingError.currencyMismatch(plan.price.currency, charge.amount.currency)
         }
@@ -99,7 +108,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             trialEnd: trialEnd,
             billedThrough: paidThrough,
             lines: lines,
-            chargesThisPeriod: chargesThisPeriod
+            chargesThisPeriod: chargesThisPeriod,
+            quota: quota
         )
     }
 
@@ -111,7 +121,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         trialEnd: Instant?,
         billedThrough: Instant,
         lines: [AddonLine],
-        chargesThisPeriod: [InvoiceLine]
+        chargesThisPeriod: [InvoiceLine],
+        quota: QuotaLedger
     ) {
         self.id = id
         self.plan = plan
@@ -121,6 +132,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         self.billedThrough = billedThrough
         self.lines = lines
         self.chargesThisPeriod = chargesThisPeriod
+        self.quota = quota
     }
 
     /// A copy with some fields changed.
@@ -128,7 +140,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         status: SubscriptionStatus? = nil,
         billedThrough: Instant? = nil,
         lines: [AddonLine]? = nil,
-        chargesThisPeriod: [InvoiceLine]? = nil
+        chargesThisPeriod: [InvoiceLine]? = nil,
+        quota: QuotaLedger? = nil
     ) -> Subscription {
         Subscription(
             unchecked: id,
@@ -138,7 +151,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             trialEnd: trialEnd,
             billedThrough: billedThrough ?? self.billedThrough,
             lines: lines ?? self.lines,
-            chargesThisPeriod: chargesThisPeriod ?? self.chargesThisPeriod
+            chargesThisPeriod: chargesThisPeriod ?? self.chargesThisPeriod,
+            quota: quota ?? self.quota
         )
     }
 
@@ -202,6 +216,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         case billedThrough
         case lines
         case chargesThisPeriod
+        case quota
     }
 
     /// Decodes the documented shape, validating like the initializer.
@@ -215,6 +230,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         let billedThrough = try container.decodeIfPresent(Instant.self, forKey: .billedThrough)
         let lines = try container.decodeIfPresent([AddonLine].self, forKey: .lines) ?? []
         let charges = try container.decodeIfPresent([InvoiceLine].self, forKey: .chargesThisPeriod) ?? []
+        let quota = try container.decodeIfPresent(QuotaLedger.self, forKey: .quota) ?? .empty
         self = try decoder.validating { () throws(BillingError) in
             try Subscription(
                 id: id,
@@ -224,7 +240,8 @@ public struct Subscription: Sendable, Hashable, Codable {
                 trialEnd: trialEnd,
                 billedThrough: billedThrough,
                 lines: lines,
-                chargesThisPeriod: charges
+                chargesThisPeriod: charges,
+                quota: quota
             )
         }
     }
@@ -240,5 +257,6 @@ public struct Subscription: Sendable, Hashable, Codable {
         try container.encode(billedThrough, forKey: .billedThrough)
         try container.encode(lines, forKey: .lines)
         try container.encode(chargesThisPeriod, forKey: .chargesThisPeriod)
+        try container.encode(quota, forKey: .quota)
     }
 }

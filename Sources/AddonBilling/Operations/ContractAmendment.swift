@@ -1,0 +1,84 @@
+/// Seats added to a contract-managed plan by its account manager (seed 004).
+///
+/// Self-serve changes are refused on such plans; the account manager confirms the
+/// change and the package computes it: on an annual upfront contract the added
+/// seats are prorated to the remaining days of the contract term, and bill in full
+/// from the next cycle.
+///
+/// ## JSON
+///
+/// `{"addon": "seats", "seats": 5, "unitPrice": {...}, "line": {...}, "amountDueNow": {...},
+///  "recurringFromNextCycle": {...}, "nextCycle": "...", "subscription": {...}}`.
+public struct ContractAmendment: Sendable, Hashable, Codable {
+    /// The contract-managed add-on amended.
+    public let addon: AddonCode
+    /// Seats added.
+    public let seats: Int64
+    /// The contract's price per seat per period.
+    public let unitPrice: Money
+    /// The prorated invoice line for the rest of the contract term; nil when nothing is
+    /// due now (during a trial, or for seats bought back before they left).
+    public let line: InvoiceLine?
+    /// The amount due now: the line's.
+    public let amountDueNow: Money
+    /// What the added seats cost per period from the next cycle.
+    public let recurringFromNextCycle: Money
+    /// When full billing starts: the next cycle.
+    public let nextCycle: Instant
+    /// The subscription with the seats added.
+    public let subscription: Subscription
+}
+
+extension Subscription {
+    /// Computes an account-manager amendment adding seats to a contract-managed add-on.
+    ///
+    /// The seats are prorated by whole days for the rest of the contract term and
+    /// bill in full from the next cycle.
+    ///
+    /// - Parameters:
+    ///   - seats: Seats to add; at least 1.
+    ///   - addon: The contract-managed add-on.
+    ///   - at: When the amendment takes effect; within the current term.
+    ///   - rounding: How the prorated amount is rounded.
+    /// - Throws: ``BillingError/Code/wrongAddonKind`` unless the add-on is a
+    ///   contract-managed slot add-on; ``BillingError/Code/priceNotConfigured``;
+    ///   ``BillingError/Code/invalidQuantity``; ``BillingError/Code/renewalDue``.
+    public func contractAmendment(
+        adding seats: Int64,
+        to addon: AddonCode,
+        at: Instant,
+        rounding: RoundingRule = .halfEven
+    ) throws(BillingError) -> ContractAmendment {
+        guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
+        guard offer.availability == .contractManaged, case .recurringSlots = offer.kind else {
+            throw BillingError.notContractManaged(offer)
+        }
+        guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
+        guard let price = offer.price else { throw BillingError.priceNotConfigured(offer) }
+        guard price.currency == currency else { throw BillingError.currencyMismatch(currency, price.currency) }
+        guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
+        let period = try currentPeriod()
+        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        // The same decision as a purchase, measured in whole days of the term.
+        var change = Change(
+            subscription: self,
+            offer: offer,
+            operation: .addSlots(addon, quantity: seats),
+            period: period,
+            at: at
+        )
+        try change.add(quantity: seats, policy: BillingPolicy(prorationUnit: .day, rounding: rounding))
+        let outcome = try change.outcome()
+        return ContractAmendment(
+            addon: addon,
+            seats: seats,
+            unitPrice: price,
+            line: outcome.quote.lines.first,
+            amountDueNow: outcome.quote.amountDueNow,
+            recurringFromNextCycle: try price.multiplied(by: seats),
+            nextCycle: period.end,
+            subscription: outcome.subscription
+        )
+    }
+}

@@ -1,0 +1,116 @@
+/// A member of a credit pool: one seat and the credits it brings.
+///
+/// ## JSON
+///
+/// `{"id": "ana", "credits": 500, "used": 120}`.
+public struct PoolMember: Sendable, Hashable, Codable {
+    /// The member's identifier in the host's system.
+    public let id: String
+    /// The credits the member's seat adds to the pool each period.
+    public let credits: Int64
+    /// Credits this member has consumed from the pool this period.
+    public let used: Int64
+}
+
+/// An organization's shared credit pool: every member's seat credits, consumed together (seed 004).
+///
+/// Each per-user seat brings its credits; the pool's total is their sum and any
+/// member draws from the whole pool. All members of a pool are on the same plan
+/// tier. `total = used + remaining` holds at every step, and the members' usage
+/// adds up to the pool's.
+///
+/// ## JSON
+///
+/// `{"organization": "acme", "tier": "pro", "members": [...]}`.
+public struct CreditPool: Sendable, Hashable, Codable {
+    /// The organization the pool belongs to.
+    public let organization: String
+    /// The plan tier every member is on.
+    public let tier: PlanTier
+    /// The members, in joining order.
+    public let members: [PoolMember]
+
+    /// Creates an empty pool for a tier.
+    public init(organization: String, tier: PlanTier) {
+        self.init(organization: organization, tier: tier, members: [])
+    }
+
+    private init(organization: String, tier: PlanTier, members: [PoolMember]) {
+        self.organization = organization
+        self.tier = tier
+        self.members = members
+    }
+
+    /// The pool's credits: the sum of its members' (joining checks that it fits).
+    public var total: Int64 { members.reduce(0) { $0 + $1.credits } }
+
+    /// Credits consumed from the pool.
+    public var used: Int64 { members.reduce(0) { $0 + $1.used } }
+
+    /// Credits left.
+    public var remaining: Int64 { total - used }
+
+    /// Adds a member's seat and its credits.
+    ///
+    /// - Parameters:
+    ///   - id: The member.
+    ///   - tier: The tier of the member's seat; must be the pool's.
+    ///   - credits: The credits the seat brings; zero or more.
+    /// - Throws: ``BillingError/Code/tierMismatch`` for another tier;
+    ///   ``BillingError/Code/invalidQuantity`` for negative credits or a member already in the pool;
+    ///   ``BillingError/Code/overflow``.
+    public func joining(_ id: String, tier: PlanTier, credits: Int64) throws(BillingError) -> CreditPool {
+        guard tier == self.tier else { throw BillingError.tierMismatch(pool: self.tier, member: tier) }
+        guard credits >= 0 else { throw BillingError.negativeCapacity("credits", credits) }
+        guard !members.contains(where: { $0.id == id }) else { throw BillingError.alreadyInPool(id) }
+        _ = try Change.sum(members.map(\.credits) + [credits])
+        return CreditPool(
+            organization: organization,
+            tier: self.tier,
+            members: members + [PoolMember(id: id, credits: credits, used: 0)]
+        )
+    }
+
+    /// Removes a member and their seat's credits.
+    ///
+    /// - Throws: ``BillingError/Code/quotaExceeded`` when the pool has already used
+    ///   more than would remain; ``BillingError/Code/invalidQuantity`` for an unknown member.
+    public func leaving(_ id: String) throws(BillingError) -> CreditPool {
+        guard let member = members.first(where: { $0.id == id }) else { throw BillingError.notInPool(id) }
+        let rest = members.filter { $0.id != id }
+        // The leaver's usage stays counted: it was drawn from the pool.
+        let restTotal = try Change.sum(rest.map(\.credits))
+        guard used <= restTotal else {
+            throw BillingError.quotaExceeded("credits", requested: used, remaining: restTotal)
+        }
+        guard let first = rest.first else { return CreditPool(organization: organization, tier: tier) }
+        var adjusted = rest
+        adjusted[0] = PoolMember(id: first.id, credits: first.credits, used: first.used + member.used)
+        return CreditPool(organization: organization, tier: tier, members: adjusted)
+    }
+
+    /// Consumes credits from the pool on behalf of a member.
+    ///
+    /// - Throws: ``BillingError/Code/invalidQuantity`` below 1 credit or for an
+    ///   unknown member; ``BillingError/Code/quotaExceeded`` past the pool's remaining credits.
+    public func consuming(_ credits: Int64, by id: String) throws(BillingError) -> CreditPool {
+        guard credits >= 1 else { throw BillingError.invalidQuantity(credits) }
+        guard let index = members.firstIndex(where: { $0.id == id }) else { throw BillingError.notInPool(id) }
+        guard credits <= remaining else {
+            throw BillingError.quotaExceeded("credits", requested: credits, remaining: remaining)
+        }
+        var updated = members
+        let member = updated[index]
+        updated[index] = PoolMember(id: member.id, credits: member.credits, used: member.used + credits)
+        return CreditPool(organization: organization, tier: tier, members: updated)
+    }
+
+    /// A new period: usage resets, members and credits stay.
+    public func renewed() -> CreditPool {
+        CreditPool(
+            organization: organization,
+            tier: tier,
+            members: members.map { PoolMember(id: $0.id, credits: $0.credits, used: 0) }
+        )
+    }
+}

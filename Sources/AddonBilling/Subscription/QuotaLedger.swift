@@ -1,0 +1,243 @@
+/// A one-time pack bought in the current period: capacity that expires at the period's end.
+///
+/// ## JSON
+///
+/// ```json
+/// {"number": 1, "addon": "message_pack", "capacity": "messages", "amount": 100000, "used": 2500,
+///  "purchasedAt": "2026-04-10T00:00:00Z", "expiresAt": "2026-05-01T00:00:00Z", "autoRecharge": false}
+/// ```
+public struct PackGrant: Sendable, Hashable, Codable {
+    /// The pack's number on the subscription, counting every pack ever bought; orders consumption.
+    public let number: Int
+    /// The catalog entry bought.
+    public let addon: AddonCode
+    /// The capacity it adds to.
+    public let capacity: CapacityKind
+    /// How many units it granted.
+    public let amount: Int64
+    /// How many units have been drawn from it.
+    public private(set) var used: Int64
+    /// When it was bought.
+    public let purchasedAt: Instant
+    /// When its unused units expire: the end of the period it was bought in.
+    public let expiresAt: Instant
+    /// Whether auto-recharge bought it.
+    public let autoRecharge: Bool
+
+    /// Units still available.
+    public var remaining: Int64 { amount - used }
+
+    /// Creates a grant, checking `0 ≤ used ≤ amount` and `amount ≥ 1`.
+    ///
+    /// - Throws: ``BillingError/Code/invalidSubscription``.
+    public init(
+        number: Int,
+        addon: AddonCode,
+        capacity: CapacityKind,
+        amount: Int64,
+        used: Int64 = 0,
+        purchasedAt: Instant,
+        expiresAt: Instant,
+        autoRecharge: Bool = false
+    ) throws(BillingError) {
+        guard amount >= 1, 0 <= used, used <= amount, purchasedAt < expiresAt else {
+            throw BillingError.inconsistentPack(addon, amount: amount, used: used)
+        }
+        self.number = number
+        self.addon = addon
+        self.capacity = capacity
+        self.amount = amount
+        self.used = used
+        self.purchasedAt = purchasedAt
+        self.expiresAt = expiresAt
+        self.autoRecharge = autoRecharge
+    }
+
+    /// A copy with more units used; the caller keeps `used ≤ amount`.
+    func drawing(_ units: Int64) -> PackGrant {
+        var copy = self
+        copy.used += units
+        return copy
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case number
+        case addon
+        case capacity
+        case amount
+        case used
+        case purchasedAt
+        case expiresAt
+        case autoRecharge
+    }
+
+    /// Decodes the documented shape, validating like the initializer.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let number = try container.decode(Int.self, forKey: .number)
+        let addon = try container.decode(AddonCode.self, forKey: .addon)
+        let capacity = try container.decode(CapacityKind.self, forKey: .capacity)
+        let amount = try container.decode(Int64.self, forKey: .amount)
+        let used = try container.decodeIfPresent(Int64.self, forKey: .used) ?? 0
+        let purchasedAt = try container.decode(Instant.self, forKey: .purchasedAt)
+        let expiresAt = try container.decode(Instant.self, forKey: .expiresAt)
+        let autoRecharge = try container.decodeIfPresent(Bool.self, forKey: .autoRecharge) ?? false
+        self = try decoder.validating { () throws(BillingError) in
+            try PackGrant(
+                number: number,
+                addon: addon,
+                capacity: capacity,
+                amount: amount,
+                used: used,
+                purchasedAt: purchasedAt,
+                expiresAt: expiresAt,
+                autoRecharge: autoRecharge
+            )
+        }
+    }
+}
+
+/// Buy a pack automatically when a capacity's remaining quota falls below a threshold.
+///
+/// ## JSON
+///
+/// `{"capacity": "messages", "threshold": 10000, "pack": "message_pack", "maximumPerPeriod": 3,
+///  "maximumSpendPerPeriod": {"currency": "USD", "minorUnits": 12000}}`; the spend cap may be `null`.
+public struct AutoRechargeRule: Sendable, Hashable, Codable {
+    /// The capacity watched.
+    public let capacity: CapacityKind
+    /// Recharge when the remaining quota falls below this many units.
+    public let threshold: Int64
+    /// The one-time pack to buy.
+    public let pack: AddonCode
+    /// The most recharges in one period, at least 1.
+    public let maximumPerPeriod: Int
+    /// The most to spend on recharges in one period, if capped.
+    public let maximumSpendPerPeriod: Money?
+
+    /// Creates a rule.
+    ///
+    /// - Throws: ``BillingError/Code/invalidQuantity`` for a negative threshold or a
+    ///   maximum below 1; ``BillingError/Code/invalidAmount`` for a negative spend cap.
+    public init(
+        capacity: CapacityKind,
+        threshold: Int64,
+        pack: AddonCode,
+        maximumPerPeriod: Int,
+        maximumSpendPerPeriod: Money? = nil
+    ) throws(BillingError) {
+        guard threshold >= 0 else { throw BillingError.negativeCapacity(capacity, threshold) }
+        guard maximumPerPeriod >= 1 else { throw BillingError.invalidQuantity(Int64(maximumPerPeriod)) }
+        if let cap = maximumSpendPerPeriod, cap.isNegative { throw BillingError.negativePrice(cap) }
+        self.capacity = capacity
+        self.threshold = threshold
+        self.pack = pack
+        self.maximumPerPeriod = maximumPerPeriod
+        self.maximumSpendPerPeriod = maximumSpendPerPeriod
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case capacity
+        case threshold
+        case pack
+        case maximumPerPeriod
+        case maximumSpendPerPeriod
+    }
+
+    /// Decodes the documented shape, validating like the initializer.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let capacity = try container.decode(CapacityKind.self, forKey: .capacity)
+        let threshold = try container.decode(Int64.self, forKey: .threshold)
+        let pack = try container.decode(AddonCode.self, forKey: .pack)
+        let maximum = try container.decode(Int.self, forKey: .maximumPerPeriod)
+        let spend = try container.decodeIfPresent(Money.self, forKey: .maximumSpendPerPeriod)
+        self = try decoder.validating { () throws(BillingError) in
+            try AutoRechargeRule(
+                capacity: capacity,
+                threshold: threshold,
+                pack: pack,
+                maximumPerPeriod: maximum,
+                maximumSpendPerPeriod: spend
+            )
+        }
+    }
+
+    /// Encodes the documented shape, with `null` for no spend cap.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(capacity, forKey: .capacity)
+        try container.encode(threshold, forKey: .threshold)
+        try container.encode(pack, forKey: .pack)
+        try container.encode(maximumPerPeriod, forKey: .maximumPerPeriod)
+        try container.encode(maximumSpendPerPeriod, forKey: .maximumSpendPerPeriod)
+    }
+}
+
+/// What a subscription has consumed of its quotas in the current period, its
+/// packs, and its auto-recharge rules.
+///
+/// ## JSON
+///
+/// `{"packs": [...], "allowanceUsed": {"messages": 50000}, "overage": {}, "autoRecharge": [...],
+///  "packsBought": 3}`; every field may be left out.
+public struct QuotaLedger: Sendable, Hashable, Codable {
+    /// Packs bought this period, oldest first; they expire at the period's end.
+    public internal(set) var packs: [PackGrant]
+    /// Units drawn from the plan's allowance (and recurring add-ons) this period, per capacity.
+    public internal(set) var allowanceUsed: Capacities
+    /// Units recorded beyond the quota this period, under ``OveragePolicy/record``.
+    public internal(set) var overage: Capacities
+    /// Auto-recharge rules, one per capacity at most.
+    public internal(set) var autoRecharge: [AutoRechargeRule]
+    /// How many packs the subscription has ever bought; numbers new packs.
+    public internal(set) var packsBought: Int
+
+    /// Creates a ledger.
+    public init(
+        packs: [PackGrant] = [],
+        allowanceUsed: Capacities = .none,
+        overage: Capacities = .none,
+        autoRecharge: [AutoRechargeRule] = [],
+        packsBought: Int? = nil
+    ) {
+        self.packs = packs
+        self.allowanceUsed = allowanceUsed
+        self.overage = overage
+        self.autoRecharge = autoRecharge
+        self.packsBought = max(packsBought ?? 0, packs.map(\.number).max() ?? 0)
+    }
+
+    /// An empty ledger.
+    public static let empty = QuotaLedger()
+
+    /// The ledger for a new period: packs expire and counters reset; rules stay.
+    func renewed() -> QuotaLedger {
+        QuotaLedger(autoRecharge: autoRecharge, packsBought: packsBought)
+    }
+
+    /// The auto-recharge rule for a capacity, if any.
+    public func rule(for capacity: CapacityKind) -> AutoRechargeRule? {
+        autoRecharge.first { $0.capacity == capacity }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case packs
+        case allowanceUsed
+        case overage
+        case autoRecharge
+        case packsBought
+    }
+
+    /// Decodes the documented shape; absent fields are empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            packs: try container.decodeIfPresent([PackGrant].self, forKey: .packs) ?? [],
+            allowanceUsed: try container.decodeIfPresent(Capacities.self, forKey: .allowanceUsed) ?? .none,
+            overage: try container.decodeIfPresent(Capacities.self, forKey: .overage) ?? .none,
+            autoRecharge: try container.decodeIfPresent([AutoRechargeRule].self, forKey: .autoRecharge) ?? [],
+            packsBought: try container.decodeIfPresent(Int.self, forKey: .packsBought)
+        )
+    }
+}

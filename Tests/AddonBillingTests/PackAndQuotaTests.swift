@@ -1,0 +1,291 @@
+import AddonBilling
+import AddonBillingTesting
+import XCTest
+
+/// Seeds 002, 003 and 004: one-time packs, quotas, auto-recharge, pools, advice, contracts.
+final class PackAndQuotaTests: XCTestCase {
+    private func instant(_ text: String) throws -> Instant { try Instant(parsing: text) }
+    private func usd(_ cents: Int64) -> Money { Money(minorUnits: cents, currency: .usd) }
+    private let pack = AddonCode("message_pack")
+
+    /// Business: 50,000 messages a month; message packs of 100,000 at $40.
+    private func business() throws -> Subscription {
+        try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
+    }
+
+    func testPacksAreOneTimeFullPriceAndStack() throws {
+        let at = try instant("2026-04-16T00:00:00Z")
+        let first = try business().apply(.buyPack(pack), by: SeedPlans.admin, at: at)
+        XCTAssertEqual(first.amountDue, usd(4000))  // full price mid-period: never prorated
+        XCTAssertEqual(first.invoiceLines.first?.kind, .pack)
+        XCTAssertEqual(first.invoiceLines.first?.prorated, false)
+        XCTAssertEqual(
+            first.quote.notes,
+            [
+                "One-time: charged once at full price, never prorated and never renewed. Adds 100000 messages to this "
+                    + "period; unused messages expire on 2026-05-01T00:00:00Z."
+            ]
+        )
+        XCTAssertEqual(first.quote.capacity?.current, 50_000)
+        XCTAssertEqual(first.quote.capacity?.new, 150_000)
+        XCTAssertEqual(first.quote.capacity?.atRenewal, 50_000)
+        XCTAssertEqual(first.quote.addonRecurringTotal, usd(0))
+        XCTAssertEqual(first.quote.nextRenewalTotal, usd(19_900))
+        let second = try first.subscription.apply(.buyPack(pack, quantity: 2), by: SeedPlans.admin, at: at)
+        XCTAssertEqual(second.amountDue, usd(8000))
+        XCTAssertEqual(try second.subscription.quotaGranted(.messages), 350_000)
+        XCTAssertEqual(second.subscription.quota.packs.map(\.number), [1, 2])
+        XCTAssertBillingError(
+            try business().apply(.setAutoRenew(pack, to: true), by: SeedPlans.admin, at: at),
+            .wrongAddonKind,
+            message: "Message pack (100,000 messages) is a one-time pack, so \"setAutoRenew\" does not apply to it."
+        )
+    }
+
+    func testConsumptionDrawsThePlanFirstThenPacksInOrderAndExpires() throws {
+        var subscription = try business()
+        let at = try instant("2026-04-10T00:00:00Z")
+        subscription = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: at).subscription
+        subscription = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: at).subscription
+        let usage = try subscription.recordingUsage(180_000, of: .messages, at: at)
+        XCTAssertEqual(
+            usage.drawn,
+            [
+                QuotaDraw(source: "plan", pack: nil, units: 50_000),
+                QuotaDraw(source: "pack", pack: 1, units: 100_000),
+                QuotaDraw(source: "pack", pack: 2, units: 30_000),
+            ]
+        )
+        XCTAssertEqual(usage.report.granted, 250_000)
+        XCTAssertEqual(usage.report.used, 180_000)
+        XCTAssertEqual(usage.report.remaining, 70_000)
+        XCTAssertEqual(usage.report.expiringAtPeriodEnd, 70_000)
+        XCTAssertEqual(usage.amountDue, usd(0))
+        XCTAssertBillingError(
+            try usage.subscription.recordingUsage(70_001, of: .messages, at: at),
+            .quotaExceeded,
+            message: "Not enough messages left: 70001 messages requested, 70000 remaining this period. Buy a pack or "
+                + "turn on auto-recharge."
+        )
+        let over = try usage.subscription.recordingUsage(70_010, of: .messages, at: at, overage: .record)
+        XCTAssertEqual(over.overage, 10)
+        XCTAssertEqual(over.report.remaining, 0)
+        XCTAssertEqual(over.report.overage, 10)
+        // Unused pack units expire at the period's end, and renewal says how many.
+        let renewal = try usage.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        XCTAssertEqual(renewal.renewals.first?.expired[.messages], 70_000)
+        XCTAssertEqual(renewal.subscription.quota.packs, [])
+        XCTAssertEqual(try renewal.subscription.quotaReport(.messages, by: SeedPlans.viewer).remaining, 50_000)
+        XCTAssertBillingError(try subscription.recordingUsage(0, of: .messages, at: at), .invalidQuantity)
+    }
+
+    func testAutoRechargeFiresOncePerCrossingWithinItsCap() throws {
+        let rule = try AutoRechargeRule(capacity: .messages, threshold: 10_000, pack: pack, maximumPerPeriod: 2)
+        XCTAssertBillingError(
+            try business().configuringAutoRecharge(rule, by: SeedPlans.viewer),
+            .permissionDenied
+        )
+        var subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.admin)
+        let at = try instant("2026-04-10T00:00:00Z")
+        // 50,000 → 45,000: above the threshold, no recharge.
+        var usage = try subscription.recordingUsage(5_000, of: .messages, at: at)
+        XCTAssertNil(usage.recharge)
+        // 45,000 → 5,000 crosses 10,000: exactly one pack, charged now.
+        usage = try usage.subscription.recordingUsage(40_000, of: .messages, at: at)
+        XCTAssertEqual(usage.recharge?.amountDueNow, usd(4000))
+        XCTAssertEqual(usage.amountDue, usd(4000))
+        XCTAssertEqual(
+            usage.recharge?.confirmation,
+            "Auto-recharge bought Message pack (100,000 messages): +100000 messages."
+        )
+        XCTAssertEqual(usage.report.remaining, 105_000)
+        subscription = usage.subscription
+        // Still above the threshold; using it down again crosses again: the second and last recharge.
+        usage = try subscription.recordingUsage(100_000, of: .messages, at: at)
+        XCTAssertNotNil(usage.recharge)
+        usage = try usage.subscription.recordingUsage(100_000, of: .messages, at: at)
+        XCTAssertNil(usage.recharge)
+        XCTAssertEqual(
+            usage.rechargeSkipped,
+            "Auto-recharge cap reached: 2 of 2 recharges this period, so no pack was bought."
+        )
+        // Below the threshold already: no new crossing, no recharge.
+        let below = try usage.subscription.recordingUsage(1, of: .messages, at: at)
+        XCTAssertNil(below.recharge)
+        XCTAssertNil(below.rechargeSkipped)
+        // A new period resets the count.
+        let renewed = try below.subscription.renewed(at: try instant("2026-05-01T00:00:00Z")).subscription
+        XCTAssertEqual(renewed.quota.autoRecharge, [rule])
+        let next = try renewed.recordingUsage(45_000, of: .messages, at: try instant("2026-05-02T00:00:00Z"))
+        XCTAssertNotNil(next.recharge)
+    }
+
+    func testAutoRechargeSpendCap() throws {
+        let rule = try AutoRechargeRule(
+            capacity: .messages,
+            threshold: 10_000,
+            pack: pack,
+            maximumPerPeriod: 5,
+            maximumSpendPerPeriod: usd(5000)
+        )
+        let subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.owner)
+        let at = try instant("2026-04-10T00:00:00Z")
+        let first = try subscription.recordingUsage(45_000, of: .messages, at: at)
+        XCTAssertNotNil(first.recharge)
+        let second = try first.subscription.recordingUsage(100_000, of: .messages, at: at)
+        XCTAssertNil(second.recharge)
+        XCTAssertEqual(
+            second.rechargeSkipped,
+            "Auto-recharge spend cap reached: another pack would pass $50.00 this period, so none was bought."
+        )
+    }
+
+    func testQuotaReportNeedsBillingRead() throws {
+        XCTAssertBillingError(
+            try business().quotaReport(.messages, by: SeedPlans.member),
+            .permissionDenied,
+            message: "You need the billing.read permission to see add-ons and quotas; ask your organization owner or "
+                + "an admin."
+        )
+        let report = try business().quotaReport(.messages, by: SeedPlans.viewer)
+        XCTAssertEqual(report.granted, 50_000)
+        XCTAssertEqual(report.sources.map(\.source), ["plan"])
+    }
+
+    func testUsageProjectionAndBuyingAhead() throws {
+        let subscription = try business()
+        // 30,000 used in the first 10 days of a 30-day month: 90,000 by the end at this pace.
+        let usage = try subscription.recordingUsage(30_000, of: .messages, at: try instant("2026-04-05T00:00:00Z"))
+        let at = try instant("2026-04-11T00:00:00Z")
+        let projection = try usage.subscription.usageProjection(.messages, at: at, by: SeedPlans.viewer)
+        XCTAssertEqual(projection.projectedAtPeriodEnd, 90_000)
+        // 20,000 left at 3,000 a day: runs out 6 days and 16 hours later.
+        XCTAssertEqual(projection.runsOutAt, try instant("2026-04-17T16:00:00Z"))
+        XCTAssertEqual(projection.packsToBuy, 1)
+        XCTAssertEqual(projection.pack, pack)
+        XCTAssertEqual(
+            projection.advice,
+            "At this pace 90000 messages will be used of 50000. The quota runs out around 2026-04-17T16:00:00Z. "
+                + "Buy 1 × Message pack (100,000 messages) ahead so you don't run out mid-period."
+        )
+        // A known campaign of 150,000 more messages: two packs more.
+        let campaign = try usage.subscription.usageProjection(
+            .messages,
+            at: at,
+            expectedExtra: 150_000,
+            by: SeedPlans.viewer
+        )
+        XCTAssertEqual(campaign.projectedAtPeriodEnd, 240_000)
+        XCTAssertEqual(campaign.packsToBuy, 2)
+        let quiet = try subscription.usageProjection(.messages, at: at, by: SeedPlans.viewer)
+        XCTAssertNil(quiet.runsOutAt)
+        XCTAssertEqual(quiet.packsToBuy, 0)
+    }
+
+    // MARK: Seed 003 — the 30% rule and stacking vs tiers
+
+    func testUpgradeAdviceComparesTotalsSideBySide() throws {
+        let catalog = [SeedPlans.starter, SeedPlans.pro, SeedPlans.plus]
+        let line = { (quantity: Int64) throws -> AddonLine in
+            try AddonLine(
+                addon: "extra_seats",
+                quantity: quantity,
+                unitPrice: SeedPlans.seatPrice,
+                start: try self.instant("2026-04-01T00:00:00Z")
+            )
+        }
+        // Pro ($49) + 4 seats ($76) = $125; Plus ($99, 10 seats) covers 9 seats for less.
+        let heavy = try SeedPlans.subscription(
+            SeedPlans.pro,
+            anchor: try instant("2026-04-01T00:00:00Z"),
+            lines: [try line(4)]
+        )
+        let advice = try heavy.upgradeAdvice(catalog: catalog, by: SeedPlans.viewer)
+        XCTAssertEqual(advice.map(\.kind), [.addonsAboveShare, .upgrade])
+        XCTAssertEqual(
+            advice.map(\.message),
+            [
+                "Add-on charges of $76.00 a period are more than 30% of the Pro plan's $49.00; compare with a higher tier.",
+                "Upgrade to Plus: $99.00 a period instead of $125.00 with add-ons.",
+            ]
+        )
+        XCTAssertEqual(advice.last?.alternativePlan, "plus_monthly")
+        // Pro + 1 seat = $68: above 30% ($19 > $14.70) but stacking is still cheaper than Plus.
+        let light = try SeedPlans.subscription(
+            SeedPlans.pro,
+            anchor: try instant("2026-04-01T00:00:00Z"),
+            lines: [try line(1)]
+        )
+        let lightAdvice = try light.upgradeAdvice(catalog: catalog, by: SeedPlans.viewer)
+        XCTAssertEqual(lightAdvice.map(\.kind), [.addonsAboveShare, .keepAddons])
+        XCTAssertEqual(
+            lightAdvice.last?.message,
+            "Stacking add-ons is cheaper: $68.00 a period, against $99.00 on Plus."
+        )
+        // With a host share of 50%, the share advice goes away.
+        let halfShare = try light.upgradeAdvice(catalog: catalog, share: try Fraction(1, 2), by: SeedPlans.viewer)
+        XCTAssertEqual(halfShare.map(\.kind), [.keepAddons])
+        XCTAssertEqual(
+            try SeedPlans.subscription(SeedPlans.plus, anchor: try instant("2026-04-01T00:00:00Z")).upgradeAdvice(
+                catalog: catalog,
+                by: SeedPlans.viewer
+            ),
+            []
+        )
+        XCTAssertBillingError(try heavy.upgradeAdvice(catalog: catalog, by: SeedPlans.member), .permissionDenied)
+    }
+
+    // MARK: Seed 004 — seats by plan
+
+    func testCreditPoolsShareCreditsOnOneTier() throws {
+        var pool = CreditPool(organization: "acme", tier: .pro)
+        pool = try pool.joining("admin", tier: .pro, credits: 500)
+        pool = try pool.joining("ana", tier: .pro, credits: 500)
+        XCTAssertEqual(pool.total, 1000)
+        XCTAssertBillingError(
+            try pool.joining("bo", tier: .business, credits: 800),
+            .tierMismatch,
+            message:
+                "All members of a shared credit pool must be on the same plan tier: this pool is pro, the new seat "
+                + "is business. Contact your account manager to consolidate or restructure."
+        )
+        // Any member draws from the whole pool.
+        pool = try pool.consuming(700, by: "ana")
+        XCTAssertEqual(pool.remaining, 300)
+        XCTAssertEqual(pool.members.map(\.used), [0, 700])
+        XCTAssertBillingError(try pool.consuming(301, by: "admin"), .quotaExceeded)
+        XCTAssertBillingError(try pool.leaving("admin"), .quotaExceeded)
+        pool = try pool.joining("cy", tier: .pro, credits: 500)
+        pool = try pool.leaving("ana")
+        XCTAssertEqual(pool.total, 1000)
+        XCTAssertEqual(pool.used, 700)
+        XCTAssertEqual(pool.renewed().used, 0)
+    }
+
+    func testContractManagedSeatsAreAmendedNotBoughtSelfServe() throws {
+        let business = try SeedPlans.subscription(
+            SeedPlans.contractBusiness,
+            anchor: try instant("2026-01-01T00:00:00Z")
+        )
+        let at = try instant("2026-07-01T15:00:00Z")
+        XCTAssertBillingError(
+            try business.apply(.addSlots("seats", quantity: 5), by: SeedPlans.owner, at: at),
+            .contractManaged
+        )
+        let amendment = try business.contractAmendment(adding: 5, to: "seats", at: at)
+        // 184 of 365 days of the annual term remain: 5 × $990 × 184/365.
+        XCTAssertEqual(amendment.line?.fraction.description, "184/365")
+        XCTAssertEqual(amendment.amountDueNow, usd(249_534))
+        XCTAssertEqual(amendment.recurringFromNextCycle, usd(495_000))
+        XCTAssertEqual(amendment.nextCycle, try instant("2027-01-01T00:00:00Z"))
+        XCTAssertEqual(try amendment.subscription.capacity(.seats), 25)
+        let renewal = try amendment.subscription.renewed(at: try instant("2027-01-01T00:00:00Z"))
+        XCTAssertEqual(renewal.renewals.first?.invoice.total, usd(1_200_000 + 495_000))
+        XCTAssertBillingError(
+            try SeedPlans.subscription(SeedPlans.pro, anchor: try instant("2026-01-01T00:00:00Z"))
+                .contractAmendment(adding: 1, to: "extra_seats", at: try instant("2026-01-10T00:00:00Z")),
+            .wrongAddonKind,
+            message: "Extra seats is not a contract-managed slot add-on; change it with addSlots or removeSlots."
+        )
+    }
+}
