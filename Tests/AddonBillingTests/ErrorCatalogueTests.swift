@@ -477,7 +477,51 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
     ]
 
-    static var allEntries: [Entry] { entries + subscriptionEntries }
+    static let quotaEntries: [Entry] = [
+        Entry(
+            when: "Usage would pass the quota under the refuse policy.",
+            trigger: {
+                _ = try subscription(SeedPlans.business).recordingUsage(
+                    60_000,
+                    of: .messages,
+                    at: try instant(midApril)
+                )
+            },
+            code: .quotaExceeded,
+            message: "Not enough messages left: 60000 messages requested, 50000 remaining this period. Buy a pack or "
+                + "turn on auto-recharge."
+        ),
+        Entry(
+            when: "An auto-recharge is due but its cap is reached (reported as `rechargeSkipped`).",
+            trigger: {
+                let rule = try AutoRechargeRule(
+                    capacity: .messages,
+                    threshold: 49_999,
+                    pack: "message_pack",
+                    maximumPerPeriod: 1
+                )
+                let configured = try subscription(SeedPlans.business).configuringAutoRecharge(rule, by: SeedPlans.owner)
+                let first = try configured.recordingUsage(2, of: .messages, at: try instant(midApril))
+                let second = try first.subscription.recordingUsage(100_000, of: .messages, at: try instant(midApril))
+                if let skipped = second.rechargeSkipped {
+                    throw BillingError(code: .rechargeCapReached, message: skipped)
+                }
+            },
+            code: .rechargeCapReached,
+            message: "Auto-recharge cap reached: 1 of 1 recharges this period, so no pack was bought."
+        ),
+        Entry(
+            when: "A seat of another tier joins a shared credit pool.",
+            trigger: {
+                _ = try CreditPool(organization: "acme", tier: .pro).joining("bo", tier: .business, credits: 100)
+            },
+            code: .tierMismatch,
+            message: "All members of a shared credit pool must be on the same plan tier: this pool is pro, the new "
+                + "seat is business. Contact your account manager to consolidate or restructure."
+        ),
+    ]
+
+    static var allEntries: [Entry] { entries + subscriptionEntries + quotaEntries }
 
     func testEveryMessageExactly() {
         for entry in Self.allEntries {
