@@ -26,6 +26,9 @@ public enum AddonBillingCommand {
         "apply": { try answer(OperationRequest.self, $0) { request throws(BillingError) in try request.apply() } },
         "renew": { try answer(RenewalRequest.self, $0) { request throws(BillingError) in try request.renew() } },
         "preview": { try answer(PreviewRequest.self, $0) { request throws(BillingError) in try request.preview() } },
+        "consume": { try answer(UsageRequest.self, $0) { request throws(BillingError) in try request.record() } },
+        "quota": { try answer(QuotaRequest.self, $0) { request throws(BillingError) in try request.answer() } },
+        "advice": { try answer(AdviceRequest.self, $0) { request throws(BillingError) in try request.answer() } },
     ]
 
     /// The usage text.
@@ -40,6 +43,9 @@ public enum AddonBillingCommand {
           apply      Read an operation on a subscription (JSON); print the new subscription and the charge.
           renew      Read a subscription and an instant (JSON); print each period's invoice and the result.
           preview    Read a subscription (JSON); print the next invoice and this period's prorated charges.
+          consume    Record usage of a capacity (JSON); print where it was drawn from and any auto-recharge.
+          quota      Read a subscription and a capacity (JSON); print the quota report and projection.
+          advice     Read a subscription and a catalog (JSON); print add-ons against higher tiers.
           help       Show this text.
 
         See Docs/JSONCommands.md for the request and response shapes.

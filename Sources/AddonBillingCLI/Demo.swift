@@ -14,6 +14,9 @@ enum Demo {
             try scheduledRemoval(&out)
             try refusedPurchases(&out)
             try featureAndAutoRenew(&out)
+            try messagePackMonth(&out)
+            try upgradeAdvice(&out)
+            try seatsByPlan(&out)
             try seedProration(&out)
             try dayProrationInNamedZone(&out)
             try monthEnds(&out)
@@ -157,6 +160,94 @@ enum Demo {
             plan,
             anchor: april,
             lines: [try AddonLine(addon: seats, quantity: 3, unitPrice: SeedPlans.seatPrice, start: april)]
+        )
+    }
+
+    /// Seed 002: a month of message packs — stacking, consumption, auto-recharge once, expiry.
+    static func messagePackMonth(_ out: inout Transcript) throws(BillingError) {
+        out.heading("A message-pack month: stacking, consumption, auto-recharge, expiry (seed: \"Add-ons\")")
+        let pack = AddonCode("message_pack")
+        var subscription = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
+        out.line("Business includes 50,000 messages a month; a message pack adds 100,000 for $40.00, this month only.")
+        let campaign = try subscription.usageProjection(
+            .messages,
+            at: try instant("2026-04-03T00:00:00Z"),
+            expectedExtra: 120_000,
+            by: SeedPlans.viewer
+        )
+        out.line("Buy ahead for known events: a 120,000-message campaign → \(campaign.advice)")
+        for day in ["2026-04-03T00:00:00Z", "2026-04-04T00:00:00Z"] {
+            let bought = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: try instant(day))
+            out.line("\(day.prefix(10)): \(bought.quote.confirmation) Charged \(bought.amountDue), never prorated.")
+            subscription = bought.subscription
+        }
+        let rule = try AutoRechargeRule(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
+        subscription = try subscription.configuringAutoRecharge(rule, by: SeedPlans.admin)
+        out.line("Auto-recharge on: below 20,000 messages left, buy one pack; at most 1 a month.")
+        for (day, units) in [
+            ("2026-04-10T00:00:00Z", Int64(120_000)), ("2026-04-20T00:00:00Z", 80_000),
+            ("2026-04-25T00:00:00Z", 90_000),
+        ] {
+            let usage = try subscription.recordingUsage(units, of: .messages, at: try instant(day))
+            let sources = usage.drawn.map { "\($0.units) from \($0.pack.map { "pack \($0)" } ?? "the plan")" }
+            out.line("\(day.prefix(10)): \(units) messages used — " + sources.joined(separator: ", ") + ".")
+            if let recharge = usage.recharge {
+                out.line("  \(recharge.confirmation) Charged \(recharge.amountDueNow).")
+            }
+            if let skipped = usage.rechargeSkipped { out.line("  \(skipped)") }
+            out.line(
+                "  Quota: \(usage.report.granted) granted, \(usage.report.used) used, \(usage.report.remaining) left."
+            )
+            subscription = usage.subscription
+        }
+        let renewal = try subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        out.line(
+            "Renewal on 2026-05-01: \(renewal.renewals.first?.expired[.messages] ?? 0) unused pack messages expired; packs never renew."
+        )
+        let next = try renewal.subscription.quotaReport(.messages, by: SeedPlans.viewer)
+        out.line("May starts with \(next.granted) messages, auto-recharge still on.")
+    }
+
+    /// Seed 003: the 30% rule, and stacking against the next tier.
+    static func upgradeAdvice(_ out: inout Transcript) throws(BillingError) {
+        out.heading("Add-ons or a higher tier? (seed: the 30% rule)")
+        let catalog = [SeedPlans.starter, SeedPlans.pro, SeedPlans.plus]
+        for extra in [Int64(1), 4] {
+            let april = try instant("2026-04-01T00:00:00Z")
+            let subscription = try SeedPlans.subscription(
+                SeedPlans.pro,
+                anchor: april,
+                lines: [try AddonLine(addon: seats, quantity: extra, unitPrice: SeedPlans.seatPrice, start: april)]
+            )
+            out.line("Pro with \(extra) extra seat\(extra == 1 ? "" : "s"):")
+            for advice in try subscription.upgradeAdvice(catalog: catalog, by: SeedPlans.viewer) {
+                out.line("  \(advice.message)")
+            }
+        }
+    }
+
+    /// Seed 004: seats by plan — individual, pooled Pro seats, contract-managed Business.
+    static func seatsByPlan(_ out: inout Transcript) throws(BillingError) {
+        out.heading("Seats by plan: individual, pooled Pro seats, contract-managed Business (seed: \"Seats by plan\")")
+        var pool = CreditPool(organization: "acme", tier: .pro)
+        pool = try pool.joining("admin", tier: .pro, credits: 500)
+        pool = try pool.joining("ana", tier: .pro, credits: 500)
+        pool = try pool.consuming(650, by: "ana")
+        out.line(
+            "Two Pro seats ($99.00/user/month) pool \(pool.total) credits; Ana used 650, \(pool.remaining) left for both."
+        )
+        refuse(&out) { _ = try pool.joining("bo", tier: .business, credits: 800) }
+        let business = try SeedPlans.subscription(
+            SeedPlans.contractBusiness,
+            anchor: try instant("2026-01-01T00:00:00Z")
+        )
+        let at = try instant("2026-07-01T00:00:00Z")
+        refuse(&out) { _ = try business.apply(.addSlots("seats", quantity: 5), by: SeedPlans.owner, at: at) }
+        let amendment = try business.contractAmendment(adding: 5, to: "seats", at: at)
+        out.line(
+            "The account manager adds 5 seats on \(at): \(amendment.amountDueNow) now for "
+                + "\(amendment.line?.fraction.description ?? "0") of the annual term, then "
+                + "\(amendment.recurringFromNextCycle) a year from \(amendment.nextCycle)."
         )
     }
 

@@ -75,6 +75,11 @@ final class CommandLineTests: XCTestCase {
             text.contains("[subscriptionNotActive] Cannot purchase extra slots: subscription is not active"),
             text
         )
+        XCTAssertTrue(text.contains("Auto-recharge bought Message pack (100,000 messages): +100000 messages."), text)
+        XCTAssertTrue(text.contains("60000 unused pack messages expired; packs never renew."), text)
+        XCTAssertTrue(text.contains("Upgrade to Plus: $99.00 a period instead of $125.00 with add-ons."), text)
+        XCTAssertTrue(text.contains("Stacking add-ons is cheaper: $68.00 a period, against $99.00 on Plus."), text)
+        XCTAssertTrue(text.contains("[tierMismatch] All members of a shared credit pool"), text)
         XCTAssertFalse(text.contains("unexpected error"), text)
         XCTAssertFalse(text.contains("(accepted)"), text)
     }

@@ -120,6 +120,27 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertNotNil(next.recharge)
     }
 
+    func testAutoRechargeCoversTheUsageThatCrossesTheThreshold() throws {
+        let rule = try AutoRechargeRule(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
+        let subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.owner)
+        let at = try instant("2026-04-10T00:00:00Z")
+        // 50,000 left, 90,000 used: the recharge is bought first and the usage draws on it.
+        let usage = try subscription.recordingUsage(90_000, of: .messages, at: at)
+        XCTAssertEqual(usage.amountDue, usd(4000))
+        XCTAssertEqual(
+            usage.drawn,
+            [QuotaDraw(source: "plan", pack: nil, units: 50_000), QuotaDraw(source: "pack", pack: 1, units: 40_000)]
+        )
+        XCTAssertEqual(usage.report.remaining, 60_000)
+        // Past even the recharge: refused, and nothing is bought.
+        XCTAssertBillingError(
+            try subscription.recordingUsage(150_001, of: .messages, at: at),
+            .quotaExceeded,
+            message: "Not enough messages left: 150001 messages requested, 50000 remaining this period. Buy a pack or "
+                + "turn on auto-recharge."
+        )
+    }
+
     func testAutoRechargeSpendCap() throws {
         let rule = try AutoRechargeRule(
             capacity: .messages,

@@ -16,6 +16,9 @@ final class QuotaPropertyTests: XCTestCase {
             if let rule = subscription.quota.rule(for: kind) {
                 let recharges = subscription.quota.packs.filter { $0.autoRecharge && $0.capacity == kind }.count
                 XCTAssertLessThanOrEqual(recharges, rule.maximumPerPeriod, input)
+                if let cap = rule.maximumSpendPerPeriod {
+                    XCTAssertLessThanOrEqual(Int64(recharges) * 4000, cap.minorUnits, input)
+                }
             }
         }
     }
@@ -80,7 +83,9 @@ final class QuotaPropertyTests: XCTestCase {
                     do throws(BillingError) {
                         let usage = try subscription.recordingUsage(units, of: kind, at: now, overage: overagePolicy)
                         XCTAssertEqual(usage.drawn.reduce(0) { $0 + $1.units } + usage.overage, units, input)
-                        XCTAssertEqual(usage.overage, max(0, units - before.remaining), input)
+                        // A recharge, bought first on the crossing, counts toward what is available.
+                        let recharged = usage.recharge.flatMap { $0.capacity.map { $0.new - $0.current } } ?? 0
+                        XCTAssertEqual(usage.overage, max(0, units - before.remaining - recharged), input)
                         if overagePolicy == .refuse { XCTAssertEqual(usage.overage, 0, input) }
                         // The allowance first, then packs in purchase order.
                         let packNumbers = usage.drawn.compactMap(\.pack)

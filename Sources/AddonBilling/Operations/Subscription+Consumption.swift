@@ -47,11 +47,12 @@ extension Subscription {
     /// Records `units` of usage of a capacity at `at`.
     ///
     /// Usage draws the allowance (the plan's, plus recurring add-ons) first, then
-    /// packs in purchase order. Past the quota, ``OveragePolicy/refuse`` throws and
-    /// ``OveragePolicy/record`` records the excess as overage. When the usage takes
-    /// the remaining quota from at or above an auto-recharge rule's threshold to
-    /// below it, exactly one pack is bought — unless the rule's per-period cap or
-    /// spend cap is reached, or the subscription cannot buy, which the outcome says.
+    /// packs in purchase order. When the usage would take the remaining quota from
+    /// at or above an auto-recharge rule's threshold to below it, exactly one pack
+    /// is bought first — unless the rule's per-period cap or spend cap is reached,
+    /// or the subscription cannot buy, which the outcome says — so the usage can
+    /// draw on it. Past the quota, ``OveragePolicy/refuse`` throws (and nothing is
+    /// bought) and ``OveragePolicy/record`` records the excess as overage.
     ///
     /// - Parameters:
     ///   - units: How many units were used; at least 1.
@@ -75,18 +76,36 @@ extension Subscription {
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
         guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
 
+        // A crossing of the auto-recharge threshold buys its one pack first, so the
+        // usage can draw on it; the new pack, being the newest, is drawn last.
         let before = try quotaReport(capacity)
+        var base = self
+        var recharge: Quote?
+        var skipped: String?
+        if let rule = quota.rule(for: capacity), before.remaining >= rule.threshold,
+            before.remaining - units < rule.threshold
+        {
+            do {
+                let outcome = try autoRecharge(rule, at: at, period: period, policy: policy)
+                recharge = outcome.quote
+                base = outcome.subscription
+            } catch {
+                skipped = error.message
+            }
+        }
+        let available = try base.quotaReport(capacity)
         var excess: Int64 = 0
-        if units > before.remaining {
+        if units > available.remaining {
             guard overage == .record else {
+                // Refused: nothing is bought, so the remaining quota is what it was.
                 throw BillingError.quotaExceeded(capacity, requested: units, remaining: before.remaining)
             }
-            excess = units - before.remaining
+            excess = units - available.remaining
         }
-        var ledger = quota
+        var ledger = base.quota
         var left = units - excess
         var drawn: [QuotaDraw] = []
-        let allowanceLeft = before.sources[0].remaining
+        let allowanceLeft = available.sources[0].remaining
         if left > 0, allowanceLeft > 0 {
             let take = min(left, allowanceLeft)
             ledger.allowanceUsed = try ledger.allowanceUsed.adding(take, of: capacity)
@@ -101,20 +120,7 @@ extension Subscription {
             left -= take
         }
         if excess > 0 { ledger.overage = try ledger.overage.adding(excess, of: capacity) }
-        var after = with(quota: ledger)
-
-        var recharge: Quote?
-        var skipped: String?
-        let remaining = before.remaining - (units - excess)
-        if let rule = quota.rule(for: capacity), before.remaining >= rule.threshold, remaining < rule.threshold {
-            do {
-                let outcome = try after.autoRecharge(rule, at: at, period: period, policy: policy)
-                recharge = outcome.quote
-                after = outcome.subscription
-            } catch {
-                skipped = error.message
-            }
-        }
+        let after = base.with(quota: ledger)
         return UsageOutcome(
             subscription: after,
             drawn: drawn,
