@@ -94,6 +94,40 @@ final class CodableTests: XCTestCase {
         )
     }
 
+    func testGoldenQuotaShapes() throws {
+        let rule = try AutoRechargeRule(
+            capacity: .messages,
+            threshold: 10_000,
+            pack: "message_pack",
+            maximumPerPeriod: 2
+        )
+        try assertGolden(rule, "auto-recharge-rule")
+        let business = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
+            .configuringAutoRecharge(rule, by: SeedPlans.owner)
+        let usage = try business.recordingUsage(45_000, of: .messages, at: try instant("2026-04-10T00:00:00Z"))
+        try assertGolden(usage, "usage-outcome")
+        try assertGolden(usage.report, "quota-report")
+        try assertGolden(
+            try usage.subscription.usageProjection(
+                .messages,
+                at: try instant("2026-04-11T00:00:00Z"),
+                by: SeedPlans.owner
+            ),
+            "usage-projection"
+        )
+        var pool = try CreditPool(organization: "acme", tier: .pro).joining("ana", tier: .pro, credits: 500)
+        pool = try pool.consuming(120, by: "ana")
+        try assertGolden(pool, "credit-pool")
+        let contract = try SeedPlans.subscription(
+            SeedPlans.contractBusiness,
+            anchor: try instant("2026-01-01T00:00:00Z")
+        )
+        try assertGolden(
+            try contract.contractAmendment(adding: 5, to: "seats", at: try instant("2026-07-01T00:00:00Z")),
+            "contract-amendment"
+        )
+    }
+
     func testDecodingDefaultsAndAlternatives() throws {
         let cycle = try JSONDecoder().decode(
             BillingCycle.self,
