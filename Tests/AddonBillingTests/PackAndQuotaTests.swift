@@ -203,6 +203,61 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertEqual(quiet.packsToBuy, 0)
     }
 
+    /// Every role against every billing action: billing.read to see, billing.update to change,
+    /// the owner for Owner Only add-ons.
+    func testPermissionMatrix() throws {
+        let subscription = try business()
+        let at = try instant("2026-04-10T00:00:00Z")
+        let rule = try AutoRechargeRule(capacity: .messages, threshold: 1, pack: pack, maximumPerPeriod: 1)
+        let configured = try subscription.configuringAutoRecharge(rule, by: SeedPlans.owner)
+        let actions: [(String, (Actor) throws -> Void, Permission, Bool)] = [
+            ("buy a pack", { _ = try subscription.apply(.buyPack(self.pack), by: $0, at: at) }, .billingUpdate, false),
+            (
+                "add a feature", { _ = try subscription.apply(.addFeature("auto_retraining"), by: $0, at: at) },
+                .billingUpdate, false
+            ),
+            (
+                "add an Owner Only feature", { _ = try subscription.apply(.addFeature("sla_support"), by: $0, at: at) },
+                .billingUpdate, true
+            ),
+            (
+                "add slots", { _ = try subscription.apply(.addSlots("extra_members", quantity: 1), by: $0, at: at) },
+                .billingUpdate, false
+            ),
+            (
+                "set auto-recharge", { _ = try subscription.configuringAutoRecharge(rule, by: $0) }, .billingUpdate,
+                false
+            ),
+            (
+                "remove auto-recharge", { _ = try configured.removingAutoRecharge(of: .messages, by: $0) },
+                .billingUpdate, false
+            ),
+            ("see the quota", { _ = try subscription.quotaReport(.messages, by: $0) }, .billingRead, false),
+            ("project usage", { _ = try subscription.usageProjection(.messages, at: at, by: $0) }, .billingRead, false),
+            ("get advice", { _ = try subscription.upgradeAdvice(catalog: SeedPlans.all, by: $0) }, .billingRead, false),
+        ]
+        let actors = [
+            SeedPlans.owner, SeedPlans.admin, Actor(id: "b", role: .billingManager), SeedPlans.viewer, SeedPlans.member,
+        ]
+        for (name, action, permission, ownerOnly) in actions {
+            for actor in actors {
+                let allowed = actor.permissions.contains(permission) && (!ownerOnly || actor.isOwner)
+                if allowed {
+                    XCTAssertNoThrow(try action(actor), "\(actor.role) may \(name)")
+                } else {
+                    XCTAssertThrowsError(try action(actor), "\(actor.role) may not \(name)") { error in
+                        let code = (error as? BillingError)?.code
+                        XCTAssertTrue(
+                            code == .permissionDenied || code == .ownerOnly,
+                            "\(actor.role) \(name): \(error)"
+                        )
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(try configured.removingAutoRecharge(of: .messages, by: SeedPlans.admin).quota.autoRecharge, [])
+    }
+
     // MARK: Seed 003 — the 30% rule and stacking vs tiers
 
     func testUpgradeAdviceComparesTotalsSideBySide() throws {
