@@ -256,6 +256,11 @@ extension BillingError {
         )
     }
 
+    static let rechargeDeclined = BillingError(
+        code: .paymentDeclined,
+        message: "The auto-recharge payment was declined, so no pack was bought; update the payment method."
+    )
+
     static func rechargeSpendCapReached(_ rule: AutoRechargeRule, cap: Money) -> BillingError {
         BillingError(
             code: .rechargeCapReached,
@@ -287,6 +292,28 @@ extension BillingError {
         BillingError(
             code: .wrongAddonKind,
             message: "\(offer.name) is not a contract-managed slot add-on; change it with addSlots or removeSlots."
+        )
+    }
+}
+
+extension BillingError {
+    // MARK: Host
+
+    static let busy = BillingError(
+        code: .subscriptionBusy,
+        message: "The subscription is being changed by another request; try again in a moment."
+    )
+
+    static let declinedOnConfirmation = BillingError(
+        code: .paymentDeclined,
+        message: "The payment provider declined the pending charge; nothing was applied."
+    )
+
+    static func voided(_ key: String) -> BillingError {
+        BillingError(
+            code: .intentVoided,
+            message: "Request \"\(key)\" did not finish and was voided: nothing was charged or applied. Retry it "
+                + "with a new idempotency key."
         )
     }
 }

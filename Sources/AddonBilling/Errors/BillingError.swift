@@ -10,7 +10,11 @@
 ///
 /// Whenever an operation throws, the value it was applied to is unchanged: every
 /// operation of the package is a pure function that returns a new value.
-public struct BillingError: Error, Sendable, Hashable, CustomStringConvertible {
+///
+/// ## JSON
+///
+/// `{"code": "usageFull", "message": "Cannot reduce seats — usage is full: ..."}`.
+public struct BillingError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     /// What kind of refusal this is.
     public var code: Code
 
@@ -137,6 +141,20 @@ extension BillingError {
         public static let rechargeCapReached = Code(rawValue: "rechargeCapReached")
         /// A seat of another plan tier tried to join a shared credit pool.
         public static let tierMismatch = Code(rawValue: "tierMismatch")
+        /// The payment provider declined the charge; nothing was applied.
+        public static let paymentDeclined = Code(rawValue: "paymentDeclined")
+        /// The payment provider did not answer in time: the charge may or may not have happened.
+        public static let paymentOutcomeUnknown = Code(rawValue: "paymentOutcomeUnknown")
+        /// The payment provider no longer knows the subscription's reference.
+        public static let staleProviderReference = Code(rawValue: "staleProviderReference")
+        /// The store holds a newer version than the one the change was decided on.
+        public static let versionConflict = Code(rawValue: "versionConflict")
+        /// The store has no subscription with that identifier.
+        public static let subscriptionNotFound = Code(rawValue: "subscriptionNotFound")
+        /// Another change kept the subscription busy through every retry.
+        public static let subscriptionBusy = Code(rawValue: "subscriptionBusy")
+        /// A request was recorded but never reached the payment step; recovery voided it.
+        public static let intentVoided = Code(rawValue: "intentVoided")
         /// A request could not be read: malformed JSON or a missing field.
         public static let malformedRequest = Code(rawValue: "malformedRequest")
 
@@ -148,7 +166,8 @@ extension BillingError {
             .subscriptionNotActive, .addonUnavailable, .contractManaged, .teamsRequired, .priceNotConfigured,
             .unknownAddon, .wrongAddonKind, .alreadyActive, .addonNotActive, .removalExceedsExtra, .usageFull,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
-            .quotaExceeded, .rechargeCapReached, .tierMismatch,
+            .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
+            .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy, .intentVoided,
             .malformedRequest,
         ]
     }

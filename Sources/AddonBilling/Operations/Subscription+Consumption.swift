@@ -71,6 +71,20 @@ extension Subscription {
         overage: OveragePolicy = .refuse,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> UsageOutcome {
+        try recordUsage(units, of: capacity, at: at, overage: overage, policy: policy, rechargeDeclined: false)
+    }
+
+    /// The decision behind ``recordingUsage(_:of:at:overage:policy:)``; with
+    /// `rechargeDeclined`, the auto-recharge's payment failed and the usage is
+    /// decided again without it.
+    func recordUsage(
+        _ units: Int64,
+        of capacity: CapacityKind,
+        at: Instant,
+        overage: OveragePolicy,
+        policy: BillingPolicy,
+        rechargeDeclined: Bool
+    ) throws(BillingError) -> UsageOutcome {
         guard units >= 1 else { throw BillingError.invalidQuantity(units) }
         let period = try currentPeriod()
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
@@ -85,12 +99,16 @@ extension Subscription {
         if let rule = quota.rule(for: capacity), before.remaining >= rule.threshold,
             before.remaining - units < rule.threshold
         {
-            do {
-                let outcome = try autoRecharge(rule, at: at, period: period, policy: policy)
-                recharge = outcome.quote
-                base = outcome.subscription
-            } catch {
-                skipped = error.message
+            if rechargeDeclined {
+                skipped = BillingError.rechargeDeclined.message
+            } else {
+                do {
+                    let outcome = try autoRecharge(rule, at: at, period: period, policy: policy)
+                    recharge = outcome.quote
+                    base = outcome.subscription
+                } catch {
+                    skipped = error.message
+                }
             }
         }
         let available = try base.quotaReport(capacity)

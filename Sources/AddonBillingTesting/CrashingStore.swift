@@ -1,0 +1,92 @@
+public import AddonBilling
+
+/// Decides, call by call, whether the process "dies" around a store or gateway step.
+public actor CrashPlan {
+    /// When a crash happens relative to the step.
+    public enum Timing: Sendable {
+        /// Before the step takes effect.
+        case before
+        /// After the step took effect, before its answer reaches the caller.
+        case after
+    }
+
+    private var generator: SplitMix64
+    private let percent: Int
+    private var armed = true
+    /// Crashes injected so far.
+    public private(set) var crashes = 0
+
+    /// Creates a plan that crashes around `percent` percent of steps, seeded.
+    public init(percent: Int, seed: UInt64) {
+        self.percent = percent
+        self.generator = SplitMix64(seed: seed)
+    }
+
+    /// Stops or restarts injecting crashes (recovery runs with crashes off).
+    public func setArmed(_ armed: Bool) { self.armed = armed }
+
+    /// Whether and when the next step crashes.
+    public func next() -> Timing? {
+        guard armed, percent > 0 else { return nil }
+        let roll = Int(generator.next() % 1000)
+        guard roll < percent * 10 else { return nil }
+        crashes += 1
+        return roll % 2 == 0 ? .before : .after
+    }
+}
+
+/// A store that dies around its steps as a ``CrashPlan`` says, to prove the
+/// service recovers from a crash between any two steps.
+public struct CrashingStore: SubscriptionStore {
+    /// The store that keeps the data.
+    public let base: any SubscriptionStore
+    /// When to die.
+    public let plan: CrashPlan
+
+    /// Wraps a store.
+    public init(_ base: any SubscriptionStore, plan: CrashPlan) {
+        self.base = base
+        self.plan = plan
+    }
+
+    private func around<T: Sendable>(_ step: String, _ body: () async throws -> T) async throws -> T {
+        let timing = await plan.next()
+        if timing == .before { throw SimulatedCrash(step: "before \(step)") }
+        let value = try await body()
+        if timing == .after { throw SimulatedCrash(step: "after \(step)") }
+        return value
+    }
+
+    /// Loads, possibly dying around it.
+    public func load(_ request: LoadSubscriptionRequest) async throws -> StoredSubscription {
+        try await around("load") { try await base.load(request) }
+    }
+
+    /// Inserts (never dies: set-up).
+    public func insert(_ request: InsertSubscriptionRequest) async throws { try await base.insert(request) }
+
+    /// Saves, possibly dying around it.
+    public func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
+        try await around("save") { try await base.save(request) }
+    }
+
+    /// Records an intent, possibly dying around it.
+    public func recordIntent(_ request: RecordIntentRequest) async throws -> IntentRecord {
+        try await around("recording an intent") { try await base.recordIntent(request) }
+    }
+
+    /// Updates an intent, possibly dying around it.
+    public func updateIntent(_ request: UpdateIntentRequest) async throws {
+        try await around("updating an intent") { try await base.updateIntent(request) }
+    }
+
+    /// Looks up an intent, possibly dying around it.
+    public func intent(_ request: IntentLookupRequest) async throws -> IntentRecord? {
+        try await around("looking up an intent") { try await base.intent(request) }
+    }
+
+    /// Lists unfinished intents (never dies: recovery's first step).
+    public func unfinishedIntents(_ request: UnfinishedIntentsRequest) async throws -> [IntentRecord] {
+        try await base.unfinishedIntents(request)
+    }
+}

@@ -1,0 +1,215 @@
+public import AddonBilling
+
+/// A ``PaymentGateway`` that follows a script of faults, for tests and the simulation.
+///
+/// It honours idempotency keys like a real provider: a second charge with a key
+/// returns the first one's result. Faults are taken from ``script`` first, then
+/// drawn from ``randomFaults`` with a seeded generator.
+public actor ScriptedPaymentGateway: PaymentGateway {
+    /// What the next charge does.
+    public enum Fault: String, Sendable, Hashable, CaseIterable {
+        /// Captured at once.
+        case none
+        /// Declined; no money moves.
+        case decline
+        /// Times out before the charge happens.
+        case timeoutBeforeCharge
+        /// Times out after the charge happened.
+        case timeoutAfterCharge
+        /// The provider does not know the subscription's reference.
+        case staleReference
+        /// Accepted as pending; a successful confirmation follows.
+        case pendingThenConfirmed
+        /// Accepted as pending; a failed confirmation follows.
+        case pendingThenDeclined
+        /// The calling process dies before the charge is sent.
+        case crashBeforeCharge
+        /// The calling process dies after the charge happened.
+        case crashAfterCharge
+    }
+
+    /// A charge as the provider's ledger holds it.
+    public struct Charge: Sendable, Hashable {
+        /// The idempotency key.
+        public let key: String
+        /// The provider's identifier.
+        public let chargeID: String
+        /// The amount.
+        public let amount: Money
+        /// Captured, pending, or failed.
+        public var state: State
+
+        /// A charge's state in the ledger.
+        public enum State: String, Sendable, Hashable {
+            /// Money moved.
+            case captured
+            /// Waiting for confirmation.
+            case pending
+            /// Declined at confirmation; no money moved.
+            case failed
+        }
+    }
+
+    /// Faults for the next charges, in order.
+    public var script: [Fault]
+    /// Probabilities (in percent) of faults once the script is used up.
+    public var randomFaults: [Fault: Int]
+    /// Provider references the provider no longer knows.
+    public var staleReferences: Set<String>
+    private var generator: SplitMix64
+    private var ledger: [String: Charge] = [:]
+    private var order: [String] = []
+    private var declined: Set<String> = []
+    private var confirmations: [ChargeConfirmation] = []
+    private var nextID = 0
+    /// Charge calls received.
+    public private(set) var calls = 0
+    /// Faults injected so far, by kind.
+    public private(set) var injected: [Fault: Int] = [:]
+
+    /// Creates a gateway.
+    public init(
+        script: [Fault] = [],
+        randomFaults: [Fault: Int] = [:],
+        staleReferences: Set<String> = [],
+        seed: UInt64 = 0
+    ) {
+        self.script = script
+        self.randomFaults = randomFaults
+        self.staleReferences = staleReferences
+        self.generator = SplitMix64(seed: seed)
+    }
+
+    /// Charges under the request's idempotency key, following the script.
+    public func charge(_ request: ChargeRequest) async throws -> ChargeResult {
+        calls += 1
+        await Task.yield()  // latency: let other tasks run in between
+        if let existing = ledger[request.idempotencyKey] {
+            switch existing.state {
+            case .captured: return ChargeResult(chargeID: existing.chargeID, status: .captured)
+            case .pending: return ChargeResult(chargeID: existing.chargeID, status: .pending)
+            case .failed: throw PaymentErrors.declined
+            }
+        }
+        if declined.contains(request.idempotencyKey) { throw PaymentErrors.declined }
+        let fault = nextFault()
+        if fault != .none { injected[fault, default: 0] += 1 }
+        switch fault {
+        case .none:
+            return record(request, .captured)
+        case .decline:
+            declined.insert(request.idempotencyKey)
+            throw PaymentErrors.declined
+        case .timeoutBeforeCharge:
+            throw PaymentErrors.unknown
+        case .timeoutAfterCharge:
+            _ = record(request, .captured)
+            throw PaymentErrors.unknown
+        case .staleReference:
+            if let reference = request.providerReference {
+                staleReferences.insert(reference)
+                throw PaymentErrors.stale(reference)
+            }
+            return record(request, .captured)
+        case .pendingThenConfirmed, .pendingThenDeclined:
+            let result = record(request, .pending)
+            confirmations.append(
+                ChargeConfirmation(
+                    idempotencyKey: request.idempotencyKey,
+                    chargeID: result.chargeID,
+                    succeeded: fault == .pendingThenConfirmed
+                )
+            )
+            return result
+        case .crashBeforeCharge:
+            throw SimulatedCrash(step: "before the charge of \(request.idempotencyKey)")
+        case .crashAfterCharge:
+            _ = record(request, .captured)
+            throw SimulatedCrash(step: "after the charge of \(request.idempotencyKey)")
+        }
+    }
+
+    /// Hands out the confirmations of pending charges, settling them in the ledger.
+    ///
+    /// - Parameters:
+    ///   - duplicate: Deliver each confirmation twice.
+    ///   - reversed: Deliver them in reverse order (out of order).
+    public func takeConfirmations(duplicate: Bool = false, reversed: Bool = false) -> [ChargeConfirmation] {
+        var batch = confirmations
+        confirmations = []
+        for confirmation in batch {
+            ledger[confirmation.idempotencyKey]?.state = confirmation.succeeded ? .captured : .failed
+        }
+        if duplicate { batch += batch }
+        return reversed ? batch.reversed() : batch
+    }
+
+    /// Every charge, in the order first made.
+    public func charges() -> [Charge] { order.compactMap { ledger[$0] } }
+
+    /// The captured charges: money that moved.
+    public func capturedCharges() -> [Charge] { charges().filter { $0.state == .captured } }
+
+    private func record(_ request: ChargeRequest, _ state: Charge.State) -> ChargeResult {
+        nextID += 1
+        let charge = Charge(key: request.idempotencyKey, chargeID: "ch_\(nextID)", amount: request.amount, state: state)
+        ledger[request.idempotencyKey] = charge
+        order.append(request.idempotencyKey)
+        return ChargeResult(chargeID: charge.chargeID, status: state == .pending ? .pending : .captured)
+    }
+
+    private func nextFault() -> Fault {
+        if !script.isEmpty { return script.removeFirst() }
+        var roll = Int(generator.next() % 100)
+        for fault in Fault.allCases where fault != .none {
+            let chance = randomFaults[fault] ?? 0
+            if roll < chance { return fault }
+            roll -= chance
+        }
+        return .none
+    }
+}
+
+/// The process dying between two steps, as the simulation injects it.
+public struct SimulatedCrash: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Where it died.
+    public let step: String
+    /// Creates a crash.
+    public init(step: String) { self.step = step }
+    /// Where it died.
+    public var description: String { "simulated crash \(step)" }
+}
+
+/// The errors a provider answers with, as the protocol asks.
+enum PaymentErrors {
+    static let declined = BillingError(
+        code: .paymentDeclined,
+        message: "The card was declined; nothing was charged. Update the payment method and try again."
+    )
+    static let unknown = BillingError(
+        code: .paymentOutcomeUnknown,
+        message: "The payment provider did not answer in time; the charge may or may not have happened."
+    )
+
+    static func stale(_ reference: String) -> BillingError {
+        BillingError(
+            code: .staleProviderReference,
+            message: "The payment provider has no subscription \"\(reference)\"; the reference is stale."
+        )
+    }
+}
+
+/// A small seeded generator for fault plans.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    /// Creates a generator from a seed.
+    public init(seed: UInt64) { self.state = seed }
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
