@@ -106,11 +106,8 @@ public actor ScriptedPaymentGateway: PaymentGateway {
             _ = record(request, .captured)
             throw PaymentErrors.unknown
         case .staleReference:
-            if let reference = request.providerReference {
-                staleReferences.insert(reference)
-                throw PaymentErrors.stale(reference)
-            }
-            return record(request, .captured)
+            if let reference = request.providerReference { staleReferences.insert(reference) }
+            throw PaymentErrors.stale(request.providerReference)
         case .pendingThenConfirmed, .pendingThenDeclined:
             let result = record(request, .pending)
             confirmations.append(
@@ -191,10 +188,10 @@ enum PaymentErrors {
         message: "The payment provider did not answer in time; the charge may or may not have happened."
     )
 
-    static func stale(_ reference: String) -> BillingError {
+    static func stale(_ reference: String?) -> BillingError {
         BillingError(
             code: .staleProviderReference,
-            message: "The payment provider has no subscription \"\(reference)\"; the reference is stale."
+            message: "The payment provider has no subscription \"\(reference ?? "")\"; the reference is stale."
         )
     }
 }

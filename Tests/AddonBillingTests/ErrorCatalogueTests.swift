@@ -10,7 +10,7 @@ import XCTest
 final class ErrorCatalogueTests: XCTestCase {
     struct Entry: Sendable {
         var when: String
-        var trigger: @Sendable () throws -> Void
+        var trigger: @Sendable () async throws -> Void
         var code: BillingError.Code
         var message: String
     }
@@ -521,11 +521,142 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
     ]
 
-    static var allEntries: [Entry] { entries + subscriptionEntries + quotaEntries }
+    /// A service over the in-memory store and the scripted gateway (their messages are the test kit's;
+    /// a host's own store and gateway word theirs).
+    static func makeService(
+        _ script: [ScriptedPaymentGateway.Fault] = [],
+        reference: String? = nil,
+        retry: RetryPolicy = .standard
+    ) async throws -> (AddonService, InMemorySubscriptionStore, SubscriptionID) {
+        let subscription = try Self.subscription(SeedPlans.pro)
+        let store = InMemorySubscriptionStore()
+        try await store.insert(
+            InsertSubscriptionRequest(
+                stored: StoredSubscription(subscription: subscription, providerReference: reference)
+            )
+        )
+        let service = AddonService(
+            store: store,
+            gateway: ScriptedPaymentGateway(script: script),
+            clock: .constant(try instant(midApril)),
+            retry: retry
+        )
+        return (service, store, subscription.id)
+    }
 
-    func testEveryMessageExactly() {
+    static let hostEntries: [Entry] = [
+        Entry(
+            when: "The payment provider declines the charge (the test kit's wording).",
+            trigger: {
+                let (service, _, id) = try await makeService([.decline])
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .paymentDeclined,
+            message: "The card was declined; nothing was charged. Update the payment method and try again."
+        ),
+        Entry(
+            when: "The provider's answer stays unknown through every retry of the same key (the test kit's wording).",
+            trigger: {
+                let (service, _, id) = try await makeService(Array(repeating: .timeoutBeforeCharge, count: 4))
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .paymentOutcomeUnknown,
+            message: "The payment provider did not answer in time; the charge may or may not have happened."
+        ),
+        Entry(
+            when:
+                "The provider rejects the subscription's reference even after it was cleared (the test kit's wording).",
+            trigger: {
+                let (service, _, id) = try await makeService([.staleReference, .staleReference], reference: "sub_x")
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .staleProviderReference,
+            message: "The payment provider has no subscription \"\"; the reference is stale."
+        ),
+        Entry(
+            when: "A store save names an old version (the test kit's wording).",
+            trigger: {
+                let (_, store, id) = try await makeService()
+                let stored = try await store.load(LoadSubscriptionRequest(id: id))
+                _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: 7))
+            },
+            code: .versionConflict,
+            message: "The store changed since it was read: version 1, expected 7."
+        ),
+        Entry(
+            when: "The store has no such subscription (the test kit's wording).",
+            trigger: {
+                let (service, _, _) = try await makeService()
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: "sub_gone",
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .subscriptionNotFound,
+            message: "No subscription \"sub_gone\" in the store."
+        ),
+        Entry(
+            when: "Another request holds the subscription through every retry.",
+            trigger: {
+                let (service, store, id) = try await makeService(retry: RetryPolicy(maximumAttempts: 2))
+                var stored = try await store.load(LoadSubscriptionRequest(id: id))
+                stored.claim = "someone-else"
+                _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: stored.version))
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .subscriptionBusy,
+            message: "The subscription is being changed by another request; try again in a moment."
+        ),
+        Entry(
+            when: "A request recorded before a crash was voided by recovery, and is retried.",
+            trigger: {
+                let (service, store, id) = try await makeService()
+                let orphan = IntentRecord(key: "orphan", subscription: id, request: .renew, at: try instant(midApril))
+                _ = try await store.recordIntent(RecordIntentRequest(intent: orphan))
+                _ = try await service.resume()
+                _ = try await service.perform(.renew, on: id, idempotencyKey: "orphan")
+            },
+            code: .intentVoided,
+            message: "Request \"orphan\" did not finish and was voided: nothing was charged or applied. Retry it "
+                + "with a new idempotency key."
+        ),
+    ]
+
+    static var allEntries: [Entry] { entries + subscriptionEntries + quotaEntries + hostEntries }
+
+    func testEveryMessageExactly() async {
         for entry in Self.allEntries {
-            XCTAssertBillingError(try entry.trigger(), entry.code, entry.when, message: entry.message)
+            do {
+                try await entry.trigger()
+                XCTFail("Expected \(entry.code): \(entry.when)")
+            } catch let error as BillingError {
+                XCTAssertEqual(error.code, entry.code, "\(entry.when) \(error.message)")
+                XCTAssertEqual(error.message, entry.message, entry.when)
+            } catch {
+                XCTFail("Expected a BillingError \(entry.code), got \(error): \(entry.when)")
+            }
         }
     }
 
