@@ -8,6 +8,9 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     private var subscriptions: [SubscriptionID: StoredSubscription] = [:]
     private var intents: [String: IntentRecord] = [:]
     private var intentOrder: [String] = []
+    /// Keys of unfinished records, by recording order (kept apart so recovery does not scan everything).
+    private var unfinished: [Int: String] = [:]
+    private var positions: [String: Int] = [:]
 
     /// Every intent completed by a save, in commit order.
     public private(set) var commitLog: [IntentRecord] = []
@@ -76,7 +79,7 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
 
     /// Unfinished records, oldest first.
     public func unfinishedIntents(_ request: UnfinishedIntentsRequest) -> [IntentRecord] {
-        Array(intentOrder.compactMap { intents[$0] }.filter { $0.state.isUnfinished }.prefix(request.limit))
+        Array(unfinished.keys.sorted().prefix(request.limit).compactMap { unfinished[$0].flatMap { intents[$0] } })
     }
 
     /// Every intent record, oldest first.
@@ -86,8 +89,14 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     public func snapshot(_ id: SubscriptionID) -> StoredSubscription? { subscriptions[id] }
 
     private func write(_ intent: IntentRecord) {
-        if intents[intent.key] == nil { intentOrder.append(intent.key) }
+        if intents[intent.key] == nil {
+            positions[intent.key] = intentOrder.count
+            intentOrder.append(intent.key)
+        }
         intents[intent.key] = intent
+        if let position = positions[intent.key] {
+            unfinished[position] = intent.state.isUnfinished ? intent.key : nil
+        }
     }
 }
 

@@ -141,6 +141,12 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         return reversed ? batch.reversed() : batch
     }
 
+    /// Replaces the random fault plan (an empty plan charges cleanly, as recovery wants).
+    public func setRandomFaults(_ faults: [Fault: Int]) { randomFaults = faults }
+
+    /// Queues confirmations again, as a provider re-sends webhooks that were not acknowledged.
+    public func redeliver(_ batch: [ChargeConfirmation]) { confirmations += batch }
+
     /// Every charge, in the order first made.
     public func charges() -> [Charge] { order.compactMap { ledger[$0] } }
 

@@ -213,9 +213,12 @@ final class AddonServiceTests: XCTestCase {
             XCTAssertEqual(after.count, 1, "\(fault)")
         }
         // Recorded but never claimed: voided, nothing charged.
-        let (service, store, _, _, id) = try await setUp()
+        let (service, store, _, clock, id) = try await setUp()
         let orphan = IntentRecord(key: "orphan", subscription: id, request: .renew, at: midApril)
         _ = try await store.recordIntent(RecordIntentRequest(intent: orphan))
+        let early = try await service.resume()
+        XCTAssertEqual(early.stillPending, ["orphan"])  // it may still be in flight elsewhere
+        clock.advance(by: 300)
         let report = try await service.resume()
         XCTAssertEqual(report.voided, ["orphan"])
         do {

@@ -633,7 +633,7 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "A request recorded before a crash was voided by recovery, and is retried.",
             trigger: {
                 let (service, store, id) = try await makeService()
-                let orphan = IntentRecord(key: "orphan", subscription: id, request: .renew, at: try instant(midApril))
+                let orphan = IntentRecord(key: "orphan", subscription: id, request: .renew, at: try instant(april))
                 _ = try await store.recordIntent(RecordIntentRequest(intent: orphan))
                 _ = try await service.resume()
                 _ = try await service.perform(.renew, on: id, idempotencyKey: "orphan")

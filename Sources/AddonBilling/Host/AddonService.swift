@@ -6,21 +6,26 @@ public struct RetryPolicy: Sendable {
     public var maximumUnknownOutcomeRetries: Int
     /// Waits before attempt number `attempt` (from 0); the default yields to other tasks.
     public var backoff: @Sendable (_ attempt: Int) async -> Void
+    /// How old, in seconds, a request only recorded must be before ``AddonService/resume()``
+    /// voids it; younger ones may still be in flight in another process.
+    public var abandonAfter: Int64
 
     /// Creates a policy.
     public init(
         maximumAttempts: Int = 50,
         maximumUnknownOutcomeRetries: Int = 3,
+        abandonAfter: Int64 = 300,
         backoff: @escaping @Sendable (_ attempt: Int) async -> Void = { attempt in
             for _ in 0...min(attempt, 8) { await Task.yield() }
         }
     ) {
         self.maximumAttempts = maximumAttempts
         self.maximumUnknownOutcomeRetries = maximumUnknownOutcomeRetries
+        self.abandonAfter = abandonAfter
         self.backoff = backoff
     }
 
-    /// 50 attempts, 3 unknown-outcome retries, yielding between attempts.
+    /// 50 attempts, 3 unknown-outcome retries, yielding between attempts, abandoning after 5 minutes.
     public static let standard = RetryPolicy()
 }
 
@@ -208,8 +213,10 @@ public struct AddonService: Sendable {
     /// Finishes what a crash left behind; run it when the process starts.
     ///
     /// Claimed requests are charged again under their key (the provider charges at
-    /// most once) and committed, or released if declined; requests only recorded
-    /// are voided; requests awaiting confirmation stay for ``confirm(_:)``.
+    /// most once) and committed, or released if declined; requests awaiting
+    /// confirmation are asked about again under their key, and committed once the
+    /// provider has settled them; requests only recorded, and older than
+    /// ``RetryPolicy/abandonAfter``, are voided (younger ones may be in flight elsewhere).
     ///
     /// - Returns: What was completed, voided and left pending.
     /// - Throws: The store's errors.
@@ -218,6 +225,10 @@ public struct AddonService: Sendable {
         for record in try await store.unfinishedIntents(UnfinishedIntentsRequest()) {
             switch record.state {
             case .recorded:
+                guard clock.now().secondsSinceEpoch - record.at.secondsSinceEpoch >= retry.abandonAfter else {
+                    report.stillPending.append(record.key)
+                    continue
+                }
                 var voided = record
                 voided.state = .failed
                 voided.failure = BillingError.voided(record.key)
@@ -240,8 +251,28 @@ public struct AddonService: Sendable {
                 } catch is BillingError {
                     report.completed.append(record.key)
                 }
-            case .awaitingConfirmation, .completed, .failed:
-                report.stillPending.append(record.key)
+            case .awaitingConfirmation:
+                // Ask the provider again under the same key: a settled charge answers captured
+                // (or declined), a pending one stays pending. Nothing is charged twice.
+                do {
+                    let stored = try await store.load(LoadSubscriptionRequest(id: record.subscription))
+                    guard stored.claim == record.key else {
+                        report.stillPending.append(record.key)
+                        continue
+                    }
+                    let receipt = try await chargeAndCommit(record, stored)
+                    if receipt.status == .completed {
+                        report.completed.append(record.key)
+                    } else {
+                        report.stillPending.append(record.key)
+                    }
+                } catch let error as BillingError where error.code == .paymentOutcomeUnknown {
+                    report.stillPending.append(record.key)
+                } catch is BillingError {
+                    report.completed.append(record.key)
+                }
+            case .completed, .failed:
+                continue
             }
         }
         return report
