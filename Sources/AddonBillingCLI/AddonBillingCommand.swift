@@ -63,31 +63,41 @@ public enum AddonBillingCommand {
     ///   - arguments: The arguments after the program name.
     ///   - input: Standard input, for the JSON commands.
     /// - Returns: What to print and the exit status.
-    public static func run(_ arguments: [String], input: Data) -> Result {
+    public static func run(_ arguments: [String], input: Data) async -> Result {
         guard arguments.count == 1, let command = arguments.first else {
             return Result(output: Data(), diagnostics: Data(usage.utf8), exitCode: 2)
         }
         switch command {
         case "demo":
-            return Result(output: Data(Demo.transcript().utf8), diagnostics: Data(), exitCode: 0)
+            return Result(output: Data(await Demo.transcript().utf8), diagnostics: Data(), exitCode: 0)
         case "help", "--help", "-h":
             return Result(output: Data(usage.utf8), diagnostics: Data(), exitCode: 0)
         default:
-            guard let handler = jsonCommands[command] else {
-                let message = "Unknown command \"\(command)\".\n\n" + usage
-                return Result(output: Data(), diagnostics: Data(message.utf8), exitCode: 2)
-            }
-            do {
-                return Result(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)
-            } catch let error as BillingError {
-                return failure(error, exitCode: 1)
-            } catch let error as DecodingError {
-                if let refusal = error.billingError { return failure(refusal, exitCode: 1) }
-                return failure(BillingError(code: .malformedRequest, message: error.plainMessage), exitCode: 2)
-            } catch {
-                let message = "The request could not be read: \(error)."
-                return failure(BillingError(code: .malformedRequest, message: message), exitCode: 2)
-            }
+            return answer(command, input: input)
+        }
+    }
+
+    /// Runs one JSON command on its input, synchronously.
+    ///
+    /// - Parameters:
+    ///   - command: The command's name, for example `"prorate"`.
+    ///   - input: The JSON request.
+    /// - Returns: What to print and the exit status; an unknown command exits 2.
+    public static func answer(_ command: String, input: Data) -> Result {
+        guard let handler = jsonCommands[command] else {
+            let message = "Unknown command \"\(command)\".\n\n" + usage
+            return Result(output: Data(), diagnostics: Data(message.utf8), exitCode: 2)
+        }
+        do {
+            return Result(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)
+        } catch let error as BillingError {
+            return failure(error, exitCode: 1)
+        } catch let error as DecodingError {
+            if let refusal = error.billingError { return failure(refusal, exitCode: 1) }
+            return failure(BillingError(code: .malformedRequest, message: error.plainMessage), exitCode: 2)
+        } catch {
+            let message = "The request could not be read: \(error)."
+            return failure(BillingError(code: .malformedRequest, message: message), exitCode: 2)
         }
     }
 

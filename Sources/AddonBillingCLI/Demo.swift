@@ -4,7 +4,7 @@ import AddonBillingTesting
 /// The `demo` command: the seed scenarios, computed by the core and told in words.
 enum Demo {
     /// The whole transcript.
-    static func transcript() -> String {
+    static func transcript() async -> String {
         var out = Transcript()
         out.title("swift-addon-billing demo: the money rules of SaaS add-ons, step by step.")
         do {
@@ -17,6 +17,7 @@ enum Demo {
             try messagePackMonth(&out)
             try upgradeAdvice(&out)
             try seatsByPlan(&out)
+            try await throughTheService(&out)
             try seedProration(&out)
             try dayProrationInNamedZone(&out)
             try monthEnds(&out)
@@ -249,6 +250,62 @@ enum Demo {
                 + "\(amendment.line?.fraction.description ?? "0") of the annual term, then "
                 + "\(amendment.recurringFromNextCycle) a year from \(amendment.nextCycle)."
         )
+    }
+
+    /// Issue 5: the same rules through AddonService with the in-memory host — a declined
+    /// card, a retried request that is not charged twice, a pending charge confirmed later.
+    static func throughTheService(_ out: inout Transcript) async throws(BillingError) {
+        out.heading("Through AddonService with the in-memory host: exactly once")
+        let april = try instant("2026-04-01T00:00:00Z")
+        let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
+        let store = InMemorySubscriptionStore([subscription])
+        let gateway = ScriptedPaymentGateway(script: [.decline, .none, .pendingThenConfirmed])
+        let clock = ManualClock(try instant("2026-04-16T00:00:00Z"))
+        let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
+        let add = AddonOperation.addSlots(seats, quantity: 2)
+        do {
+            _ = try await service.apply(add, to: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-1")
+        } catch let error as BillingError {
+            out.line("req-1, card declined: [\(error.code)] \(error.message)")
+        } catch {
+            out.line("req-1: \(error)")
+        }
+        let unchanged = await store.snapshot(subscription.id)?.subscription.line(seats) == nil
+        out.line("The subscription is unchanged: \(unchanged ? "no extra seats" : "changed!").")
+        do {
+            let first = try await service.apply(add, to: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-2")
+            out.line("req-2, new card: charged \(first.amountCharged) (\(first.chargeID ?? "-")).")
+            let retry = try await service.apply(add, to: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-2")
+            let charges = await gateway.capturedCharges()
+            out.line(
+                "req-2 retried (the client timed out): the same receipt (\(retry == first ? "equal" : "different")), "
+                    + "still \(charges.count) charge of \(charges.first?.amount ?? .zero(.usd))."
+            )
+            let pending = try await service.apply(
+                .addSlots(seats, quantity: 1),
+                to: subscription.id,
+                by: SeedPlans.admin,
+                idempotencyKey: "req-3"
+            )
+            let seatsNow = try await store.snapshot(subscription.id)?.subscription.capacity(.seats) ?? 0
+            out.line(
+                "req-3: the provider answers pending (\(pending.status.rawValue)); seats stay \(seatsNow) until confirmed."
+            )
+            var applied = false
+            for confirmation in await gateway.takeConfirmations(duplicate: true) {
+                let receipt = try await service.confirm(confirmation)
+                let what = receipt == nil ? "ignored" : applied ? "a duplicate, already applied" : "applied"
+                applied = applied || receipt != nil
+                out.line("Confirmation of \(confirmation.chargeID) arrives: \(what).")
+            }
+            let seatsAfter = try await store.snapshot(subscription.id)?.subscription.capacity(.seats) ?? 0
+            let total = await gateway.capturedCharges().reduce(Int64(0)) { $0 + $1.amount.minorUnits }
+            out.line("Seats now \(seatsAfter); money moved in all: \(Money(minorUnits: total, currency: .usd)).")
+        } catch let error as BillingError {
+            throw error
+        } catch {
+            out.line("unexpected: \(error)")
+        }
     }
 
     /// Prints a quote's fields as the product's dialog shows them.

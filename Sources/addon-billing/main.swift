@@ -3,7 +3,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let input = AddonBillingCommand.readsInput(arguments) ? FileHandle.standardInput.readDataToEndOfFile() : Data()
-let result = AddonBillingCommand.run(arguments, input: input)
+let result = await AddonBillingCommand.run(arguments, input: input)
 FileHandle.standardOutput.write(result.output)
 FileHandle.standardError.write(result.diagnostics)
 exit(result.exitCode)

@@ -7,7 +7,7 @@ final class CommandLineTests: XCTestCase {
     /// Every `Commands/<command>.<case>.request.json` runs through the command and
     /// must print exactly `<command>.<case>.response.json`, with exit status 0 for
     /// a result, 1 for a refusal and 2 for a malformed request.
-    func testGoldenCommands() throws {
+    func testGoldenCommands() async throws {
         let directory = Fixtures.url("Commands")
         let requests = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".request.json") }
@@ -17,7 +17,7 @@ final class CommandLineTests: XCTestCase {
             let base = String(name.dropLast(".request.json".count))
             let command = String(base.prefix { $0 != "." })
             let input = try Fixtures.data("Commands/\(name)")
-            let result = AddonBillingCommand.run([command], input: input)
+            let result = await AddonBillingCommand.run([command], input: input)
             Fixtures.assertMatches(result.output, golden: "Commands/\(base).response.json")
             XCTAssertEqual(result.diagnostics, Data(), base)
             let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
@@ -32,32 +32,34 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
-    func testUsageAndUnknownCommands() {
-        let unknown = AddonBillingCommand.run(["refund"], input: Data())
+    func testUsageAndUnknownCommands() async {
+        let unknown = await AddonBillingCommand.run(["refund"], input: Data())
         XCTAssertEqual(unknown.exitCode, 2)
         XCTAssertEqual(unknown.output, Data())
         XCTAssertTrue(String(decoding: unknown.diagnostics, as: UTF8.self).hasPrefix("Unknown command \"refund\"."))
-        XCTAssertEqual(AddonBillingCommand.run([], input: Data()).exitCode, 2)
-        XCTAssertEqual(AddonBillingCommand.run(["prorate", "extra"], input: Data()).exitCode, 2)
-        let help = AddonBillingCommand.run(["help"], input: Data())
+        let empty = await AddonBillingCommand.run([], input: Data())
+        XCTAssertEqual(empty.exitCode, 2)
+        let extra = await AddonBillingCommand.run(["prorate", "extra"], input: Data())
+        XCTAssertEqual(extra.exitCode, 2)
+        let help = await AddonBillingCommand.run(["help"], input: Data())
         XCTAssertEqual(help.exitCode, 0)
         XCTAssertEqual(String(decoding: help.output, as: UTF8.self), AddonBillingCommand.usage)
         XCTAssertTrue(AddonBillingCommand.readsInput(["prorate"]))
         XCTAssertFalse(AddonBillingCommand.readsInput(["demo"]))
     }
 
-    func testEmptyAndBinaryInputAreMalformed() {
+    func testEmptyAndBinaryInputAreMalformed() async {
         for input in [Data(), Data([0xFF, 0x00, 0x7B]), Data("null".utf8), Data("{}".utf8)] {
             for command in ["prorate", "schedule"] {
-                let result = AddonBillingCommand.run([command], input: input)
+                let result = await AddonBillingCommand.run([command], input: input)
                 XCTAssertEqual(result.exitCode, 2, "\(command) \(Array(input))")
                 XCTAssertTrue(String(decoding: result.output, as: UTF8.self).contains("\"malformedRequest\""))
             }
         }
     }
 
-    func testDemoTellsTheSeedProrationInWords() {
-        let result = AddonBillingCommand.run(["demo"], input: Data())
+    func testDemoTellsTheSeedProrationInWords() async {
+        let result = await AddonBillingCommand.run(["demo"], input: Data())
         XCTAssertEqual(result.exitCode, 0)
         let text = String(decoding: result.output, as: UTF8.self)
         XCTAssertTrue(text.contains("Due today: 2 seats × $19.00 × 1/2 = $19.00."), text)
@@ -80,6 +82,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.contains("Upgrade to Plus: $99.00 a period instead of $125.00 with add-ons."), text)
         XCTAssertTrue(text.contains("Stacking add-ons is cheaper: $68.00 a period, against $99.00 on Plus."), text)
         XCTAssertTrue(text.contains("[tierMismatch] All members of a shared credit pool"), text)
+        XCTAssertTrue(text.contains("req-1, card declined: [paymentDeclined]"), text)
+        XCTAssertTrue(
+            text.contains("req-2 retried (the client timed out): the same receipt (equal), still 1 charge of $19.00."),
+            text
+        )
+        XCTAssertTrue(text.contains("Seats now 8; money moved in all: $28.50."), text)
         XCTAssertFalse(text.contains("unexpected error"), text)
         XCTAssertFalse(text.contains("(accepted)"), text)
     }

@@ -146,7 +146,7 @@ final class ExtremeInputTests: XCTestCase {
                 default: bytes = Array(bytes.prefix(position))
                 }
             }
-            let result = AddonBillingCommand.run([String(command)], input: Data(bytes))
+            let result = AddonBillingCommand.answer(String(command), input: Data(bytes))
             let input = "\(command) <<< \(String(decoding: bytes, as: UTF8.self))"
             XCTAssertTrue([0, 1, 2].contains(result.exitCode), input)
             XCTAssertNotNil(try? JSONSerialization.jsonObject(with: result.output), input)
