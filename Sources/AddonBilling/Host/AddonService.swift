@@ -4,7 +4,7 @@ public struct RetryPolicy: Sendable {
     public var maximumAttempts: Int
     /// The most times an unknown payment outcome is retried with the same key before giving up for now.
     public var maximumUnknownOutcomeRetries: Int
-    /// Waits before attempt number `attempt` (from 0); the default yields to other tasks.
+    /// Waits before attempt number `attempt` (from 0); the default is ``yieldThenSleep``.
     public var backoff: @Sendable (_ attempt: Int) async -> Void
     /// How old, in seconds, a request only recorded must be before ``AddonService/resume()``
     /// voids it; younger ones may still be in flight in another process.
@@ -15,9 +15,7 @@ public struct RetryPolicy: Sendable {
         maximumAttempts: Int = 50,
         maximumUnknownOutcomeRetries: Int = 3,
         abandonAfter: Int64 = 300,
-        backoff: @escaping @Sendable (_ attempt: Int) async -> Void = { attempt in
-            for _ in 0...min(attempt, 8) { await Task.yield() }
-        }
+        backoff: @escaping @Sendable (_ attempt: Int) async -> Void = RetryPolicy.yieldThenSleep
     ) {
         self.maximumAttempts = maximumAttempts
         self.maximumUnknownOutcomeRetries = maximumUnknownOutcomeRetries
@@ -25,7 +23,18 @@ public struct RetryPolicy: Sendable {
         self.backoff = backoff
     }
 
-    /// 50 attempts, 3 unknown-outcome retries, yielding between attempts, abandoning after 5 minutes.
+    /// Yields to other tasks for the first attempts, then sleeps a little longer each
+    /// time (up to 50 ms), so a claim held across a slow charge is waited out.
+    public static let yieldThenSleep: @Sendable (_ attempt: Int) async -> Void = { attempt in
+        if attempt < 8 {
+            for _ in 0...attempt { await Task.yield() }
+        } else {
+            try? await Task.sleep(nanoseconds: UInt64(min(attempt, 50)) * 1_000_000)
+        }
+    }
+
+    /// 50 attempts, 3 unknown-outcome retries, yielding then sleeping between attempts,
+    /// abandoning recorded requests after 5 minutes.
     public static let standard = RetryPolicy()
 }
 
