@@ -61,7 +61,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     private var order: [String] = []
     private var declined: Set<String> = []
     private var confirmations: [ChargeConfirmation] = []
-    private var nextID = 0
+    private let ids: IdentifierGenerator
     /// Charge calls received.
     public private(set) var calls = 0
     /// Faults injected so far, by kind.
@@ -72,8 +72,10 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         script: [Fault] = [],
         randomFaults: [Fault: Int] = [:],
         staleReferences: Set<String> = [],
-        seed: UInt64 = 0
+        seed: UInt64 = 0,
+        ids: IdentifierGenerator = .incrementing(prefix: "ch_")
     ) {
+        self.ids = ids
         self.script = script
         self.randomFaults = randomFaults
         self.staleReferences = staleReferences
@@ -154,8 +156,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     public func capturedCharges() -> [Charge] { charges().filter { $0.state == .captured } }
 
     private func record(_ request: ChargeRequest, _ state: Charge.State) -> ChargeResult {
-        nextID += 1
-        let charge = Charge(key: request.idempotencyKey, chargeID: "ch_\(nextID)", amount: request.amount, state: state)
+        let charge = Charge(key: request.idempotencyKey, chargeID: ids.next(), amount: request.amount, state: state)
         ledger[request.idempotencyKey] = charge
         order.append(request.idempotencyKey)
         return ChargeResult(chargeID: charge.chargeID, status: state == .pending ? .pending : .captured)
