@@ -75,6 +75,11 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``BillingError/Code/dateOutOfRange`` when the instant or its
     ///   period lies outside the years 1 to 9999.
     public func periodIndex(containing instant: Instant) throws(BillingError) -> Int64 {
+        try locate(instant).index
+    }
+
+    /// The period containing `instant`, with its index, computing each boundary once.
+    func locate(_ instant: Instant) throws(BillingError) -> (index: Int64, period: BillingPeriod) {
         guard Instant.supportedRange.contains(instant) else {
             throw BillingError.dateOutOfRange("Instant \(instant)")
         }
@@ -89,9 +94,25 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
         }
         // The estimate is off by at most one period (day-of-month and time-of-day
         // within the boundary's date); step to the exact period.
-        while try boundary(index) > instant { index -= 1 }
-        while try boundary(index + 1) <= instant { index += 1 }
-        return index
+        var start = try boundary(index)
+        var end: Instant?
+        while start > instant {
+            index -= 1
+            end = start
+            start = try boundary(index)
+        }
+        var next: Instant
+        if let end {
+            next = end
+        } else {
+            next = try boundary(index + 1)
+        }
+        while next <= instant {
+            index += 1
+            start = next
+            next = try boundary(index + 1)
+        }
+        return (index, BillingPeriod(unchecked: start, next))
     }
 
     /// The period `[start, end)` that contains `instant`.
@@ -100,7 +121,7 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
     ///   period lies outside the years 1 to 9999.
     /// - Complexity: O(log *t*) for a named zone with *t* transitions, O(1) otherwise.
     public func period(containing instant: Instant) throws(BillingError) -> BillingPeriod {
-        try period(at: periodIndex(containing: instant))
+        try locate(instant).period
     }
 
     /// Period number `index`: `[boundary(index), boundary(index + 1))`.

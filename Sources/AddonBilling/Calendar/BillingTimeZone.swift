@@ -120,9 +120,9 @@ public struct BillingTimeZone: Sendable, Hashable, CustomStringConvertible {
             // No zone's offset reaches a day, and no zone changes offset twice within
             // two days, so the offsets a day either side are "before" and "after".
             let before = Int64(rules.offset(at: local - 86_400))
-            let after = Int64(rules.offset(at: local + 86_400))
             let early = local - before
-            if before == after || Int64(rules.offset(at: early)) == before { return Instant(secondsSinceEpoch: early) }
+            if Int64(rules.offset(at: early)) == before { return Instant(secondsSinceEpoch: early) }
+            let after = Int64(rules.offset(at: local + 86_400))
             let late = local - after
             if Int64(rules.offset(at: late)) == after { return Instant(secondsSinceEpoch: late) }
             // A gap: the wall time does not exist; the old offset moves it forward.

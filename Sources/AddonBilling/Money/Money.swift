@@ -90,6 +90,14 @@ extension Money {
         times fraction: Fraction,
         rounding rule: RoundingRule
     ) throws(BillingError) -> Money {
+        // The common case fits in 64 bits: hardware multiply and divide.
+        let (amount64, overflow64) = minorUnits.multipliedReportingOverflow(by: quantity)
+        if !overflow64 {
+            let (product, overflowProduct) = amount64.multipliedReportingOverflow(by: fraction.numerator)
+            if !overflowProduct {
+                return Money(minorUnits: rule.divide(product, by: fraction.denominator), currency: currency)
+            }
+        }
         let amount = Int128(minorUnits) * Int128(quantity)  // |amount| < 2^126: cannot overflow
         let (numerator, overflow) = amount.multipliedReportingOverflow(by: Int128(fraction.numerator))
         // A 128-bit overflow means |result| ≥ 2^127 / 2^63 = 2^64: it cannot fit either.

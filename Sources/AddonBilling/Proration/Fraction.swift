@@ -28,6 +28,14 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Creates a fraction from 128-bit parts, reducing and checking that the
     /// result fits in 64 bits.
     init(reducing numerator: Int128, _ denominator: Int128) throws(BillingError) {
+        // The common case — both parts fit in 64 bits, denominator positive — reduces in
+        // 64-bit arithmetic with a binary GCD (no division); 128-bit division is slow.
+        if denominator > 0, let n = Int64(exactly: numerator), let d = Int64(exactly: denominator), n != .min {
+            let divisor = Fraction.binaryGCD(n.magnitude, d.magnitude)
+            self.numerator = n / Int64(divisor)
+            self.denominator = d / Int64(divisor)
+            return
+        }
         var numerator = numerator
         var denominator = denominator
         if denominator < 0 {
@@ -95,6 +103,22 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Orders fractions exactly, by cross-multiplication in 128 bits.
     public static func < (lhs: Fraction, rhs: Fraction) -> Bool {
         Int128(lhs.numerator) * Int128(rhs.denominator) < Int128(rhs.numerator) * Int128(lhs.denominator)
+    }
+
+    /// Stein's binary GCD; `gcd(0, b) = b`.
+    static func binaryGCD(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        if a == 0 { return b }
+        if b == 0 { return a }
+        var u = a
+        var v = b
+        let shift = (u | v).trailingZeroBitCount
+        u >>= u.trailingZeroBitCount
+        repeat {
+            v >>= v.trailingZeroBitCount
+            if u > v { swap(&u, &v) }
+            v -= u
+        } while v != 0
+        return u << shift
     }
 
     static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
