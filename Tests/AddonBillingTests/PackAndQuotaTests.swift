@@ -20,7 +20,7 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertEqual(first.invoiceLines.first?.kind, .pack)
         XCTAssertEqual(first.invoiceLines.first?.prorated, false)
         XCTAssertEqual(
-            first.quote.notes,
+            first.quote.notes.map(\.text),
             [
                 "One-time: charged once at full price, never prorated and never renewed. Adds 100000 messages to this "
                     + "period; unused messages expire on 2026-05-01T00:00:00Z."
@@ -95,7 +95,7 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertEqual(usage.recharge?.amountDueNow, usd(4000))
         XCTAssertEqual(usage.amountDue, usd(4000))
         XCTAssertEqual(
-            usage.recharge?.confirmation,
+            usage.recharge?.confirmation.text,
             "Auto-recharge bought Message pack (100,000 messages): +100000 messages."
         )
         XCTAssertEqual(usage.report.remaining, 105_000)

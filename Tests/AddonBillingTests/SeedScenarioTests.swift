@@ -63,7 +63,7 @@ final class SeedScenarioTests: XCTestCase {
             quote.lines.first?.description,
             "2 × Extra seats, 2026-04-16T00:00:00Z to 2026-05-01T00:00:00Z, prorated 1/2"
         )
-        XCTAssertEqual(quote.confirmation, "Slots added successfully: +2 extra seats.")
+        XCTAssertEqual(quote.confirmation.text, "Slots added successfully: +2 extra seats.")
 
         let outcome = try subscription.apply(.addSlots(seats, quantity: 2), by: SeedPlans.admin, at: at)
         XCTAssertEqual(outcome.quote, quote)
@@ -149,9 +149,9 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(quote.lines, [])
         XCTAssertEqual(quote.addonRecurringTotal, usd(3800))
         XCTAssertEqual(quote.effectiveDate, try instant("2026-05-01T00:00:00Z"))
-        XCTAssertEqual(quote.confirmation, "Slots removed successfully.")
+        XCTAssertEqual(quote.confirmation.text, "Slots removed successfully.")
         XCTAssertTrue(
-            quote.notes.contains(
+            quote.notes.map(\.text).contains(
                 "No refund is issued for the current billing period; the lower price applies from the next billing date, "
                     + "2026-05-01T00:00:00Z."
             )
@@ -206,7 +206,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(boughtBack.subscription.line(seats)?.quantity, 4)
         XCTAssertEqual(boughtBack.quote.lines.map(\.quantity), [1])  // 2 bought back free, 1 charged
         XCTAssertEqual(
-            boughtBack.quote.notes.first,
+            boughtBack.quote.notes.first?.text,
             "Buying back 2 extra seats scheduled to leave costs nothing this period: they are still paid for."
         )
         XCTAssertBillingError(
@@ -318,7 +318,7 @@ final class SeedScenarioTests: XCTestCase {
             )
         }
         let outcome = try subscription.apply(operation, by: SeedPlans.owner, at: at)
-        XCTAssertEqual(outcome.quote.confirmation, "Slots added successfully: +1 extra chatbot slot.")
+        XCTAssertEqual(outcome.quote.confirmation.text, "Slots added successfully: +1 extra chatbot slot.")
         // Permission comes before status: a member on a canceled subscription hears about permission.
         let canceled = try SeedPlans.subscription(
             SeedPlans.agentPlatform,
@@ -463,7 +463,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(bought.amountDue, usd(0))
         XCTAssertEqual(bought.quote.lines, [])
         XCTAssertEqual(
-            bought.quote.notes,
+            bought.quote.notes.map(\.text),
             ["Free during the trial; billed in full from the first paid period on 2026-05-01T00:00:00Z."]
         )
         let renewed = try bought.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
@@ -479,7 +479,10 @@ final class SeedScenarioTests: XCTestCase {
             at: try instant("2026-04-20T00:00:00Z")
         )
         XCTAssertEqual(bought.amountDue, usd(0))
-        XCTAssertEqual(bought.quote.notes, ["Free during the trial; billed in full from the first paid period."])
+        XCTAssertEqual(
+            bought.quote.notes.map(\.text),
+            ["Free during the trial; billed in full from the first paid period."]
+        )
         let renewed = try bought.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.subscription.status, .active)
         XCTAssertEqual(renewed.renewals.first?.invoice.total, usd(4900 + 1900))

@@ -125,8 +125,16 @@ final class SubscriptionPropertyTests: XCTestCase {
                     trace.append("  refused: \(error.code)")
                     continue
                 }
-                // Quote = apply.
+                // Quote = apply, and the quote's totals (read from the change alone) are the new subscription's.
                 XCTAssertEqual(try quoted.get(), outcome.quote, input)
+                XCTAssertEqual(outcome.quote.nextRenewalTotal, try outcome.subscription.nextRenewalTotal(), input)
+                if let capacity = outcome.quote.capacity, operation.name != "buyPack" {
+                    XCTAssertEqual(capacity.atRenewal, try outcome.subscription.capacityAtRenewal(capacity.kind), input)
+                    XCTAssertEqual(capacity.current, try subscription.capacity(capacity.kind), input)
+                    if capacity.effective == outcome.quote.effectiveDate, capacity.effective == now {
+                        XCTAssertEqual(capacity.new, try outcome.subscription.capacity(capacity.kind), input)
+                    }
+                }
                 // Never negative; the amount is the sum of the lines.
                 XCTAssertFalse(outcome.amountDue.isNegative, input)
                 XCTAssertTrue(outcome.invoiceLines.allSatisfy { !$0.amount.isNegative }, input)

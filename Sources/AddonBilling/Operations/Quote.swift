@@ -47,10 +47,11 @@ public struct Quote: Sendable, Hashable, Codable {
     public let effectiveDate: Instant
     /// The next billing date, from which recurring prices change.
     public let nextBillingDate: Instant
-    /// Plain-language notes: why nothing is charged, what is not refunded, and so on.
-    public let notes: [String]
+    /// Plain-language notes — why nothing is charged, what is not refunded — as data
+    /// with their text (``QuoteNote/text``).
+    public let notes: [QuoteNote]
     /// The confirmation to show once applied, for example "Slots added successfully."
-    public let confirmation: String
+    public let confirmation: QuoteNote
 }
 
 /// The result of applying an operation: the quote, and the subscription after it.

@@ -16,7 +16,7 @@ extension Subscription {
         at: Instant,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> Quote {
-        try decide(operation, by: actor, usage: usage, at: at, policy: policy).quote
+        try decide(operation, by: actor, usage: usage, at: at, policy: policy).quote()
     }
 
     /// Applies an operation: the new subscription and the lines to charge now.
@@ -45,17 +45,18 @@ extension Subscription {
         at: Instant,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> Outcome {
-        try decide(operation, by: actor, usage: usage, at: at, policy: policy)
+        try decide(operation, by: actor, usage: usage, at: at, policy: policy).outcome()
     }
 
-    /// The one decision behind both ``quote(_:by:usage:at:policy:)`` and ``apply(_:by:usage:at:policy:)``.
+    /// The one decision behind both ``quote(_:by:usage:at:policy:)`` and ``apply(_:by:usage:at:policy:)``:
+    /// the quote is read from it, the new subscription built from it only when applying.
     func decide(
         _ operation: AddonOperation,
         by actor: Actor,
         usage: CapacityUsage,
         at: Instant,
         policy: BillingPolicy
-    ) throws(BillingError) -> Outcome {
+    ) throws(BillingError) -> Change {
         try usage.validate()
         guard let offer = plan.offer(operation.addon) else { throw BillingError.unknownAddon(operation.addon) }
         let gates = Gates(subscription: self, offer: offer, operation: operation)
@@ -80,7 +81,7 @@ extension Subscription {
         case .buyPack:
             try change.buyPack(quantity: operation.quantity, policy: policy)
         }
-        return try change.outcome()
+        return change
     }
 }
 
@@ -91,13 +92,15 @@ struct Change {
     let operation: AddonOperation
     let period: BillingPeriod
     let at: Instant
+    /// The line as it was, if any.
+    let before: AddonLine?
 
     var line: AddonLine?
     var pack: PackGrant?
     var lines: [InvoiceLine] = []
-    var notes: [String] = []
+    var notes: [QuoteNote] = []
     var effective: Instant
-    var confirmation = ""
+    var confirmation = QuoteNote(.slotsAdded)
     var maxReducible: Int64?
 
     init(subscription: Subscription, offer: AddonOffer, operation: AddonOperation, period: BillingPeriod, at: Instant) {
@@ -106,8 +109,10 @@ struct Change {
         self.operation = operation
         self.period = period
         self.at = at
-        self.line = subscription.line(offer.code)
+        self.before = subscription.line(offer.code)
+        self.line = before
         self.effective = at
+        notes.reserveCapacity(2)
     }
 
     private var name: String { offer.name }
@@ -146,51 +151,43 @@ struct Change {
             renewal: try Change.sum(base.renewalQuantity, quantity)
         )
         line = base
-        if withdrawn > 0 {
-            notes.append(
-                "Buying back \(Change.count(withdrawn, offer)) scheduled to leave costs nothing this period: "
-                    + "they are still paid for."
-            )
-        }
+        let capacity = offer.kind.capacity
+        if withdrawn > 0 { notes.append(QuoteNote(.boughtBack, count: withdrawn, capacity: capacity, name: name)) }
         if restored > 0 {
-            notes.append(
-                "\(Change.count(restored, offer, capitalized: true)) removed earlier this period "
-                    + "\(restored == 1 ? "is" : "are") restored at no charge: already paid for until "
-                    + "\(period.end)."
-            )
+            notes.append(QuoteNote(.restored, count: restored, capacity: capacity, name: name, date: period.end))
         }
         if charged > 0 {
             if subscription.isTrialing(at: at) {
-                let firstPaid = subscription.trialEnd.map { " on \($0)" } ?? ""
-                notes.append("Free during the trial; billed in full from the first paid period\(firstPaid).")
+                notes.append(QuoteNote(.freeDuringTrial, date: subscription.trialEnd))
             } else {
                 let fraction = try subscription.cycle.remainingFraction(of: period, at: at, unit: policy.prorationUnit)
-                let span = try BillingPeriod(start: at, end: period.end)
-                let prorated = fraction == .one ? "" : ", prorated \(fraction)"
                 lines.append(
                     try InvoiceLine(
                         kind: .addon,
                         addon: offer.code,
-                        description: "\(charged) × \(name), \(span.start) to \(span.end)\(prorated)",
+                        name: name,
                         quantity: charged,
                         unitPrice: base.unitPrice,
-                        span: span,
+                        span: BillingPeriod(unchecked: at, period.end),
                         fraction: fraction,
                         rounding: policy.rounding
                     )
                 )
                 if fraction != .one {
                     notes.append(
-                        "Pro-rated for the rest of the current billing period; the next renewal on \(period.end) "
-                            + "bills the full \(try base.unitPrice.multiplied(by: charged)) for "
-                            + "\(charged == 1 ? "it" : "them")."
+                        QuoteNote(
+                            .prorated,
+                            count: charged,
+                            date: period.end,
+                            amount: try base.unitPrice.multiplied(by: charged)
+                        )
                     )
                 }
             }
         }
         switch offer.kind {
-        case .recurringFeature: confirmation = "\(name) added successfully."
-        default: confirmation = "Slots added successfully: +\(Change.count(quantity, offer))."
+        case .recurringFeature: confirmation = QuoteNote(.featureAdded, name: name)
+        default: confirmation = QuoteNote(.slotsAdded, count: quantity, capacity: capacity, name: name)
         }
     }
 
@@ -199,8 +196,8 @@ struct Change {
         guard let current = line else { throw BillingError.addonNotActive(offer) }
         line = current.with(autoRenew: true)
         effective = period.end
-        if !current.autoRenew { notes.append("\(name) renews again from \(period.end), at no charge now.") }
-        confirmation = "Auto-renew is on for \(name)."
+        if !current.autoRenew { notes.append(QuoteNote(.renewsAgain, name: name, date: period.end)) }
+        confirmation = QuoteNote(.autoRenewOn, name: name)
     }
 
     // MARK: One-time packs
@@ -214,7 +211,6 @@ struct Change {
         guard let price = offer.price else { throw BillingError.priceNotConfigured(offer) }
         let (amount, overflow) = size.multipliedReportingOverflow(by: quantity)
         guard !overflow else { throw BillingError.quantityOverflow }
-        let span = try BillingPeriod(start: at, end: period.end)
         pack = try PackGrant(
             number: subscription.quota.packsBought + 1,
             addon: offer.code,
@@ -228,23 +224,21 @@ struct Change {
             try InvoiceLine(
                 kind: .pack,
                 addon: offer.code,
-                description: "\(quantity) × \(name), one-time, \(capacity.count(amount)) until \(period.end)",
+                name: name,
+                grants: (amount, capacity),
                 quantity: quantity,
                 unitPrice: price,
-                span: span,
+                span: BillingPeriod(unchecked: at, period.end),
                 fraction: .one,
                 rounding: policy.rounding
             )
         )
         effective = at
-        notes.append(
-            "One-time: charged once at full price, never prorated and never renewed. Adds \(capacity.count(amount)) "
-                + "to this period; unused \(capacity.unitName.plural) expire on \(period.end)."
-        )
+        notes.append(QuoteNote(.oneTime, count: amount, capacity: capacity, date: period.end))
         confirmation =
             automatic
-            ? "Auto-recharge bought \(name): +\(capacity.count(amount))."
-            : "\(name) added: +\(capacity.count(amount)) until \(period.end)."
+            ? QuoteNote(.autoRechargeBought, count: amount, capacity: capacity, name: name)
+            : QuoteNote(.packAdded, count: amount, capacity: capacity, name: name, date: period.end)
     }
 
     // MARK: Removing
@@ -268,16 +262,16 @@ struct Change {
         case .atPeriodEnd:
             line = current.with(renewal: current.renewalQuantity - quantity)
             effective = period.end
-            notes.append("The slots stay usable until \(period.end), then leave.")
+            notes.append(QuoteNote(.leavesAtPeriodEnd, date: period.end))
         case .immediately:
             line = current.with(
                 quantity: current.quantity - quantity,
                 renewal: current.renewalQuantity - quantity
             )
-            notes.append("The slots leave now; buying them back before \(period.end) costs nothing.")
+            notes.append(QuoteNote(.leavesNow, date: period.end))
         }
-        notes.append(BillingError.refundFreeNote(period.end))
-        confirmation = "Slots removed successfully."
+        notes.append(QuoteNote(.refundFree, date: period.end))
+        confirmation = QuoteNote(.slotsRemoved)
     }
 
     /// Removes an add-on entirely: every continuing slot, or the feature at period end.
@@ -286,7 +280,7 @@ struct Change {
         case .recurringSlots:
             guard let current = line, current.continuingQuantity > 0 else { throw BillingError.addonNotActive(offer) }
             try remove(quantity: current.continuingQuantity, usage: usage, timing: timing)
-            confirmation = "\(name) removed successfully."
+            confirmation = QuoteNote(.addonRemoved, name: name)
         default:
             try cancel(usage: usage)
         }
@@ -298,9 +292,9 @@ struct Change {
         line = current.with(renewal: current.quantity, autoRenew: true)
         effective = period.end
         notes.append(
-            "The scheduled removal of \(Change.count(current.scheduledReduction, offer)) is withdrawn at no charge."
+            QuoteNote(.removalWithdrawn, count: current.scheduledReduction, capacity: offer.kind.capacity, name: name)
         )
-        confirmation = "Scheduled removal withdrawn."
+        confirmation = QuoteNote(.scheduledRemovalWithdrawn)
     }
 
     /// Switches auto-renew off: the add-on serves out the period and ends, without refund.
@@ -323,12 +317,61 @@ struct Change {
         }
         line = current.with(autoRenew: false)
         effective = period.end
-        notes.append("\(name) stays active until \(period.end), then ends.")
-        notes.append(BillingError.refundFreeNote(period.end))
-        confirmation = "\(name) will end on \(period.end)."
+        notes.append(QuoteNote(.endsAtPeriodEnd, name: name, date: period.end))
+        notes.append(QuoteNote(.refundFree, date: period.end))
+        confirmation = QuoteNote(.willEnd, name: name, date: period.end)
     }
 
     // MARK: Result
+
+    /// The quote, read from the change alone: totals after it are the totals before
+    /// it with the one line swapped, so no new subscription is built.
+    func quote() throws(BillingError) -> Quote {
+        let currency = subscription.currency
+        let oldRecurring = try before?.recurringCost() ?? .zero(currency)
+        let newRecurring = try line?.recurringCost() ?? .zero(currency)
+        var capacityChange: CapacityChange?
+        if let pack {
+            let granted = try subscription.quotaGranted(pack.capacity)
+            capacityChange = CapacityChange(
+                kind: pack.capacity,
+                current: granted,
+                new: try Change.sum(granted, pack.amount),
+                atRenewal: try subscription.capacity(pack.capacity),
+                effective: at,
+                maxReducible: nil
+            )
+        } else if let kind = offer.kind.capacity {
+            let current = try subscription.capacity(kind)
+            let nowAfter = try Change.sum(current, (line?.quantity ?? 0) - (before?.quantity ?? 0))
+            let renewalAfter = try Change.sum(
+                try subscription.capacityAtRenewal(kind),
+                (line?.continuingQuantity ?? 0) - (before?.continuingQuantity ?? 0)
+            )
+            capacityChange = CapacityChange(
+                kind: kind,
+                current: current,
+                new: effective == period.end ? renewalAfter : nowAfter,
+                atRenewal: renewalAfter,
+                effective: effective,
+                maxReducible: maxReducible
+            )
+        }
+        return Quote(
+            operation: operation,
+            addonName: offer.name,
+            unitPrice: line?.unitPrice ?? offer.price ?? .zero(currency),
+            capacity: capacityChange,
+            lines: lines,
+            amountDueNow: try Money.sum(lines.map(\.amount), in: currency),
+            addonRecurringTotal: newRecurring,
+            nextRenewalTotal: try subscription.nextRenewalTotal().subtracting(oldRecurring).adding(newRecurring),
+            effectiveDate: effective,
+            nextBillingDate: period.end,
+            notes: notes,
+            confirmation: confirmation
+        )
+    }
 
     /// The quote and the new subscription.
     func outcome() throws(BillingError) -> Outcome {
@@ -350,44 +393,7 @@ struct Change {
             chargesThisPeriod: subscription.chargesThisPeriod + lines,
             quota: quota
         )
-        let currency = subscription.currency
-        var capacityChange: CapacityChange?
-        if let pack {
-            capacityChange = CapacityChange(
-                kind: pack.capacity,
-                current: try subscription.quotaGranted(pack.capacity),
-                new: try after.quotaGranted(pack.capacity),
-                atRenewal: try after.capacity(pack.capacity),
-                effective: at,
-                maxReducible: nil
-            )
-        } else if let kind = offer.kind.capacity {
-            let nowAfter = try after.capacity(kind)
-            let renewalAfter = try after.capacityAtRenewal(kind)
-            capacityChange = CapacityChange(
-                kind: kind,
-                current: try subscription.capacity(kind),
-                new: effective == period.end ? renewalAfter : nowAfter,
-                atRenewal: renewalAfter,
-                effective: effective,
-                maxReducible: maxReducible
-            )
-        }
-        let quote = Quote(
-            operation: operation,
-            addonName: offer.name,
-            unitPrice: line?.unitPrice ?? offer.price ?? .zero(currency),
-            capacity: capacityChange,
-            lines: lines,
-            amountDueNow: try Money.sum(lines.map(\.amount), in: currency),
-            addonRecurringTotal: try line?.recurringCost() ?? .zero(currency),
-            nextRenewalTotal: try after.nextRenewalTotal(),
-            effectiveDate: effective,
-            nextBillingDate: period.end,
-            notes: notes,
-            confirmation: confirmation
-        )
-        return Outcome(quote: quote, subscription: after)
+        return Outcome(quote: try quote(), subscription: after)
     }
 
     static func sum(_ values: Int64...) throws(BillingError) -> Int64 { try sum(values) }
@@ -401,11 +407,5 @@ struct Change {
             total = next
         }
         return total
-    }
-
-    /// "2 extra seats", "1 × Premium connectors".
-    static func count(_ value: Int64, _ offer: AddonOffer, capitalized: Bool = false) -> String {
-        let text = offer.kind.capacity.map { $0.extraCount(value) } ?? "\(value) × \(offer.name)"
-        return capitalized ? text.prefix(1).uppercased() + text.dropFirst() : text
     }
 }

@@ -166,12 +166,11 @@ extension Subscription {
         let inTrial = newStatus == .trialing
         var invoiceLines: [InvoiceLine] = []
         if !inTrial {
-            let span = "\(period.start) to \(period.end)"
             invoiceLines.append(
                 try InvoiceLine(
                     kind: .plan,
                     addon: nil,
-                    description: "\(plan.name) plan, \(span)",
+                    name: plan.name,
                     quantity: 1,
                     unitPrice: plan.price,
                     span: period,
@@ -180,12 +179,11 @@ extension Subscription {
                 )
             )
             for line in continuing {
-                let name = plan.offer(line.addon)?.name ?? line.addon.rawValue
                 invoiceLines.append(
                     try InvoiceLine(
                         kind: .addon,
                         addon: line.addon,
-                        description: "\(line.quantity) × \(name), \(span)",
+                        name: plan.offer(line.addon)?.name ?? line.addon.rawValue,
                         quantity: line.quantity,
                         unitPrice: line.unitPrice,
                         span: period,

@@ -5,7 +5,8 @@
 /// ## JSON
 ///
 /// ```json
-/// {"kind": "addon", "addon": "extra_seats", "description": "2 × Additional Team Member Slots, prorated 1/2",
+/// {"kind": "addon", "addon": "extra_seats", "name": "Additional Team Member Slots",
+///  "description": "2 × Additional Team Member Slots, 2026-04-16T00:00:00Z to 2026-05-01T00:00:00Z, prorated 1/2",
 ///  "quantity": 2, "unitPrice": {"currency": "USD", "minorUnits": 1900},
 ///  "span": {"start": "2026-04-16T00:00:00Z", "end": "2026-05-01T00:00:00Z"},
 ///  "fraction": "1/2", "amount": {"currency": "USD", "minorUnits": 1900}, "prorated": true}
@@ -25,8 +26,10 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     public let kind: Kind
     /// The add-on, for add-on and pack lines.
     public let addon: AddonCode?
-    /// A sentence a person reads on the invoice.
-    public let description: String
+    /// The plan's or add-on's name as a person reads it.
+    public let name: String
+    /// For a pack line: the units it grants, and of what.
+    public let grants: (units: Int64, capacity: CapacityKind)?
     /// How many units.
     public let quantity: Int64
     /// The price of one unit for a whole period (or one pack).
@@ -46,7 +49,8 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     init(
         kind: Kind,
         addon: AddonCode?,
-        description: String,
+        name: String,
+        grants: (units: Int64, capacity: CapacityKind)? = nil,
         quantity: Int64,
         unitPrice: Money,
         span: BillingPeriod,
@@ -55,7 +59,8 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     ) throws(BillingError) {
         self.kind = kind
         self.addon = addon
-        self.description = description
+        self.name = name
+        self.grants = grants
         self.quantity = quantity
         self.unitPrice = unitPrice
         self.span = span
@@ -64,9 +69,48 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         self.prorated = fraction != .one
     }
 
+    /// A sentence a person reads on the invoice, rendered from the line's data.
+    public var description: String {
+        let span = "\(self.span.start) to \(self.span.end)"
+        switch kind {
+        case .plan:
+            return "\(name) plan, \(span)"
+        case .addon:
+            return "\(quantity) × \(name), \(span)" + (prorated ? ", prorated \(fraction)" : "")
+        case .pack:
+            let units = grants.map { ", \($0.capacity.count($0.units))" } ?? ""
+            return "\(quantity) × \(name), one-time\(units) until \(self.span.end)"
+        }
+    }
+
+    /// Lines are equal when their data is equal.
+    public static func == (lhs: InvoiceLine, rhs: InvoiceLine) -> Bool {
+        lhs.kind == rhs.kind && lhs.addon == rhs.addon && lhs.name == rhs.name && lhs.grants?.units == rhs.grants?.units
+            && lhs.grants?.capacity == rhs.grants?.capacity && lhs.quantity == rhs.quantity
+            && lhs.unitPrice == rhs.unitPrice && lhs.span == rhs.span && lhs.fraction == rhs.fraction
+            && lhs.amount == rhs.amount
+    }
+
+    /// Hashes the line's data.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(addon)
+        hasher.combine(name)
+        hasher.combine(grants?.units)
+        hasher.combine(grants?.capacity)
+        hasher.combine(quantity)
+        hasher.combine(unitPrice)
+        hasher.combine(span)
+        hasher.combine(fraction)
+        hasher.combine(amount)
+    }
+
     private enum CodingKeys: String, CodingKey {
         case kind
         case addon
+        case name
+        case units
+        case capacity
         case description
         case quantity
         case unitPrice
@@ -82,7 +126,14 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.kind = try container.decode(Kind.self, forKey: .kind)
         self.addon = try container.decodeIfPresent(AddonCode.self, forKey: .addon)
-        self.description = try container.decode(String.self, forKey: .description)
+        self.name = try container.decode(String.self, forKey: .name)
+        if let units = try container.decodeIfPresent(Int64.self, forKey: .units),
+            let capacity = try container.decodeIfPresent(CapacityKind.self, forKey: .capacity)
+        {
+            self.grants = (units, capacity)
+        } else {
+            self.grants = nil
+        }
         self.quantity = try container.decode(Int64.self, forKey: .quantity)
         self.unitPrice = try container.decode(Money.self, forKey: .unitPrice)
         self.span = try container.decode(BillingPeriod.self, forKey: .span)
@@ -108,6 +159,9 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
         try container.encodeIfPresent(addon, forKey: .addon)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(grants?.units, forKey: .units)
+        try container.encodeIfPresent(grants?.capacity, forKey: .capacity)
         try container.encode(description, forKey: .description)
         try container.encode(quantity, forKey: .quantity)
         try container.encode(unitPrice, forKey: .unitPrice)

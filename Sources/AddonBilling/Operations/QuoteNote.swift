@@ -1,0 +1,178 @@
+/// A plain-language note on a quote — why nothing is charged, what is not
+/// refunded — or its confirmation, kept as data and rendered to text on demand.
+///
+/// Keeping notes as data makes a quote cheap to build (no string is formatted on
+/// the hot path) and lets a host translate them; ``text`` is the package's English.
+///
+/// ## JSON
+///
+/// `{"kind": "boughtBack", "count": 2, "capacity": "seats", "text": "Buying back 2 extra seats ..."}`;
+/// `count`, `capacity`, `name`, `date` and `amount` appear as the kind needs them.
+public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What the note says.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// Slots scheduled to leave were bought back for free.
+        case boughtBack
+        /// Slots removed at once earlier this period were restored for free.
+        case restored
+        /// Capacity added during a trial costs nothing until the first paid period (`date`).
+        case freeDuringTrial
+        /// The charge is prorated; the next renewal (`date`) bills the full `amount`.
+        case prorated
+        /// Removed slots stay usable until `date`.
+        case leavesAtPeriodEnd
+        /// Removed slots leave now; buying them back before `date` is free.
+        case leavesNow
+        /// No refund; the lower price applies from `date`.
+        case refundFree
+        /// The add-on renews again from `date`, free now.
+        case renewsAgain
+        /// The add-on stays active until `date`, then ends.
+        case endsAtPeriodEnd
+        /// A scheduled removal of `count` was withdrawn.
+        case removalWithdrawn
+        /// A one-time pack: `count` units of `capacity` until `date`.
+        case oneTime
+        /// Confirmation: slots added.
+        case slotsAdded
+        /// Confirmation: a feature added.
+        case featureAdded
+        /// Confirmation: slots removed.
+        case slotsRemoved
+        /// Confirmation: an add-on removed entirely.
+        case addonRemoved
+        /// Confirmation: the scheduled removal withdrawn.
+        case scheduledRemovalWithdrawn
+        /// Confirmation: the add-on ends on `date`.
+        case willEnd
+        /// Confirmation: auto-renew is on.
+        case autoRenewOn
+        /// Confirmation: a pack added until `date`.
+        case packAdded
+        /// Confirmation: auto-recharge bought a pack.
+        case autoRechargeBought
+    }
+
+    /// What the note says.
+    public let kind: Kind
+    /// A count of slots or units, where the kind has one.
+    public let count: Int64?
+    /// The capacity counted, where the kind has one.
+    public let capacity: CapacityKind?
+    /// The add-on's name, where the kind uses it.
+    public let name: String?
+    /// The date the kind refers to.
+    public let date: Instant?
+    /// An amount, where the kind has one.
+    public let amount: Money?
+
+    init(
+        _ kind: Kind,
+        count: Int64? = nil,
+        capacity: CapacityKind? = nil,
+        name: String? = nil,
+        date: Instant? = nil,
+        amount: Money? = nil
+    ) {
+        self.kind = kind
+        self.count = count
+        self.capacity = capacity
+        self.name = name
+        self.date = date
+        self.amount = amount
+    }
+
+    /// The note in English.
+    public var text: String {
+        let name = self.name ?? ""
+        let date = self.date.map(\.description) ?? ""
+        let count = self.count ?? 0
+        let units = capacity.map { $0.extraCount(count) } ?? "\(count) × \(name)"
+        let plainUnits = capacity.map { $0.count(count) } ?? "\(count)"
+        switch kind {
+        case .boughtBack:
+            return "Buying back \(units) scheduled to leave costs nothing this period: they are still paid for."
+        case .restored:
+            let capitalized = units.prefix(1).uppercased() + units.dropFirst()
+            return "\(capitalized) removed earlier this period \(count == 1 ? "is" : "are") restored at no charge: "
+                + "already paid for until \(date)."
+        case .freeDuringTrial:
+            let first = self.date.map { " on \($0)" } ?? ""
+            return "Free during the trial; billed in full from the first paid period\(first)."
+        case .prorated:
+            return "Pro-rated for the rest of the current billing period; the next renewal on \(date) bills the full "
+                + "\(amount?.description ?? "") for \(count == 1 ? "it" : "them")."
+        case .leavesAtPeriodEnd:
+            return "The slots stay usable until \(date), then leave."
+        case .leavesNow:
+            return "The slots leave now; buying them back before \(date) costs nothing."
+        case .refundFree:
+            return BillingError.refundFreeNote(self.date ?? Instant(secondsSinceEpoch: 0))
+        case .renewsAgain:
+            return "\(name) renews again from \(date), at no charge now."
+        case .endsAtPeriodEnd:
+            return "\(name) stays active until \(date), then ends."
+        case .removalWithdrawn:
+            return "The scheduled removal of \(units) is withdrawn at no charge."
+        case .oneTime:
+            return "One-time: charged once at full price, never prorated and never renewed. Adds \(plainUnits) to "
+                + "this period; unused \(capacity?.unitName.plural ?? "units") expire on \(date)."
+        case .slotsAdded:
+            return "Slots added successfully: +\(units)."
+        case .featureAdded:
+            return "\(name) added successfully."
+        case .slotsRemoved:
+            return "Slots removed successfully."
+        case .addonRemoved:
+            return "\(name) removed successfully."
+        case .scheduledRemovalWithdrawn:
+            return "Scheduled removal withdrawn."
+        case .willEnd:
+            return "\(name) will end on \(date)."
+        case .autoRenewOn:
+            return "Auto-renew is on for \(name)."
+        case .packAdded:
+            return "\(name) added: +\(plainUnits) until \(date)."
+        case .autoRechargeBought:
+            return "Auto-recharge bought \(name): +\(plainUnits)."
+        }
+    }
+
+    /// The text.
+    public var description: String { text }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case count
+        case capacity
+        case name
+        case date
+        case amount
+        case text
+    }
+
+    /// Decodes the data; the text is rendered again, not read.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            try container.decode(Kind.self, forKey: .kind),
+            count: try container.decodeIfPresent(Int64.self, forKey: .count),
+            capacity: try container.decodeIfPresent(CapacityKind.self, forKey: .capacity),
+            name: try container.decodeIfPresent(String.self, forKey: .name),
+            date: try container.decodeIfPresent(Instant.self, forKey: .date),
+            amount: try container.decodeIfPresent(Money.self, forKey: .amount)
+        )
+    }
+
+    /// Encodes the data and its text.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(count, forKey: .count)
+        try container.encodeIfPresent(capacity, forKey: .capacity)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(date, forKey: .date)
+        try container.encodeIfPresent(amount, forKey: .amount)
+        try container.encode(text, forKey: .text)
+    }
+}
