@@ -14,10 +14,10 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .nanoseconds,
-        warmupIterations: 100,
-        scalingFactor: .one,
+        warmupIterations: 10,
+        scalingFactor: .kilo,
         maxDuration: .seconds(2),
-        maxIterations: 200_000,
+        maxIterations: 2_000,
         thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]
     )
 

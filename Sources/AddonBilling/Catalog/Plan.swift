@@ -8,22 +8,74 @@
 ///  "hasTeams": true, "addons": [ ... ]}
 /// ```
 public struct Plan: Sendable, Hashable, Codable {
+    /// The values, in one shared box: copying a plan copies one reference.
+    final class Storage: Sendable, Hashable {
+        let id: PlanID
+        let name: String
+        let tier: PlanTier
+        let price: Money
+        let interval: BillingInterval
+        let included: Capacities
+        let hasTeams: Bool
+        let addons: [AddonOffer]
+
+        init(
+            id: PlanID,
+            name: String,
+            tier: PlanTier,
+            price: Money,
+            interval: BillingInterval,
+            included: Capacities,
+            hasTeams: Bool,
+            addons: [AddonOffer]
+        ) {
+            self.id = id
+            self.name = name
+            self.tier = tier
+            self.price = price
+            self.interval = interval
+            self.included = included
+            self.hasTeams = hasTeams
+            self.addons = addons
+        }
+
+        static func == (lhs: Storage, rhs: Storage) -> Bool {
+            lhs === rhs
+                || (lhs.id == rhs.id && lhs.name == rhs.name && lhs.tier == rhs.tier && lhs.price == rhs.price
+                    && lhs.interval == rhs.interval && lhs.included == rhs.included && lhs.hasTeams == rhs.hasTeams
+                    && lhs.addons == rhs.addons)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(id)
+            hasher.combine(name)
+            hasher.combine(tier)
+            hasher.combine(price)
+            hasher.combine(interval)
+            hasher.combine(included)
+            hasher.combine(hasTeams)
+            hasher.combine(addons)
+        }
+    }
+
+    let storage: Storage
+
     /// The plan's identifier.
-    public let id: PlanID
+    public var id: PlanID { storage.id }
     /// The name a person reads.
-    public let name: String
+    public var name: String { storage.name }
     /// The plan's tier.
-    public let tier: PlanTier
+    public var tier: PlanTier { storage.tier }
     /// The price per billing period.
-    public let price: Money
+    public var price: Money { storage.price }
     /// The billing interval.
-    public let interval: BillingInterval
+    public var interval: BillingInterval { storage.interval }
     /// What the plan includes per period.
-    public let included: Capacities
+    public var included: Capacities { storage.included }
     /// Whether the plan has a team option; without it the product shows "Upgrade to use team".
-    public let hasTeams: Bool
+    public var hasTeams: Bool { storage.hasTeams }
     /// The add-on catalog, in display order, codes unique.
-    public let addons: [AddonOffer]
+    public var addons: [AddonOffer] { storage.addons }
 
     /// Creates a plan.
     ///
@@ -49,14 +101,16 @@ public struct Plan: Sendable, Hashable, Codable {
                 throw BillingError.invalidMaximum(offer.code, maximum)
             }
         }
-        self.id = id
-        self.name = name
-        self.tier = tier
-        self.price = price
-        self.interval = interval
-        self.included = included
-        self.hasTeams = hasTeams
-        self.addons = addons
+        self.storage = Storage(
+            id: id,
+            name: name,
+            tier: tier,
+            price: price,
+            interval: interval,
+            included: included,
+            hasTeams: hasTeams,
+            addons: addons
+        )
     }
 
     /// The catalog entry for `code`, if the plan lists it.
@@ -71,6 +125,19 @@ public struct Plan: Sendable, Hashable, Codable {
         case included
         case hasTeams
         case addons
+    }
+
+    /// Encodes the documented shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(tier, forKey: .tier)
+        try container.encode(price, forKey: .price)
+        try container.encode(interval, forKey: .interval)
+        try container.encode(included, forKey: .included)
+        try container.encode(hasTeams, forKey: .hasTeams)
+        try container.encode(addons, forKey: .addons)
     }
 
     /// Decodes the documented shape, validating like the initializer.

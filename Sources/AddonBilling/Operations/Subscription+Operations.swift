@@ -112,7 +112,6 @@ struct Change {
         self.before = subscription.line(offer.code)
         self.line = before
         self.effective = at
-        notes.reserveCapacity(2)
     }
 
     private var name: String { offer.name }
@@ -363,7 +362,7 @@ struct Change {
             unitPrice: line?.unitPrice ?? offer.price ?? .zero(currency),
             capacity: capacityChange,
             lines: lines,
-            amountDueNow: try Money.sum(lines.map(\.amount), in: currency),
+            amountDueNow: try amountDue(),
             addonRecurringTotal: newRecurring,
             nextRenewalTotal: try subscription.nextRenewalTotal().subtracting(oldRecurring).adding(newRecurring),
             effectiveDate: effective,
@@ -371,6 +370,13 @@ struct Change {
             notes: notes,
             confirmation: confirmation
         )
+    }
+
+    /// The sum of the lines, in the subscription's currency.
+    private func amountDue() throws(BillingError) -> Money {
+        var total = Money.zero(subscription.currency)
+        for line in lines { total = try total.adding(line.amount) }
+        return total
     }
 
     /// The quote and the new subscription.
@@ -396,7 +402,15 @@ struct Change {
         return Outcome(quote: try quote(), subscription: after)
     }
 
-    static func sum(_ values: Int64...) throws(BillingError) -> Int64 { try sum(values) }
+    /// The checked sum of two quantities.
+    static func sum(_ a: Int64, _ b: Int64) throws(BillingError) -> Int64 {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        guard !overflow else { throw BillingError.quantityOverflow }
+        return total
+    }
+
+    /// The checked sum of three quantities.
+    static func sum(_ a: Int64, _ b: Int64, _ c: Int64) throws(BillingError) -> Int64 { try sum(sum(a, b), c) }
 
     /// The checked sum of quantities.
     static func sum(_ values: [Int64]) throws(BillingError) -> Int64 {

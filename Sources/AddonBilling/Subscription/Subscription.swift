@@ -16,24 +16,80 @@
 ///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...}}
 /// ```
 public struct Subscription: Sendable, Hashable, Codable {
+    /// The values, in one shared box: copying a subscription copies one reference.
+    final class Storage: Sendable, Hashable {
+        let id: SubscriptionID
+        let plan: Plan
+        let status: SubscriptionStatus
+        let cycle: BillingCycle
+        let trialEnd: Instant?
+        let billedThrough: Instant
+        let lines: [AddonLine]
+        let chargesThisPeriod: [InvoiceLine]
+        let quota: QuotaLedger
+
+        init(
+            id: SubscriptionID,
+            plan: Plan,
+            status: SubscriptionStatus,
+            cycle: BillingCycle,
+            trialEnd: Instant?,
+            billedThrough: Instant,
+            lines: [AddonLine],
+            chargesThisPeriod: [InvoiceLine],
+            quota: QuotaLedger
+        ) {
+            self.id = id
+            self.plan = plan
+            self.status = status
+            self.cycle = cycle
+            self.trialEnd = trialEnd
+            self.billedThrough = billedThrough
+            self.lines = lines
+            self.chargesThisPeriod = chargesThisPeriod
+            self.quota = quota
+        }
+
+        static func == (lhs: Storage, rhs: Storage) -> Bool {
+            lhs === rhs
+                || (lhs.id == rhs.id && lhs.plan == rhs.plan && lhs.status == rhs.status && lhs.cycle == rhs.cycle
+                    && lhs.trialEnd == rhs.trialEnd && lhs.billedThrough == rhs.billedThrough && lhs.lines == rhs.lines
+                    && lhs.chargesThisPeriod == rhs.chargesThisPeriod && lhs.quota == rhs.quota)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(id)
+            hasher.combine(plan)
+            hasher.combine(status)
+            hasher.combine(cycle)
+            hasher.combine(trialEnd)
+            hasher.combine(billedThrough)
+            hasher.combine(lines)
+            hasher.combine(chargesThisPeriod)
+            hasher.combine(quota)
+        }
+    }
+
+    let storage: Storage
+
     /// The subscription's identifier.
-    public let id: SubscriptionID
+    public var id: SubscriptionID { storage.id }
     /// The plan subscribed to, with its add-on catalog.
-    public let plan: Plan
+    public var plan: Plan { storage.plan }
     /// The subscription's state.
-    public let status: SubscriptionStatus
+    public var status: SubscriptionStatus { storage.status }
     /// The billing cycle; its interval is the plan's.
-    public let cycle: BillingCycle
+    public var cycle: BillingCycle { storage.cycle }
     /// When the free trial ends; a trialing subscription without one is trialing until its first renewal.
-    public let trialEnd: Instant?
+    public var trialEnd: Instant? { storage.trialEnd }
     /// The end of the last period billed: the next billing date.
-    public let billedThrough: Instant
+    public var billedThrough: Instant { storage.billedThrough }
     /// The recurring add-ons, in purchase order, one line per add-on.
-    public let lines: [AddonLine]
+    public var lines: [AddonLine] { storage.lines }
     /// The prorated lines charged since the current period began; renewal clears them.
-    public let chargesThisPeriod: [InvoiceLine]
+    public var chargesThisPeriod: [InvoiceLine] { storage.chargesThisPeriod }
     /// Consumption, one-time packs and auto-recharge rules of the current period.
-    public let quota: QuotaLedger
+    public var quota: QuotaLedger { storage.quota }
 
     /// Creates a subscription.
     ///
@@ -124,15 +180,17 @@ public struct Subscription: Sendable, Hashable, Codable {
         chargesThisPeriod: [InvoiceLine],
         quota: QuotaLedger
     ) {
-        self.id = id
-        self.plan = plan
-        self.status = status
-        self.cycle = cycle
-        self.trialEnd = trialEnd
-        self.billedThrough = billedThrough
-        self.lines = lines
-        self.chargesThisPeriod = chargesThisPeriod
-        self.quota = quota
+        self.storage = Storage(
+            id: id,
+            plan: plan,
+            status: status,
+            cycle: cycle,
+            trialEnd: trialEnd,
+            billedThrough: billedThrough,
+            lines: lines,
+            chargesThisPeriod: chargesThisPeriod,
+            quota: quota
+        )
     }
 
     /// A copy with some fields changed.

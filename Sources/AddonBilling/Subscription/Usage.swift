@@ -115,11 +115,13 @@ public struct CapacityUsage: Sendable, Hashable, Codable {
 
     /// Throws unless every count is zero or more.
     func validate() throws(BillingError) {
-        let counts: [(String, Int64)] = [
-            ("active members", seats.activeMembers), ("pending invitations", seats.pendingInvitations),
-            ("active agents", agents.active), ("archived agents", agents.archived), ("deleted agents", agents.deleted),
-        ]
-        for (name, count) in counts where count < 0 { throw BillingError.negativeUsage(name, count) }
+        if seats.activeMembers < 0 { throw BillingError.negativeUsage("active members", seats.activeMembers) }
+        if seats.pendingInvitations < 0 {
+            throw BillingError.negativeUsage("pending invitations", seats.pendingInvitations)
+        }
+        if agents.active < 0 { throw BillingError.negativeUsage("active agents", agents.active) }
+        if agents.archived < 0 { throw BillingError.negativeUsage("archived agents", agents.archived) }
+        if agents.deleted < 0 { throw BillingError.negativeUsage("deleted agents", agents.deleted) }
         let (_, overflow) = seats.activeMembers.addingReportingOverflow(seats.pendingInvitations)
         if overflow { throw BillingError.moneyOverflow("counting seats in use") }
     }
