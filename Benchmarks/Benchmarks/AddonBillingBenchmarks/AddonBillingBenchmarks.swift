@@ -128,6 +128,7 @@ let benchmarks: @Sendable () -> Void = {
             metrics: [.wallClock, .throughput, .peakMemoryResident, .mallocCountTotal],
             timeUnits: .milliseconds,
             warmupIterations: 0,
+            scalingFactor: .one,
             maxDuration: .seconds(30),
             maxIterations: 3,
             thresholds: [:]

@@ -64,12 +64,18 @@ public struct Actor: Sendable, Hashable, Codable {
     public let role: Role
     /// What the person may do.
     public let permissions: Set<Permission>
+    /// Whether ``permissions`` holds billing.read and billing.update, read once (no hashing on hot paths).
+    private let canRead: Bool
+    private let canUpdate: Bool
 
     /// Creates an actor with the role's default permissions, or explicit ones.
     public init(id: String, role: Role, permissions: Set<Permission>? = nil) {
         self.id = id
         self.role = role
-        self.permissions = permissions ?? role.defaultPermissions
+        let granted = permissions ?? role.defaultPermissions
+        self.permissions = granted
+        self.canRead = granted.contains(.billingRead)
+        self.canUpdate = granted.contains(.billingUpdate)
     }
 
     /// Whether the actor is the organization owner, who alone may change owner-only add-ons.
@@ -79,7 +85,13 @@ public struct Actor: Sendable, Hashable, Codable {
     ///
     /// - Throws: ``BillingError/Code/permissionDenied``.
     public func require(_ permission: Permission) throws(BillingError) {
-        guard permissions.contains(permission) else {
+        let granted =
+            switch permission {
+            case .billingRead: canRead
+            case .billingUpdate: canUpdate
+            default: permissions.contains(permission)
+            }
+        guard granted else {
             let action =
                 permission == .billingRead ? "see add-ons and quotas" : "purchase, change or cancel add-ons"
             throw BillingError.permissionDenied(permission, action: action)

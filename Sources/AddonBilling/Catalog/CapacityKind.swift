@@ -57,8 +57,13 @@ public struct CapacityKind: StringValue {
 ///
 /// An object keyed by kind: `{"seats": 5, "agentSlots": 2}`.
 public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral {
+    /// The listed quantities, sorted by kind: a handful of entries, searched without hashing.
+    private var entries: [(kind: CapacityKind, quantity: Int64)]
+
     /// The listed quantities.
-    public private(set) var quantities: [CapacityKind: Int64]
+    public var quantities: [CapacityKind: Int64] {
+        Dictionary(uniqueKeysWithValues: entries.map { ($0.kind, $0.quantity) })
+    }
 
     /// Creates capacities from a dictionary.
     ///
@@ -67,31 +72,54 @@ public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLi
         for (kind, quantity) in quantities where quantity < 0 {
             throw BillingError.negativeCapacity(kind, quantity)
         }
-        self.quantities = quantities
+        self.entries = quantities.map { ($0.key, $0.value) }.sorted { $0.kind.rawValue < $1.kind.rawValue }
     }
 
     /// Creates capacities from a literal; negative quantities become zero.
     public init(dictionaryLiteral elements: (CapacityKind, Int64)...) {
         var quantities: [CapacityKind: Int64] = [:]
         for (kind, quantity) in elements { quantities[kind] = max(0, quantity) }
-        self.quantities = quantities
+        self.entries = quantities.map { ($0.key, $0.value) }.sorted { $0.kind.rawValue < $1.kind.rawValue }
     }
 
     /// No capacities.
     public static let none = Capacities()
 
     /// The quantity of `kind`, zero when not listed.
-    public subscript(kind: CapacityKind) -> Int64 { quantities[kind] ?? 0 }
+    public subscript(kind: CapacityKind) -> Int64 {
+        for entry in entries where entry.kind == kind { return entry.quantity }
+        return 0
+    }
 
     /// A copy with `amount` more of `kind`; the caller keeps the result non-negative.
     ///
     /// - Throws: ``BillingError/Code/overflow``.
     func adding(_ amount: Int64, of kind: CapacityKind) throws(BillingError) -> Capacities {
-        let (sum, overflow) = self[kind].addingReportingOverflow(amount)
-        guard !overflow else { throw BillingError.quantityOverflow }
         var copy = self
-        copy.quantities[kind] = sum
+        if let index = entries.firstIndex(where: { $0.kind == kind }) {
+            let (sum, overflow) = entries[index].quantity.addingReportingOverflow(amount)
+            guard !overflow else { throw BillingError.quantityOverflow }
+            copy.entries[index].quantity = sum
+        } else {
+            let index = entries.firstIndex { $0.kind.rawValue > kind.rawValue } ?? entries.count
+            copy.entries.insert((kind, amount), at: index)
+        }
         return copy
+    }
+
+    /// Equal when the same kinds have the same quantities.
+    public static func == (lhs: Capacities, rhs: Capacities) -> Bool {
+        lhs.entries.count == rhs.entries.count
+            && zip(lhs.entries, rhs.entries).allSatisfy { $0.kind == $1.kind && $0.quantity == $1.quantity }
+    }
+
+    /// Hashes the kinds and quantities.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(entries.count)
+        for entry in entries {
+            hasher.combine(entry.kind)
+            hasher.combine(entry.quantity)
+        }
     }
 
     /// Decodes the object form, refusing negative quantities.
@@ -105,6 +133,6 @@ public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLi
     /// Encodes the object form.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(Dictionary(uniqueKeysWithValues: quantities.map { ($0.key.rawValue, $0.value) }))
+        try container.encode(Dictionary(uniqueKeysWithValues: entries.map { ($0.kind.rawValue, $0.quantity) }))
     }
 }

@@ -114,7 +114,14 @@ public struct Plan: Sendable, Hashable, Codable {
     }
 
     /// The catalog entry for `code`, if the plan lists it.
-    public func offer(_ code: AddonCode) -> AddonOffer? { addons.first { $0.code == code } }
+    public func offer(_ code: AddonCode) -> AddonOffer? {
+        // Lengths first: most codes differ in length, and comparing lengths is free.
+        let length = code.rawValue.utf8.count
+        for offer in storage.addons where offer.code.rawValue.utf8.count == length && offer.code == code {
+            return offer
+        }
+        return nil
+    }
 
     private enum CodingKeys: String, CodingKey {
         case id

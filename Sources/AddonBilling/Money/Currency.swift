@@ -14,8 +14,19 @@
 /// `"USD"`. A custom currency encodes as an object,
 /// `{"code": "XTS", "minorUnitExponent": 4}`. Both forms decode.
 public struct Currency: Sendable, Hashable, CustomStringConvertible {
+    /// The three upper-case ASCII letters of the code, packed into one integer so that
+    /// copying and comparing money never touches a reference count.
+    let packed: UInt32
+
     /// The three upper-case letters of the code, for example `"USD"`.
-    public let code: String
+    public var code: String {
+        String(unsafeUninitializedCapacity: 3) { buffer in
+            buffer[0] = UInt8(truncatingIfNeeded: packed >> 16)
+            buffer[1] = UInt8(truncatingIfNeeded: packed >> 8)
+            buffer[2] = UInt8(truncatingIfNeeded: packed)
+            return 3
+        }
+    }
 
     /// How many decimal places the minor unit has (0 to ``maximumExponent``).
     public let minorUnitExponent: Int
@@ -30,7 +41,7 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
     ///   or not in the package's table; use ``init(code:minorUnitExponent:)`` then.
     public init(code: String) throws(BillingError) {
         let normalized = try Currency.normalizedCode(code)
-        guard let known = Currency.lookup(normalized) else {
+        guard let known = Currency.lookup(Currency.pack(normalized)) else {
             throw BillingError.unknownCurrency(code)
         }
         self = known
@@ -56,8 +67,16 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
 
     /// Creates a currency without validation, for the package's own table.
     init(unchecked code: String, _ minorUnitExponent: Int) {
-        self.code = code
+        self.packed = Currency.pack(code)
         self.minorUnitExponent = minorUnitExponent
+    }
+
+    /// Packs three ASCII letters (the caller checked them) into one integer, first letter highest,
+    /// so packed values sort like the codes.
+    static func pack(_ code: String) -> UInt32 {
+        var packed: UInt32 = 0
+        for byte in code.utf8.prefix(3) { packed = packed << 8 | UInt32(byte) }
+        return packed
     }
 
     /// The code, for example `"USD"`.
@@ -71,7 +90,7 @@ public struct Currency: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the exponent is the one the package's ISO 4217 table assigns.
-    var isStandard: Bool { Currency.lookup(code)?.minorUnitExponent == minorUnitExponent }
+    var isStandard: Bool { Currency.lookup(packed)?.minorUnitExponent == minorUnitExponent }
 
     private static func normalizedCode(_ code: String) throws(BillingError) -> String {
         let scalars = code.unicodeScalars
@@ -130,15 +149,15 @@ extension Currency {
         Currency(unchecked: "ZAR", 2),
     ]
 
-    /// Finds a known currency by its upper-case code (binary search over ``known``).
-    static func lookup(_ code: String) -> Currency? {
+    /// Finds a known currency by its packed code (binary search over ``known``).
+    static func lookup(_ packed: UInt32) -> Currency? {
         var low = 0
         var high = known.count
         while low < high {
             let mid = (low + high) / 2
-            let candidate = known[mid].code
-            if candidate == code { return known[mid] }
-            if candidate < code { low = mid + 1 } else { high = mid }
+            let candidate = known[mid].packed
+            if candidate == packed { return known[mid] }
+            if candidate < packed { low = mid + 1 } else { high = mid }
         }
         return nil
     }

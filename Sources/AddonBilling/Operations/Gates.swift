@@ -1,12 +1,8 @@
 /// The checks every operation passes, in a fixed order, before anything is decided:
 /// permission → status → availability → kind → price → quantity → currency.
-struct Gates {
-    let subscription: Subscription
-    let offer: AddonOffer
-    let operation: AddonOperation
-
+enum Gates {
     /// Whether the operation extends service (and so needs a subscription that can buy).
-    var isPurchase: Bool {
+    static func isPurchase(_ operation: AddonOperation) -> Bool {
         switch operation.kind {
         case .addSlots, .addFeature, .withdrawRemoval, .buyPack: true
         case .setAutoRenew: operation.autoRenew == true
@@ -14,16 +10,26 @@ struct Gates {
         }
     }
 
-    func check(actor: Actor) throws(BillingError) {
+    static func check(
+        _ subscription: Subscription,
+        _ offer: AddonOffer,
+        _ operation: AddonOperation,
+        actor: Actor
+    ) throws(BillingError) {
         // 1. Permission.
         try actor.require(.billingUpdate)
         if offer.ownerOnly && !actor.isOwner { throw BillingError.ownerOnly(offer) }
-        try checkOffer()
+        try checkOffer(subscription, offer, operation)
     }
 
     /// Every check after the permission: what an automatic purchase (auto-recharge)
     /// still has to pass, its rule having been set by someone with the permission.
-    func checkOffer() throws(BillingError) {
+    static func checkOffer(
+        _ subscription: Subscription,
+        _ offer: AddonOffer,
+        _ operation: AddonOperation
+    ) throws(BillingError) {
+        let isPurchase = isPurchase(operation)
         // 2. Status.
         let status = subscription.status
         if isPurchase {

@@ -169,7 +169,7 @@ extension Subscription {
         }
         let operation = AddonOperation.buyPack(rule.pack)
         // The rule's author had billing.update; the other gates apply as to any purchase.
-        try Gates(subscription: self, offer: offer, operation: operation).checkOffer()
+        try Gates.checkOffer(self, offer, operation)
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
         try change.buyPack(quantity: 1, policy: policy, automatic: true)
         return try change.outcome()
@@ -186,7 +186,7 @@ extension Subscription {
     public func configuringAutoRecharge(_ rule: AutoRechargeRule, by actor: Actor) throws(BillingError) -> Subscription
     {
         guard let offer = plan.offer(rule.pack) else { throw BillingError.unknownAddon(rule.pack) }
-        try Gates(subscription: self, offer: offer, operation: .buyPack(rule.pack)).check(actor: actor)
+        try Gates.check(self, offer, .buyPack(rule.pack), actor: actor)
         guard offer.kind.capacity == rule.capacity else {
             throw BillingError.wrongKind(offer, .buyPack(rule.pack))
         }

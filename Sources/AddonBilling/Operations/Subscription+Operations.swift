@@ -59,8 +59,7 @@ extension Subscription {
     ) throws(BillingError) -> Change {
         try usage.validate()
         guard let offer = plan.offer(operation.addon) else { throw BillingError.unknownAddon(operation.addon) }
-        let gates = Gates(subscription: self, offer: offer, operation: operation)
-        try gates.check(actor: actor)
+        try Gates.check(self, offer, operation, actor: actor)
         let period = try currentPeriod()
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
         guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
@@ -132,7 +131,8 @@ struct Change {
                 renewal: 0,
                 unitPrice: price,
                 start: at,
-                autoRenew: true
+                autoRenew: true,
+                capacity: offer.kind.capacity
             )
         if case .recurringFeature = offer.kind, base.renewalQuantity == 1 {
             throw BillingError.alreadyActive(offer)

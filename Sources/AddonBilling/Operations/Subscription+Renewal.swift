@@ -151,6 +151,7 @@ extension Subscription {
         var ended: [AddonCode] = []
         var reduced: [AddonCode: Int64] = [:]
         var continuing: [AddonLine] = []
+        continuing.reserveCapacity(lines.count)
         for line in lines {
             let keep = line.continuingQuantity
             if keep == 0 {
@@ -165,6 +166,7 @@ extension Subscription {
         if status == .trialing, (trialEnd ?? boundary) <= boundary { newStatus = .active }
         let inTrial = newStatus == .trialing
         var invoiceLines: [InvoiceLine] = []
+        invoiceLines.reserveCapacity(inTrial ? 0 : continuing.count + 1)
         if !inTrial {
             invoiceLines.append(
                 try InvoiceLine(

@@ -31,6 +31,9 @@ public struct AddonLine: Sendable, Hashable, Codable {
     public let start: Instant
     /// Whether the line renews; off, it ends at the next billing date.
     public let autoRenew: Bool
+    /// The capacity the add-on adds to, copied from the plan's catalog when the line
+    /// joins a subscription, so totals need no catalog lookup. Not part of equality.
+    let capacity: CapacityKind?
 
     /// Creates a line, checking `0 ≤ renewalQuantity ≤ quantity ≤ paidQuantity`.
     ///
@@ -59,7 +62,8 @@ public struct AddonLine: Sendable, Hashable, Codable {
             renewal: renewal,
             unitPrice: unitPrice,
             start: start,
-            autoRenew: autoRenew
+            autoRenew: autoRenew,
+            capacity: nil
         )
     }
 
@@ -70,7 +74,8 @@ public struct AddonLine: Sendable, Hashable, Codable {
         renewal: Int64,
         unitPrice: Money,
         start: Instant,
-        autoRenew: Bool
+        autoRenew: Bool,
+        capacity: CapacityKind?
     ) {
         self.addon = addon
         self.quantity = quantity
@@ -79,6 +84,39 @@ public struct AddonLine: Sendable, Hashable, Codable {
         self.unitPrice = unitPrice
         self.start = start
         self.autoRenew = autoRenew
+        self.capacity = capacity
+    }
+
+    /// Equal when every public field is equal.
+    public static func == (lhs: AddonLine, rhs: AddonLine) -> Bool {
+        lhs.addon == rhs.addon && lhs.quantity == rhs.quantity && lhs.paidQuantity == rhs.paidQuantity
+            && lhs.renewalQuantity == rhs.renewalQuantity && lhs.unitPrice == rhs.unitPrice && lhs.start == rhs.start
+            && lhs.autoRenew == rhs.autoRenew
+    }
+
+    /// Hashes every public field.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(addon)
+        hasher.combine(quantity)
+        hasher.combine(paidQuantity)
+        hasher.combine(renewalQuantity)
+        hasher.combine(unitPrice)
+        hasher.combine(start)
+        hasher.combine(autoRenew)
+    }
+
+    /// A copy that knows the capacity it adds to.
+    func adding(to capacity: CapacityKind?) -> AddonLine {
+        AddonLine(
+            unchecked: addon,
+            quantity: quantity,
+            paid: paidQuantity,
+            renewal: renewalQuantity,
+            unitPrice: unitPrice,
+            start: start,
+            autoRenew: autoRenew,
+            capacity: capacity
+        )
     }
 
     /// How many renew at the next billing date, counting an auto-renew switched off as none.
@@ -108,7 +146,8 @@ public struct AddonLine: Sendable, Hashable, Codable {
             renewal: renewal ?? renewalQuantity,
             unitPrice: unitPrice,
             start: start,
-            autoRenew: autoRenew ?? self.autoRenew
+            autoRenew: autoRenew ?? self.autoRenew,
+            capacity: capacity
         )
     }
 

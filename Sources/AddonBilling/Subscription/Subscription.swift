@@ -122,10 +122,13 @@ public struct Subscription: Sendable, Hashable, Codable {
             throw BillingError.intervalMismatch(cycle.interval, plan.interval)
         }
         var seen = Set<AddonCode>()
+        var known: [AddonLine] = []
+        known.reserveCapacity(lines.count)
         for line in lines {
             guard let offer = plan.offer(line.addon), offer.kind.isRecurring else {
                 throw BillingError.lineNotInCatalog(line.addon)
             }
+            known.append(line.adding(to: offer.kind.capacity))
             guard seen.insert(line.addon).inserted else { throw BillingError.duplicateLine(line.addon) }
             guard line.unitPrice.currency == plan.price.currency else {
                 throw BillingError.currencyMismatch(plan.price.currency, line.unitPrice.currency)
@@ -163,7 +166,7 @@ public struct Subscription: Sendable, Hashable, Codable {
             cycle: cycle,
             trialEnd: trialEnd,
             billedThrough: paidThrough,
-            lines: lines,
+            lines: known,
             chargesThisPeriod: chargesThisPeriod,
             quota: quota
         )
@@ -248,7 +251,7 @@ public struct Subscription: Sendable, Hashable, Codable {
 
     private func total(_ kind: CapacityKind, _ quantity: (AddonLine) -> Int64) throws(BillingError) -> Int64 {
         var total = plan.included[kind]
-        for line in lines where plan.offer(line.addon)?.kind.capacity == kind {
+        for line in lines where line.capacity == kind {
             let (sum, overflow) = total.addingReportingOverflow(quantity(line))
             guard !overflow else { throw BillingError.moneyOverflow("adding up \(kind) capacity") }
             total = sum
