@@ -29,13 +29,13 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Calendar
 
-    Benchmark("period lookup (UTC)") { benchmark in
+    Benchmark("period-lookup-UTC") { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(try fixtures.utcCycle.period(containing: fixtures.instant(index)))
         }
     }
 
-    Benchmark("period lookup (America/New_York)") { benchmark in
+    Benchmark("period-lookup-America-New_York") { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(try fixtures.newYorkCycle.period(containing: fixtures.instant(index)))
         }
@@ -43,7 +43,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Proration
 
-    Benchmark("prorate quote (seconds)") { benchmark in
+    Benchmark("prorate-quote-seconds") { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(
                 try fixtures.utcCycle.prorate(
@@ -57,7 +57,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("prorate quote (days)") { benchmark in
+    Benchmark("prorate-quote-days-New_York") { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(
                 try fixtures.newYorkCycle.prorate(
@@ -71,7 +71,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("baseline prorate quote (Foundation Calendar + Decimal)") { benchmark in
+    Benchmark("baseline-prorate-quote-Foundation-Calendar-Decimal") { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(Baseline.prorate(anchor: fixtures.anchorDate, at: fixtures.date(index), unitPrice: 19, quantity: 2))
         }
@@ -79,25 +79,25 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Subscriptions
 
-    Benchmark("add-slots quote (3 lines)") { benchmark in
+    Benchmark("add-slots-quote-3-lines") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try fixtures.threeLines.quote(fixtures.addTwoSeats, by: SeedPlans.owner, at: fixtures.midPeriod))
         }
     }
 
-    Benchmark("add-slots apply (3 lines)") { benchmark in
+    Benchmark("add-slots-apply-3-lines") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try fixtures.threeLines.apply(fixtures.addTwoSeats, by: SeedPlans.owner, at: fixtures.midPeriod))
         }
     }
 
-    Benchmark("baseline add-slots quote (Foundation Calendar + Decimal)") { benchmark in
+    Benchmark("baseline-add-slots-quote-Foundation-Calendar-Decimal") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(Baseline.addSlotsQuote(fixtures.baselineSubscription, adding: 2, at: fixtures.midPeriodDate))
         }
     }
 
-    Benchmark("removal quote (3 lines)") { benchmark in
+    Benchmark("removal-quote-3-lines") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(
                 try fixtures.threeLines.quote(
@@ -110,20 +110,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("24-month billing schedule") { benchmark in
+    Benchmark("billing-schedule-24-months") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try fixtures.schedule.items(through: fixtures.twoYearsLater))
         }
     }
 
-    Benchmark("record usage with auto-recharge") { benchmark in
+    Benchmark("record-usage-with-auto-recharge") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try fixtures.recharging.recordingUsage(45_000, of: .messages, at: fixtures.midPeriod))
         }
     }
 
     Benchmark(
-        "renew 1,000,000 subscriptions (3 lines each)",
+        "renew-1M-subscriptions-3-lines",
         configuration: .init(
             metrics: [.wallClock, .throughput, .peakMemoryResident, .mallocCountTotal],
             timeUnits: .milliseconds,
@@ -147,7 +147,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: JSON
 
-    Benchmark("JSON prorate request: decode, quote, encode") { benchmark in
+    Benchmark("json-prorate-decode-quote-encode") { benchmark in
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
         for _ in benchmark.scaledIterations {
