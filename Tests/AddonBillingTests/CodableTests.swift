@@ -128,6 +128,84 @@ final class CodableTests: XCTestCase {
         )
     }
 
+    /// The service's write-ahead log must survive a JSON store: every request kind round-trips.
+    func testServiceRecordsRoundTrip() throws {
+        let rule = try AutoRechargeRule(capacity: .messages, threshold: 1, pack: "message_pack", maximumPerPeriod: 1)
+        let requests: [ServiceRequest] = [
+            .apply(.addSlots("extra_members", quantity: 1), actor: SeedPlans.owner, usage: .none),
+            .recordUsage(units: 5, capacity: .messages, overage: .record),
+            .renew,
+            .configureAutoRecharge(rule, actor: SeedPlans.admin),
+        ]
+        let subscription = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
+        for request in requests {
+            var record = IntentRecord(
+                key: "k",
+                subscription: subscription.id,
+                request: request,
+                at: try instant("2026-04-10T00:00:00Z")
+            )
+            record.state = .claimed
+            record.decision = try request.decide(on: subscription, at: record.at, policy: .standard)
+            let data = try JSONEncoder().encode(record)
+            XCTAssertEqual(try JSONDecoder().decode(IntentRecord.self, from: data), record, "\(request)")
+        }
+        XCTAssertThrowsError(try JSONDecoder().decode(ServiceRequest.self, from: Data(#"{"type": "refund"}"#.utf8)))
+        let stored = StoredSubscription(subscription: subscription, version: 3, claim: "k", providerReference: "sub_x")
+        XCTAssertEqual(
+            try JSONDecoder().decode(StoredSubscription.self, from: try JSONEncoder().encode(stored)),
+            stored
+        )
+        // The request types of the JSON commands round-trip too.
+        let at = try instant("2026-04-10T00:00:00Z")
+        let roundTrips: [any Codable & Equatable] = [
+            OperationRequest(
+                subscription: subscription,
+                operation: .buyPack("message_pack"),
+                actor: SeedPlans.owner,
+                at: at
+            ),
+            RenewalRequest(subscription: subscription, at: at),
+            PreviewRequest(subscription: subscription),
+            UsageRequest(subscription: subscription, capacity: .messages, units: 3, at: at),
+            QuotaRequest(
+                subscription: subscription,
+                capacity: .messages,
+                actor: SeedPlans.viewer,
+                at: at,
+                expectedExtra: 1
+            ),
+            AdviceRequest(
+                subscription: subscription,
+                catalog: [SeedPlans.business],
+                share: .thirtyPercent,
+                actor: SeedPlans.viewer
+            ),
+            ProrationRequest(cycle: subscription.cycle, at: at, unitPrice: SeedPlans.seatPrice),
+            try ScheduleRequest(
+                schedule: BillingSchedule(interval: .monthly, start: try CivilDate(parsing: "2026-01-01")),
+                through: try CivilDate(parsing: "2026-02-01")
+            ),
+        ]
+        for value in roundTrips { try assertRoundTrip(value) }
+    }
+
+    private func assertRoundTrip<T: Codable & Equatable>(_ value: T) throws {
+        XCTAssertEqual(try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(value)), value, "\(T.self)")
+    }
+
+    func testWitnesses() {
+        let instant = Instant(secondsSinceEpoch: 42)
+        XCTAssertEqual(BillingClock.constant(instant).now(), instant)
+        XCTAssertEqual(IdentifierGenerator.constant("x").next(), "x")
+        let ids = IdentifierGenerator.incrementing(prefix: "ch_")
+        XCTAssertEqual([ids.next(), ids.next()], ["ch_1", "ch_2"])
+        let clock = ManualClock(instant)
+        clock.advance(by: 10)
+        clock.set(Instant(secondsSinceEpoch: 0))  // never backward
+        XCTAssertEqual(clock.witness.now(), Instant(secondsSinceEpoch: 52))
+    }
+
     func testDecodingDefaultsAndAlternatives() throws {
         let cycle = try JSONDecoder().decode(
             BillingCycle.self,
