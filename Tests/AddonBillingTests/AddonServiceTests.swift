@@ -29,6 +29,16 @@ final class AddonServiceTests: XCTestCase {
         )
     }
 
+    /// Buys `quantity` extra seats as the admin, under `key`.
+    private func addSeats(
+        _ quantity: Int64,
+        to id: SubscriptionID,
+        with service: AddonService,
+        key: String
+    ) async throws -> ServiceReceipt {
+        try await service.apply(.addSlots(seats, quantity: quantity), to: id, by: SeedPlans.admin, idempotencyKey: key)
+    }
+
     func testAStoreConformsToTheProtocol() async {
         let failures = await SubscriptionStoreConformance.check { InMemorySubscriptionStore() }
         XCTAssertEqual(failures, [])
@@ -36,20 +46,10 @@ final class AddonServiceTests: XCTestCase {
 
     func testAPurchaseChargesOnceAndARetryReturnsTheFirstResult() async throws {
         let (service, store, gateway, _, id) = try await setUp()
-        let first = try await service.apply(
-            .addSlots(seats, quantity: 2),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let first = try await addSeats(2, to: id, with: service, key: "k1")
         XCTAssertEqual(first.status, .completed)
         XCTAssertEqual(first.amountCharged, usd(1900))
-        let again = try await service.apply(
-            .addSlots(seats, quantity: 2),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let again = try await addSeats(2, to: id, with: service, key: "k1")
         XCTAssertEqual(again, first)
         let captured = await gateway.capturedCharges()
         XCTAssertEqual(captured.map(\.amount), [usd(1900)])
@@ -62,12 +62,7 @@ final class AddonServiceTests: XCTestCase {
         let (service, store, gateway, _, id) = try await setUp([.decline])
         let before = await store.snapshot(id)?.subscription
         do {
-            _ = try await service.apply(
-                .addSlots(seats, quantity: 2),
-                to: id,
-                by: SeedPlans.admin,
-                idempotencyKey: "k1"
-            )
+            _ = try await addSeats(2, to: id, with: service, key: "k1")
             XCTFail("the declined charge was applied")
         } catch let error as BillingError {
             XCTAssertEqual(error.code, .paymentDeclined)
@@ -77,19 +72,9 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertNil(after?.claim)
         // The same key gives the same answer; a new key (after updating the card) goes through.
         await XCTAssertThrowsErrorAsync(
-            try await service.apply(
-                .addSlots(self.seats, quantity: 2),
-                to: id,
-                by: SeedPlans.admin,
-                idempotencyKey: "k1"
-            )
+            try await self.addSeats(2, to: id, with: service, key: "k1")
         )
-        let retried = try await service.apply(
-            .addSlots(seats, quantity: 2),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k2"
-        )
+        let retried = try await addSeats(2, to: id, with: service, key: "k2")
         XCTAssertEqual(retried.amountCharged, usd(1900))
         let captured = await gateway.capturedCharges()
         XCTAssertEqual(captured.count, 1)
@@ -97,34 +82,19 @@ final class AddonServiceTests: XCTestCase {
 
     func testAnUnknownOutcomeIsResolvedWithTheSameKey() async throws {
         let (service, _, gateway, _, id) = try await setUp([.timeoutAfterCharge])
-        let receipt = try await service.apply(
-            .addSlots(seats, quantity: 1),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let receipt = try await addSeats(1, to: id, with: service, key: "k1")
         XCTAssertEqual(receipt.amountCharged, usd(950))
         let captured = await gateway.capturedCharges()
         XCTAssertEqual(captured.count, 1)  // the timed-out charge, found again by its key
 
         let (stubborn, store, gateway2, _, id2) = try await setUp(Array(repeating: .timeoutBeforeCharge, count: 4))
         await XCTAssertThrowsErrorAsync(
-            try await stubborn.apply(
-                .addSlots(self.seats, quantity: 1),
-                to: id2,
-                by: SeedPlans.admin,
-                idempotencyKey: "k1"
-            )
+            try await self.addSeats(1, to: id2, with: stubborn, key: "k1")
         )
         let claimed = await store.snapshot(id2)
         XCTAssertEqual(claimed?.claim, "k1")  // no capacity yet, and no other change can slip in
         XCTAssertNil(claimed?.subscription.line(seats))
-        let later = try await stubborn.apply(
-            .addSlots(seats, quantity: 1),
-            to: id2,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let later = try await addSeats(1, to: id2, with: stubborn, key: "k1")
         XCTAssertEqual(later.amountCharged, usd(950))
         let charges = await gateway2.capturedCharges()
         XCTAssertEqual(charges.count, 1)
@@ -132,12 +102,7 @@ final class AddonServiceTests: XCTestCase {
 
     func testAStaleProviderReferenceIsClearedAndRetriedOnce() async throws {
         let (service, store, gateway, _, id) = try await setUp([.staleReference], reference: "sub_stale")
-        let receipt = try await service.apply(
-            .addSlots(seats, quantity: 1),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let receipt = try await addSeats(1, to: id, with: service, key: "k1")
         XCTAssertEqual(receipt.status, .completed)
         let stored = await store.snapshot(id)
         XCTAssertNil(stored?.providerReference)
@@ -147,12 +112,7 @@ final class AddonServiceTests: XCTestCase {
 
     func testAPendingChargeWaitsForItsConfirmation() async throws {
         let (service, store, gateway, _, id) = try await setUp([.pendingThenConfirmed])
-        let pending = try await service.apply(
-            .addSlots(seats, quantity: 2),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let pending = try await addSeats(2, to: id, with: service, key: "k1")
         XCTAssertEqual(pending.status, .awaitingConfirmation)
         var stored = await store.snapshot(id)
         XCTAssertNil(stored?.subscription.line(seats))  // capacity only for a confirmed charge
@@ -166,16 +126,11 @@ final class AddonServiceTests: XCTestCase {
         stored = await store.snapshot(id)
         XCTAssertEqual(stored?.subscription.line(seats)?.quantity, 2)
         XCTAssertNil(stored?.claim)
-        let retried = try await service.apply(
-            .addSlots(seats, quantity: 2),
-            to: id,
-            by: SeedPlans.admin,
-            idempotencyKey: "k1"
-        )
+        let retried = try await addSeats(2, to: id, with: service, key: "k1")
         XCTAssertEqual(retried, receipts[0])
 
         let (declining, store2, gateway2, _, id2) = try await setUp([.pendingThenDeclined])
-        _ = try await declining.apply(.addSlots(seats, quantity: 2), to: id2, by: SeedPlans.admin, idempotencyKey: "k1")
+        _ = try await addSeats(2, to: id2, with: declining, key: "k1")
         for confirmation in await gateway2.takeConfirmations() {
             let receipt = try await declining.confirm(confirmation)
             XCTAssertNil(receipt)
@@ -189,12 +144,7 @@ final class AddonServiceTests: XCTestCase {
         for fault in [ScriptedPaymentGateway.Fault.crashAfterCharge, .crashBeforeCharge] {
             let (service, store, gateway, _, id) = try await setUp([fault])
             await XCTAssertThrowsErrorAsync(
-                try await service.apply(
-                    .addSlots(self.seats, quantity: 2),
-                    to: id,
-                    by: SeedPlans.admin,
-                    idempotencyKey: "k1"
-                )
+                try await self.addSeats(2, to: id, with: service, key: "k1")
             )
             let report = try await service.resume()
             XCTAssertEqual(report.completed, ["k1"], "\(fault)")
@@ -202,12 +152,7 @@ final class AddonServiceTests: XCTestCase {
             XCTAssertEqual(captured.map(\.amount), [usd(1900)], "\(fault)")
             let stored = await store.snapshot(id)
             XCTAssertEqual(stored?.subscription.line(seats)?.quantity, 2, "\(fault)")
-            let replay = try await service.apply(
-                .addSlots(seats, quantity: 2),
-                to: id,
-                by: SeedPlans.admin,
-                idempotencyKey: "k1"
-            )
+            let replay = try await addSeats(2, to: id, with: service, key: "k1")
             XCTAssertEqual(replay.amountCharged, usd(1900))
             let after = await gateway.capturedCharges()
             XCTAssertEqual(after.count, 1, "\(fault)")
@@ -277,7 +222,7 @@ final class AddonServiceTests: XCTestCase {
 
     func testRenewalBillsEachBoundaryOnceUnderConcurrency() async throws {
         let (service, store, gateway, clock, id) = try await setUp()
-        _ = try await service.apply(.addSlots(seats, quantity: 2), to: id, by: SeedPlans.admin, idempotencyKey: "buy")
+        _ = try await addSeats(2, to: id, with: service, key: "buy")
         let nothingDue = try await service.renew(id)
         XCTAssertNil(nothingDue)
         clock.set(Instant(secondsSinceEpoch: 1_777_593_600))  // 2026-05-01
