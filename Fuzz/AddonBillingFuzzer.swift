@@ -1,6 +1,9 @@
 import AddonBilling
 import Foundation
 
+// The libFuzzer entry point; build it with `bash Fuzz/build` (it has no `main`, so it is
+// not part of the package).
+
 /// Feeds arbitrary bytes to every JSON command's request decoder and, when they
 /// decode, to the operation. The first byte picks the command. Anything but a
 /// crash, a hang or a leak is fine: refusals are the expected answer.
