@@ -59,39 +59,18 @@ public struct RoundingRule: Sendable, Hashable, CustomStringConvertible {
     /// The wire name.
     public var description: String { name }
 
-    /// Divides in 64 bits: the same rule for operands that fit.
+    /// Divides `numerator` by a positive `denominator`, rounding the exact quotient by
+    /// this rule; used in 64 bits when the operands fit and in 128 bits otherwise.
     ///
-    /// - Precondition: `denominator > 0`; the quotient of `Int64.min / 1` is exact.
-    func divide(_ numerator: Int64, by denominator: Int64) -> Int64 {
+    /// - Precondition: `denominator > 0` (internal callers guarantee it). One step away
+    ///   from zero cannot overflow: a non-zero remainder means `|quotient| < |numerator|`,
+    ///   and twice the remainder fits the magnitude type since the remainder is below
+    ///   `denominator ≤ T.max`.
+    func divide<T: FixedWidthInteger & SignedInteger>(_ numerator: T, by denominator: T) -> T {
         let quotient = numerator / denominator
         let remainder = numerator % denominator
         if remainder == 0 { return quotient }
-        // |quotient| < |numerator|, so one step away from zero cannot overflow.
         let awayFromZero = numerator < 0 ? quotient - 1 : quotient + 1
-        let twiceRemainder = remainder.magnitude * 2  // < 2^64: remainder < denominator ≤ Int64.max
-        switch kind {
-        case .down:
-            return quotient
-        case .up:
-            return awayFromZero
-        case .halfUp:
-            return twiceRemainder >= denominator.magnitude ? awayFromZero : quotient
-        case .halfEven:
-            if twiceRemainder > denominator.magnitude { return awayFromZero }
-            if twiceRemainder < denominator.magnitude { return quotient }
-            return quotient % 2 == 0 ? quotient : awayFromZero
-        }
-    }
-
-    /// Divides `numerator` by a positive `denominator`, rounding the exact
-    /// quotient by this rule.
-    ///
-    /// - Precondition: `denominator > 0` (internal callers guarantee it).
-    func divide(_ numerator: Int128, by denominator: Int128) -> Int128 {
-        let quotient = numerator / denominator
-        let remainder = numerator % denominator
-        if remainder == 0 { return quotient }
-        let awayFromZero: Int128 = numerator < 0 ? quotient - 1 : quotient + 1
         let twiceRemainder = remainder.magnitude * 2
         switch kind {
         case .down:
