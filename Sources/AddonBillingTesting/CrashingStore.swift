@@ -58,12 +58,12 @@ public struct CrashingStore: SubscriptionStore {
     }
 
     /// Loads, possibly dying around it.
-    public func load(_ request: LoadSubscriptionRequest) async throws -> StoredSubscription {
-        try await around("load") { try await base.load(request) }
+    public func load(_ id: SubscriptionID) async throws -> StoredSubscription {
+        try await around("load") { try await base.load(id) }
     }
 
     /// Inserts (never dies: set-up).
-    public func insert(_ request: InsertSubscriptionRequest) async throws { try await base.insert(request) }
+    public func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
 
     /// Saves, possibly dying around it.
     public func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
@@ -71,22 +71,27 @@ public struct CrashingStore: SubscriptionStore {
     }
 
     /// Records an intent, possibly dying around it.
-    public func recordIntent(_ request: RecordIntentRequest) async throws -> IntentRecord {
-        try await around("recording an intent") { try await base.recordIntent(request) }
+    public func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord {
+        try await around("recording an intent") { try await base.recordIntent(intent) }
     }
 
     /// Updates an intent, possibly dying around it.
-    public func updateIntent(_ request: UpdateIntentRequest) async throws {
-        try await around("updating an intent") { try await base.updateIntent(request) }
+    public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws {
+        try await around("updating an intent") { try await base.updateIntent(intent, expectedState: expectedState) }
     }
 
     /// Looks up an intent, possibly dying around it.
-    public func intent(_ request: IntentLookupRequest) async throws -> IntentRecord? {
-        try await around("looking up an intent") { try await base.intent(request) }
+    public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
+        try await around("looking up an intent") { try await base.intent(key) }
     }
 
     /// Lists unfinished intents (never dies: recovery's first step).
-    public func unfinishedIntents(_ request: UnfinishedIntentsRequest) async throws -> [IntentRecord] {
-        try await base.unfinishedIntents(request)
+    public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
+        try await base.unfinishedIntents(after: after, limit: limit)
+    }
+
+    /// Lists due subscriptions (never dies: the renewal job's first step).
+    public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
+        try await base.dueSubscriptions(at: at, after: after, limit: limit)
     }
 }

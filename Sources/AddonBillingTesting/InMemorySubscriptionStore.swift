@@ -5,15 +5,22 @@ public import AddonBilling
 /// An actor, so every requirement is atomic; it passes `SubscriptionStoreConformance`.
 /// It also keeps a log of committed requests, in commit order, for replay checks.
 public actor InMemorySubscriptionStore: SubscriptionStore {
-    private var subscriptions: [SubscriptionID: StoredSubscription] = [:]
-    private var intents: [String: IntentRecord] = [:]
-    private var intentOrder: [String] = []
-    /// Keys of unfinished records, by recording order (kept apart so recovery does not scan everything).
-    private var unfinished: [Int: String] = [:]
-    private var positions: [String: Int] = [:]
+    /// A request settled (completed or failed) by a save, with the stored subscription it left.
+    public struct Commit: Sendable, Hashable {
+        /// The completed record.
+        public let intent: IntentRecord
+        /// The subscription as the same save stored it.
+        public let stored: StoredSubscription
+    }
 
-    /// Every intent completed by a save, in commit order.
-    public private(set) var commitLog: [IntentRecord] = []
+    private var subscriptions: [SubscriptionID: StoredSubscription] = [:]
+    private var intents: [IdempotencyKey: IntentRecord] = [:]
+    private var intentOrder: [IdempotencyKey] = []
+    /// Keys of unfinished records (kept apart so recovery does not scan everything).
+    private var unfinished: Set<IdempotencyKey> = []
+
+    /// Every intent settled by a save, in commit order: what replaying the store needs.
+    public private(set) var commitLog: [Commit] = []
 
     /// Creates a store holding `subscriptions` at version 1.
     public init(_ subscriptions: [Subscription] = []) {
@@ -23,18 +30,18 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     }
 
     /// Loads a subscription.
-    public func load(_ request: LoadSubscriptionRequest) throws -> StoredSubscription {
-        guard let stored = subscriptions[request.id] else { throw StoreErrors.notFound(request.id) }
+    public func load(_ id: SubscriptionID) throws -> StoredSubscription {
+        guard let stored = subscriptions[id] else { throw StoreErrors.notFound(id) }
         return stored
     }
 
     /// Inserts a subscription at version 1.
-    public func insert(_ request: InsertSubscriptionRequest) throws {
-        let id = request.stored.subscription.id
+    public func insert(_ stored: StoredSubscription) throws {
+        let id = stored.subscription.id
         guard subscriptions[id] == nil else { throw StoreErrors.conflict("subscription \(id) already exists") }
-        var stored = request.stored
-        stored.version = 1
-        subscriptions[id] = stored
+        var first = stored
+        first.version = 1
+        subscriptions[id] = first
     }
 
     /// Saves a subscription at the expected version, with its intent, atomically.
@@ -54,32 +61,43 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
         subscriptions[id] = next
         if let intent = request.intent {
             write(intent)
-            if intent.state == .completed { commitLog.append(intent) }
+            if !intent.state.isUnfinished { commitLog.append(Commit(intent: intent, stored: next)) }
         }
         return next
     }
 
     /// Records an intent unless its key exists; returns the stored record.
-    public func recordIntent(_ request: RecordIntentRequest) -> IntentRecord {
-        if let existing = intents[request.intent.key] { return existing }
-        write(request.intent)
-        return request.intent
+    public func recordIntent(_ intent: IntentRecord) -> IntentRecord {
+        if let existing = intents[intent.key] { return existing }
+        write(intent)
+        return intent
     }
 
     /// Replaces an intent if it is in the expected state.
-    public func updateIntent(_ request: UpdateIntentRequest) throws {
-        guard intents[request.intent.key]?.state == request.expectedState else {
-            throw StoreErrors.conflict("intent \(request.intent.key) is not \(request.expectedState)")
+    public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) throws {
+        guard intents[intent.key]?.state == expectedState else {
+            throw StoreErrors.conflict("intent \(intent.key) is not \(expectedState)")
         }
-        write(request.intent)
+        write(intent)
     }
 
     /// The record of a key.
-    public func intent(_ request: IntentLookupRequest) -> IntentRecord? { intents[request.key] }
+    public func intent(_ key: IdempotencyKey) -> IntentRecord? { intents[key] }
 
-    /// Unfinished records, oldest first.
-    public func unfinishedIntents(_ request: UnfinishedIntentsRequest) -> [IntentRecord] {
-        Array(unfinished.keys.sorted().prefix(request.limit).compactMap { unfinished[$0].flatMap { intents[$0] } })
+    /// A page of unfinished records, by key.
+    public func unfinishedIntents(after: IdempotencyKey?, limit: Int) -> [IntentRecord] {
+        let keys = unfinished.filter { key in after.map { Self.precedes($0, key) } ?? true }
+        return keys.sorted(by: Self.precedes).prefix(max(0, limit)).compactMap { intents[$0] }
+    }
+
+    /// A page of the subscriptions due at `at` (a scan: this store is for tests).
+    public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) -> [DueSubscription] {
+        let due = subscriptions.values.compactMap { stored -> DueSubscription? in
+            guard let dueAt = stored.subscription.dueAt, dueAt <= at else { return nil }
+            let entry = DueSubscription(id: stored.subscription.id, dueAt: dueAt)
+            return after.map { DueSubscription.precedes($0, entry) } ?? true ? entry : nil
+        }
+        return Array(due.sorted(by: DueSubscription.precedes).prefix(max(0, limit)))
     }
 
     /// Every intent record, oldest first.
@@ -89,14 +107,17 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     public func snapshot(_ id: SubscriptionID) -> StoredSubscription? { subscriptions[id] }
 
     private func write(_ intent: IntentRecord) {
-        if intents[intent.key] == nil {
-            positions[intent.key] = intentOrder.count
-            intentOrder.append(intent.key)
-        }
+        if intents[intent.key] == nil { intentOrder.append(intent.key) }
         intents[intent.key] = intent
-        if let position = positions[intent.key] {
-            unfinished[position] = intent.state.isUnfinished ? intent.key : nil
+        if intent.state.isUnfinished {
+            unfinished.insert(intent.key)
+        } else {
+            unfinished.remove(intent.key)
         }
+    }
+
+    private static func precedes(_ lhs: IdempotencyKey, _ rhs: IdempotencyKey) -> Bool {
+        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
     }
 }
 

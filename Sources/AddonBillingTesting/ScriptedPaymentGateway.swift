@@ -20,8 +20,11 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         case staleReference
         /// Accepted as pending; a successful confirmation follows.
         case pendingThenConfirmed
-        /// Accepted as pending; a failed confirmation follows.
+        /// Accepted as pending; a failed confirmation follows, and the charge fails for good.
         case pendingThenDeclined
+        /// Accepted as pending; a failure notice follows while the charge stays pending
+        /// (a 3-D Secure retry), then a successful confirmation.
+        case pendingFailedThenConfirmed
         /// The calling process dies before the charge is sent.
         case crashBeforeCharge
         /// The calling process dies after the charge happened.
@@ -31,9 +34,9 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     /// A charge as the provider's ledger holds it.
     public struct Charge: Sendable, Hashable {
         /// The idempotency key.
-        public let key: String
+        public let key: IdempotencyKey
         /// The provider's identifier.
-        public let chargeID: String
+        public let chargeID: ChargeID
         /// The amount.
         public let amount: Money
         /// Captured, pending, or failed.
@@ -45,22 +48,31 @@ public actor ScriptedPaymentGateway: PaymentGateway {
             case captured
             /// Waiting for confirmation.
             case pending
-            /// Declined at confirmation; no money moved.
+            /// Failed for good (declined at confirmation, or cancelled); no money moved.
             case failed
         }
+    }
+
+    /// A webhook waiting to be delivered, and the charge state it reports.
+    private struct Event: Sendable {
+        var confirmation: ChargeConfirmation
+        var settles: Charge.State
     }
 
     /// Faults for the next charges, in order.
     public var script: [Fault]
     /// Probabilities (in percent) of faults once the script is used up.
     public var randomFaults: [Fault: Int]
+    /// Probabilities (in percent) of faults for charges under keys the service derives
+    /// (renewals and payment retries), when they should differ from ``randomFaults``.
+    public var renewalFaults: [Fault: Int]?
     /// Provider references the provider no longer knows.
     public var staleReferences: Set<String>
     private var generator: SplitMix64
-    private var ledger: [String: Charge] = [:]
-    private var order: [String] = []
-    private var declined: Set<String> = []
-    private var confirmations: [ChargeConfirmation] = []
+    private var ledger: [IdempotencyKey: Charge] = [:]
+    private var order: [IdempotencyKey] = []
+    private var declined: Set<IdempotencyKey> = []
+    private var events: [Event] = []
     private let ids: IdentifierGenerator
     /// Charge calls received.
     public private(set) var calls = 0
@@ -71,6 +83,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     public init(
         script: [Fault] = [],
         randomFaults: [Fault: Int] = [:],
+        renewalFaults: [Fault: Int]? = nil,
         staleReferences: Set<String> = [],
         seed: UInt64 = 0,
         ids: IdentifierGenerator = .incrementing(prefix: "ch_")
@@ -78,6 +91,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         self.ids = ids
         self.script = script
         self.randomFaults = randomFaults
+        self.renewalFaults = renewalFaults
         self.staleReferences = staleReferences
         self.generator = SplitMix64(seed: seed)
     }
@@ -94,7 +108,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
             }
         }
         if declined.contains(request.idempotencyKey) { throw PaymentErrors.declined }
-        let fault = nextFault()
+        let fault = nextFault(request.idempotencyKey.isClientKey ? randomFaults : renewalFaults ?? randomFaults)
         if fault != .none { injected[fault, default: 0] += 1 }
         switch fault {
         case .none:
@@ -110,15 +124,23 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         case .staleReference:
             if let reference = request.providerReference { staleReferences.insert(reference) }
             throw PaymentErrors.stale(request.providerReference)
-        case .pendingThenConfirmed, .pendingThenDeclined:
+        case .pendingThenConfirmed, .pendingThenDeclined, .pendingFailedThenConfirmed:
             let result = record(request, .pending)
-            confirmations.append(
-                ChargeConfirmation(
-                    idempotencyKey: request.idempotencyKey,
-                    chargeID: result.chargeID,
-                    succeeded: fault == .pendingThenConfirmed
+            let confirm = { (succeeded: Bool, settles: Charge.State) in
+                Event(
+                    confirmation: ChargeConfirmation(
+                        idempotencyKey: request.idempotencyKey,
+                        chargeID: result.chargeID,
+                        succeeded: succeeded
+                    ),
+                    settles: settles
                 )
-            )
+            }
+            switch fault {
+            case .pendingThenConfirmed: events.append(confirm(true, .captured))
+            case .pendingThenDeclined: events.append(confirm(false, .failed))
+            default: events += [confirm(false, .pending), confirm(true, .captured)]
+            }
             return result
         case .crashBeforeCharge:
             throw SimulatedCrash(step: "before the charge of \(request.idempotencyKey)")
@@ -128,26 +150,54 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         }
     }
 
-    /// Hands out the confirmations of pending charges, settling them in the ledger.
+    /// Hands out the confirmations of pending charges, settling them in the ledger as
+    /// each one reports (a failure notice of a 3-D Secure retry leaves its charge pending).
     ///
     /// - Parameters:
+    ///   - limit: The most to hand out now; the rest stay queued.
     ///   - duplicate: Deliver each confirmation twice.
     ///   - reversed: Deliver them in reverse order (out of order).
-    public func takeConfirmations(duplicate: Bool = false, reversed: Bool = false) -> [ChargeConfirmation] {
-        var batch = confirmations
-        confirmations = []
-        for confirmation in batch {
-            ledger[confirmation.idempotencyKey]?.state = confirmation.succeeded ? .captured : .failed
+    public func takeConfirmations(
+        limit: Int = .max,
+        duplicate: Bool = false,
+        reversed: Bool = false
+    ) -> [ChargeConfirmation] {
+        let batch = Array(events.prefix(max(0, limit)))
+        events.removeFirst(batch.count)
+        for event in batch where ledger[event.confirmation.idempotencyKey]?.state == .pending {
+            ledger[event.confirmation.idempotencyKey]?.state = event.settles
         }
-        if duplicate { batch += batch }
-        return reversed ? batch.reversed() : batch
+        var confirmations = batch.map(\.confirmation)
+        if duplicate { confirmations += confirmations }
+        return reversed ? confirmations.reversed() : confirmations
     }
 
-    /// Replaces the random fault plan (an empty plan charges cleanly, as recovery wants).
-    public func setRandomFaults(_ faults: [Fault: Int]) { randomFaults = faults }
+    /// Replaces the random fault plans (an empty plan charges cleanly, as recovery wants).
+    public func setRandomFaults(_ faults: [Fault: Int]) {
+        randomFaults = faults
+        renewalFaults = nil
+    }
 
     /// Queues confirmations again, as a provider re-sends webhooks that were not acknowledged.
-    public func redeliver(_ batch: [ChargeConfirmation]) { confirmations += batch }
+    public func redeliver(_ batch: [ChargeConfirmation]) {
+        for confirmation in batch {
+            let state = ledger[confirmation.idempotencyKey]?.state ?? .failed
+            events.append(Event(confirmation: confirmation, settles: state))
+        }
+    }
+
+    /// The charge under a key, as the provider knows it now.
+    public func lookUpCharge(_ key: IdempotencyKey) -> ChargeResult? {
+        ledger[key].map { ChargeResult(chargeID: $0.chargeID, status: Self.status($0.state)) }
+    }
+
+    /// Cancels a pending charge (a captured one stays captured); with no charge under
+    /// the key, closes the key so that no later charge under it moves money.
+    public func cancelCharge(_ key: IdempotencyKey) -> ChargeResult? {
+        if ledger[key]?.state == .pending { ledger[key]?.state = .failed }
+        if ledger[key] == nil { declined.insert(key) }
+        return lookUpCharge(key)
+    }
 
     /// Every charge, in the order first made.
     public func charges() -> [Charge] { order.compactMap { ledger[$0] } }
@@ -156,13 +206,26 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     public func capturedCharges() -> [Charge] { charges().filter { $0.state == .captured } }
 
     private func record(_ request: ChargeRequest, _ state: Charge.State) -> ChargeResult {
-        let charge = Charge(key: request.idempotencyKey, chargeID: ids.next(), amount: request.amount, state: state)
+        let charge = Charge(
+            key: request.idempotencyKey,
+            chargeID: ChargeID(rawValue: ids.next()),
+            amount: request.amount,
+            state: state
+        )
         ledger[request.idempotencyKey] = charge
         order.append(request.idempotencyKey)
-        return ChargeResult(chargeID: charge.chargeID, status: state == .pending ? .pending : .captured)
+        return ChargeResult(chargeID: charge.chargeID, status: Self.status(state))
     }
 
-    private func nextFault() -> Fault {
+    private static func status(_ state: Charge.State) -> ChargeResult.Status {
+        switch state {
+        case .captured: .captured
+        case .pending: .pending
+        case .failed: .failed
+        }
+    }
+
+    private func nextFault(_ randomFaults: [Fault: Int]) -> Fault {
         if !script.isEmpty { return script.removeFirst() }
         var roll = Int(generator.next() % 100)
         for fault in Fault.allCases where fault != .none {

@@ -9,7 +9,9 @@ public import AddonBilling
 /// XCTAssertEqual(failures, [])
 /// ```
 ///
-/// Each check gets a fresh store from `makeStore` and uses subscriptions it inserts itself.
+/// Each check gets a fresh store from `makeStore` and uses subscriptions it inserts
+/// itself, under identifiers and keys that start with `conf_` (a store shared between
+/// checks must start empty of those).
 public enum SubscriptionStoreConformance {
     /// Runs every check; returns a sentence per broken promise (empty when all hold).
     public static func check(_ makeStore: @Sendable () async throws -> any SubscriptionStore) async -> [String] {
@@ -22,6 +24,8 @@ public enum SubscriptionStoreConformance {
             ("compare-and-set on intents", compareAndSetIntents),
             ("atomic intents", atomicIntents),
             ("unfinished intents", unfinishedIntents),
+            ("unfinished intents page by key", unfinishedIntentsPage),
+            ("due subscriptions", dueSubscriptions),
             ("unknown subscriptions", unknownSubscriptions),
         ]
         for (name, check) in checks {
@@ -34,11 +38,22 @@ public enum SubscriptionStoreConformance {
         return failures
     }
 
+    private static let april = Instant(secondsSinceEpoch: 1_775_001_600)  // 2026-04-01T00:00:00Z
+
     private static func sample(_ id: String) throws -> Subscription {
         try Subscription(
             id: SubscriptionID(rawValue: id),
             plan: SeedPlans.pro,
-            cycle: try BillingCycle(anchor: Instant(secondsSinceEpoch: 1_775_001_600), interval: .monthly)
+            cycle: try BillingCycle(anchor: april, interval: .monthly)
+        )
+    }
+
+    private static func intent(_ key: String, _ subscription: SubscriptionID = "conf_intents") -> IntentRecord {
+        IntentRecord(
+            key: IdempotencyKey("conf_\(key)"),
+            subscription: subscription,
+            request: .renew(boundary: april),
+            at: april
         )
     }
 
@@ -55,26 +70,27 @@ public enum SubscriptionStoreConformance {
 
     private static let insertAndLoad: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_insert")
+        let held = HeldUsage(key: "conf_u", units: 5, capacity: .messages, at: april)
         try await store.insert(
-            InsertSubscriptionRequest(stored: StoredSubscription(subscription: subscription, providerReference: "ref"))
+            StoredSubscription(subscription: subscription, providerReference: "ref", heldUsage: [held])
         )
-        let loaded = try await store.load(LoadSubscriptionRequest(id: subscription.id))
+        let loaded = try await store.load(subscription.id)
         guard loaded.subscription == subscription, loaded.version == 1, loaded.providerReference == "ref",
-            loaded.claim == nil
+            loaded.claim == nil, loaded.heldUsage == [held]
         else { return "loaded \(loaded.version) / \(String(describing: loaded.providerReference)) after insert" }
         return nil
     }
 
     private static let versionedSaves: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_versions")
-        try await store.insert(InsertSubscriptionRequest(stored: StoredSubscription(subscription: subscription)))
+        try await store.insert(StoredSubscription(subscription: subscription))
         let saved = try await store.save(
             SaveSubscriptionRequest(
-                stored: StoredSubscription(subscription: subscription, claim: "k"),
+                stored: StoredSubscription(subscription: subscription, claim: "conf_k"),
                 expectedVersion: 1
             )
         )
-        guard saved.version == 2, saved.claim == "k" else {
+        guard saved.version == 2, saved.claim == "conf_k" else {
             return "a save at version 1 returned version \(saved.version)"
         }
         let stale = await code {
@@ -83,19 +99,19 @@ public enum SubscriptionStoreConformance {
             )
         }
         guard stale == .versionConflict else { return "a stale save answered \(String(describing: stale))" }
-        let after = try await store.load(LoadSubscriptionRequest(id: subscription.id))
-        guard after.version == 2, after.claim == "k" else { return "a refused save changed the subscription" }
+        let after = try await store.load(subscription.id)
+        guard after.version == 2, after.claim == "conf_k" else { return "a refused save changed the subscription" }
         return nil
     }
 
     private static let concurrentSaves: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_race")
-        try await store.insert(InsertSubscriptionRequest(stored: StoredSubscription(subscription: subscription)))
+        try await store.insert(StoredSubscription(subscription: subscription))
         let winners = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<20 {
                 group.addTask {
                     let request = SaveSubscriptionRequest(
-                        stored: StoredSubscription(subscription: subscription, claim: "writer\(index)"),
+                        stored: StoredSubscription(subscription: subscription, claim: IdempotencyKey("w\(index)")),
                         expectedVersion: 1
                     )
                     return (try? await store.save(request)) != nil
@@ -107,17 +123,16 @@ public enum SubscriptionStoreConformance {
     }
 
     private static let oneRecordPerKey: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        let id = SubscriptionID(rawValue: "conf_keys")
         let records = await withTaskGroup(of: IntentRecord?.self) { group in
             for index in 0..<10 {
                 group.addTask {
-                    let intent = IntentRecord(
-                        key: "same-key",
-                        subscription: id,
-                        request: .renew,
+                    let record = IntentRecord(
+                        key: "conf_same-key",
+                        subscription: "conf_keys",
+                        request: .renew(boundary: april),
                         at: Instant(secondsSinceEpoch: Int64(index))
                     )
-                    return try? await store.recordIntent(RecordIntentRequest(intent: intent))
+                    return try? await store.recordIntent(record)
                 }
             }
             return await group.reduce(into: [IntentRecord?]()) { $0.append($1) }
@@ -126,49 +141,37 @@ public enum SubscriptionStoreConformance {
         guard records.allSatisfy({ $0 != nil }), distinct.count == 1 else {
             return "10 concurrent records of one key gave \(distinct.count) different records"
         }
-        let stored = try await store.intent(IntentLookupRequest(key: "same-key"))
+        let stored = try await store.intent("conf_same-key")
         return stored?.at == distinct.first ? nil : "the stored record is not the one returned"
     }
 
     private static let compareAndSetIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        let intent = IntentRecord(
-            key: "cas",
-            subscription: "conf_cas",
-            request: .renew,
-            at: Instant(secondsSinceEpoch: 0)
-        )
-        _ = try await store.recordIntent(RecordIntentRequest(intent: intent))
-        var failed = intent
+        let record = intent("cas")
+        _ = try await store.recordIntent(record)
+        var failed = record
         failed.state = .failed
-        try await store.updateIntent(UpdateIntentRequest(intent: failed, expectedState: .recorded))
-        var claimed = intent
+        try await store.updateIntent(failed, expectedState: .recorded)
+        var claimed = record
         claimed.state = .claimed
-        let refused = await code {
-            try await store.updateIntent(UpdateIntentRequest(intent: claimed, expectedState: .recorded))
-        }
+        let refused = await code { try await store.updateIntent(claimed, expectedState: .recorded) }
         guard refused == .versionConflict else {
             return "a stale intent update answered \(String(describing: refused))"
         }
-        let stored = try await store.intent(IntentLookupRequest(key: "cas"))
+        let stored = try await store.intent(record.key)
         return stored?.state == .failed ? nil : "a refused intent update changed the record"
     }
 
     private static let atomicIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_atomic")
-        try await store.insert(InsertSubscriptionRequest(stored: StoredSubscription(subscription: subscription)))
-        let intent = IntentRecord(
-            key: "atomic",
-            subscription: subscription.id,
-            request: .renew,
-            at: Instant(secondsSinceEpoch: 0)
-        )
-        _ = try await store.recordIntent(RecordIntentRequest(intent: intent))
-        var claimed = intent
+        try await store.insert(StoredSubscription(subscription: subscription))
+        let record = intent("atomic", subscription.id)
+        _ = try await store.recordIntent(record)
+        var claimed = record
         claimed.state = .claimed
         let refused = await code {
             _ = try await store.save(
                 SaveSubscriptionRequest(
-                    stored: StoredSubscription(subscription: subscription, claim: "atomic"),
+                    stored: StoredSubscription(subscription: subscription, claim: record.key),
                     expectedVersion: 1,
                     intent: claimed,
                     expectedIntentState: .completed
@@ -178,40 +181,86 @@ public enum SubscriptionStoreConformance {
         guard refused == .versionConflict else {
             return "a save with the wrong intent state answered \(String(describing: refused))"
         }
-        let untouched = try await store.load(LoadSubscriptionRequest(id: subscription.id))
+        let untouched = try await store.load(subscription.id)
         guard untouched.version == 1, untouched.claim == nil else { return "a refused save changed the subscription" }
         _ = try await store.save(
             SaveSubscriptionRequest(
-                stored: StoredSubscription(subscription: subscription, claim: "atomic"),
+                stored: StoredSubscription(subscription: subscription, claim: record.key),
                 expectedVersion: 1,
                 intent: claimed,
                 expectedIntentState: .recorded
             )
         )
-        let record = try await store.intent(IntentLookupRequest(key: "atomic"))
-        return record?.state == .claimed ? nil : "the intent of a successful save was not written"
+        let stored = try await store.intent(record.key)
+        return stored?.state == .claimed ? nil : "the intent of a successful save was not written"
     }
 
     private static let unfinishedIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        for (key, state) in [("u1", IntentState.recorded), ("u2", .completed), ("u3", .claimed), ("u4", .failed)] {
-            var intent = IntentRecord(
-                key: key,
-                subscription: "conf_unfinished",
-                request: .renew,
-                at: Instant(secondsSinceEpoch: 0)
-            )
-            _ = try await store.recordIntent(RecordIntentRequest(intent: intent))
-            intent.state = state
-            if state != .recorded {
-                try await store.updateIntent(UpdateIntentRequest(intent: intent, expectedState: .recorded))
-            }
+        let states: [(String, IntentState)] = [
+            ("u1", .recorded), ("u2", .completed), ("u3", .claimed), ("u4", .failed), ("u5", .awaitingConfirmation),
+        ]
+        for (key, state) in states {
+            var record = intent(key)
+            _ = try await store.recordIntent(record)
+            record.state = state
+            if state != .recorded { try await store.updateIntent(record, expectedState: .recorded) }
         }
-        let keys = Set(try await store.unfinishedIntents(UnfinishedIntentsRequest()).map(\.key))
-        return keys == ["u1", "u3"] ? nil : "unfinished intents were \(keys.sorted())"
+        let keys = try await store.unfinishedIntents(after: nil, limit: 100).map(\.key.description)
+        return keys == ["conf_u1", "conf_u3", "conf_u5"] ? nil : "unfinished intents were \(keys)"
+    }
+
+    private static let unfinishedIntentsPage: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+        // More than one page, recorded out of order: every key comes back once, in byte order.
+        let keys = (0..<250).map { "p\(String(($0 * 37) % 250 + 1000))" }
+        for key in keys { _ = try await store.recordIntent(intent(key)) }
+        var seen: [String] = []
+        var cursor: IdempotencyKey?
+        for _ in 0..<10 {
+            let page = try await store.unfinishedIntents(after: cursor, limit: 100)
+            seen += page.map(\.key.description)
+            guard page.count == 100, let last = page.last else { break }
+            cursor = last.key
+        }
+        let expected = keys.map { "conf_\($0)" }.sorted()
+        return seen == expected ? nil : "paging returned \(seen.count) keys, \(Set(seen).count) distinct, not in order"
+    }
+
+    private static let dueSubscriptions: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+        // Five monthly subscriptions from April; one is canceled (never due), one renewed to June.
+        var expected: [SubscriptionID] = []
+        for index in 0..<5 {
+            var subscription = try sample("conf_due\(index)")
+            if index == 1 {
+                subscription = try Subscription(
+                    id: subscription.id,
+                    plan: subscription.plan,
+                    status: .canceled,
+                    cycle: subscription.cycle
+                )
+            }
+            if index == 2 { subscription = try subscription.renewed(at: try subscription.billedThrough).subscription }
+            if index != 1, index != 2 { expected.append(subscription.id) }
+            try await store.insert(StoredSubscription(subscription: subscription))
+        }
+        let may = try Instant(parsing: "2026-05-01T00:00:00Z")
+        let early = try await store.dueSubscriptions(at: try may.advanced(by: -1), after: nil, limit: 10)
+        guard early.isEmpty else { return "\(early.count) subscriptions due before their billing date" }
+        let first = try await store.dueSubscriptions(at: may, after: nil, limit: 2)
+        let rest = try await store.dueSubscriptions(at: may, after: first.last, limit: 10)
+        let found = (first + rest).map(\.id)
+        guard found == expected, (first + rest).allSatisfy({ $0.dueAt == may }) else {
+            return "due at May 1 were \(found.map(\.rawValue)), expected \(expected.map(\.rawValue))"
+        }
+        let june = try await store.dueSubscriptions(
+            at: try Instant(parsing: "2026-06-01T00:00:00Z"),
+            after: nil,
+            limit: 10
+        )
+        return june.map(\.id).contains("conf_due2") ? nil : "a subscription renewed to June was not due in June"
     }
 
     private static let unknownSubscriptions: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        let missing = await code { _ = try await store.load(LoadSubscriptionRequest(id: "nobody")) }
+        let missing = await code { _ = try await store.load("conf_nobody") }
         return missing == .subscriptionNotFound
             ? nil : "loading an unknown subscription answered \(String(describing: missing))"
     }

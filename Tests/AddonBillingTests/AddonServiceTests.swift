@@ -1,5 +1,6 @@
 import AddonBilling
 import AddonBillingTesting
+import Foundation
 import XCTest
 
 /// The service's exactly-once promises, one fault at a time.
@@ -7,36 +8,59 @@ final class AddonServiceTests: XCTestCase {
     private let seats = AddonCode("extra_seats")
     private let april = Instant(secondsSinceEpoch: 1_775_001_600)  // 2026-04-01T00:00:00Z
     private let midApril = Instant(secondsSinceEpoch: 1_776_297_600)  // 2026-04-16T00:00:00Z
+    private let may = Instant(secondsSinceEpoch: 1_777_593_600)  // 2026-05-01T00:00:00Z
+    private let june = Instant(secondsSinceEpoch: 1_780_272_000)  // 2026-06-01T00:00:00Z
+    private let day: Int64 = 86_400
 
     private func usd(_ cents: Int64) -> Money { Money(minorUnits: cents, currency: .usd) }
 
-    private func setUp(
+    private struct Host {
+        let service: AddonService
+        let store: InMemorySubscriptionStore
+        let gateway: ScriptedPaymentGateway
+        let clock: ManualClock
+        let id: SubscriptionID
+    }
+
+    private func host(
         _ script: [ScriptedPaymentGateway.Fault] = [],
         plan: Plan = SeedPlans.pro,
-        reference: String? = nil
-    ) async throws -> (AddonService, InMemorySubscriptionStore, ScriptedPaymentGateway, ManualClock, SubscriptionID) {
+        reference: String? = nil,
+        policy: BillingPolicy = .standard,
+        at start: Instant? = nil
+    ) async throws -> Host {
         let subscription = try SeedPlans.subscription(plan, anchor: april)
         let store = InMemorySubscriptionStore()
-        try await store.insert(
-            InsertSubscriptionRequest(
-                stored: StoredSubscription(subscription: subscription, providerReference: reference)
-            )
-        )
+        try await store.insert(StoredSubscription(subscription: subscription, providerReference: reference))
         let gateway = ScriptedPaymentGateway(script: script)
-        let clock = ManualClock(midApril)
-        return (
-            AddonService(store: store, gateway: gateway, clock: clock.witness), store, gateway, clock, subscription.id
-        )
+        let clock = ManualClock(start ?? midApril)
+        let service = AddonService(store: store, gateway: gateway, clock: clock.witness, policy: policy)
+        return Host(service: service, store: store, gateway: gateway, clock: clock, id: subscription.id)
     }
 
     /// Buys `quantity` extra seats as the admin, under `key`.
-    private func addSeats(
-        _ quantity: Int64,
-        to id: SubscriptionID,
-        with service: AddonService,
-        key: String
-    ) async throws -> ServiceReceipt {
-        try await service.apply(.addSlots(seats, quantity: quantity), to: id, by: SeedPlans.admin, idempotencyKey: key)
+    private func addSeats(_ quantity: Int64, on host: Host, key: IdempotencyKey) async throws -> ServiceReceipt {
+        try await host.service.apply(
+            .addSlots(seats, quantity: quantity),
+            to: host.id,
+            by: SeedPlans.admin,
+            idempotencyKey: key
+        )
+    }
+
+    private func stored(_ host: Host) async throws -> StoredSubscription {
+        try await host.store.load(host.id)
+    }
+
+    private func code(_ body: () async throws -> Void) async -> BillingError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch let error as BillingError {
+            return error.code
+        } catch {
+            return BillingError.Code(rawValue: "not a BillingError: \(error)")
+        }
     }
 
     func testAStoreConformsToTheProtocol() async {
@@ -44,169 +68,161 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    // MARK: Happy paths and single faults
+
     func testAPurchaseChargesOnceAndARetryReturnsTheFirstResult() async throws {
-        let (service, store, gateway, _, id) = try await setUp()
-        let first = try await addSeats(2, to: id, with: service, key: "k1")
+        let host = try await host()
+        let first = try await addSeats(2, on: host, key: "k1")
         XCTAssertEqual(first.status, .completed)
         XCTAssertEqual(first.amountCharged, usd(1900))
-        let again = try await addSeats(2, to: id, with: service, key: "k1")
+        let again = try await addSeats(2, on: host, key: "k1")
         XCTAssertEqual(again, first)
-        let captured = await gateway.capturedCharges()
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.map(\.amount), [usd(1900)])
-        let stored = await store.snapshot(id)
-        XCTAssertEqual(stored?.subscription.line(seats)?.quantity, 2)
-        XCTAssertNil(stored?.claim)
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
+        XCTAssertNil(after.claim)
     }
 
     func testADeclinedCardLeavesTheSubscriptionUnchanged() async throws {
-        let (service, store, gateway, _, id) = try await setUp([.decline])
-        let before = await store.snapshot(id)?.subscription
-        do {
-            _ = try await addSeats(2, to: id, with: service, key: "k1")
-            XCTFail("the declined charge was applied")
-        } catch let error as BillingError {
-            XCTAssertEqual(error.code, .paymentDeclined)
-        }
-        let after = await store.snapshot(id)
-        XCTAssertEqual(after?.subscription, before)
-        XCTAssertNil(after?.claim)
+        let host = try await host([.decline])
+        let before = try await stored(host).subscription
+        let declined = await code { _ = try await self.addSeats(2, on: host, key: "k1") }
+        XCTAssertEqual(declined, .paymentDeclined)
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription, before)
+        XCTAssertNil(after.claim)
         // The same key gives the same answer; a new key (after updating the card) goes through.
-        await XCTAssertThrowsErrorAsync(
-            try await self.addSeats(2, to: id, with: service, key: "k1")
-        )
-        let retried = try await addSeats(2, to: id, with: service, key: "k2")
+        let replayed = await code { _ = try await self.addSeats(2, on: host, key: "k1") }
+        XCTAssertEqual(replayed, .paymentDeclined)
+        let retried = try await addSeats(2, on: host, key: "k2")
         XCTAssertEqual(retried.amountCharged, usd(1900))
-        let captured = await gateway.capturedCharges()
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.count, 1)
     }
 
     func testAnUnknownOutcomeIsResolvedWithTheSameKey() async throws {
-        let (service, _, gateway, _, id) = try await setUp([.timeoutAfterCharge])
-        let receipt = try await addSeats(1, to: id, with: service, key: "k1")
+        let host = try await host([.timeoutAfterCharge])
+        let receipt = try await addSeats(1, on: host, key: "k1")
         XCTAssertEqual(receipt.amountCharged, usd(950))
-        let captured = await gateway.capturedCharges()
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.count, 1)  // the timed-out charge, found again by its key
 
-        let (stubborn, store, gateway2, _, id2) = try await setUp(Array(repeating: .timeoutBeforeCharge, count: 4))
-        await XCTAssertThrowsErrorAsync(
-            try await self.addSeats(1, to: id2, with: stubborn, key: "k1")
-        )
-        let claimed = await store.snapshot(id2)
-        XCTAssertEqual(claimed?.claim, "k1")  // no capacity yet, and no other change can slip in
-        XCTAssertNil(claimed?.subscription.line(seats))
-        let later = try await addSeats(1, to: id2, with: stubborn, key: "k1")
+        let stubborn = try await self.host(Array(repeating: .timeoutBeforeCharge, count: 4))
+        let unknown = await code { _ = try await self.addSeats(1, on: stubborn, key: "k1") }
+        XCTAssertEqual(unknown, .paymentOutcomeUnknown)
+        let claimed = try await stored(stubborn)
+        XCTAssertEqual(claimed.claim, "k1")  // no capacity yet, and no other change can slip in
+        XCTAssertNil(claimed.subscription.line(seats))
+        let later = try await addSeats(1, on: stubborn, key: "k1")
         XCTAssertEqual(later.amountCharged, usd(950))
-        let charges = await gateway2.capturedCharges()
+        let charges = await stubborn.gateway.capturedCharges()
         XCTAssertEqual(charges.count, 1)
     }
 
     func testAStaleProviderReferenceIsClearedAndRetriedOnce() async throws {
-        let (service, store, gateway, _, id) = try await setUp([.staleReference], reference: "sub_stale")
-        let receipt = try await addSeats(1, to: id, with: service, key: "k1")
+        let host = try await host([.staleReference], reference: "sub_stale")
+        let receipt = try await addSeats(1, on: host, key: "k1")
         XCTAssertEqual(receipt.status, .completed)
-        let stored = await store.snapshot(id)
-        XCTAssertNil(stored?.providerReference)
-        let captured = await gateway.capturedCharges()
+        let after = try await stored(host)
+        XCTAssertNil(after.providerReference)
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.count, 1)
     }
 
     func testAPendingChargeWaitsForItsConfirmation() async throws {
-        let (service, store, gateway, _, id) = try await setUp([.pendingThenConfirmed])
-        let pending = try await addSeats(2, to: id, with: service, key: "k1")
+        let host = try await host([.pendingThenConfirmed])
+        let pending = try await addSeats(2, on: host, key: "k1")
         XCTAssertEqual(pending.status, .awaitingConfirmation)
-        var stored = await store.snapshot(id)
-        XCTAssertNil(stored?.subscription.line(seats))  // capacity only for a confirmed charge
+        var after = try await stored(host)
+        XCTAssertNil(after.subscription.line(seats))  // capacity only for a confirmed charge
         // Confirmations arrive twice and out of order: the first applies, the rest change nothing.
-        let confirmations = await gateway.takeConfirmations(duplicate: true, reversed: true)
+        let confirmations = await host.gateway.takeConfirmations(duplicate: true, reversed: true)
         XCTAssertEqual(confirmations.count, 2)
         var receipts: [ServiceReceipt?] = []
-        for confirmation in confirmations { receipts.append(try await service.confirm(confirmation)) }
+        for confirmation in confirmations { receipts.append(try await host.service.confirm(confirmation)) }
         XCTAssertEqual(receipts[0], receipts[1])
         XCTAssertEqual(receipts[0]?.status, .completed)
-        stored = await store.snapshot(id)
-        XCTAssertEqual(stored?.subscription.line(seats)?.quantity, 2)
-        XCTAssertNil(stored?.claim)
-        let retried = try await addSeats(2, to: id, with: service, key: "k1")
+        after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
+        XCTAssertNil(after.claim)
+        let retried = try await addSeats(2, on: host, key: "k1")
         XCTAssertEqual(retried, receipts[0])
 
-        let (declining, store2, gateway2, _, id2) = try await setUp([.pendingThenDeclined])
-        _ = try await addSeats(2, to: id2, with: declining, key: "k1")
-        for confirmation in await gateway2.takeConfirmations() {
-            let receipt = try await declining.confirm(confirmation)
+        let declining = try await self.host([.pendingThenDeclined])
+        _ = try await addSeats(2, on: declining, key: "k1")
+        for confirmation in await declining.gateway.takeConfirmations() {
+            let receipt = try await declining.service.confirm(confirmation)
             XCTAssertNil(receipt)
         }
-        let released = await store2.snapshot(id2)
-        XCTAssertNil(released?.claim)
-        XCTAssertNil(released?.subscription.line(seats))
+        let released = try await stored(declining)
+        XCTAssertNil(released.claim)
+        XCTAssertNil(released.subscription.line(seats))
     }
 
     func testACrashBetweenStepsIsFinishedByResume() async throws {
         for fault in [ScriptedPaymentGateway.Fault.crashAfterCharge, .crashBeforeCharge] {
-            let (service, store, gateway, _, id) = try await setUp([fault])
-            await XCTAssertThrowsErrorAsync(
-                try await self.addSeats(2, to: id, with: service, key: "k1")
-            )
-            let report = try await service.resume()
+            let host = try await host([fault])
+            await XCTAssertThrowsErrorAsync(try await self.addSeats(2, on: host, key: "k1"))
+            let report = try await host.service.resume()
             XCTAssertEqual(report.completed, ["k1"], "\(fault)")
-            let captured = await gateway.capturedCharges()
+            let captured = await host.gateway.capturedCharges()
             XCTAssertEqual(captured.map(\.amount), [usd(1900)], "\(fault)")
-            let stored = await store.snapshot(id)
-            XCTAssertEqual(stored?.subscription.line(seats)?.quantity, 2, "\(fault)")
-            let replay = try await addSeats(2, to: id, with: service, key: "k1")
+            let after = try await stored(host)
+            XCTAssertEqual(after.subscription.line(seats)?.quantity, 2, "\(fault)")
+            let replay = try await addSeats(2, on: host, key: "k1")
             XCTAssertEqual(replay.amountCharged, usd(1900))
-            let after = await gateway.capturedCharges()
-            XCTAssertEqual(after.count, 1, "\(fault)")
+            let charges = await host.gateway.capturedCharges()
+            XCTAssertEqual(charges.count, 1, "\(fault)")
         }
         // Recorded but never claimed: voided, nothing charged.
-        let (service, store, _, clock, id) = try await setUp()
-        let orphan = IntentRecord(key: "orphan", subscription: id, request: .renew, at: midApril)
-        _ = try await store.recordIntent(RecordIntentRequest(intent: orphan))
-        let early = try await service.resume()
+        let host = try await host()
+        let request = ServiceRequest.apply(.addSlots(seats, quantity: 1), actor: SeedPlans.admin, usage: .none)
+        _ = try await host.store.recordIntent(
+            IntentRecord(key: "orphan", subscription: host.id, request: request, at: midApril)
+        )
+        let early = try await host.service.resume()
         XCTAssertEqual(early.stillPending, ["orphan"])  // it may still be in flight elsewhere
-        clock.advance(by: 300)
-        let report = try await service.resume()
+        host.clock.advance(by: 300)
+        let report = try await host.service.resume()
         XCTAssertEqual(report.voided, ["orphan"])
-        do {
-            _ = try await service.perform(.renew, on: id, idempotencyKey: "orphan")
-            XCTFail("a voided request was applied")
-        } catch let error as BillingError {
-            XCTAssertEqual(error.code, .intentVoided)
-        }
+        let voided = await code { _ = try await host.service.perform(request, on: host.id, idempotencyKey: "orphan") }
+        XCTAssertEqual(voided, .intentVoided)
     }
 
     func testConcurrentRequestsAreAppliedOneAfterAnother() async throws {
-        let (service, store, gateway, _, id) = try await setUp()
+        let host = try await host()
         let seats = self.seats
         let receipts = try await withThrowingTaskGroup(of: ServiceReceipt.self) { group in
             for index in 0..<12 {
                 group.addTask {
-                    try await service.apply(
+                    try await host.service.apply(
                         .addSlots(seats, quantity: 1),
-                        to: id,
+                        to: host.id,
                         by: SeedPlans.admin,
-                        idempotencyKey: "c\(index)"
+                        idempotencyKey: IdempotencyKey("c\(index)")
                     )
                 }
             }
             return try await group.reduce(into: [ServiceReceipt]()) { $0.append($1) }
         }
         XCTAssertEqual(receipts.map(\.amountCharged), Array(repeating: usd(950), count: 12))
-        let stored = await store.snapshot(id)
-        XCTAssertEqual(stored?.subscription.line(seats)?.quantity, 12)
-        let captured = await gateway.capturedCharges()
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 12)
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.count, 12)
     }
 
     func testUsageSurvivesADeclinedRecharge() async throws {
-        let (service, store, gateway, _, id) = try await setUp([.decline], plan: SeedPlans.business)
+        let host = try await host([.decline], plan: SeedPlans.business)
         let rule = try AutoRechargeRule(
             capacity: .messages,
             threshold: 10_000,
             pack: "message_pack",
             maximumPerPeriod: 2
         )
-        _ = try await service.configureAutoRecharge(rule, on: id, by: SeedPlans.owner, idempotencyKey: "rule")
-        let receipt = try await service.recordUsage(45_000, of: .messages, on: id, idempotencyKey: "u1")
+        _ = try await host.service.configureAutoRecharge(rule, on: host.id, by: SeedPlans.owner, idempotencyKey: "rule")
+        let receipt = try await host.service.recordUsage(45_000, of: .messages, on: host.id, idempotencyKey: "u1")
         XCTAssertEqual(receipt.amountCharged, usd(0))
         guard case .usage(let usage) = receipt.response else { return XCTFail("not a usage response") }
         XCTAssertEqual(
@@ -214,27 +230,496 @@ final class AddonServiceTests: XCTestCase {
             "The auto-recharge payment was declined, so no pack was bought; update the payment method."
         )
         XCTAssertEqual(usage.report.remaining, 5_000)
-        let stored = await store.snapshot(id)
-        XCTAssertEqual(try stored?.subscription.quotaReport(.messages, by: SeedPlans.owner).used, 45_000)
-        let captured = await gateway.capturedCharges()
+        let after = try await stored(host)
+        XCTAssertEqual(try after.subscription.quotaReport(.messages, by: SeedPlans.owner).used, 45_000)
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured, [])
     }
 
     func testRenewalBillsEachBoundaryOnceUnderConcurrency() async throws {
-        let (service, store, gateway, clock, id) = try await setUp()
-        _ = try await addSeats(2, to: id, with: service, key: "buy")
-        let nothingDue = try await service.renew(id)
+        let host = try await host()
+        _ = try await addSeats(2, on: host, key: "buy")
+        let nothingDue = try await host.service.renew(host.id)
         XCTAssertNil(nothingDue)
-        clock.set(Instant(secondsSinceEpoch: 1_777_593_600))  // 2026-05-01
+        host.clock.set(may)
         let receipts = try await withThrowingTaskGroup(of: ServiceReceipt?.self) { group in
-            for _ in 0..<5 { group.addTask { try await service.renew(id) } }
+            for _ in 0..<5 { group.addTask { try await host.service.renew(host.id) } }
             return try await group.reduce(into: [ServiceReceipt?]()) { $0.append($1) }
         }
         XCTAssertEqual(Set(receipts.compactMap { $0?.amountCharged }), [usd(8700)])
-        let captured = await gateway.capturedCharges()
+        let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.map(\.amount), [usd(1900), usd(8700)])
-        let stored = await store.snapshot(id)
-        XCTAssertEqual(stored?.subscription.billedThrough, Instant(secondsSinceEpoch: 1_780_272_000))
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.billedThrough, june)
+    }
+
+    // MARK: Defect 1 — a declined renewal, and the past-due lifecycle
+
+    func testADeclinedRenewalGoesPastDueAndIsRetriedUntilPaid() async throws {
+        let host = try await host([.decline, .decline])
+        host.clock.set(may)
+        let declined = try await host.service.renew(host.id)
+        XCTAssertEqual(declined?.amountCharged, usd(0))
+        var after = try await stored(host)
+        XCTAssertEqual(after.subscription.status, .pastDue)
+        XCTAssertEqual(after.subscription.billedThrough, june)  // the period opened, as Stripe's do
+        XCTAssertEqual(after.subscription.unpaidInvoice?.invoice.total, usd(4900))
+        XCTAssertEqual(after.subscription.unpaidInvoice?.nextAttempt, try may.advanced(by: 3 * day))
+        XCTAssertEqual(after.subscription.dueAt, try may.advanced(by: 3 * day))
+        XCTAssertNil(after.claim)
+
+        // Seed 003: purchases are refused while past due; reductions stay allowed.
+        do {
+            _ = try await addSeats(1, on: host, key: "buy")
+            XCTFail("bought on a past-due subscription")
+        } catch let error as BillingError {
+            XCTAssertEqual(
+                error.message,
+                "Cannot purchase extra slots: subscription is not active (it is past_due); resolve the failed "
+                    + "payment first."
+            )
+        }
+        // Nothing is retried before the schedule says so.
+        let early = try await host.service.renew(host.id)
+        XCTAssertNil(early)
+        let callsBefore = await host.gateway.calls
+
+        // Day 3: the retry asks the gateway again (the card is still declined), once.
+        host.clock.set(try may.advanced(by: 3 * day))
+        let second = try await host.service.renew(host.id)
+        guard case .paymentRetry(let retry)? = second?.response else { return XCTFail("not a retry") }
+        XCTAssertEqual(retry.paid, false)
+        XCTAssertEqual(retry.failedAttempts, 2)
+        XCTAssertEqual(retry.nextAttempt, try may.advanced(by: 8 * day))
+        let callsAfter = await host.gateway.calls
+        XCTAssertEqual(callsAfter, callsBefore + 1)
+        let again = try await host.service.renew(host.id)
+        XCTAssertNil(again)  // the same attempt is not made twice
+
+        // Day 8: the card was fixed; the invoice is paid and the subscription active again.
+        host.clock.set(try may.advanced(by: 8 * day))
+        let paid = try await host.service.renew(host.id)
+        XCTAssertEqual(paid?.amountCharged, usd(4900))
+        after = try await stored(host)
+        XCTAssertEqual(after.subscription.status, .active)
+        XCTAssertNil(after.subscription.unpaidInvoice)
+        XCTAssertEqual(after.subscription.dueAt, june)
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), [usd(4900)])
+        // And renewals go on: June is billed on its date.
+        host.clock.set(june)
+        let renewed = try await host.service.renew(host.id)
+        XCTAssertEqual(renewed?.amountCharged, usd(4900))
+    }
+
+    func testExhaustedRetriesEndUnpaidOrCanceledAndAPersonCanPay() async throws {
+        for final in DunningPolicy.FinalAction.allCases {
+            let policy = BillingPolicy(dunning: try DunningPolicy(afterLastRetry: final))
+            let host = try await host(Array(repeating: .decline, count: 4), policy: policy, at: may)
+            var steps: [Instant] = []
+            for _ in 0..<10 {
+                guard let due = try await stored(host).subscription.dueAt, due < june else { break }
+                host.clock.set(due)
+                steps.append(due)
+                _ = try await host.service.renew(host.id)
+            }
+            // The renewal on May 1, then retries on days 3, 8 and 15.
+            XCTAssertEqual(steps, [may] + [3, 8, 15].map { try! may.advanced(by: $0 * day) }, "\(final)")
+            let after = try await stored(host).subscription
+            XCTAssertEqual(after.status, final == .cancel ? .canceled : .unpaid)
+            XCTAssertEqual(after.unpaidInvoice?.failedAttempts, 4)
+            XCTAssertNil(after.dueAt)
+            let calls = await host.gateway.calls
+            XCTAssertEqual(calls, 4)
+            if final == .markUnpaid {
+                // A person resolves the failed payment: paid, active, and renewals resume.
+                let receipt = try await host.service.payUnpaidInvoice(
+                    on: host.id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "pay"
+                )
+                XCTAssertEqual(receipt.amountCharged, usd(4900))
+                let paid = try await stored(host).subscription
+                XCTAssertEqual(paid.status, .active)
+                XCTAssertNil(paid.unpaidInvoice)
+            } else {
+                let refused = await code {
+                    _ = try await host.service.payUnpaidInvoice(on: host.id, by: SeedPlans.owner, idempotencyKey: "p")
+                }
+                XCTAssertEqual(refused, .nothingDue)
+            }
+        }
+    }
+
+    func testALateRetryNeverReachesIntoTheNextPeriod() async throws {
+        // Weekly plan: retries on days 3 and 8 would pass the next billing date (day 7).
+        let weekly = try Plan(
+            id: "weekly",
+            name: "Weekly",
+            tier: .pro,
+            price: usd(1000),
+            interval: BillingInterval(.week, count: 1),
+            addons: []
+        )
+        let host = try await host(Array(repeating: .decline, count: 5), plan: weekly, at: april)
+        let boundary = try await stored(host).subscription.billedThrough
+        host.clock.set(boundary)
+        _ = try await host.service.renew(host.id)
+        var subscription = try await stored(host).subscription
+        let periodEnd = subscription.billedThrough
+        XCTAssertEqual(subscription.unpaidInvoice?.nextAttempt, try boundary.advanced(by: 3 * day))
+        host.clock.set(try boundary.advanced(by: 3 * day))
+        _ = try await host.service.renew(host.id)
+        subscription = try await stored(host).subscription
+        XCTAssertEqual(subscription.unpaidInvoice?.nextAttempt, periodEnd)  // clipped to the period's end
+        host.clock.set(periodEnd)
+        _ = try await host.service.renew(host.id)
+        subscription = try await stored(host).subscription
+        XCTAssertEqual(subscription.status, .unpaid)  // the clipped retry was the last
+        XCTAssertEqual(subscription.billedThrough, periodEnd)  // no second period while unpaid
+    }
+
+    func testARenewalVoidedByACrashIsRetriedUnderTheNextAttemptOfItsKey() async throws {
+        let host = try await host(at: may)
+        // A renewal was recorded just before a crash, then voided by recovery.
+        let key = try JSONDecoder().decode(
+            IdempotencyKey.self,
+            from: Data(#""renewal:sub_pro_monthly:2026-05-01T00:00:00Z""#.utf8)
+        )
+        _ = try await host.store.recordIntent(
+            IntentRecord(key: key, subscription: host.id, request: .renew(boundary: may), at: may)
+        )
+        host.clock.advance(by: 600)
+        let report = try await host.service.resume()
+        XCTAssertEqual(report.voided, [key])
+        let receipt = try await host.service.renew(host.id)
+        XCTAssertEqual(receipt?.amountCharged, usd(4900))
+        XCTAssertEqual(receipt?.key.rawValue, key.rawValue + "#1")
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.billedThrough, june)
+        let again = try await host.service.renew(host.id)
+        XCTAssertNil(again)
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.count, 1)
+    }
+
+    // MARK: Defect 2 — a key reused for another request
+
+    func testAKeyReplaysOnlyTheRequestItWasMadeFor() async throws {
+        let host = try await host()
+        let first = try await addSeats(1, on: host, key: "k")
+        XCTAssertEqual(first.amountCharged, usd(950))
+        let starter = try SeedPlans.subscription(SeedPlans.starter, anchor: april)
+        try await host.store.insert(StoredSubscription(subscription: starter))
+        let other = Host(
+            service: host.service,
+            store: host.store,
+            gateway: host.gateway,
+            clock: host.clock,
+            id: starter.id
+        )
+        let attempts: [(String, () async throws -> Void)] = [
+            ("another quantity", { _ = try await self.addSeats(5, on: host, key: "k") }),
+            (
+                "another actor",
+                {
+                    _ = try await host.service.apply(
+                        .addSlots(self.seats, quantity: 1),
+                        to: host.id,
+                        by: SeedPlans.viewer,
+                        idempotencyKey: "k"
+                    )
+                }
+            ),
+            ("another subscription", { _ = try await self.addSeats(1, on: other, key: "k") }),
+            (
+                "another operation",
+                {
+                    _ = try await host.service.apply(
+                        .removeSlots(self.seats, quantity: 1),
+                        to: host.id,
+                        by: SeedPlans.admin,
+                        usage: .none,
+                        idempotencyKey: "k"
+                    )
+                }
+            ),
+            (
+                "another request type",
+                { _ = try await host.service.recordUsage(1, of: .messages, on: host.id, idempotencyKey: "k") }
+            ),
+        ]
+        for (what, attempt) in attempts {
+            let refused = await code(attempt)
+            XCTAssertEqual(refused, .idempotencyKeyReused, what)
+        }
+        // A key first refused does not answer the refusal to a later, different request.
+        let viewer = await code {
+            _ = try await host.service.apply(
+                .addSlots(self.seats, quantity: 1),
+                to: host.id,
+                by: SeedPlans.viewer,
+                idempotencyKey: "v"
+            )
+        }
+        XCTAssertEqual(viewer, .permissionDenied)
+        let reused = await code { _ = try await self.addSeats(1, on: host, key: "v") }
+        XCTAssertEqual(reused, .idempotencyKeyReused)
+        // Nothing was charged or stored for any of them.
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), [usd(950)])
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 1)
+        let untouched = try await stored(other)
+        XCTAssertNil(untouched.subscription.line(seats))
+    }
+
+    // MARK: Defect 3 and 4 — confirmations must match their charge
+
+    func testAForgedConfirmationGrantsNothing() async throws {
+        let host = try await host([.pendingThenConfirmed])
+        _ = try await addSeats(2, on: host, key: "k")
+        let forged = await code {
+            _ = try await host.service.confirm(
+                ChargeConfirmation(idempotencyKey: "k", chargeID: "ch_forged", succeeded: true)
+            )
+        }
+        XCTAssertEqual(forged, .chargeMismatch)
+        var after = try await stored(host)
+        XCTAssertNil(after.subscription.line(seats))
+        XCTAssertEqual(after.claim, "k")
+        // A genuine success notice, while the provider still says pending, grants nothing either.
+        let early = try await host.service.confirm(
+            ChargeConfirmation(idempotencyKey: "k", chargeID: "ch_1", succeeded: true)
+        )
+        XCTAssertEqual(early?.status, .awaitingConfirmation)
+        after = try await stored(host)
+        XCTAssertNil(after.subscription.line(seats))
+        // The real confirmation applies.
+        for confirmation in await host.gateway.takeConfirmations() { _ = try await host.service.confirm(confirmation) }
+        after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
+    }
+
+    func testAConfirmationForAChargeThatNeverReachedTheProviderGrantsNothing() async throws {
+        let host = try await host(Array(repeating: .timeoutBeforeCharge, count: 4))
+        let unknown = await code { _ = try await self.addSeats(2, on: host, key: "k") }
+        XCTAssertEqual(unknown, .paymentOutcomeUnknown)
+        let refused = await code {
+            _ = try await host.service.confirm(
+                ChargeConfirmation(idempotencyKey: "k", chargeID: "ch_1", succeeded: true)
+            )
+        }
+        XCTAssertEqual(refused, .chargeMismatch)
+        let after = try await stored(host)
+        XCTAssertNil(after.subscription.line(seats))
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured, [])
+    }
+
+    func testAFailureNoticeThenASuccessIsNotLost() async throws {
+        let host = try await host([.pendingFailedThenConfirmed])
+        _ = try await addSeats(2, on: host, key: "k")
+        let failure = await host.gateway.takeConfirmations(limit: 1)
+        XCTAssertEqual(failure.map(\.succeeded), [false])
+        let afterFailure = try await host.service.confirm(failure[0])
+        XCTAssertEqual(afterFailure?.status, .awaitingConfirmation)  // the provider says pending: not final
+        var after = try await stored(host)
+        XCTAssertNil(after.subscription.line(seats))
+        XCTAssertEqual(after.claim, "k")
+        let success = await host.gateway.takeConfirmations(limit: 1)
+        XCTAssertEqual(success.map(\.succeeded), [true])
+        let afterSuccess = try await host.service.confirm(success[0])
+        XCTAssertEqual(afterSuccess?.status, .completed)
+        XCTAssertEqual(afterSuccess?.amountCharged, usd(1900))
+        after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), [usd(1900)])
+    }
+
+    func testAPendingChargeIsCancelledAfterTheWindowSoNothingStaysStuck() async throws {
+        let host = try await host([.pendingThenConfirmed])
+        _ = try await addSeats(2, on: host, key: "k")
+        let report = try await host.service.resume()
+        XCTAssertEqual(report.stillPending, ["k"])
+        host.clock.advance(by: host.service.retry.cancelPendingAfter)
+        let later = try await host.service.resume()
+        XCTAssertEqual(later.completed, ["k"])
+        let after = try await stored(host)
+        XCTAssertNil(after.claim)
+        XCTAssertNil(after.subscription.line(seats))
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured, [])
+        // The provider's late webhook for the cancelled charge changes nothing.
+        for confirmation in await host.gateway.takeConfirmations() {
+            let receipt = try await host.service.confirm(confirmation)
+            XCTAssertNil(receipt)
+        }
+    }
+
+    // MARK: Defect 5 — resume pages through everything
+
+    func testResumeFinishesARequestBehindMoreThanAThousandWaitingOnes() async throws {
+        let host = try await host([.crashAfterCharge])
+        // 1,200 requests waiting for the provider (on subscriptions of other hosts' making).
+        for index in 0..<1200 {
+            var waiting = IntentRecord(
+                key: IdempotencyKey(String(format: "a%05d", index)),
+                subscription: "sub_elsewhere",
+                request: .renew(boundary: may),
+                at: midApril
+            )
+            _ = try await host.store.recordIntent(waiting)
+            waiting.state = .awaitingConfirmation
+            try await host.store.updateIntent(waiting, expectedState: .recorded)
+        }
+        // A purchase whose charge was captured just before the process died; its key sorts last.
+        await XCTAssertThrowsErrorAsync(try await self.addSeats(2, on: host, key: "zz"))
+        let report = try await host.service.resume()
+        XCTAssertEqual(report.completed, ["zz"])
+        XCTAssertEqual(report.stillPending.count, 1200)
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
+        XCTAssertNil(after.claim)
+    }
+
+    // MARK: Defect 6 — derived keys live apart from clients' keys
+
+    func testAClientKeyCannotTakeARenewalsKey() async throws {
+        let host = try await host()
+        let client = IdempotencyKey("renewal:sub_pro_monthly:2026-05-01T00:00:00Z")
+        let purchase = try await addSeats(1, on: host, key: client)
+        XCTAssertEqual(purchase.amountCharged, usd(950))
+        host.clock.set(may)
+        let renewal = try await host.service.renew(host.id)
+        XCTAssertEqual(renewal?.amountCharged, usd(4900 + 1900))
+        XCTAssertNotEqual(renewal?.key, client)
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.billedThrough, june)
+    }
+
+    func testInvalidKeysAreRefusedBeforeAnythingIsRecorded() async throws {
+        let host = try await host()
+        for key in ["", String(repeating: "k", count: 256), "with space", "naïve"] {
+            let refused = await code { _ = try await self.addSeats(1, on: host, key: IdempotencyKey(key)) }
+            XCTAssertEqual(refused, .invalidIdempotencyKey, key)
+        }
+        let recorded = await host.store.allIntents()
+        XCTAssertEqual(recorded, [])
+        let longest = try await addSeats(1, on: host, key: IdempotencyKey(String(repeating: "k", count: 255)))
+        XCTAssertEqual(longest.status, .completed)
+    }
+
+    // MARK: Defect 7 — no free commits on overflow
+
+    func testRenewalsWhoseTotalsOverflowTogetherAreBilledOneByOne() async throws {
+        // Each period fits in 64 bits; two together do not. Each is one charge, never a free commit.
+        let huge = try Plan(id: "huge", name: "Huge", tier: .enterprise, price: usd(Int64.max / 2 + 1))
+        let host = try await host(plan: huge, at: june)
+        var charged: [Money] = []
+        while let receipt = try await host.service.renew(host.id) { charged.append(receipt.amountCharged) }
+        XCTAssertEqual(charged, [usd(Int64.max / 2 + 1), usd(Int64.max / 2 + 1)])
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), charged)
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.billedThrough, Instant(secondsSinceEpoch: 1_782_864_000))  // July 1
+    }
+
+    // MARK: Usage while a charge is pending; changes that predate a renewal
+
+    func testUsageDuringAPendingRechargeIsHeldNeitherRefusedNorLost() async throws {
+        for fault in [ScriptedPaymentGateway.Fault.pendingThenConfirmed, .pendingThenDeclined] {
+            let host = try await host([fault], plan: SeedPlans.business)
+            let rule = try AutoRechargeRule(
+                capacity: .messages,
+                threshold: 10_000,
+                pack: "message_pack",
+                maximumPerPeriod: 1
+            )
+            _ = try await host.service.configureAutoRecharge(
+                rule,
+                on: host.id,
+                by: SeedPlans.owner,
+                idempotencyKey: "r"
+            )
+            let crossing = try await host.service.recordUsage(45_000, of: .messages, on: host.id, idempotencyKey: "u1")
+            XCTAssertEqual(crossing.status, .awaitingConfirmation, "\(fault)")
+            // The 30–60 s window: usage keeps coming and is accepted at once.
+            for index in 0..<3 {
+                let held = try await host.service.recordUsage(
+                    4_000,
+                    of: .messages,
+                    on: host.id,
+                    idempotencyKey: IdempotencyKey("w\(index)")
+                )
+                guard case .usageHeld(let usage) = held.response else { return XCTFail("not held: \(fault)") }
+                XCTAssertEqual(usage.units, 4_000)
+            }
+            let during = try await stored(host)
+            XCTAssertEqual(during.heldUsage.count, 3, "\(fault)")
+            for confirmation in await host.gateway.takeConfirmations() {
+                _ = try await host.service.confirm(confirmation)
+            }
+            let after = try await stored(host)
+            XCTAssertEqual(after.heldUsage, [], "\(fault)")
+            XCTAssertNil(after.claim)
+            let report = try after.subscription.quotaReport(.messages, by: SeedPlans.owner)
+            let overage = after.subscription.quota.overage[.messages]
+            XCTAssertEqual(report.used + overage, 57_000, "\(fault)")  // every unit recorded once
+            if fault == .pendingThenConfirmed {
+                XCTAssertEqual(report.remaining, 150_000 - 57_000)
+                XCTAssertEqual(after.subscription.quota.overage[.messages], 0)
+            } else {
+                // No pack: the quota of 50,000 is passed; the excess is overage, not lost.
+                XCTAssertEqual(after.subscription.quota.overage[.messages], 7_000)
+            }
+        }
+    }
+
+    func testARemovalRecordedBeforeTheBoundaryButDecidedAfterTheRenewalIsRefused() async throws {
+        let host = try await host()
+        _ = try await addSeats(2, on: host, key: "buy")
+        // The removal is recorded on April 30, 23:59; the renewal on May 1 runs before it is decided.
+        let removal = ServiceRequest.apply(.removeSlots(seats, quantity: 2), actor: SeedPlans.admin, usage: .none)
+        let lastMinute = try may.advanced(by: -60)
+        _ = try await host.store.recordIntent(
+            IntentRecord(key: "remove", subscription: host.id, request: removal, at: lastMinute)
+        )
+        host.clock.set(may)
+        let renewal = try await host.service.renew(host.id)
+        XCTAssertEqual(renewal?.amountCharged, usd(4900 + 3800))  // the seats were still there at the boundary
+        do {
+            _ = try await host.service.perform(removal, on: host.id, idempotencyKey: "remove")
+            XCTFail("a removal from a billed-out period changed the new one")
+        } catch let error as BillingError {
+            XCTAssertEqual(error.code, .requestPredatesRenewal)
+            XCTAssertTrue(error.message.contains("Ask again to change the new period."), error.message)
+        }
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.renewalQuantity, 2)  // unchanged; ask again to remove
+    }
+
+    // MARK: The renewal-due query
+
+    func testRenewDueFindsWhatIsDueThroughTheStoreQuery() async throws {
+        let anchor = april
+        let store = InMemorySubscriptionStore()
+        for plan in [SeedPlans.pro, SeedPlans.starter, SeedPlans.plus] {
+            try await store.insert(StoredSubscription(subscription: try SeedPlans.subscription(plan, anchor: anchor)))
+        }
+        let clock = ManualClock(may)
+        let gateway = ScriptedPaymentGateway(script: [.none, .decline, .none])
+        let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
+        let run = try await service.renewDue()
+        XCTAssertEqual(run.receipts.count, 3)
+        XCTAssertEqual(run.failures, [:])
+        let due = await store.dueSubscriptions(at: may, after: nil, limit: 10)
+        XCTAssertEqual(due, [])
+        let pastDue = await store.dueSubscriptions(at: try may.advanced(by: 3 * day), after: nil, limit: 10)
+        XCTAssertEqual(pastDue.count, 1)
+        let nothing = try await service.renewDue()
+        XCTAssertEqual(nothing.receipts, [])
     }
 }
 

@@ -131,20 +131,26 @@ final class CodableTests: XCTestCase {
     /// The service's write-ahead log must survive a JSON store: every request kind round-trips.
     func testServiceRecordsRoundTrip() throws {
         let rule = try AutoRechargeRule(capacity: .messages, threshold: 1, pack: "message_pack", maximumPerPeriod: 1)
-        let requests: [ServiceRequest] = [
-            .apply(.addSlots("extra_members", quantity: 1), actor: SeedPlans.owner, usage: .none),
-            .recordUsage(units: 5, capacity: .messages, overage: .record),
-            .renew,
-            .configureAutoRecharge(rule, actor: SeedPlans.admin),
-        ]
         let subscription = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
-        for request in requests {
-            var record = IntentRecord(
-                key: "k",
-                subscription: subscription.id,
-                request: request,
-                at: try instant("2026-04-10T00:00:00Z")
-            )
+        let april10 = try instant("2026-04-10T00:00:00Z")
+        let may = try instant("2026-05-01T00:00:00Z")
+        let pastDue = try ServiceRequest.renew(boundary: may)
+            .decide(on: subscription, at: may, policy: .standard, paymentDeclined: true).subscription
+        XCTAssertEqual(pastDue.status, .pastDue)
+        let retryAt = try XCTUnwrap(pastDue.unpaidInvoice?.nextAttempt)
+        let requests: [(ServiceRequest, Subscription, Instant)] = [
+            (
+                .apply(.addSlots("extra_members", quantity: 1), actor: SeedPlans.owner, usage: .none), subscription,
+                april10
+            ),
+            (.recordUsage(units: 5, capacity: .messages, overage: .record), subscription, april10),
+            (.renew(boundary: may), subscription, may),
+            (.retryPayment(attempt: 1), pastDue, retryAt),
+            (.payUnpaidInvoice(actor: SeedPlans.owner), pastDue, retryAt),
+            (.configureAutoRecharge(rule, actor: SeedPlans.admin), subscription, april10),
+        ]
+        for (request, subscription, at) in requests {
+            var record = IntentRecord(key: "k", subscription: subscription.id, request: request, at: at)
             record.state = .claimed
             record.decision = try request.decide(on: subscription, at: record.at, policy: .standard)
             let data = try JSONEncoder().encode(record)

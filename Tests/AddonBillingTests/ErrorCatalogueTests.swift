@@ -530,11 +530,7 @@ final class ErrorCatalogueTests: XCTestCase {
     ) async throws -> (AddonService, InMemorySubscriptionStore, SubscriptionID) {
         let subscription = try Self.subscription(SeedPlans.pro)
         let store = InMemorySubscriptionStore()
-        try await store.insert(
-            InsertSubscriptionRequest(
-                stored: StoredSubscription(subscription: subscription, providerReference: reference)
-            )
-        )
+        try await store.insert(StoredSubscription(subscription: subscription, providerReference: reference))
         let service = AddonService(
             store: store,
             gateway: ScriptedPaymentGateway(script: script),
@@ -592,7 +588,7 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "A store save names an old version (the test kit's wording).",
             trigger: {
                 let (_, store, id) = try await makeService()
-                let stored = try await store.load(LoadSubscriptionRequest(id: id))
+                let stored = try await store.load(id)
                 _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: 7))
             },
             code: .versionConflict,
@@ -616,7 +612,7 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "Another request holds the subscription through every retry.",
             trigger: {
                 let (service, store, id) = try await makeService(retry: RetryPolicy(maximumAttempts: 2))
-                var stored = try await store.load(LoadSubscriptionRequest(id: id))
+                var stored = try await store.load(id)
                 stored.claim = "someone-else"
                 _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: stored.version))
                 _ = try await service.apply(
@@ -633,14 +629,124 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "A request recorded before a crash was voided by recovery, and is retried.",
             trigger: {
                 let (service, store, id) = try await makeService()
-                let orphan = IntentRecord(key: "orphan", subscription: id, request: .renew, at: try instant(april))
-                _ = try await store.recordIntent(RecordIntentRequest(intent: orphan))
+                let request = ServiceRequest.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    actor: SeedPlans.owner,
+                    usage: .none
+                )
+                let orphan = IntentRecord(key: "orphan", subscription: id, request: request, at: try instant(april))
+                _ = try await store.recordIntent(orphan)
                 _ = try await service.resume()
-                _ = try await service.perform(.renew, on: id, idempotencyKey: "orphan")
+                _ = try await service.perform(request, on: id, idempotencyKey: "orphan")
             },
             code: .intentVoided,
             message: "Request \"orphan\" did not finish and was voided: nothing was charged or applied. Retry it "
                 + "with a new idempotency key."
+        ),
+        Entry(
+            when: "An idempotency key is used again for a different request (Stripe's `idempotency_error`).",
+            trigger: {
+                let (service, _, id) = try await makeService()
+                let add = AddonOperation.addSlots("extra_seats", quantity: 1)
+                _ = try await service.apply(add, to: id, by: SeedPlans.owner, idempotencyKey: "k")
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 5),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .idempotencyKeyReused,
+            message: "Idempotency key \"k\" was already used for a different request; nothing was charged or changed. "
+                + "Use a new key for a new request."
+        ),
+        Entry(
+            when: "An idempotency key is empty, longer than 255 bytes, or not printable ASCII.",
+            trigger: {
+                let (service, _, id) = try await makeService()
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "two words"
+                )
+            },
+            code: .invalidIdempotencyKey,
+            message: "Idempotency key \"two words\" is not allowed; a key is 1 to 255 printable ASCII characters "
+                + "without spaces."
+        ),
+        Entry(
+            when: "A confirmation arrives for a key no request charged under.",
+            trigger: {
+                let (service, _, _) = try await makeService()
+                _ = try await service.confirm(
+                    ChargeConfirmation(idempotencyKey: "nobody", chargeID: "ch_1", succeeded: true)
+                )
+            },
+            code: .chargeMismatch,
+            message: "No request waits on a charge under idempotency key \"nobody\"; the confirmation was ignored."
+        ),
+        Entry(
+            when: "A confirmation names another charge than the one the request waits on.",
+            trigger: {
+                let (service, _, id) = try await makeService([.pendingThenConfirmed])
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    to: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+                _ = try await service.confirm(
+                    ChargeConfirmation(idempotencyKey: "k", chargeID: "ch_forged", succeeded: true)
+                )
+            },
+            code: .chargeMismatch,
+            message: "The confirmation names charge \"ch_forged\", but request \"k\" waits on charge \"ch_1\"; "
+                + "nothing was applied."
+        ),
+        Entry(
+            when: "A person pays an unpaid invoice that does not exist.",
+            trigger: {
+                let (service, _, id) = try await makeService()
+                _ = try await service.payUnpaidInvoice(on: id, by: SeedPlans.owner, idempotencyKey: "pay")
+            },
+            code: .nothingDue,
+            message: "Subscription \"sub_pro_monthly\" has no unpaid invoice to pay."
+        ),
+        Entry(
+            when: "A renewal is asked for a boundary that is not the subscription's next billing date.",
+            trigger: {
+                let pro = try subscription(SeedPlans.pro)
+                _ = try ServiceRequest.renew(boundary: try instant(april))
+                    .decide(on: pro, at: try instant(midApril), policy: .standard)
+            },
+            code: .nothingDue,
+            message:
+                "Nothing is due on subscription \"sub_pro_monthly\": it is billed through 2026-05-01T00:00:00Z and "
+                + "owes no retried payment."
+        ),
+        Entry(
+            when: "A change asked for before a renewal is decided after it (the removal would reach into the "
+                + "period renewal already billed).",
+            trigger: {
+                let renewed = try subscription(SeedPlans.pro).renewed(at: try instant("2026-05-01T00:00:00Z"))
+                _ = try renewed.subscription.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    by: SeedPlans.owner,
+                    at: try instant("2026-04-30T23:59:00Z")
+                )
+            },
+            code: .requestPredatesRenewal,
+            message: "The request was made at 2026-04-30T23:59:00Z, before the renewal of 2026-05-01T00:00:00Z opened "
+                + "the current period, which it would have changed; nothing was changed. Ask again to change the new "
+                + "period."
+        ),
+        Entry(
+            when: "A dunning schedule has too many retries or a gap outside 1 to 60 days.",
+            trigger: { _ = try DunningPolicy(retryDays: [3, 90]) },
+            code: .invalidOption,
+            message: "Dunning schedule [3, 90] is not allowed; give at most 12 retries, each 1 to 60 days after the "
+                + "previous attempt."
         ),
     ]
 

@@ -5,7 +5,11 @@ import XCTest
 
 /// The reliability proof: many concurrent clients, random operations, random payment
 /// faults and crashes between any two steps, over simulated months — and at the end,
-/// every effect happened exactly once.
+/// every effect happened exactly once and nothing is left stuck.
+///
+/// Besides honest retries, the clients behave as adversarial hosts do: they reuse keys
+/// for different requests, deliver forged, mismatched, duplicated, late and reordered
+/// confirmations, and leave more than a page of abandoned requests behind.
 ///
 /// `ADDON_BILLING_SIMULATION_OPERATIONS` sets the number of operations (default 10,000);
 /// `ADDON_BILLING_PROPERTY_SEED` the seed.
@@ -15,18 +19,22 @@ final class SimulationTests: XCTestCase {
         var operations = 0
         var crashes = 0
         var refusals: [String: Int] = [:]
-        var receipts: [String: ServiceReceipt] = [:]
+        var receipts: [IdempotencyKey: ServiceReceipt] = [:]
         var mismatchedRetries: [String] = []
+        var acceptedReuse: [String] = []
+        var acceptedForgery: [String] = []
 
-        func count(operation: Void = ()) { operations += 1 }
+        func count() { operations += 1 }
         func crashed() { crashes += 1 }
         func refused(_ code: BillingError.Code) { refusals[code.rawValue, default: 0] += 1 }
+        func reuseAccepted(_ key: IdempotencyKey) { acceptedReuse.append(key.description) }
+        func forgeryAccepted(_ key: IdempotencyKey) { acceptedForgery.append(key.description) }
 
         /// Remembers the first completed receipt of a key; a later one must equal it.
         func received(_ receipt: ServiceReceipt) {
             guard receipt.status == .completed else { return }
             if let first = receipts[receipt.key] {
-                if first != receipt { mismatchedRetries.append(receipt.key) }
+                if first != receipt { mismatchedRetries.append(receipt.key.description) }
             } else {
                 receipts[receipt.key] = receipt
             }
@@ -34,7 +42,7 @@ final class SimulationTests: XCTestCase {
     }
 
     struct Request: Sendable {
-        let key: String
+        let key: IdempotencyKey
         let subscription: SubscriptionID
         let request: ServiceRequest
     }
@@ -53,14 +61,30 @@ final class SimulationTests: XCTestCase {
         let gateway = ScriptedPaymentGateway(
             randomFaults: [
                 .decline: 5, .timeoutBeforeCharge: 3, .timeoutAfterCharge: 3, .staleReference: 1,
-                .pendingThenConfirmed: 4, .pendingThenDeclined: 1, .crashBeforeCharge: 1, .crashAfterCharge: 1,
+                .pendingThenConfirmed: 4, .pendingThenDeclined: 1, .pendingFailedThenConfirmed: 2,
+                .crashBeforeCharge: 1, .crashAfterCharge: 1,
             ],
+            // Cards expire: renewals and their retries are declined often, across many months.
+            renewalFaults: [.decline: 30, .timeoutAfterCharge: 3, .pendingThenConfirmed: 3, .crashAfterCharge: 1],
             seed: seed
         )
         let clock = ManualClock(anchor)
         let service = AddonService(store: CrashingStore(base, plan: crashes), gateway: gateway, clock: clock.witness)
         let tally = Tally()
         let ids = initial.map(\.id)
+
+        // More than a page (and more than the old limit of 1,000) of requests abandoned by dead clients.
+        for index in 0..<1_100 {
+            let request = Self.randomRequest(for: ids[index % ids.count], &Self.abandonedGenerator)
+            _ = try await base.recordIntent(
+                IntentRecord(
+                    key: IdempotencyKey("abandoned-\(index)"),
+                    subscription: ids[index % ids.count],
+                    request: request,
+                    at: anchor
+                )
+            )
+        }
 
         await withTaskGroup(of: Void.self) { group in
             for client in 0..<clients {
@@ -79,20 +103,44 @@ final class SimulationTests: XCTestCase {
             }
         }
 
-        // Recovery: no more crashes or faults; deliver every confirmation and resume until settled.
+        // Recovery: no more crashes or faults; deliver every confirmation, resume and renew until settled.
         await crashes.setArmed(false)
         await gateway.setRandomFaults([:])
-        clock.advance(by: 3600)  // requests only recorded by "dead" clients are now abandoned
-        for _ in 0..<20 {
+        clock.advance(by: service.retry.cancelPendingAfter)  // abandoned requests and stuck charges are now old
+        for _ in 0..<40 {
             for confirmation in await gateway.takeConfirmations() { _ = try? await service.confirm(confirmation) }
             _ = try await service.resume()
-            if await base.unfinishedIntents(UnfinishedIntentsRequest()).isEmpty { break }
+            _ = try await service.renewDue()
+            let unfinished = await base.unfinishedIntents(after: nil, limit: 1)
+            let due = await base.dueSubscriptions(at: clock.now, after: nil, limit: 1)
+            if unfinished.isEmpty, due.isEmpty { break }
         }
 
         let failure = "simulation seed \(seed); replay with ADDON_BILLING_PROPERTY_SEED=\(seed)"
         let intents = await base.allIntents()
         let captured = await gateway.capturedCharges()
-        XCTAssertEqual(intents.filter(\.state.isUnfinished).map(\.key), [], failure)
+
+        // Liveness: nothing unfinished, claimed or held; every subscription billed through now,
+        // or in the state the dunning policy leaves it in.
+        XCTAssertEqual(intents.filter(\.state.isUnfinished).map(\.key.description), [], failure)
+        for id in ids {
+            let stored = try await base.load(id)
+            let subscription = stored.subscription
+            XCTAssertNil(stored.claim, "\(id) still claimed: \(failure)")
+            XCTAssertEqual(stored.heldUsage, [], "\(id) still holds usage: \(failure)")
+            switch subscription.status {
+            case .active, .trialing:
+                XCTAssertGreaterThan(subscription.billedThrough, clock.now, "\(id) not billed through now: \(failure)")
+                XCTAssertNil(subscription.unpaidInvoice, "\(id) active with an unpaid invoice: \(failure)")
+            case .pastDue:
+                let next = try XCTUnwrap(subscription.unpaidInvoice?.nextAttempt, "\(id) past due without a retry")
+                XCTAssertGreaterThan(next, clock.now, "\(id) has a retry overdue: \(failure)")
+            case .unpaid, .canceled:
+                XCTAssertNotNil(subscription.unpaidInvoice, "\(id) \(subscription.status) without an invoice")
+            default:
+                XCTFail("\(id) in unexpected status \(subscription.status): \(failure)")
+            }
+        }
 
         // Every captured charge matches exactly one applied change, and vice versa.
         let byKey = Dictionary(grouping: intents, by: \.key)
@@ -100,7 +148,11 @@ final class SimulationTests: XCTestCase {
             let matches = byKey[charge.key, default: []].filter {
                 $0.state == .completed && $0.chargeID == charge.chargeID && $0.decision?.amount == charge.amount
             }
-            XCTAssertEqual(matches.count, 1, "charge \(charge.key) \(charge.amount): \(failure)")
+            XCTAssertEqual(
+                matches.count,
+                1,
+                "charge \(charge.key) \(charge.amount) \(charge.chargeID): \(byKey[charge.key, default: []]) \(failure)"
+            )
         }
         let capturedKeys = Set(captured.map(\.key))
         for intent in intents where intent.state == .completed {
@@ -115,7 +167,7 @@ final class SimulationTests: XCTestCase {
             }
             XCTAssertTrue(decision.lines.allSatisfy { !$0.amount.isNegative }, "negative line: \(intent.key)")
         }
-        // The money moved equals the invoice lines of the applied changes.
+        // Money is conserved exactly: the money moved equals the invoice lines of the applied changes.
         let moved = captured.reduce(Int64(0)) { $0 + $1.amount.minorUnits }
         let billed = intents.filter { $0.state == .completed && $0.chargeID != nil }
             .flatMap { $0.decision?.lines ?? [] }
@@ -124,36 +176,53 @@ final class SimulationTests: XCTestCase {
         XCTAssertTrue(captured.allSatisfy { $0.amount.minorUnits > 0 }, failure)
         let mismatched = await tally.mismatchedRetries
         XCTAssertEqual(mismatched, [], "a retry returned a different result: \(failure)")
+        let reused = await tally.acceptedReuse
+        XCTAssertEqual(reused, [], "a key answered a request it was not made for: \(failure)")
+        let forged = await tally.acceptedForgery
+        XCTAssertEqual(forged, [], "a forged confirmation was applied: \(failure)")
 
-        // No lost update: replaying the committed requests in commit order gives the stored state.
+        // No lost update: each committed decision is what the request decides on the state the
+        // store held just before, and the store's final state is the last one committed.
         let log = await base.commitLog
         for original in initial {
             var current = original
-            for intent in log where intent.subscription == original.id {
-                guard let decision = intent.decision else { continue }
-                var replay = try? intent.request.decide(on: current, at: intent.at, policy: service.policy)
-                if replay?.amount != decision.amount {
-                    replay = try? intent.request.decide(
-                        on: current,
-                        at: intent.at,
-                        policy: service.policy,
-                        paymentDeclined: true
-                    )
+            for commit in log where commit.intent.subscription == original.id {
+                let intent = commit.intent
+                if intent.state == .completed, let decision = intent.decision {
+                    if case .usageHeld = decision.response {
+                    } else {
+                        var replay = try? intent.request.decide(on: current, at: intent.at, policy: service.policy)
+                        if replay?.amount != decision.amount || intent.chargeID == nil && !decision.amount.isZero {
+                            replay = try? intent.request.decide(
+                                on: current,
+                                at: intent.at,
+                                policy: service.policy,
+                                paymentDeclined: true
+                            )
+                        }
+                        XCTAssertEqual(
+                            replay?.subscription,
+                            decision.subscription,
+                            "replay of \(intent.key): \(failure)"
+                        )
+                    }
+                    // Capacity never falls below usage.
+                    if case .apply(let operation, _, let usage) = intent.request,
+                        let kind = decision.subscription.plan.offer(operation.addon)?.kind.capacity,
+                        ["removeSlots", "removeAddon", "cancelAddon"].contains(operation.name)
+                            || operation.autoRenew == false
+                    {
+                        XCTAssertGreaterThanOrEqual(
+                            try decision.subscription.capacityAtRenewal(kind),
+                            usage.used(kind),
+                            "\(intent.key)"
+                        )
+                    }
                 }
-                XCTAssertEqual(replay?.subscription, decision.subscription, "replay of \(intent.key): \(failure)")
-                current = decision.subscription
-                // Capacity never falls below usage.
-                if case .apply(let operation, _, let usage) = intent.request,
-                    let kind = current.plan.offer(operation.addon)?.kind.capacity,
-                    ["removeSlots", "removeAddon", "cancelAddon"].contains(operation.name)
-                        || operation.autoRenew == false
-                {
-                    XCTAssertGreaterThanOrEqual(try current.capacityAtRenewal(kind), usage.used(kind), "\(intent.key)")
-                }
+                current = commit.stored.subscription
             }
             let stored = await base.snapshot(original.id)
             XCTAssertEqual(stored?.subscription, current, "final state of \(original.id): \(failure)")
-            XCTAssertNil(stored?.claim, failure)
         }
 
         let counted = await tally.operations
@@ -162,6 +231,16 @@ final class SimulationTests: XCTestCase {
         let crashCount = await crashes.crashes
         let crashedClients = await tally.crashes
         let refusals = await tally.refusals
+        let statuses = try await ids.asyncMap { try await base.load($0).subscription.status.rawValue }
+        var pastDue = 0
+        var retries = 0
+        for intent in intents where intent.state == .completed {
+            switch intent.decision?.response {
+            case .renewal(let renewal) where renewal.subscription.status == .pastDue: pastDue += 1
+            case .paymentRetry: retries += 1
+            default: break
+            }
+        }
         print(
             """
             Simulation (seed \(seed)): \(counted) operations by \(clients) clients; \
@@ -169,10 +248,13 @@ final class SimulationTests: XCTestCase {
             \(intents.filter { $0.state == .failed }.count) refused, declined or voided; \
             payment faults injected \(injected.values.reduce(0, +)) \(injected.map { "\($0.key.rawValue)=\($0.value)" }.sorted()); \
             store crashes \(crashCount), crashes recovered \(crashedClients); \
-            \(captured.count) charges moved \(Money(minorUnits: moved, currency: .usd)); refusals \(refusals.sorted { $0.key < $1.key })
+            \(captured.count) charges moved \(Money(minorUnits: moved, currency: .usd)); refusals \(refusals.sorted { $0.key < $1.key }); \
+            renewals declined \(pastDue), payment retries \(retries); final statuses \(statuses)
             """
         )
     }
+
+    nonisolated(unsafe) static var abandonedGenerator = RepeatableRandomNumberGenerator(seed: 7)
 
     static func runClient(
         _ client: Int,
@@ -188,7 +270,7 @@ final class SimulationTests: XCTestCase {
         var sent: [Request] = []
         for index in 0..<operations {
             await tally.count()
-            if client == 0, random.chance(4) { clock.advance(by: random.int64(0...259_200)) }
+            if client == 0, random.chance(8) { clock.advance(by: random.int64(0...432_000)) }
             let roll = random.int(0...99)
             do {
                 if roll < 5 {
@@ -199,6 +281,8 @@ final class SimulationTests: XCTestCase {
                     for (position, confirmation) in confirmations.enumerated() {
                         do {
                             _ = try await service.confirm(confirmation)
+                        } catch let error as BillingError where error.code == .chargeMismatch {
+                            continue  // a late notice for a request settled some other way
                         } catch {
                             // Not acknowledged: the provider sends it again later.
                             await gateway.redeliver(Array(confirmations[position...]))
@@ -207,7 +291,30 @@ final class SimulationTests: XCTestCase {
                     }
                     continue
                 }
-                if roll < 15, let earlier = sent.randomElement(using: &random) {
+                if roll < 7, let earlier = sent.randomElement(using: &random) {
+                    // A forged or mismatched confirmation: a charge ID the provider never issued.
+                    let forged = ChargeConfirmation(
+                        idempotencyKey: earlier.key,
+                        chargeID: ChargeID(rawValue: "ch_forged_\(index)"),
+                        succeeded: true
+                    )
+                    if try await service.confirm(forged) != nil { await tally.forgeryAccepted(earlier.key) }
+                    continue
+                }
+                if roll < 9, let earlier = sent.randomElement(using: &random) {
+                    // A key reused for a different request must be refused, whatever the first one did
+                    // (a key whose first request died before it was recorded is simply a new key).
+                    let other = randomRequest(for: random.pick(ids), &random)
+                    guard other != earlier.request, try await service.store.intent(earlier.key) != nil else { continue }
+                    do {
+                        _ = try await service.perform(other, on: random.pick(ids), idempotencyKey: earlier.key)
+                        await tally.reuseAccepted(earlier.key)
+                    } catch let error as BillingError where error.code == .idempotencyKeyReused {
+                        await tally.refused(error.code)
+                    }
+                    continue
+                }
+                if roll < 17, let earlier = sent.randomElement(using: &random) {
                     // A client retrying an earlier request with the same key.
                     let receipt = try await service.perform(
                         earlier.request,
@@ -218,12 +325,17 @@ final class SimulationTests: XCTestCase {
                     continue
                 }
                 let id = random.pick(ids)
-                if roll < 25 {
+                if roll < 27 {
                     if let receipt = try await service.renew(id) { await tally.received(receipt) }
                     continue
                 }
+                if roll < 28 {
+                    let run = try await service.renewDue(limit: 10)
+                    for receipt in run.receipts { await tally.received(receipt) }
+                    continue
+                }
                 let request = randomRequest(for: id, &random)
-                let key = "c\(client)-\(index)"
+                let key = IdempotencyKey("c\(client)-\(index)")
                 sent.append(Request(key: key, subscription: id, request: request))
                 let receipt = try await service.perform(request, on: id, idempotencyKey: key)
                 await tally.received(receipt)
@@ -239,8 +351,11 @@ final class SimulationTests: XCTestCase {
 
     static func randomRequest(for id: SubscriptionID, _ random: inout RepeatableRandomNumberGenerator) -> ServiceRequest
     {
-        guard let plan = plans.first(where: { "sub_\($0.id)" == id.rawValue }) else { return .renew }
+        guard let plan = plans.first(where: { "sub_\($0.id)" == id.rawValue }) else {
+            return .payUnpaidInvoice(actor: SeedPlans.owner)
+        }
         let actor = random.chance(90) ? SeedPlans.owner : SeedPlans.viewer
+        if random.chance(2) { return .payUnpaidInvoice(actor: actor) }
         let usage = CapacityUsage(
             seats: SeatUsage(activeMembers: random.int64(0...8), pendingInvitations: random.int64(0...2)),
             agents: AgentUsage(active: random.int64(0...4))
@@ -276,5 +391,14 @@ final class SimulationTests: XCTestCase {
                 .buyPack(offer.code, quantity: random.int64(1...2))
             }
         return .apply(operation, actor: actor, usage: usage)
+    }
+}
+
+extension Array where Element: Sendable {
+    /// Maps with an async transform, in order.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
     }
 }

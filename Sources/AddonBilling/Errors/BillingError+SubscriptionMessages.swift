@@ -309,7 +309,79 @@ extension BillingError {
         message: "The payment provider declined the pending charge; nothing was applied."
     )
 
-    static func voided(_ key: String) -> BillingError {
+    static func inconsistentUnpaidInvoice(_ attempts: Int) -> BillingError {
+        BillingError(
+            code: .invalidSubscription,
+            message: "An unpaid invoice has \(attempts) failed attempts; it must have at least 1."
+        )
+    }
+
+    static func invalidDunningSchedule(_ days: [Int]) -> BillingError {
+        let shown = days.count > DunningPolicy.maximumRetries ? "of \(days.count) retries" : "\(days)"
+        return BillingError(
+            code: .invalidOption,
+            message: "Dunning schedule \(shown) is not allowed; give at most \(DunningPolicy.maximumRetries) retries, "
+                + "each 1 to 60 days after the previous attempt."
+        )
+    }
+
+    static func keyReused(_ key: IdempotencyKey) -> BillingError {
+        BillingError(
+            code: .idempotencyKeyReused,
+            message: "Idempotency key \"\(key)\" was already used for a different request; nothing was charged or "
+                + "changed. Use a new key for a new request."
+        )
+    }
+
+    static func invalidIdempotencyKey(_ key: String) -> BillingError {
+        let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
+        return BillingError(
+            code: .invalidIdempotencyKey,
+            message: "Idempotency key \"\(shown)\" is not allowed; a key is 1 to \(IdempotencyKey.maximumLength) "
+                + "printable ASCII characters without spaces."
+        )
+    }
+
+    static func noChargeWaiting(_ key: IdempotencyKey) -> BillingError {
+        BillingError(
+            code: .chargeMismatch,
+            message: "No request waits on a charge under idempotency key \"\(key)\"; the confirmation was ignored."
+        )
+    }
+
+    static func chargeMismatch(_ key: IdempotencyKey, confirmed: ChargeID, expected: ChargeID?) -> BillingError {
+        let waiting = expected.map { "charge \"\($0)\"" } ?? "no charge the provider knows"
+        return BillingError(
+            code: .chargeMismatch,
+            message: "The confirmation names charge \"\(confirmed)\", but request \"\(key)\" waits on \(waiting); "
+                + "nothing was applied."
+        )
+    }
+
+    static func nothingDue(_ id: SubscriptionID, billedThrough: Instant) -> BillingError {
+        BillingError(
+            code: .nothingDue,
+            message: "Nothing is due on subscription \"\(id)\": it is billed through \(billedThrough) and owes no "
+                + "retried payment."
+        )
+    }
+
+    static func noUnpaidInvoice(_ id: SubscriptionID) -> BillingError {
+        BillingError(
+            code: .nothingDue,
+            message: "Subscription \"\(id)\" has no unpaid invoice to pay."
+        )
+    }
+
+    static func predatesRenewal(at: Instant, periodStart: Instant) -> BillingError {
+        BillingError(
+            code: .requestPredatesRenewal,
+            message: "The request was made at \(at), before the renewal of \(periodStart) opened the current period, "
+                + "which it would have changed; nothing was changed. Ask again to change the new period."
+        )
+    }
+
+    static func voided(_ key: IdempotencyKey) -> BillingError {
         BillingError(
             code: .intentVoided,
             message: "Request \"\(key)\" did not finish and was voided: nothing was charged or applied. Retry it "

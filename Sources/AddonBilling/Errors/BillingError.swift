@@ -155,6 +155,16 @@ extension BillingError {
         public static let subscriptionBusy = Code(rawValue: "subscriptionBusy")
         /// A request was recorded but never reached the payment step; recovery voided it.
         public static let intentVoided = Code(rawValue: "intentVoided")
+        /// An idempotency key was first used for a different request (Stripe's `idempotency_error`).
+        public static let idempotencyKeyReused = Code(rawValue: "idempotencyKeyReused")
+        /// An idempotency key is empty, too long, or not printable ASCII.
+        public static let invalidIdempotencyKey = Code(rawValue: "invalidIdempotencyKey")
+        /// A confirmation does not name the charge a request waits on, or no request waits on it.
+        public static let chargeMismatch = Code(rawValue: "chargeMismatch")
+        /// A renewal or payment retry was asked for, but nothing is due.
+        public static let nothingDue = Code(rawValue: "nothingDue")
+        /// A change was asked for at an instant before the current period: renewal opened a new period since.
+        public static let requestPredatesRenewal = Code(rawValue: "requestPredatesRenewal")
         /// A request could not be read: malformed JSON or a missing field.
         public static let malformedRequest = Code(rawValue: "malformedRequest")
 
@@ -168,6 +178,7 @@ extension BillingError {
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
             .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy, .intentVoided,
+            .idempotencyKeyReused, .invalidIdempotencyKey, .chargeMismatch, .nothingDue, .requestPredatesRenewal,
             .malformedRequest,
         ]
     }

@@ -9,17 +9,22 @@ public struct RetryPolicy: Sendable {
     /// How old, in seconds, a request only recorded must be before ``AddonService/resume()``
     /// voids it; younger ones may still be in flight in another process.
     public var abandonAfter: Int64
+    /// How old, in seconds, a charge still pending at the provider must be before
+    /// ``AddonService/resume()`` cancels it, so that nothing waits for ever.
+    public var cancelPendingAfter: Int64
 
     /// Creates a policy.
     public init(
         maximumAttempts: Int = 50,
         maximumUnknownOutcomeRetries: Int = 3,
         abandonAfter: Int64 = 300,
+        cancelPendingAfter: Int64 = 86_400,
         backoff: @escaping @Sendable (_ attempt: Int) async -> Void = RetryPolicy.yieldThenSleep
     ) {
         self.maximumAttempts = maximumAttempts
         self.maximumUnknownOutcomeRetries = maximumUnknownOutcomeRetries
         self.abandonAfter = abandonAfter
+        self.cancelPendingAfter = cancelPendingAfter
         self.backoff = backoff
     }
 
@@ -34,18 +39,26 @@ public struct RetryPolicy: Sendable {
     }
 
     /// 50 attempts, 3 unknown-outcome retries, yielding then sleeping between attempts,
-    /// abandoning recorded requests after 5 minutes.
+    /// abandoning recorded requests after 5 minutes and pending charges after a day.
     public static let standard = RetryPolicy()
 }
 
 /// What ``AddonService/resume()`` did with the unfinished requests it found.
 public struct ResumeReport: Sendable, Hashable, Codable {
-    /// Requests finished: charged (idempotently) and stored, or refused and released.
-    public var completed: [String] = []
+    /// Requests finished: charged (idempotently) and stored, or refused, declined and released.
+    public var completed: [IdempotencyKey] = []
     /// Requests recorded but never claimed: voided, nothing charged, nothing applied.
-    public var voided: [String] = []
-    /// Requests still waiting for the provider (pending confirmation or an unknown outcome).
-    public var stillPending: [String] = []
+    public var voided: [IdempotencyKey] = []
+    /// Requests still waiting: pending at the provider, an unknown outcome, or recorded too recently.
+    public var stillPending: [IdempotencyKey] = []
+}
+
+/// What ``AddonService/renewDue(limit:)`` did.
+public struct RenewalRun: Sendable, Hashable {
+    /// The receipt of every renewal and payment retry performed, in order.
+    public var receipts: [ServiceReceipt] = []
+    /// The subscriptions whose due work failed this time, with why; they stay due.
+    public var failures: [SubscriptionID: BillingError] = [:]
 }
 
 /// The layer a host service calls: load, decide with the pure core, charge, store —
@@ -53,7 +66,8 @@ public struct ResumeReport: Sendable, Hashable, Codable {
 ///
 /// Every request carries an idempotency key and goes through the same steps:
 ///
-/// 1. **record** the request under its key (a retry finds it and returns its result);
+/// 1. **record** the request under its key (a retry finds it and returns its result;
+///    a different request under the same key is refused);
 /// 2. **decide** on the stored subscription with the pure core;
 /// 3. **claim** the subscription: store the decision with the key, so no other
 ///    change can slip in between decision and charge (a free change skips to 5);
@@ -66,8 +80,10 @@ public struct ResumeReport: Sendable, Hashable, Codable {
 /// ``resume()``: a claimed request is charged again under its key (a no-op if it
 /// was charged) and committed; a request only recorded is voided. Capacity is
 /// stored only after its charge is captured, and always then. A declined charge
-/// releases the claim and leaves the subscription as it was. A pending charge
-/// waits for ``confirm(_:)``. The service adds no billing rule of its own.
+/// releases the claim and leaves the subscription as it was — except a renewal,
+/// which opens its period `past_due` and is retried on the ``DunningPolicy``'s
+/// schedule. A pending charge waits for the provider, asked under the key. The
+/// service adds no billing rule of its own.
 public struct AddonService: Sendable {
     /// Where subscriptions and intent records live.
     public let store: any SubscriptionStore
@@ -79,6 +95,13 @@ public struct AddonService: Sendable {
     public let policy: BillingPolicy
     /// How conflicts and unknown outcomes are retried.
     public let retry: RetryPolicy
+
+    /// How many unfinished intents or due subscriptions one store call returns.
+    static let pageSize = 200
+    /// How many times a derived key may be voided by crashes before the work is reported busy.
+    static let maximumDerivedKeyAttempts = 16
+    /// How many renewals and retries ``renewDue(limit:)`` performs for one subscription in one run.
+    static let maximumStepsPerSubscription = 24
 
     /// Creates a service.
     public init(
@@ -109,26 +132,29 @@ public struct AddonService: Sendable {
     /// - Returns: The receipt: the outcome and what was charged.
     /// - Throws: The core's refusals, ``BillingError/Code/paymentDeclined``,
     ///   ``BillingError/Code/paymentOutcomeUnknown`` (retry the same key later),
-    ///   ``BillingError/Code/subscriptionBusy``, and the store's and gateway's own errors.
+    ///   ``BillingError/Code/subscriptionBusy``, ``BillingError/Code/idempotencyKeyReused``
+    ///   when the key was used for another request, and the store's and gateway's own errors.
     public func apply(
         _ operation: AddonOperation,
         to id: SubscriptionID,
         by actor: Actor,
         usage: CapacityUsage = .none,
-        idempotencyKey: String
+        idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(.apply(operation, actor: actor, usage: usage), on: id, idempotencyKey: idempotencyKey)
     }
 
     /// Records usage exactly once, buying the auto-recharge pack it triggers.
     ///
-    /// A declined recharge does not lose the usage: it is decided again without the pack.
+    /// A declined recharge does not lose the usage: it is decided again without the
+    /// pack. Usage that arrives while another request holds the subscription for its
+    /// charge is held and drawn when that request settles (``HeldUsage``).
     public func recordUsage(
         _ units: Int64,
         of capacity: CapacityKind,
         on id: SubscriptionID,
         overage: OveragePolicy = .refuse,
-        idempotencyKey: String
+        idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(
             .recordUsage(units: units, capacity: capacity, overage: overage),
@@ -142,33 +168,100 @@ public struct AddonService: Sendable {
         _ rule: AutoRechargeRule,
         on id: SubscriptionID,
         by actor: Actor,
-        idempotencyKey: String
+        idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(.configureAutoRecharge(rule, actor: actor), on: id, idempotencyKey: idempotencyKey)
     }
 
-    /// Renews every billing boundary that is due, charging each period once.
+    /// Pays the unpaid invoice now, as a person resolving a failed payment does (seed 003:
+    /// "Resolve payment first"); paid, the subscription is `active` again.
     ///
-    /// The idempotency key is derived from the subscription and the boundary
-    /// (`renew:<id>:<boundary>`), so concurrent or repeated renewals of the same
-    /// boundary bill once. Returns nil when no boundary is due.
+    /// A declined payment changes nothing, and counts no dunning attempt.
+    ///
+    /// - Throws: ``BillingError/Code/nothingDue`` without an unpaid invoice,
+    ///   ``BillingError/Code/permissionDenied`` without `billing.update`, and the errors of
+    ///   ``apply(_:to:by:usage:idempotencyKey:)``.
+    public func payUnpaidInvoice(
+        on id: SubscriptionID,
+        by actor: Actor,
+        idempotencyKey: IdempotencyKey
+    ) async throws -> ServiceReceipt {
+        try await perform(.payUnpaidInvoice(actor: actor), on: id, idempotencyKey: idempotencyKey)
+    }
+
+    /// Performs the subscription's next due billing step, exactly once: the renewal of
+    /// the period starting at its billing date, or the scheduled retry of its unpaid
+    /// invoice. Returns nil when nothing is due.
+    ///
+    /// The key is derived from the subscription and the step
+    /// (`renewal:<id>:<boundary>`, `dunning:<id>:<invoice period>:<failed attempts>`)
+    /// in a namespace no caller's key can take, so concurrent or repeated calls bill a
+    /// boundary once and each retry once. A step voided by a crash is tried again under
+    /// the next attempt of its key.
     public func renew(_ id: SubscriptionID) async throws -> ServiceReceipt? {
         let now = clock.now()
-        let stored = try await store.load(LoadSubscriptionRequest(id: id))
-        guard stored.subscription.status.renews, stored.subscription.billedThrough <= now else { return nil }
-        return try await perform(
-            .renew,
-            on: id,
-            idempotencyKey: "renew:\(id):\(stored.subscription.billedThrough)",
-            at: now
-        )
+        for attempt in 0..<retry.maximumAttempts {
+            let subscription = try await store.load(id).subscription
+            guard let due = subscription.dueAt, due <= now else { return nil }
+            let base: IdempotencyKey
+            let request: ServiceRequest
+            if let unpaid = subscription.unpaidInvoice {
+                base = .dunning(id, invoicePeriod: unpaid.invoice.period.start, failedAttempts: unpaid.failedAttempts)
+                request = .retryPayment(attempt: unpaid.failedAttempts)
+            } else {
+                base = .renewal(id, boundary: subscription.billedThrough)
+                request = .renew(boundary: subscription.billedThrough)
+            }
+            do {
+                return try await perform(request, on: id, idempotencyKey: try await usableKey(base), at: now)
+            } catch let error as BillingError where error.code == .nothingDue {
+                // Another worker took this step first: look again.
+                await retry.backoff(attempt)
+            }
+        }
+        throw BillingError.busy
+    }
+
+    /// Performs every renewal and payment retry due now, found with the store's
+    /// due-subscription query, one subscription after another.
+    ///
+    /// - Parameter limit: The most subscriptions to look at in this run.
+    /// - Returns: The receipts, and the subscriptions whose step failed (they stay due).
+    /// - Throws: Only errors that are not a ``BillingError`` (the store or process failing).
+    public func renewDue(limit: Int = 1000) async throws -> RenewalRun {
+        var run = RenewalRun()
+        var cursor: DueSubscription?
+        var seen = 0
+        while seen < limit {
+            let wanted = min(Self.pageSize, limit - seen)
+            let page = try await store.dueSubscriptions(at: clock.now(), after: cursor, limit: wanted)
+            for due in page {
+                do {
+                    for _ in 0..<Self.maximumStepsPerSubscription {
+                        guard let receipt = try await renew(due.id) else { break }
+                        run.receipts.append(receipt)
+                        if receipt.status == .awaitingConfirmation { break }
+                    }
+                } catch let error as BillingError {
+                    run.failures[due.id] = error
+                }
+            }
+            seen += page.count
+            guard page.count == wanted, let last = page.last else { break }
+            cursor = last
+        }
+        return run
     }
 
     /// Performs any request exactly once under its idempotency key.
+    ///
+    /// - Throws: ``BillingError/Code/idempotencyKeyReused`` when the key was first used
+    ///   for another request or subscription; ``BillingError/Code/invalidIdempotencyKey``
+    ///   for a key that is empty, longer than 255 bytes or not printable ASCII.
     public func perform(
         _ request: ServiceRequest,
         on id: SubscriptionID,
-        idempotencyKey: String
+        idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(request, on: id, idempotencyKey: idempotencyKey, at: clock.now())
     }
@@ -176,120 +269,30 @@ public struct AddonService: Sendable {
     private func perform(
         _ request: ServiceRequest,
         on id: SubscriptionID,
-        idempotencyKey: String,
+        idempotencyKey: IdempotencyKey,
         at: Instant
     ) async throws -> ServiceReceipt {
-        let fresh = IntentRecord(key: idempotencyKey, subscription: id, request: request, at: at)
-        let record = try await store.recordIntent(RecordIntentRequest(intent: fresh))
+        let key = try idempotencyKey.validated()
+        let record = try await store.recordIntent(IntentRecord(key: key, subscription: id, request: request, at: at))
+        // The stored request is the key's fingerprint: the key replays only what it was made for.
+        guard record.subscription == id, record.request == request else { throw BillingError.keyReused(key) }
         return try await drive(record)
     }
 
-    // MARK: Confirmations and recovery
-
-    /// Applies the provider's confirmation of a pending charge.
-    ///
-    /// Duplicate and late confirmations are ignored: the receipt of what was
-    /// applied comes back, or nil when the request failed or is unknown.
-    ///
-    /// - Throws: The store's errors.
-    public func confirm(_ confirmation: ChargeConfirmation) async throws -> ServiceReceipt? {
-        for _ in 0..<retry.maximumAttempts {
-            guard let record = try await store.intent(IntentLookupRequest(key: confirmation.idempotencyKey)) else {
-                return nil
-            }
-            switch record.state {
-            case .completed: return try receipt(record)
-            case .failed, .recorded: return nil
-            case .claimed, .awaitingConfirmation: break
-            }
-            let stored = try await store.load(LoadSubscriptionRequest(id: record.subscription))
-            guard stored.claim == record.key else { return nil }
-            do {
-                if confirmation.succeeded {
-                    return try await commit(record, stored, chargeID: confirmation.chargeID)
-                }
-                _ = try await decline(record, stored, error: BillingError.declinedOnConfirmation)
-                return nil
-            } catch let error as BillingError where error.code == .versionConflict {
-                continue
-            } catch let error as BillingError where error.code == .paymentDeclined {
-                return nil
-            }
+    /// The first attempt of a derived key that a crash has not voided (nor a race made moot).
+    private func usableKey(_ base: IdempotencyKey) async throws -> IdempotencyKey {
+        for attempt in 0..<Self.maximumDerivedKeyAttempts {
+            let key = base.attempt(attempt)
+            guard let record = try await store.intent(key), record.state == .failed,
+                let code = record.failure?.code, code == .intentVoided || code == .nothingDue
+            else { return key }
         }
         throw BillingError.busy
     }
 
-    /// Finishes what a crash left behind; run it when the process starts.
-    ///
-    /// Claimed requests are charged again under their key (the provider charges at
-    /// most once) and committed, or released if declined; requests awaiting
-    /// confirmation are asked about again under their key, and committed once the
-    /// provider has settled them; requests only recorded, and older than
-    /// ``RetryPolicy/abandonAfter``, are voided (younger ones may be in flight elsewhere).
-    ///
-    /// - Returns: What was completed, voided and left pending.
-    /// - Throws: The store's errors.
-    public func resume() async throws -> ResumeReport {
-        var report = ResumeReport()
-        for record in try await store.unfinishedIntents(UnfinishedIntentsRequest()) {
-            switch record.state {
-            case .recorded:
-                guard clock.now().secondsSinceEpoch - record.at.secondsSinceEpoch >= retry.abandonAfter else {
-                    report.stillPending.append(record.key)
-                    continue
-                }
-                var voided = record
-                voided.state = .failed
-                voided.failure = BillingError.voided(record.key)
-                do {
-                    try await store.updateIntent(UpdateIntentRequest(intent: voided, expectedState: .recorded))
-                    report.voided.append(record.key)
-                } catch let error as BillingError where error.code == .versionConflict {
-                    report.stillPending.append(record.key)
-                }
-            case .claimed:
-                do {
-                    let receipt = try await drive(record)
-                    if receipt.status == .completed {
-                        report.completed.append(record.key)
-                    } else {
-                        report.stillPending.append(record.key)
-                    }
-                } catch let error as BillingError where error.code == .paymentOutcomeUnknown {
-                    report.stillPending.append(record.key)
-                } catch is BillingError {
-                    report.completed.append(record.key)
-                }
-            case .awaitingConfirmation:
-                // Ask the provider again under the same key: a settled charge answers captured
-                // (or declined), a pending one stays pending. Nothing is charged twice.
-                do {
-                    let stored = try await store.load(LoadSubscriptionRequest(id: record.subscription))
-                    guard stored.claim == record.key else {
-                        report.stillPending.append(record.key)
-                        continue
-                    }
-                    let receipt = try await chargeAndCommit(record, stored)
-                    if receipt.status == .completed {
-                        report.completed.append(record.key)
-                    } else {
-                        report.stillPending.append(record.key)
-                    }
-                } catch let error as BillingError where error.code == .paymentOutcomeUnknown {
-                    report.stillPending.append(record.key)
-                } catch is BillingError {
-                    report.completed.append(record.key)
-                }
-            case .completed, .failed:
-                continue
-            }
-        }
-        return report
-    }
-
     // MARK: The steps
 
-    private func drive(_ initial: IntentRecord) async throws -> ServiceReceipt {
+    func drive(_ initial: IntentRecord) async throws -> ServiceReceipt {
         var record = initial
         for attempt in 0..<retry.maximumAttempts {
             switch record.state {
@@ -297,9 +300,10 @@ public struct AddonService: Sendable {
             case .failed: throw record.failure ?? BillingError.voided(record.key)
             case .recorded, .claimed: break
             }
-            let stored = try await store.load(LoadSubscriptionRequest(id: record.subscription))
+            let stored = try await store.load(record.subscription)
             if let claim = stored.claim {
                 if claim == record.key, record.state == .claimed { return try await chargeAndCommit(record, stored) }
+                if let held = try await hold(record, on: stored) { return held }
                 // Another request holds the subscription until its charge settles.
                 await retry.backoff(attempt)
                 record = try await reload(record)
@@ -313,7 +317,7 @@ public struct AddonService: Sendable {
                 failed.state = .failed
                 failed.failure = error
                 do {
-                    try await store.updateIntent(UpdateIntentRequest(intent: failed, expectedState: record.state))
+                    try await store.updateIntent(failed, expectedState: record.state)
                     throw error
                 } catch let conflict as BillingError where conflict.code == .versionConflict {
                     record = try await reload(record)
@@ -324,19 +328,19 @@ public struct AddonService: Sendable {
             next.decision = decision
             let free = decision.amount.isZero
             next.state = free ? .completed : .claimed
-            let save = SaveSubscriptionRequest(
-                stored: StoredSubscription(
-                    subscription: free ? decision.subscription : stored.subscription,
-                    claim: free ? nil : record.key,
-                    providerReference: stored.providerReference
-                ),
-                expectedVersion: stored.version,
-                intent: next,
-                expectedIntentState: record.state
-            )
+            var after = stored
+            after.subscription = free ? decision.subscription : stored.subscription
+            after.claim = free ? nil : record.key
             let saved: StoredSubscription
             do {
-                saved = try await store.save(save)
+                saved = try await store.save(
+                    SaveSubscriptionRequest(
+                        stored: after,
+                        expectedVersion: stored.version,
+                        intent: next,
+                        expectedIntentState: record.state
+                    )
+                )
             } catch let error as BillingError where error.code == .versionConflict {
                 await retry.backoff(attempt)
                 record = try await reload(record)
@@ -346,6 +350,33 @@ public struct AddonService: Sendable {
             return try await chargeAndCommit(next, saved)
         }
         throw BillingError.busy
+    }
+
+    /// Holds usage that arrives while another request holds the subscription, completing
+    /// its record at once; nil when the request is not usage or too much is held already.
+    private func hold(_ record: IntentRecord, on stored: StoredSubscription) async throws -> ServiceReceipt? {
+        guard case .recordUsage(let units, let capacity, _) = record.request, units >= 1,
+            stored.heldUsage.count < StoredSubscription.maximumHeldUsage
+        else { return nil }
+        let held = HeldUsage(key: record.key, units: units, capacity: capacity, at: record.at)
+        var after = stored
+        after.heldUsage.append(held)
+        var done = record
+        done.state = .completed
+        done.decision = try ServiceDecision(stored.subscription, lines: [], response: .usageHeld(held))
+        do {
+            _ = try await store.save(
+                SaveSubscriptionRequest(
+                    stored: after,
+                    expectedVersion: stored.version,
+                    intent: done,
+                    expectedIntentState: record.state
+                )
+            )
+        } catch let error as BillingError where error.code == .versionConflict {
+            return nil
+        }
+        return try receipt(done)
     }
 
     private func chargeAndCommit(_ record: IntentRecord, _ claimed: StoredSubscription) async throws -> ServiceReceipt {
@@ -368,18 +399,20 @@ public struct AddonService: Sendable {
             } catch let error as BillingError {
                 switch error.code {
                 case .paymentDeclined:
-                    return try await decline(record, stored, error: error)
+                    return try await decline(record, error: error)
                 case .staleProviderReference where !staleRetried:
                     // Seed 003: the provider no longer knows the reference; clear it and retry once.
                     staleRetried = true
-                    var cleared = stored
-                    cleared.providerReference = nil
-                    stored = try await store.save(
-                        SaveSubscriptionRequest(stored: cleared, expectedVersion: stored.version)
-                    )
+                    stored = try await clearProviderReference(record, stored)
                     continue
                 case .staleProviderReference:
-                    return try await decline(record, stored, error: error)
+                    // The provider cannot take this charge. Close the key at the provider first, so
+                    // that no other call under it (a retry, a recovery) can still capture money.
+                    guard let charge = try await gateway.cancelCharge(record.key), charge.status != .failed else {
+                        return try await decline(record, error: error)
+                    }
+                    if let settled = try await settle(record, charge) { return settled }
+                    return try receipt(try await reload(record))
                 case .paymentOutcomeUnknown where unknownRetries < retry.maximumUnknownOutcomeRetries:
                     unknownRetries += 1
                     continue
@@ -389,80 +422,71 @@ public struct AddonService: Sendable {
             }
             switch result.status {
             case .captured:
-                return try await commit(record, stored, chargeID: result.chargeID)
+                return try await commit(record, chargeID: result.chargeID)
+            case .failed:
+                return try await decline(record, error: BillingError.declinedOnConfirmation)
             case .pending:
-                var waiting = record
-                waiting.state = .awaitingConfirmation
-                waiting.chargeID = result.chargeID
-                do {
-                    try await store.updateIntent(UpdateIntentRequest(intent: waiting, expectedState: .claimed))
-                    return try receipt(waiting)
-                } catch let error as BillingError where error.code == .versionConflict {
-                    // The confirmation arrived first and settled it.
-                    return try receipt(try await reload(record))
-                }
+                return try await awaitConfirmation(record, chargeID: result.chargeID)
             }
         }
     }
 
-    /// Stores the decision, releases the claim and completes the record, atomically.
-    private func commit(
+    /// Clears a stale provider reference under the claim, keeping any usage held meanwhile.
+    private func clearProviderReference(
         _ record: IntentRecord,
-        _ claimed: StoredSubscription,
-        chargeID: String
-    ) async throws
-        -> ServiceReceipt
-    {
-        guard let decision = record.decision else { throw BillingError.voided(record.key) }
-        var done = record
-        done.state = .completed
-        done.chargeID = chargeID
-        var stored = claimed
-        var expectedState = record.state
+        _ claimed: StoredSubscription
+    ) async throws -> StoredSubscription {
+        var current = claimed
         for attempt in 0..<retry.maximumAttempts {
+            var cleared = current
+            cleared.providerReference = nil
             do {
-                _ = try await store.save(
-                    SaveSubscriptionRequest(
-                        stored: StoredSubscription(
-                            subscription: decision.subscription,
-                            claim: nil,
-                            providerReference: stored.providerReference
-                        ),
-                        expectedVersion: stored.version,
-                        intent: done,
-                        expectedIntentState: expectedState
-                    )
-                )
-                return try receipt(done)
+                return try await store.save(SaveSubscriptionRequest(stored: cleared, expectedVersion: current.version))
             } catch let error as BillingError where error.code == .versionConflict {
-                // Someone else finished it (a retry of the same key, a confirmation), or the
-                // version moved under the claim (a cleared provider reference): look again.
-                let current = try await reload(record)
-                if !current.state.isUnfinished { return try receipt(current) }
-                stored = try await store.load(LoadSubscriptionRequest(id: record.subscription))
-                guard stored.claim == record.key else { return try receipt(current) }
-                expectedState = current.state
+                current = try await store.load(record.subscription)
+                guard current.claim == record.key else { throw BillingError.busy }
                 await retry.backoff(attempt)
             }
         }
         throw BillingError.busy
     }
 
-    /// Releases the claim after a decline: usage is decided again without its
-    /// recharge; anything else fails and leaves the subscription as it was.
-    private func decline(
-        _ record: IntentRecord,
-        _ claimed: StoredSubscription,
-        error: BillingError
-    ) async throws
-        -> ServiceReceipt
-    {
+    /// Marks a claimed request as waiting for its pending charge.
+    private func awaitConfirmation(_ record: IntentRecord, chargeID: ChargeID) async throws -> ServiceReceipt {
+        guard record.state == .claimed else { return try receipt(record) }
+        var waiting = record
+        waiting.state = .awaitingConfirmation
+        waiting.chargeID = chargeID
+        do {
+            try await store.updateIntent(waiting, expectedState: .claimed)
+            return try receipt(waiting)
+        } catch let error as BillingError where error.code == .versionConflict {
+            // A confirmation or a retry settled it first.
+            return try receipt(try await reload(record))
+        }
+    }
+
+    /// Stores the decision (with any usage held meanwhile drawn on top), releases the
+    /// claim and completes the record, atomically.
+    private func commit(_ record: IntentRecord, chargeID: ChargeID) async throws -> ServiceReceipt {
+        guard let decision = record.decision else { throw BillingError.voided(record.key) }
+        var done = record
+        done.state = .completed
+        done.chargeID = chargeID
+        return try await release(record, as: done, subscription: decision.subscription)
+    }
+
+    /// Releases the claim after a charge failed for good: usage is decided again without
+    /// its recharge and a renewal or scheduled retry records the failure; anything else
+    /// fails and leaves the subscription as it was.
+    private func decline(_ record: IntentRecord, error: BillingError) async throws -> ServiceReceipt {
         var next = record
         next.chargeID = nil
-        var subscription = claimed.subscription
+        let stored = try await store.load(record.subscription)
+        var subscription = stored.subscription
         if record.request.survivesDecline,
             let decision = try? record.request.decide(
-                on: claimed.subscription,
+                on: stored.subscription,
                 at: record.at,
                 policy: policy,
                 paymentDeclined: true
@@ -475,27 +499,82 @@ public struct AddonService: Sendable {
             next.state = .failed
             next.failure = error
         }
-        _ = try await store.save(
-            SaveSubscriptionRequest(
-                stored: StoredSubscription(
-                    subscription: subscription,
-                    claim: nil,
-                    providerReference: claimed.providerReference
-                ),
-                expectedVersion: claimed.version,
-                intent: next,
-                expectedIntentState: record.state
-            )
-        )
+        let receipt = try await release(record, as: next, subscription: subscription)
         if next.state == .failed { throw error }
-        return try receipt(next)
+        return receipt
     }
 
-    private func reload(_ record: IntentRecord) async throws -> IntentRecord {
-        try await store.intent(IntentLookupRequest(key: record.key)) ?? record
+    /// Writes `subscription` (with held usage drawn on top), drops the claim and
+    /// replaces the record with `settled`, in one save; retried on a version conflict
+    /// while the claim is still the record's.
+    private func release(
+        _ record: IntentRecord,
+        as settled: IntentRecord,
+        subscription: Subscription
+    ) async throws -> ServiceReceipt {
+        var expectedState = record.state
+        for attempt in 0..<retry.maximumAttempts {
+            let stored = try await store.load(record.subscription)
+            guard stored.claim == record.key else {
+                // Someone else settled it (a retry of the same key, a confirmation).
+                return try receipt(try await reload(record))
+            }
+            let (absorbed, kept) = absorbing(stored.heldUsage, into: subscription)
+            do {
+                _ = try await store.save(
+                    SaveSubscriptionRequest(
+                        stored: StoredSubscription(
+                            subscription: absorbed,
+                            claim: nil,
+                            providerReference: stored.providerReference,
+                            heldUsage: kept
+                        ),
+                        expectedVersion: stored.version,
+                        intent: settled,
+                        expectedIntentState: expectedState
+                    )
+                )
+                return try receipt(settled)
+            } catch let error as BillingError where error.code == .versionConflict {
+                let current = try await reload(record)
+                if !current.state.isUnfinished { return try receipt(current) }
+                expectedState = current.state
+                await retry.backoff(attempt)
+            }
+        }
+        throw BillingError.busy
     }
 
-    private func receipt(_ record: IntentRecord) throws -> ServiceReceipt {
+    /// Draws held usage, in arrival order, on the subscription a settled request leaves;
+    /// usage past the quota becomes overage and buys no pack. Usage that cannot be drawn
+    /// (a counter would overflow) stays held.
+    private func absorbing(_ held: [HeldUsage], into subscription: Subscription) -> (Subscription, [HeldUsage]) {
+        var current = subscription
+        var kept: [HeldUsage] = []
+        for usage in held {
+            do {
+                let period = try current.currentPeriod()
+                let at = max(period.start, min(usage.at, try period.end.advanced(by: -1)))
+                current = try current.recordUsage(
+                    usage.units,
+                    of: usage.capacity,
+                    at: at,
+                    overage: .record,
+                    policy: policy,
+                    rechargeDeclined: true
+                ).subscription
+            } catch {
+                kept.append(usage)
+            }
+        }
+        return (current, kept)
+    }
+
+    func reload(_ record: IntentRecord) async throws -> IntentRecord {
+        try await store.intent(record.key) ?? record
+    }
+
+    func receipt(_ record: IntentRecord) throws -> ServiceReceipt {
         switch record.state {
         case .failed: throw record.failure ?? BillingError.voided(record.key)
         case .completed, .awaitingConfirmation, .claimed, .recorded: break
@@ -509,5 +588,130 @@ public struct AddonService: Sendable {
             amountCharged: charged ? decision.amount : .zero(decision.subscription.currency),
             chargeID: record.chargeID
         )
+    }
+
+    // MARK: Confirmations and recovery
+
+    /// Applies the provider's confirmation of a pending charge.
+    ///
+    /// The confirmation must name the charge the request waits on; the service then
+    /// asks the provider for the charge's state under the key and acts on that
+    /// answer alone: captured → the request is committed; failed for good → released
+    /// (declined); still pending (a 3-D Secure step after a first failure) → it keeps
+    /// waiting. Duplicate and late confirmations return the receipt of what was applied.
+    ///
+    /// - Returns: The receipt; nil when the request failed.
+    /// - Throws: ``BillingError/Code/chargeMismatch`` when no request waits on a charge under
+    ///   the key, or the named charge is not the one it waits on; the store's and gateway's errors.
+    public func confirm(_ confirmation: ChargeConfirmation) async throws -> ServiceReceipt? {
+        let key = confirmation.idempotencyKey
+        guard let record = try await store.intent(key) else { throw BillingError.noChargeWaiting(key) }
+        if let known = record.chargeID, known != confirmation.chargeID {
+            throw BillingError.chargeMismatch(key, confirmed: confirmation.chargeID, expected: known)
+        }
+        switch record.state {
+        case .completed:
+            guard record.chargeID != nil else { throw BillingError.noChargeWaiting(key) }
+            return try receipt(record)
+        case .failed:
+            return nil
+        case .recorded:
+            throw BillingError.noChargeWaiting(key)
+        case .claimed, .awaitingConfirmation:
+            guard let charge = try await gateway.lookUpCharge(key) else {
+                throw BillingError.chargeMismatch(key, confirmed: confirmation.chargeID, expected: nil)
+            }
+            guard charge.chargeID == confirmation.chargeID else {
+                throw BillingError.chargeMismatch(key, confirmed: confirmation.chargeID, expected: charge.chargeID)
+            }
+            return try await settle(record, charge)
+        }
+    }
+
+    /// Acts on the provider's state of a claimed or waiting request's charge.
+    private func settle(_ record: IntentRecord, _ charge: ChargeResult) async throws -> ServiceReceipt? {
+        switch charge.status {
+        case .captured:
+            return try await commit(record, chargeID: charge.chargeID)
+        case .pending:
+            return try await awaitConfirmation(record, chargeID: charge.chargeID)
+        case .failed:
+            do {
+                return try await decline(record, error: BillingError.declinedOnConfirmation)
+            } catch let error as BillingError where error.code == .paymentDeclined {
+                return nil
+            }
+        }
+    }
+
+    /// Finishes what a crash left behind; run it when the process starts, and now and
+    /// then (it pages through every unfinished request).
+    ///
+    /// Claimed requests are charged again under their key (the provider charges at
+    /// most once) and committed, or released if declined. Requests awaiting
+    /// confirmation are asked about under their key and settled by the provider's
+    /// answer; one still pending after ``RetryPolicy/cancelPendingAfter`` is cancelled
+    /// at the provider and settled by what the cancellation returns. Requests only
+    /// recorded, and older than ``RetryPolicy/abandonAfter``, are voided (younger ones
+    /// may be in flight elsewhere).
+    ///
+    /// - Returns: What was completed, voided and left pending.
+    /// - Throws: The store's errors.
+    public func resume() async throws -> ResumeReport {
+        var report = ResumeReport()
+        var cursor: IdempotencyKey?
+        while true {
+            let page = try await store.unfinishedIntents(after: cursor, limit: Self.pageSize)
+            for record in page { try await resume(record, into: &report) }
+            guard page.count == Self.pageSize, let last = page.last else { break }
+            cursor = last.key
+        }
+        return report
+    }
+
+    private func resume(_ record: IntentRecord, into report: inout ResumeReport) async throws {
+        let age = clock.now().secondsSinceEpoch - record.at.secondsSinceEpoch
+        do {
+            switch record.state {
+            case .recorded:
+                guard age >= retry.abandonAfter else { return report.stillPending.append(record.key) }
+                var voided = record
+                voided.state = .failed
+                voided.failure = BillingError.voided(record.key)
+                do {
+                    try await store.updateIntent(voided, expectedState: .recorded)
+                    report.voided.append(record.key)
+                } catch let error as BillingError where error.code == .versionConflict {
+                    report.stillPending.append(record.key)
+                }
+                return
+            case .claimed:
+                let receipt = try await drive(record)
+                if receipt.status == .completed {
+                    report.completed.append(record.key)
+                } else {
+                    report.stillPending.append(record.key)
+                }
+            case .awaitingConfirmation:
+                var charge = try await gateway.lookUpCharge(record.key)
+                if charge?.status ?? .pending == .pending, age >= retry.cancelPendingAfter {
+                    charge = try await gateway.cancelCharge(record.key)
+                    // No charge under the key at all: nothing can be captured, so the request fails.
+                    if charge == nil, let known = record.chargeID {
+                        charge = ChargeResult(chargeID: known, status: .failed)
+                    }
+                }
+                guard let charge, charge.status != .pending else { return report.stillPending.append(record.key) }
+                _ = try await settle(record, charge)
+                report.completed.append(record.key)
+            case .completed, .failed:
+                return
+            }
+        } catch let error as BillingError where error.code == .paymentOutcomeUnknown {
+            report.stillPending.append(record.key)
+        } catch is BillingError {
+            // Finished as a refusal or a decline: released, nothing applied.
+            report.completed.append(record.key)
+        }
     }
 }

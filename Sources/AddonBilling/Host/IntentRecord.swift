@@ -23,13 +23,17 @@ public enum IntentState: String, Sendable, Hashable, Codable {
 /// after the charge; a retry with the same key, or ``AddonService/resume()``,
 /// reads the record to finish the work — never charging twice.
 ///
+/// The record's `subscription` and `request` are the key's fingerprint: the key
+/// replays only for the very same request on the same subscription; anything else
+/// is refused with ``BillingError/Code/idempotencyKeyReused``.
+///
 /// ## JSON
 ///
-/// `{"key": "req_1", "subscription": "sub_1", "request": {...}, "at": "...", "state": "claimed",
+/// `{"key": "client:req_1", "subscription": "sub_1", "request": {...}, "at": "...", "state": "claimed",
 ///  "decision": {...}, "chargeID": null, "failure": null}`.
 public struct IntentRecord: Sendable, Hashable, Codable {
-    /// The caller's idempotency key; also the payment's.
-    public let key: String
+    /// The idempotency key; also the payment's.
+    public let key: IdempotencyKey
     /// The subscription the request changes.
     public let subscription: SubscriptionID
     /// What was asked.
@@ -41,12 +45,12 @@ public struct IntentRecord: Sendable, Hashable, Codable {
     /// The decision being charged, from the claim on.
     public var decision: ServiceDecision?
     /// The provider's charge identifier, once known.
-    public var chargeID: String?
+    public var chargeID: ChargeID?
     /// Why it failed, when it did.
     public var failure: BillingError?
 
     /// Creates a freshly recorded request.
-    public init(key: String, subscription: SubscriptionID, request: ServiceRequest, at: Instant) {
+    public init(key: IdempotencyKey, subscription: SubscriptionID, request: ServiceRequest, at: Instant) {
         self.key = key
         self.subscription = subscription
         self.request = request
@@ -68,13 +72,13 @@ public struct ServiceReceipt: Sendable, Hashable, Codable {
     }
 
     /// The request's idempotency key.
-    public let key: String
+    public let key: IdempotencyKey
     /// Applied or waiting.
     public let status: Status
     /// What the core decided; for a request awaiting confirmation, what confirmation will apply.
     public let response: ServiceResponse
-    /// The amount charged (zero when nothing was due).
+    /// The amount charged (zero when nothing was due or the payment was declined).
     public let amountCharged: Money
     /// The provider's charge identifier, if a charge was made.
-    public let chargeID: String?
+    public let chargeID: ChargeID?
 }

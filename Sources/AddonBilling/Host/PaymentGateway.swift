@@ -1,7 +1,7 @@
 /// Asks the payment provider to charge an amount.
 public struct ChargeRequest: Sendable, Hashable, Codable {
     /// The idempotency key: the same key must never charge twice.
-    public var idempotencyKey: String
+    public var idempotencyKey: IdempotencyKey
     /// The subscription charged.
     public var subscription: SubscriptionID
     /// The provider's reference for the subscription, if it has one.
@@ -15,7 +15,7 @@ public struct ChargeRequest: Sendable, Hashable, Codable {
 
     /// Creates a request.
     public init(
-        idempotencyKey: String,
+        idempotencyKey: IdempotencyKey,
         subscription: SubscriptionID,
         providerReference: String?,
         amount: Money,
@@ -33,21 +33,26 @@ public struct ChargeRequest: Sendable, Hashable, Codable {
 
 /// What the provider did with a charge.
 public struct ChargeResult: Sendable, Hashable, Codable {
-    /// Whether the money is captured or still pending.
+    /// Where the charge stands at the provider.
     public enum Status: String, Sendable, Hashable, Codable {
         /// Captured: the capacity can be granted.
         case captured
-        /// Accepted, confirmation to follow (seed 003: "within 30-60s").
+        /// Accepted, not settled yet (seed 003: "within 30-60s"); a 3-D Secure step or a
+        /// first failed attempt that may still succeed is pending too.
         case pending
+        /// Failed for good: no money moved and none will under this key (a Stripe
+        /// PaymentIntent that is `canceled`). Only lookups and cancellations answer it;
+        /// ``PaymentGateway/charge(_:)`` throws ``BillingError/Code/paymentDeclined`` instead.
+        case failed
     }
 
     /// The provider's charge identifier.
-    public var chargeID: String
-    /// Captured or pending.
+    public var chargeID: ChargeID
+    /// Captured, pending or failed.
     public var status: Status
 
     /// Creates a result.
-    public init(chargeID: String, status: Status) {
+    public init(chargeID: ChargeID, status: Status) {
         self.chargeID = chargeID
         self.status = status
     }
@@ -55,18 +60,22 @@ public struct ChargeResult: Sendable, Hashable, Codable {
 
 /// The provider's word on a pending charge, from a webhook.
 ///
-/// Confirmations may arrive twice or out of order; the service applies the first
-/// and ignores the rest.
+/// A confirmation is a prompt, not a verdict: ``AddonService/confirm(_:)`` checks
+/// that it names the charge the request waits on, then asks the provider for the
+/// charge's state under the key (``PaymentGateway/lookUpCharge(_:)``) and acts on
+/// that answer. A forged, mismatched, late or reordered confirmation therefore
+/// grants nothing that was not captured, and a failure notice for a charge that may
+/// still succeed (3-D Secure) ends nothing.
 public struct ChargeConfirmation: Sendable, Hashable, Codable {
-    /// The charge's idempotency key.
-    public var idempotencyKey: String
+    /// The charge's idempotency key, as the service sent it.
+    public var idempotencyKey: IdempotencyKey
     /// The provider's charge identifier.
-    public var chargeID: String
-    /// Whether the charge succeeded.
+    public var chargeID: ChargeID
+    /// Whether the provider reported success.
     public var succeeded: Bool
 
     /// Creates a confirmation.
-    public init(idempotencyKey: String, chargeID: String, succeeded: Bool) {
+    public init(idempotencyKey: IdempotencyKey, chargeID: ChargeID, succeeded: Bool) {
         self.idempotencyKey = idempotencyKey
         self.chargeID = chargeID
         self.succeeded = succeeded
@@ -81,15 +90,31 @@ public struct ChargeConfirmation: Sendable, Hashable, Codable {
 ///   second call returns the first call's result (or its pending status) and
 ///   never moves money again — also after a timeout.
 /// - **Distinct failures.** Throw ``BillingError`` with
-///   ``BillingError/Code/paymentDeclined`` when the provider refused (no money
-///   moved), ``BillingError/Code/paymentOutcomeUnknown`` when the outcome is not
-///   known (a timeout: the charge may or may not have happened; retrying the same
-///   key resolves it), and ``BillingError/Code/staleProviderReference`` when the
-///   provider says the referenced subscription does not exist (the service clears
-///   the reference and retries once, as seed 003 describes).
+///   ``BillingError/Code/paymentDeclined`` only when the charge failed for good: no
+///   money moved and none can move later under the key (a Stripe gateway cancels a
+///   PaymentIntent left in `requires_payment_method` before it throws);
+///   ``BillingError/Code/paymentOutcomeUnknown`` when the outcome is not known (a
+///   timeout: the charge may or may not have happened; retrying the same key
+///   resolves it); ``BillingError/Code/staleProviderReference`` when the provider
+///   says the referenced subscription does not exist (the service clears the
+///   reference and retries once, as seed 003 describes).
+/// - **Lookups answer the truth.** ``lookUpCharge(_:)`` returns the provider's
+///   current state of the charge made under the key, or nil when there is none.
+///   The service believes it over any confirmation.
+/// - **Cancellation settles.** ``cancelCharge(_:)`` stops a pending charge and
+///   returns its final state: `failed` once cancelled, `captured` if it was
+///   captured first, `pending` only if the provider cannot stop it yet. When no
+///   charge exists under the key it returns nil, and from then on no charge under
+///   that key may capture money.
 /// - Any other error is treated as the process failing mid-step: the service stops
 ///   and leaves the request recorded for a retry or ``AddonService/resume()``.
 public protocol PaymentGateway: Sendable {
     /// Charges an amount under an idempotency key.
     func charge(_ request: ChargeRequest) async throws -> ChargeResult
+
+    /// The provider's current state of the charge made under a key, or nil when none was made.
+    func lookUpCharge(_ key: IdempotencyKey) async throws -> ChargeResult?
+
+    /// Cancels the pending charge made under a key, returning its final state (nil when none was made).
+    func cancelCharge(_ key: IdempotencyKey) async throws -> ChargeResult?
 }

@@ -2,46 +2,115 @@
 ///
 /// ## JSON
 ///
-/// `{"subscription": {...}, "version": 3, "claim": null, "providerReference": "sub_stripe_1"}`.
+/// `{"subscription": {...}, "version": 3, "claim": null, "providerReference": "sub_stripe_1", "heldUsage": []}`.
 public struct StoredSubscription: Sendable, Hashable, Codable {
     /// The subscription.
     public var subscription: Subscription
     /// Increases by one with every save; a save names the version it was decided on.
     public var version: Int64
-    /// The idempotency key of the request that holds the subscription while its charge is under way.
-    public var claim: String?
+    /// The key of the request that holds the subscription while its charge is under way.
+    public var claim: IdempotencyKey?
     /// The payment provider's reference for the subscription, if any.
     public var providerReference: String?
+    /// Usage recorded while another request held the subscription, oldest first; it is
+    /// drawn from the quota when that request settles (see ``HeldUsage``).
+    public var heldUsage: [HeldUsage]
+
+    /// The most usage records held at once; past it, usage waits like any other change.
+    public static let maximumHeldUsage = 1000
 
     /// Creates a stored subscription.
-    public init(subscription: Subscription, version: Int64 = 1, claim: String? = nil, providerReference: String? = nil)
-    {
+    public init(
+        subscription: Subscription,
+        version: Int64 = 1,
+        claim: IdempotencyKey? = nil,
+        providerReference: String? = nil,
+        heldUsage: [HeldUsage] = []
+    ) {
         self.subscription = subscription
         self.version = version
         self.claim = claim
         self.providerReference = providerReference
+        self.heldUsage = heldUsage
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case subscription
+        case version
+        case claim
+        case providerReference
+        case heldUsage
+    }
+
+    /// Decodes the documented shape; `heldUsage` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+        self.version = try container.decode(Int64.self, forKey: .version)
+        self.claim = try container.decodeIfPresent(IdempotencyKey.self, forKey: .claim)
+        self.providerReference = try container.decodeIfPresent(String.self, forKey: .providerReference)
+        self.heldUsage = try container.decodeIfPresent([HeldUsage].self, forKey: .heldUsage) ?? []
     }
 }
 
-/// Asks a store for a subscription.
-public struct LoadSubscriptionRequest: Sendable, Hashable {
-    /// The subscription to load.
-    public var id: SubscriptionID
-    /// Creates a request.
-    public init(id: SubscriptionID) { self.id = id }
+/// Usage that arrived while another request held the subscription for its charge.
+///
+/// Usage is never refused or lost because a payment is pending (seed 003's
+/// confirmation takes 30–60 s): the service keeps it beside the subscription and,
+/// when the holding request commits or is declined, draws it in arrival order on
+/// the subscription that results — past the quota as overage, whatever the
+/// request's overage policy, and without buying an auto-recharge pack (the pending
+/// charge is usually that pack).
+///
+/// ## JSON
+///
+/// `{"key": "client:u7", "units": 500, "capacity": "messages", "at": "2026-04-16T00:00:30Z"}`.
+public struct HeldUsage: Sendable, Hashable, Codable {
+    /// The usage request's key.
+    public let key: IdempotencyKey
+    /// The units used.
+    public let units: Int64
+    /// Of which capacity.
+    public let capacity: CapacityKind
+    /// When the usage was recorded.
+    public let at: Instant
+
+    /// Creates a held usage record.
+    public init(key: IdempotencyKey, units: Int64, capacity: CapacityKind, at: Instant) {
+        self.key = key
+        self.units = units
+        self.capacity = capacity
+        self.at = at
+    }
 }
 
-/// Asks a store to insert a new subscription at version 1.
-public struct InsertSubscriptionRequest: Sendable, Hashable {
-    /// The subscription and its provider reference.
-    public var stored: StoredSubscription
-    /// Creates a request.
-    public init(stored: StoredSubscription) { self.stored = stored }
+/// A subscription with billing work due: a renewal or a payment retry.
+///
+/// ## JSON
+///
+/// `{"id": "sub_1", "dueAt": "2026-05-01T00:00:00Z"}`.
+public struct DueSubscription: Sendable, Hashable, Codable {
+    /// The subscription.
+    public let id: SubscriptionID
+    /// Its ``Subscription/dueAt``.
+    public let dueAt: Instant
+
+    /// Creates an entry.
+    public init(id: SubscriptionID, dueAt: Instant) {
+        self.id = id
+        self.dueAt = dueAt
+    }
+
+    /// The query's order: by due instant, then by identifier (UTF-8 bytes).
+    public static func precedes(_ lhs: DueSubscription, _ rhs: DueSubscription) -> Bool {
+        lhs.dueAt != rhs.dueAt
+            ? lhs.dueAt < rhs.dueAt : lhs.id.rawValue.utf8.lexicographicallyPrecedes(rhs.id.rawValue.utf8)
+    }
 }
 
 /// Asks a store to replace a subscription, if it is still at the expected version.
 public struct SaveSubscriptionRequest: Sendable, Hashable {
-    /// The new subscription, claim and reference; its `version` is ignored.
+    /// The new subscription, claim, reference and held usage; its `version` is ignored.
     public var stored: StoredSubscription
     /// The version the change was decided on.
     public var expectedVersion: Int64
@@ -64,43 +133,6 @@ public struct SaveSubscriptionRequest: Sendable, Hashable {
     }
 }
 
-/// Asks a store to record a request, unless one with the same key exists.
-public struct RecordIntentRequest: Sendable, Hashable {
-    /// The record to create.
-    public var intent: IntentRecord
-    /// Creates a request.
-    public init(intent: IntentRecord) { self.intent = intent }
-}
-
-/// Asks a store to replace an intent record if it is still in the expected state.
-public struct UpdateIntentRequest: Sendable, Hashable {
-    /// The new record.
-    public var intent: IntentRecord
-    /// The state the record must be in.
-    public var expectedState: IntentState
-    /// Creates a request.
-    public init(intent: IntentRecord, expectedState: IntentState) {
-        self.intent = intent
-        self.expectedState = expectedState
-    }
-}
-
-/// Asks a store for the record of a key.
-public struct IntentLookupRequest: Sendable, Hashable {
-    /// The idempotency key.
-    public var key: String
-    /// Creates a request.
-    public init(key: String) { self.key = key }
-}
-
-/// Asks a store for every record still unfinished.
-public struct UnfinishedIntentsRequest: Sendable, Hashable {
-    /// The most records to return.
-    public var limit: Int
-    /// Creates a request.
-    public init(limit: Int = 1000) { self.limit = limit }
-}
-
 /// Where the host keeps subscriptions and the service's intent records.
 ///
 /// ## Implementation requirements
@@ -108,8 +140,8 @@ public struct UnfinishedIntentsRequest: Sendable, Hashable {
 /// An implementation must guarantee, under any concurrency:
 ///
 /// - **Versioned saves.** ``save(_:)`` succeeds only if the stored version equals
-///   `expectedVersion`; it then stores the subscription, claim and provider
-///   reference with version + 1 and returns them. Otherwise it throws
+///   `expectedVersion`; it then stores the subscription, claim, provider reference
+///   and held usage with version + 1 and returns them. Otherwise it throws
 ///   ``BillingError/Code/versionConflict`` and changes nothing. Two saves expecting
 ///   the same version can never both succeed.
 /// - **Atomic intents.** When a save carries an intent record, the record and the
@@ -118,8 +150,16 @@ public struct UnfinishedIntentsRequest: Sendable, Hashable {
 ///   save throws ``BillingError/Code/versionConflict``.
 /// - **One record per key.** ``recordIntent(_:)`` creates the record if its key is
 ///   new and returns the existing record otherwise, atomically.
-/// - **Compare-and-set on intents.** ``updateIntent(_:)`` replaces a record only if
-///   it is in `expectedState`, and throws ``BillingError/Code/versionConflict`` otherwise.
+/// - **Compare-and-set on intents.** ``updateIntent(_:expectedState:)`` replaces a
+///   record only if it is in `expectedState`, and throws
+///   ``BillingError/Code/versionConflict`` otherwise.
+/// - **Unfinished intents page by key.** ``unfinishedIntents(after:limit:)`` returns
+///   at most `limit` records that are recorded, claimed or awaiting confirmation,
+///   with keys after `after`, in the byte order of ``IdempotencyKey/rawValue``'s UTF-8.
+/// - **Due subscriptions come from an index.** ``dueSubscriptions(at:after:limit:)``
+///   returns at most `limit` subscriptions whose ``Subscription/dueAt`` is at or
+///   before `at`, after the cursor `after`, in ``DueSubscription/precedes(_:_:)``
+///   order; a database serves it from an index on the stored due instant, not a scan.
 /// - **Durability.** Whatever a call returned successfully survives a crash of the
 ///   calling process.
 /// - ``load(_:)`` and ``save(_:)`` throw ``BillingError/Code/subscriptionNotFound``
@@ -129,23 +169,26 @@ public struct UnfinishedIntentsRequest: Sendable, Hashable {
 /// suite (`SubscriptionStoreConformance`) to run against your own.
 public protocol SubscriptionStore: Sendable {
     /// Loads a subscription with its version.
-    func load(_ request: LoadSubscriptionRequest) async throws -> StoredSubscription
+    func load(_ id: SubscriptionID) async throws -> StoredSubscription
 
     /// Inserts a new subscription at version 1.
-    func insert(_ request: InsertSubscriptionRequest) async throws
+    func insert(_ stored: StoredSubscription) async throws
 
     /// Saves a subscription if it is still at the expected version, with an intent record atomically.
     func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription
 
     /// Records a request under its key, or returns the record the key already has.
-    func recordIntent(_ request: RecordIntentRequest) async throws -> IntentRecord
+    func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord
 
     /// Replaces an intent record if it is still in the expected state.
-    func updateIntent(_ request: UpdateIntentRequest) async throws
+    func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws
 
     /// The record of a key, if any.
-    func intent(_ request: IntentLookupRequest) async throws -> IntentRecord?
+    func intent(_ key: IdempotencyKey) async throws -> IntentRecord?
 
-    /// Every record that is recorded, claimed or awaiting confirmation.
-    func unfinishedIntents(_ request: UnfinishedIntentsRequest) async throws -> [IntentRecord]
+    /// A page of the records that are recorded, claimed or awaiting confirmation, by key.
+    func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord]
+
+    /// A page of the subscriptions with a renewal or a payment retry due at `at`.
+    func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription]
 }

@@ -14,7 +14,7 @@ public enum RemovalTiming: String, Sendable, Hashable, CaseIterable, Codable {
 ///
 /// ## JSON
 ///
-/// `{"prorationUnit": "second", "rounding": "halfEven", "removalTiming": "atPeriodEnd"}`;
+/// `{"prorationUnit": "second", "rounding": "halfEven", "removalTiming": "atPeriodEnd", "dunning": {...}}`;
 /// each field may be left out for its default.
 public struct BillingPolicy: Sendable, Hashable, Codable {
     /// What "the rest of the period" is measured in.
@@ -23,17 +23,21 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     public var rounding: RoundingRule
     /// When removed slots leave.
     public var removalTiming: RemovalTiming
+    /// When a failed renewal is retried, and what the last failure does.
+    public var dunning: DunningPolicy
 
-    /// Creates a policy; the defaults prorate by the second, round half-even and
-    /// remove slots at the period end.
+    /// Creates a policy; the defaults prorate by the second, round half-even,
+    /// remove slots at the period end and retry failed renewals on days 3, 8 and 15.
     public init(
         prorationUnit: ProrationUnit = .second,
         rounding: RoundingRule = .halfEven,
-        removalTiming: RemovalTiming = .atPeriodEnd
+        removalTiming: RemovalTiming = .atPeriodEnd,
+        dunning: DunningPolicy = .standard
     ) {
         self.prorationUnit = prorationUnit
         self.rounding = rounding
         self.removalTiming = removalTiming
+        self.dunning = dunning
     }
 
     /// The defaults.
@@ -43,6 +47,7 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
         case prorationUnit
         case rounding
         case removalTiming
+        case dunning
     }
 
     /// Decodes the documented shape, filling in defaults.
@@ -51,7 +56,8 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
         self.init(
             prorationUnit: try container.decodeIfPresent(ProrationUnit.self, forKey: .prorationUnit) ?? .second,
             rounding: try container.decodeIfPresent(RoundingRule.self, forKey: .rounding) ?? .halfEven,
-            removalTiming: try container.decodeIfPresent(RemovalTiming.self, forKey: .removalTiming) ?? .atPeriodEnd
+            removalTiming: try container.decodeIfPresent(RemovalTiming.self, forKey: .removalTiming) ?? .atPeriodEnd,
+            dunning: try container.decodeIfPresent(DunningPolicy.self, forKey: .dunning) ?? .standard
         )
     }
 }

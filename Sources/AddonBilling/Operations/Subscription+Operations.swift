@@ -61,7 +61,12 @@ extension Subscription {
         guard let offer = plan.offer(operation.addon) else { throw BillingError.unknownAddon(operation.addon) }
         try Gates.check(self, offer, operation, actor: actor)
         let period = try currentPeriod()
-        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at >= period.start else {
+            // A change asked for in a period that renewal has since closed must not reach into the
+            // new one (the removed slots are already billed there): refused, saying so.
+            guard period.start > cycle.anchor else { throw BillingError.instantOutsidePeriod(at, period) }
+            throw BillingError.predatesRenewal(at: at, periodStart: period.start)
+        }
         guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
         switch operation.kind {

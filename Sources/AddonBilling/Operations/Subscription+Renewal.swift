@@ -39,6 +39,11 @@ public struct Renewal: Sendable, Hashable, Codable {
         self.status = status
     }
 
+    /// The same renewal with another resulting status (a declined payment makes it `past_due`).
+    func with(status: SubscriptionStatus) -> Renewal {
+        Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: status)
+    }
+
     /// Decodes the documented shape.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -90,8 +95,8 @@ extension Subscription {
     /// scheduled reductions take effect, a trial that has ended turns the status
     /// to `active`, and the new period's invoice bills the plan and every
     /// continuing add-on at full price. Renewing again for a boundary already
-    /// crossed bills nothing: it is idempotent per boundary. A subscription that
-    /// is canceled, incomplete or paused does not renew.
+    /// crossed bills nothing: it is idempotent per boundary. Only an `active` or
+    /// `trialing` subscription renews (see ``SubscriptionStatus/renews``).
     ///
     /// - Parameters:
     ///   - at: The instant renewal runs; boundaries at or before it are crossed.

@@ -13,8 +13,11 @@
 ///
 /// ```json
 /// {"id": "sub_1", "plan": {...}, "status": "active", "cycle": {...}, "trialEnd": null,
-///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...}}
+///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...},
+///  "unpaidInvoice": {...}}
 /// ```
+///
+/// `unpaidInvoice` appears only while a failed renewal is owed (see ``UnpaidInvoice``).
 public struct Subscription: Sendable, Hashable, Codable {
     /// The values, in one shared box: copying a subscription copies one reference.
     final class Storage: Sendable, Hashable {
@@ -27,6 +30,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         let lines: [AddonLine]
         let chargesThisPeriod: [InvoiceLine]
         let quota: QuotaLedger
+        let unpaidInvoice: UnpaidInvoice?
 
         init(
             id: SubscriptionID,
@@ -37,7 +41,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             billedThrough: Instant,
             lines: [AddonLine],
             chargesThisPeriod: [InvoiceLine],
-            quota: QuotaLedger
+            quota: QuotaLedger,
+            unpaidInvoice: UnpaidInvoice?
         ) {
             self.id = id
             self.plan = plan
@@ -48,13 +53,15 @@ public struct Subscription: Sendable, Hashable, Codable {
             self.lines = lines
             self.chargesThisPeriod = chargesThisPeriod
             self.quota = quota
+            self.unpaidInvoice = unpaidInvoice
         }
 
         static func == (lhs: Storage, rhs: Storage) -> Bool {
             lhs === rhs
                 || (lhs.id == rhs.id && lhs.plan == rhs.plan && lhs.status == rhs.status && lhs.cycle == rhs.cycle
                     && lhs.trialEnd == rhs.trialEnd && lhs.billedThrough == rhs.billedThrough && lhs.lines == rhs.lines
-                    && lhs.chargesThisPeriod == rhs.chargesThisPeriod && lhs.quota == rhs.quota)
+                    && lhs.chargesThisPeriod == rhs.chargesThisPeriod && lhs.quota == rhs.quota
+                    && lhs.unpaidInvoice == rhs.unpaidInvoice)
         }
 
         func hash(into hasher: inout Hasher) {
@@ -67,6 +74,7 @@ public struct Subscription: Sendable, Hashable, Codable {
             hasher.combine(lines)
             hasher.combine(chargesThisPeriod)
             hasher.combine(quota)
+            hasher.combine(unpaidInvoice)
         }
     }
 
@@ -90,6 +98,9 @@ public struct Subscription: Sendable, Hashable, Codable {
     public var chargesThisPeriod: [InvoiceLine] { storage.chargesThisPeriod }
     /// Consumption, one-time packs and auto-recharge rules of the current period.
     public var quota: QuotaLedger { storage.quota }
+    /// The renewal invoice whose payment failed and is being retried, while the
+    /// subscription is `past_due` (or left when it became `unpaid` or `canceled`).
+    public var unpaidInvoice: UnpaidInvoice? { storage.unpaidInvoice }
 
     /// Creates a subscription.
     ///
@@ -103,6 +114,7 @@ public struct Subscription: Sendable, Hashable, Codable {
     ///   - lines: Recurring add-ons, one per catalog entry.
     ///   - chargesThisPeriod: Prorated lines charged in the current period.
     ///   - quota: Consumption, packs and auto-recharge rules.
+    ///   - unpaidInvoice: The renewal invoice whose payment failed, if any.
     /// - Throws: ``BillingError/Code/invalidSubscription`` when a line's add-on is
     ///   not in the plan's catalog, appears twice, is a one-time pack, or is priced
     ///   in another currency than the plan, when the cycle's interval is not the
@@ -116,7 +128,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         billedThrough: Instant? = nil,
         lines: [AddonLine] = [],
         chargesThisPeriod: [InvoiceLine] = [],
-        quota: QuotaLedger = .empty
+        quota: QuotaLedger = .empty,
+        unpaidInvoice: UnpaidInvoice? = nil
     ) throws(BillingError) {
         guard cycle.interval == plan.interval else {
             throw BillingError.intervalMismatch(cycle.interval, plan.interval)
@@ -159,6 +172,9 @@ public struct Subscription: Sendable, Hashable, Codable {
         guard try cycle.period(containing: paidThrough).start == paidThrough else {
             throw BillingError.notABillingDate(paidThrough)
         }
+        if let unpaidInvoice, unpaidInvoice.invoice.total.currency != plan.price.currency {
+            throw BillingError.currencyMismatch(plan.price.currency, unpaidInvoice.invoice.total.currency)
+        }
         self.init(
             unchecked: id,
             plan: plan,
@@ -168,7 +184,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             billedThrough: paidThrough,
             lines: known,
             chargesThisPeriod: chargesThisPeriod,
-            quota: quota
+            quota: quota,
+            unpaidInvoice: unpaidInvoice
         )
     }
 
@@ -181,7 +198,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         billedThrough: Instant,
         lines: [AddonLine],
         chargesThisPeriod: [InvoiceLine],
-        quota: QuotaLedger
+        quota: QuotaLedger,
+        unpaidInvoice: UnpaidInvoice?
     ) {
         self.storage = Storage(
             id: id,
@@ -192,7 +210,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             billedThrough: billedThrough,
             lines: lines,
             chargesThisPeriod: chargesThisPeriod,
-            quota: quota
+            quota: quota,
+            unpaidInvoice: unpaidInvoice
         )
     }
 
@@ -202,7 +221,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         billedThrough: Instant? = nil,
         lines: [AddonLine]? = nil,
         chargesThisPeriod: [InvoiceLine]? = nil,
-        quota: QuotaLedger? = nil
+        quota: QuotaLedger? = nil,
+        unpaidInvoice: UnpaidInvoice?? = nil
     ) -> Subscription {
         Subscription(
             unchecked: id,
@@ -213,7 +233,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             billedThrough: billedThrough ?? self.billedThrough,
             lines: lines ?? self.lines,
             chargesThisPeriod: chargesThisPeriod ?? self.chargesThisPeriod,
-            quota: quota ?? self.quota
+            quota: quota ?? self.quota,
+            unpaidInvoice: unpaidInvoice ?? self.unpaidInvoice
         )
     }
 
@@ -278,6 +299,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         case lines
         case chargesThisPeriod
         case quota
+        case unpaidInvoice
     }
 
     /// Decodes the documented shape, validating like the initializer.
@@ -292,6 +314,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         let lines = try container.decodeIfPresent([AddonLine].self, forKey: .lines) ?? []
         let charges = try container.decodeIfPresent([InvoiceLine].self, forKey: .chargesThisPeriod) ?? []
         let quota = try container.decodeIfPresent(QuotaLedger.self, forKey: .quota) ?? .empty
+        let unpaidInvoice = try container.decodeIfPresent(UnpaidInvoice.self, forKey: .unpaidInvoice)
         self = try decoder.validating { () throws(BillingError) in
             try Subscription(
                 id: id,
@@ -302,7 +325,8 @@ public struct Subscription: Sendable, Hashable, Codable {
                 billedThrough: billedThrough,
                 lines: lines,
                 chargesThisPeriod: charges,
-                quota: quota
+                quota: quota,
+                unpaidInvoice: unpaidInvoice
             )
         }
     }
@@ -319,5 +343,6 @@ public struct Subscription: Sendable, Hashable, Codable {
         try container.encode(lines, forKey: .lines)
         try container.encode(chargesThisPeriod, forKey: .chargesThisPeriod)
         try container.encode(quota, forKey: .quota)
+        try container.encodeIfPresent(unpaidInvoice, forKey: .unpaidInvoice)
     }
 }

@@ -28,6 +28,9 @@ public struct SubscriptionStatus: StringValue {
     /// Whether existing add-ons may be reduced or cancelled: not when canceled or incomplete.
     public var allowsReductions: Bool { self != .canceled && self != .incomplete }
 
-    /// Whether renewal bills new periods: not when canceled, incomplete or paused.
-    public var renews: Bool { self != .canceled && self != .incomplete && self != .paused }
+    /// Whether renewal opens and bills new periods: only `active` and `trialing`.
+    ///
+    /// A `past_due` subscription renews again once its unpaid invoice is paid; an
+    /// `unpaid` one once it is paid by hand; canceled, incomplete and paused ones do not.
+    public var renews: Bool { self == .active || self == .trialing }
 }

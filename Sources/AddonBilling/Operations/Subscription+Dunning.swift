@@ -1,0 +1,106 @@
+/// The result of retrying an unpaid invoice's payment.
+///
+/// ## JSON
+///
+/// `{"invoice": {...}, "paid": false, "failedAttempts": 2, "nextAttempt": "2026-05-09T00:00:00Z",
+/// "status": "past_due"}`.
+public struct PaymentRetry: Sendable, Hashable, Codable {
+    /// The invoice retried.
+    public let invoice: Invoice
+    /// Whether the payment went through.
+    public let paid: Bool
+    /// Failed attempts so far (unchanged when paid).
+    public let failedAttempts: Int
+    /// When the next scheduled retry is due; nil when paid or when the schedule is exhausted.
+    public let nextAttempt: Instant?
+    /// The subscription's status after the retry: `active`, `past_due`, `unpaid` or `canceled`.
+    public let status: SubscriptionStatus
+}
+
+extension Subscription {
+    /// When the subscription next has billing work: the next billing date while it
+    /// renews, the next scheduled retry while it is past due, nil otherwise.
+    ///
+    /// A store keeps this instant in an indexed column so that
+    /// ``SubscriptionStore/dueSubscriptions(at:after:limit:)`` finds the due
+    /// subscriptions without a scan.
+    public var dueAt: Instant? {
+        if let unpaidInvoice { return status == .pastDue ? unpaidInvoice.nextAttempt : nil }
+        return status.renews ? billedThrough : nil
+    }
+
+    /// Opens the one period starting at `boundary`, as the service's renewal does.
+    ///
+    /// With `paymentDeclined`, the invoice's payment failed: the period opens all the
+    /// same, the subscription becomes `past_due` with the invoice unpaid and its first
+    /// retry scheduled (or takes the dunning policy's final status when no retry is left).
+    func renewingPeriod(
+        from boundary: Instant,
+        at: Instant,
+        policy: BillingPolicy,
+        paymentDeclined: Bool
+    ) throws(BillingError) -> RenewalOutcome {
+        guard status.renews, unpaidInvoice == nil, billedThrough == boundary, boundary <= at else {
+            throw BillingError.nothingDue(id, billedThrough: billedThrough)
+        }
+        let (next, renewal) = try crossingBoundary(policy: policy)
+        guard paymentDeclined, !renewal.invoice.total.isZero else {
+            return RenewalOutcome(subscription: next, renewals: [renewal])
+        }
+        let retry = policy.dunning.nextAttempt(after: at, failedAttempts: 1, periodEnd: next.billedThrough)
+        let status = retry == nil ? policy.dunning.finalStatus : .pastDue
+        let unpaid = UnpaidInvoice(unchecked: renewal.invoice, failedAttempts: 1, nextAttempt: retry)
+        return RenewalOutcome(
+            subscription: next.with(status: status, unpaidInvoice: .some(unpaid)),
+            renewals: [renewal.with(status: status)]
+        )
+    }
+
+    /// Retries the unpaid invoice's payment: paid, the subscription is `active` again;
+    /// with `paymentDeclined`, the failure is counted and the next retry scheduled, or
+    /// the dunning policy's final status taken.
+    ///
+    /// - Parameter scheduledAttempt: For a scheduled retry, the failed-attempt count it
+    ///   was scheduled after; the retry is refused as not due when the invoice has moved on.
+    func retryingPayment(
+        at: Instant,
+        policy: BillingPolicy,
+        scheduledAttempt: Int?,
+        paymentDeclined: Bool
+    ) throws(BillingError) -> (Subscription, PaymentRetry) {
+        guard let unpaid = unpaidInvoice, status == .pastDue || status == .unpaid else {
+            throw BillingError.noUnpaidInvoice(id)
+        }
+        if let scheduledAttempt {
+            guard status == .pastDue, unpaid.failedAttempts == scheduledAttempt, let due = unpaid.nextAttempt,
+                due <= at
+            else { throw BillingError.nothingDue(id, billedThrough: billedThrough) }
+        }
+        guard paymentDeclined else {
+            let paid = with(status: .active, unpaidInvoice: .some(nil))
+            let retry = PaymentRetry(
+                invoice: unpaid.invoice,
+                paid: true,
+                failedAttempts: unpaid.failedAttempts,
+                nextAttempt: nil,
+                status: .active
+            )
+            return (paid, retry)
+        }
+        let failed = unpaid.failedAttempts + 1
+        let next = policy.dunning.nextAttempt(after: at, failedAttempts: failed, periodEnd: billedThrough)
+        let status = next == nil ? policy.dunning.finalStatus : .pastDue
+        let after = with(
+            status: status,
+            unpaidInvoice: .some(UnpaidInvoice(unchecked: unpaid.invoice, failedAttempts: failed, nextAttempt: next))
+        )
+        let retry = PaymentRetry(
+            invoice: unpaid.invoice,
+            paid: false,
+            failedAttempts: failed,
+            nextAttempt: next,
+            status: status
+        )
+        return (after, retry)
+    }
+}
