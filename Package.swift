@@ -21,11 +21,18 @@ let package = Package(
             dependencies: ["AddonBilling"]
         ),
 
+        // MARK: - Wire contract (JSON requests, responses, limits)
+
+        .target(
+            name: "AddonBillingJSON",
+            dependencies: ["AddonBilling"]
+        ),
+
         // MARK: - Command line
 
         .target(
             name: "AddonBillingCLI",
-            dependencies: ["AddonBilling", "AddonBillingTesting"]
+            dependencies: ["AddonBilling", "AddonBillingJSON", "AddonBillingTesting"]
         ),
         .executableTarget(
             name: "addon-billing",
@@ -36,7 +43,7 @@ let package = Package(
 
         .testTarget(
             name: "AddonBillingTests",
-            dependencies: ["AddonBilling", "AddonBillingCLI", "AddonBillingTesting"]
+            dependencies: ["AddonBilling", "AddonBillingCLI", "AddonBillingJSON", "AddonBillingTesting"]
         ),
     ]
 )

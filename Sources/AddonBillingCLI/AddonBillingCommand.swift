@@ -1,12 +1,14 @@
 import AddonBilling
+import AddonBillingJSON
 public import Foundation
 
 /// The `addon-billing` command line: a demo, and JSON commands over standard input.
 ///
 /// Each JSON command reads one request object and prints one JSON result on a
 /// line. A refused request prints `{"error": {"code", "message"}}` and exits 1;
-/// malformed JSON exits 2 with the same shape and code `malformedRequest`; an
-/// unknown command prints the usage to standard error and exits 2.
+/// malformed JSON — or a request past ``JSONRequestLimits`` (over 1 MiB, nested over
+/// 64 levels, a key repeated in one object) — exits 2 with the same shape and code
+/// `malformedRequest`; an unknown command prints the usage to standard error and exits 2.
 public enum AddonBillingCommand {
     /// What a run printed and how it ended.
     public struct Result: Sendable, Hashable {
@@ -87,6 +89,11 @@ public enum AddonBillingCommand {
         guard let handler = jsonCommands[command] else {
             let message = "Unknown command \"\(command)\".\n\n" + usage
             return Result(output: Data(), diagnostics: Data(message.utf8), exitCode: 2)
+        }
+        do {
+            try JSONRequestLimits.check(input)
+        } catch {
+            return failure(error, exitCode: 2)
         }
         do {
             return Result(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)

@@ -18,6 +18,7 @@ enum Demo {
             try upgradeAdvice(&out)
             try seatsByPlan(&out)
             try await throughTheService(&out)
+            try await failedRenewal(&out)
             try seedProration(&out)
             try dayProrationInNamedZone(&out)
             try monthEnds(&out)
@@ -301,6 +302,59 @@ enum Demo {
             let seatsAfter = try await store.snapshot(subscription.id)?.subscription.capacity(.seats) ?? 0
             let total = await gateway.capturedCharges().reduce(Int64(0)) { $0 + $1.amount.minorUnits }
             out.line("Seats now \(seatsAfter); money moved in all: \(Money(minorUnits: total, currency: .usd)).")
+        } catch let error as BillingError {
+            throw error
+        } catch {
+            out.line("unexpected: \(error)")
+        }
+    }
+
+    /// Seed 003's "resolve the failed payment first": a declined renewal makes the subscription
+    /// past due, purchases are refused, the dunning schedule retries, and a paid retry
+    /// makes it active again.
+    static func failedRenewal(_ out: inout Transcript) async throws(BillingError) {
+        out.heading("A declined renewal: past due, retried on schedule, paid (seed: \"Resolve payment first\")")
+        let april = try instant("2026-04-01T00:00:00Z")
+        let may = try instant("2026-05-01T00:00:00Z")
+        let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
+        let store = InMemorySubscriptionStore([subscription])
+        let gateway = ScriptedPaymentGateway(script: [.decline, .decline, .none])
+        let clock = ManualClock(may)
+        let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
+        do {
+            _ = try await service.renew(subscription.id)
+            guard let pastDue = await store.snapshot(subscription.id)?.subscription,
+                let unpaid = pastDue.unpaidInvoice
+            else { return out.line("The renewal was not declined.") }
+            out.line(
+                "\(may): the card is declined for the \(unpaid.invoice.total) renewal; the subscription is "
+                    + "\(pastDue.status), its new period runs to \(pastDue.billedThrough), next retry \(unpaid.nextAttempt.map { "\($0)" } ?? "none")."
+            )
+            do {
+                _ = try await service.apply(
+                    .addSlots(seats, quantity: 1),
+                    to: subscription.id,
+                    by: SeedPlans.admin,
+                    idempotencyKey: "buy-while-past-due"
+                )
+            } catch let error as BillingError {
+                out.line("Buying a seat now: [\(error.code)] \(error.message)")
+            }
+            while let due = await store.snapshot(subscription.id)?.subscription.dueAt, due < pastDue.billedThrough {
+                clock.set(due)
+                guard let receipt = try await service.renew(subscription.id),
+                    case .paymentRetry(let retry) = receipt.response
+                else { break }
+                let next = retry.nextAttempt.map { "; next retry \($0)" } ?? ""
+                let attempt = retry.paid ? retry.failedAttempts + 1 : retry.failedAttempts
+                out.line(
+                    "\(due): payment attempt \(attempt) — "
+                        + (retry.paid ? "paid \(receipt.amountCharged)" : "declined again")
+                        + "; now \(retry.status)\(next)."
+                )
+            }
+            let calls = await gateway.calls
+            out.line("Every attempt asked the provider once: \(calls) charge attempts in all.")
         } catch let error as BillingError {
             throw error
         } catch {

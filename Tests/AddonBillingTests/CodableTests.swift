@@ -94,6 +94,45 @@ final class CodableTests: XCTestCase {
         )
     }
 
+    /// The host layer's stored shapes: a past-due subscription, a payment retry, the stored
+    /// bookkeeping with held usage, a due entry and a dunning policy.
+    func testGoldenHostShapes() throws {
+        let may = try instant("2026-05-01T00:00:00Z")
+        let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: try instant("2026-04-01T00:00:00Z"))
+        let pastDue = try ServiceRequest.renew(boundary: may)
+            .decide(on: subscription, at: may, policy: .standard, paymentDeclined: true)
+        try assertGolden(pastDue.subscription, "subscription-past-due")
+        let retry = try ServiceRequest.retryPayment(attempt: 1)
+            .decide(on: pastDue.subscription, at: try instant("2026-05-04T00:00:00Z"), policy: .standard)
+        guard case .paymentRetry(let paid) = retry.response else { return XCTFail("not a payment retry") }
+        try assertGolden(paid, "payment-retry")
+        try assertGolden(
+            StoredSubscription(
+                subscription: subscription,
+                version: 7,
+                claim: "req_42",
+                providerReference: "sub_stripe_1",
+                heldUsage: [
+                    HeldUsage(key: "u_7", units: 500, capacity: .messages, at: try instant("2026-04-16T00:00:30Z"))
+                ]
+            ),
+            "stored-subscription"
+        )
+        try assertGolden(DueSubscription(id: subscription.id, dueAt: may), "due-subscription")
+        try assertGolden(try DunningPolicy(retryDays: [1, 3, 5, 7], afterLastRetry: .cancel), "dunning-policy")
+        XCTAssertThrowsError(try JSONDecoder().decode(IdempotencyKey.self, from: Data(#""bare""#.utf8)))
+        XCTAssertThrowsError(try JSONDecoder().decode(DunningPolicy.self, from: Data(#"{"retryDays": [0]}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(
+                UnpaidInvoice.self,
+                from: Data(
+                    #"{"invoice": {"period": {"start": "2026-05-01T00:00:00Z", "end": "2026-06-01T00:00:00Z"}, "lines": [], "total": {"currency": "USD", "minorUnits": 0}}, "failedAttempts": 0, "nextAttempt": null}"#
+                        .utf8
+                )
+            )
+        )
+    }
+
     func testGoldenQuotaShapes() throws {
         let rule = try AutoRechargeRule(
             capacity: .messages,

@@ -1,5 +1,7 @@
 import AddonBilling
 import AddonBillingCLI
+import AddonBillingJSON
+import AddonBillingTesting
 import Foundation
 import XCTest
 
@@ -83,9 +85,131 @@ final class CommandLineTests: XCTestCase {
             "req-1, card declined: [paymentDeclined]",
             "req-2 retried (the client timed out): the same receipt (equal), still 1 charge of $19.00.",
             "Seats now 8; money moved in all: $28.50.",
+            "the card is declined for the $49.00 renewal; the subscription is past_due",
+            "Buying a seat now: [subscriptionNotActive] Cannot purchase extra slots: subscription is not active",
+            "payment attempt 2 — declined again; now past_due; next retry 2026-05-09T00:00:00Z.",
+            "payment attempt 3 — paid $49.00; now active.",
         ]
         for line in expected { XCTAssertTrue(text.contains(line), "the demo does not say: \(line)") }
         XCTAssertFalse(text.contains("unexpected error"), text)
         XCTAssertFalse(text.contains("(accepted)"), text)
+    }
+}
+
+/// Every command answers any input in bounded time and memory: the limits hold, and
+/// the largest inputs they let through are answered (correctly) rather than refused.
+final class CommandLimitTests: XCTestCase {
+    private let april = Instant(secondsSinceEpoch: 1_775_001_600)
+    private let midApril = Instant(secondsSinceEpoch: 1_776_297_600)
+
+    /// A plan with `count` seat add-ons and a subscription holding one line of each.
+    private func wideSubscription(_ count: Int) throws -> Subscription {
+        let offers = (0..<count).map { index in
+            AddonOffer(
+                code: AddonCode(rawValue: "a\(index)"),
+                name: "A\(index)",
+                kind: .recurringSlots(.seats),
+                price: Money(minorUnits: 100, currency: .usd)
+            )
+        }
+        let plan = try Plan(
+            id: "wide",
+            name: "Wide",
+            tier: .pro,
+            price: Money(minorUnits: 1000, currency: .usd),
+            addons: offers
+        )
+        let lines = try offers.map {
+            try AddonLine(addon: $0.code, quantity: 1, unitPrice: Money(minorUnits: 100, currency: .usd), start: april)
+        }
+        return try Subscription(
+            id: "sub_wide",
+            plan: plan,
+            cycle: try BillingCycle(anchor: april, interval: .monthly),
+            lines: lines
+        )
+    }
+
+    private func run(_ command: String, _ request: some Encodable) async throws -> AddonBillingCommand.Result {
+        await AddonBillingCommand.run([command], input: try JSONEncoder().encode(request))
+    }
+
+    private func error(_ result: AddonBillingCommand.Result) -> String? {
+        let json = try? JSONSerialization.jsonObject(with: result.output) as? [String: Any]
+        return (json?["error"] as? [String: Any])?["message"] as? String
+    }
+
+    func testTheLargestCatalogIsAnsweredAndALargerOneRefused() async throws {
+        let wide = try wideSubscription(Plan.maximumAddons)
+        let apply = OperationRequest(
+            subscription: wide,
+            operation: .addSlots("a999", quantity: 2),
+            actor: SeedPlans.owner,
+            at: midApril
+        )
+        let applied = try await run("apply", apply)
+        XCTAssertEqual(applied.exitCode, 0, error(applied) ?? "")
+        let preview = try await run("preview", PreviewRequest(subscription: wide))
+        XCTAssertEqual(preview.exitCode, 0, error(preview) ?? "")
+
+        let offers = (0...Plan.maximumAddons).map {
+            AddonOffer(code: AddonCode(rawValue: "b\($0)"), name: "B", kind: .recurringFeature, price: nil)
+        }
+        XCTAssertThrowsError(
+            try Plan(id: "too_wide", name: "W", tier: .pro, price: Money(minorUnits: 1, currency: .usd), addons: offers)
+        ) { error in
+            XCTAssertEqual(
+                (error as? BillingError)?.message,
+                "The plan lists 1001 add-ons; a catalog holds at most 1000."
+            )
+        }
+    }
+
+    func testRenewalWorkIsBoundedByPeriodsAndInvoiceLines() async throws {
+        let wide = try wideSubscription(200)
+        let farAhead = try Instant(parsing: "2099-01-01T00:00:00Z")
+        // 200 lines × 1,000 periods would be 201,000 invoice lines: refused after 100,000.
+        let refused = try await run("renew", RenewalRequest(subscription: wide, at: farAhead))
+        XCTAssertEqual(refused.exitCode, 1)
+        XCTAssertEqual(
+            error(refused),
+            "Renewal would bill 498 periods of 201 lines, more than 100000 invoice lines at once; renew in steps."
+        )
+        for limit in [0, -1, 1001, Int.max] {
+            let result = try await run("renew", RenewalRequest(subscription: wide, at: farAhead, limit: limit))
+            XCTAssertEqual(result.exitCode, 1, "\(limit)")
+            XCTAssertEqual(
+                error(result),
+                "Renewal limit \(limit) is out of range; it must be between 1 and 1000 periods."
+            )
+        }
+        let stepped = try await run("renew", RenewalRequest(subscription: wide, at: farAhead, limit: 3))
+        XCTAssertEqual(
+            error(stepped),
+            "Renewal would bill more than 3 periods at once; renew in steps or raise the limit."
+        )
+    }
+
+    func testRequestsPastTheLimitsAreMalformed() async throws {
+        let repeated = Data(#"{"actor": {"id": "u", "role": "admin", "r\u006fle": "viewer"}}"#.utf8)
+        let oversized =
+            Data(#"{"pad": ""#.utf8) + Data(repeating: 0x61, count: JSONRequestLimits.maximumBytes)
+            + Data(#""}"#.utf8)
+        let deep = Data(String(repeating: "[", count: 65).utf8)
+        let cases: [(Data, String)] = [
+            (repeated, "The request repeats key \"role\" in one object; each key may appear once."),
+            (oversized, "The request has 1048587 bytes; a request may have at most 1048576."),
+            (deep, "The request nests objects and arrays deeper than 64 levels."),
+        ]
+        for (input, message) in cases {
+            for command in ["prorate", "apply", "renew"] {
+                let result = await AddonBillingCommand.run([command], input: input)
+                XCTAssertEqual(result.exitCode, 2, command)
+                XCTAssertEqual(error(result), message, command)
+            }
+        }
+        // Equal text in different objects, or as values, is not a repeated key.
+        XCTAssertNoThrow(try JSONRequestLimits.check(Data(#"{"a": {"b": 1}, "c": {"b": "a"}, "d": ["a", "a"]}"#.utf8)))
+        XCTAssertNoThrow(try JSONRequestLimits.check(Data(String(repeating: "[", count: 64).utf8)))
     }
 }

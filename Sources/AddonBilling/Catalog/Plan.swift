@@ -18,6 +18,8 @@ public struct Plan: Sendable, Hashable, Codable {
         let included: Capacities
         let hasTeams: Bool
         let addons: [AddonOffer]
+        /// Positions of the offers by code, for catalogs too large to scan (a function of `addons`).
+        let positions: [AddonCode: Int]
 
         init(
             id: PlanID,
@@ -37,6 +39,10 @@ public struct Plan: Sendable, Hashable, Codable {
             self.included = included
             self.hasTeams = hasTeams
             self.addons = addons
+            self.positions =
+                addons.count > Plan.scanLimit
+                ? Dictionary(addons.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { first, _ in first })
+                : [:]
         }
 
         static func == (lhs: Storage, rhs: Storage) -> Bool {
@@ -77,11 +83,17 @@ public struct Plan: Sendable, Hashable, Codable {
     /// The add-on catalog, in display order, codes unique.
     public var addons: [AddonOffer] { storage.addons }
 
+    /// The most add-ons a catalog may list.
+    public static let maximumAddons = 1000
+
+    /// Catalogs up to this size are scanned; larger ones are looked up by a dictionary.
+    static let scanLimit = 16
+
     /// Creates a plan.
     ///
     /// - Throws: ``BillingError/Code/invalidAmount`` for a negative plan or add-on
-    ///   price; ``BillingError/Code/invalidCatalog`` when two add-ons share a code
-    ///   or a maximum quantity is below 1.
+    ///   price; ``BillingError/Code/invalidCatalog`` when two add-ons share a code,
+    ///   a maximum quantity is below 1, or there are more than ``maximumAddons`` add-ons.
     public init(
         id: PlanID,
         name: String,
@@ -93,6 +105,7 @@ public struct Plan: Sendable, Hashable, Codable {
         addons: [AddonOffer] = []
     ) throws(BillingError) {
         guard !price.isNegative else { throw BillingError.negativePrice(price) }
+        guard addons.count <= Self.maximumAddons else { throw BillingError.tooManyAddons(addons.count) }
         var codes = Set<AddonCode>()
         for offer in addons {
             guard codes.insert(offer.code).inserted else { throw BillingError.duplicateAddon(offer.code) }
@@ -114,7 +127,10 @@ public struct Plan: Sendable, Hashable, Codable {
     }
 
     /// The catalog entry for `code`, if the plan lists it.
+    ///
+    /// - Complexity: O(1) on average.
     public func offer(_ code: AddonCode) -> AddonOffer? {
+        if storage.addons.count > Self.scanLimit { return storage.positions[code].map { storage.addons[$0] } }
         // Lengths first: most codes differ in length, and comparing lengths is free.
         let length = code.rawValue.utf8.count
         for offer in storage.addons where offer.code.rawValue.utf8.count == length && offer.code == code {

@@ -89,11 +89,16 @@ public struct RenewalRequest: Sendable, Hashable, Codable {
     public var at: Instant
     /// The host's money rules.
     public var policy: BillingPolicy
-    /// The most periods to open at once.
+    /// The most periods to open at once: 1 to ``Subscription/maximumRenewalPeriods``.
     public var limit: Int
 
     /// Creates a request.
-    public init(subscription: Subscription, at: Instant, policy: BillingPolicy = .standard, limit: Int = 1000) {
+    public init(
+        subscription: Subscription,
+        at: Instant,
+        policy: BillingPolicy = .standard,
+        limit: Int = Subscription.maximumRenewalPeriods
+    ) {
         self.subscription = subscription
         self.at = at
         self.policy = policy
@@ -120,7 +125,7 @@ public struct RenewalRequest: Sendable, Hashable, Codable {
         self.subscription = try container.decode(Subscription.self, forKey: .subscription)
         self.at = try container.decode(Instant.self, forKey: .at)
         self.policy = try container.decodeIfPresent(BillingPolicy.self, forKey: .policy) ?? .standard
-        self.limit = try container.decodeIfPresent(Int.self, forKey: .limit) ?? 1000
+        self.limit = try container.decodeIfPresent(Int.self, forKey: .limit) ?? Subscription.maximumRenewalPeriods
     }
 }
 

@@ -151,6 +151,29 @@ extension BillingError {
         )
     }
 
+    static func renewalLimit(_ limit: Int) -> BillingError {
+        BillingError(
+            code: .invalidOption,
+            message: "Renewal limit \(limit) is out of range; it must be between 1 and "
+                + "\(Subscription.maximumRenewalPeriods) periods."
+        )
+    }
+
+    static func renewalTooLarge(periods: Int, lines: Int) -> BillingError {
+        BillingError(
+            code: .renewalBacklogTooLong,
+            message: "Renewal would bill \(periods) periods of \(lines) lines, more than "
+                + "\(Subscription.maximumRenewalInvoiceLines) invoice lines at once; renew in steps."
+        )
+    }
+
+    static func tooManyAddons(_ count: Int) -> BillingError {
+        BillingError(
+            code: .invalidCatalog,
+            message: "The plan lists \(count) add-ons; a catalog holds at most \(Plan.maximumAddons)."
+        )
+    }
+
     static func renewalBacklog(limit: Int) -> BillingError {
         BillingError(
             code: .renewalBacklogTooLong,

@@ -88,6 +88,12 @@ public struct InvoicePreview: Sendable, Hashable, Codable {
 }
 
 extension Subscription {
+    /// The most periods ``renewed(at:policy:limit:)`` opens in one call.
+    public static let maximumRenewalPeriods = 1000
+
+    /// The most invoice lines ``renewed(at:policy:limit:)`` bills in one call, over all periods.
+    public static let maximumRenewalInvoiceLines = 100_000
+
     /// Crosses every billing boundary up to `at`: bills each period once, in order,
     /// and applies scheduled reductions and ends.
     ///
@@ -101,22 +107,33 @@ extension Subscription {
     /// - Parameters:
     ///   - at: The instant renewal runs; boundaries at or before it are crossed.
     ///   - policy: The host's money rules.
-    ///   - limit: The most periods to open in one call.
+    ///   - limit: The most periods to open in one call, 1 to ``maximumRenewalPeriods``.
     /// - Returns: The subscription after, and one ``Renewal`` per period.
-    /// - Throws: ``BillingError/Code/renewalBacklogTooLong`` past `limit` periods;
-    ///   ``BillingError/Code/overflow`` and ``BillingError/Code/dateOutOfRange``.
+    /// - Throws: ``BillingError/Code/invalidOption`` for a `limit` out of range;
+    ///   ``BillingError/Code/renewalBacklogTooLong`` past `limit` periods or
+    ///   ``maximumRenewalInvoiceLines`` invoice lines; ``BillingError/Code/overflow`` and
+    ///   ``BillingError/Code/dateOutOfRange``.
+    /// - Complexity: O(*p* × *l*) for *p* periods of *l* lines, at most
+    ///   ``maximumRenewalInvoiceLines`` lines in all.
     public func renewed(
         at: Instant,
         policy: BillingPolicy = .standard,
-        limit: Int = 1000
+        limit: Int = maximumRenewalPeriods
     ) throws(BillingError)
         -> RenewalOutcome
     {
+        guard (1...Self.maximumRenewalPeriods).contains(limit) else { throw BillingError.renewalLimit(limit) }
         guard status.renews else { return RenewalOutcome(subscription: self, renewals: []) }
         var current = self
         var renewals: [Renewal] = []
+        var invoiceLines = 0
         while current.billedThrough <= at {
             guard renewals.count < limit else { throw BillingError.renewalBacklog(limit: limit) }
+            // Each period bills the plan and every continuing line: bound the work before doing it.
+            invoiceLines += current.lines.count + 1
+            guard invoiceLines <= Self.maximumRenewalInvoiceLines else {
+                throw BillingError.renewalTooLarge(periods: renewals.count + 1, lines: current.lines.count + 1)
+            }
             let (next, renewal) = try current.crossingBoundary(policy: policy)
             current = next
             renewals.append(renewal)
