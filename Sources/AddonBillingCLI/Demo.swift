@@ -86,7 +86,13 @@ enum Demo {
         out.heading("A scheduled removal and the next invoice (no credit line)")
         let subscription = try withThreeExtraSeats(SeedPlans.pro)
         let at = try instant("2026-04-20T00:00:00Z")
-        let removed = try subscription.apply(.removeSlots(seats, quantity: 2), by: SeedPlans.owner, at: at)
+        let inUse = CapacityUsage(seats: SeatUsage(activeMembers: 5, pendingInvitations: 1))
+        let removed = try subscription.apply(
+            .removeSlots(seats, quantity: 2),
+            by: SeedPlans.owner,
+            usage: inUse,
+            at: at
+        )
         show(removed.quote, &out)
         let renewal = try removed.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
         for period in renewal.renewals {

@@ -189,13 +189,13 @@ public enum SeedPlans {
     ]
 
     /// The organization owner.
-    public static let owner = Actor(id: "owner", role: .owner)
+    public static let owner = BillingActor(id: "owner", role: .owner)
     /// An administrator.
-    public static let admin = Actor(id: "admin", role: .admin)
+    public static let admin = BillingActor(id: "admin", role: .admin)
     /// A member without billing permissions.
-    public static let member = Actor(id: "member", role: .member)
+    public static let member = BillingActor(id: "member", role: .member)
     /// A viewer who may read billing only.
-    public static let viewer = Actor(id: "viewer", role: .viewer)
+    public static let viewer = BillingActor(id: "viewer", role: .viewer)
 
     /// A subscription to `plan` anchored at `anchor`, in its first period.
     ///

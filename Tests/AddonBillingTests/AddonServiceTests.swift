@@ -177,7 +177,7 @@ final class AddonServiceTests: XCTestCase {
         }
         // Recorded but never claimed: voided, nothing charged.
         let host = try await host()
-        let request = ServiceRequest.apply(.addSlots(seats, quantity: 1), actor: SeedPlans.admin, usage: .none)
+        let request = ServiceRequest.apply(.addSlots(seats, quantity: 1), actor: SeedPlans.admin, usage: .nothingInUse)
         _ = try await host.store.recordIntent(
             IntentRecord(key: "orphan", subscription: host.id, request: request, at: midApril)
         )
@@ -439,7 +439,7 @@ final class AddonServiceTests: XCTestCase {
                         .removeSlots(self.seats, quantity: 1),
                         to: host.id,
                         by: SeedPlans.admin,
-                        usage: .none,
+                        usage: .nothingInUse,
                         idempotencyKey: "k"
                     )
                 }
@@ -681,7 +681,11 @@ final class AddonServiceTests: XCTestCase {
         let host = try await host()
         _ = try await addSeats(2, on: host, key: "buy")
         // The removal is recorded on April 30, 23:59; the renewal on May 1 runs before it is decided.
-        let removal = ServiceRequest.apply(.removeSlots(seats, quantity: 2), actor: SeedPlans.admin, usage: .none)
+        let removal = ServiceRequest.apply(
+            .removeSlots(seats, quantity: 2),
+            actor: SeedPlans.admin,
+            usage: .nothingInUse
+        )
         let lastMinute = try may.advanced(by: -60)
         _ = try await host.store.recordIntent(
             IntentRecord(key: "remove", subscription: host.id, request: removal, at: lastMinute)

@@ -85,6 +85,13 @@ final class CodableTests: XCTestCase {
         try assertGolden(try outcome.subscription.renewed(at: try instant("2026-05-01T00:00:00Z")), "renewal-outcome")
         try assertGolden(try outcome.subscription.previewNextInvoice(), "invoice-preview")
         try assertGolden(SeedPlans.owner, "actor")
+        try assertGolden(
+            try subscription.maxReducible(
+                "extra_seats",
+                usage: CapacityUsage(seats: SeatUsage(activeMembers: 6, pendingInvitations: 1))
+            ),
+            "reducible"
+        )
         try assertGolden(CapacityUsage(seats: SeatUsage(activeMembers: 4, pendingInvitations: 1)), "usage")
         try assertGolden(BillingPolicy(prorationUnit: .day, rounding: .halfUp, removalTiming: .immediately), "policy")
         try assertGolden(AddonOperation.setAutoRenew("sla_support", to: false), "operation")
@@ -179,7 +186,8 @@ final class CodableTests: XCTestCase {
         let retryAt = try XCTUnwrap(pastDue.unpaidInvoice?.nextAttempt)
         let requests: [(ServiceRequest, Subscription, Instant)] = [
             (
-                .apply(.addSlots("extra_members", quantity: 1), actor: SeedPlans.owner, usage: .none), subscription,
+                .apply(.addSlots("extra_members", quantity: 1), actor: SeedPlans.owner, usage: .nothingInUse),
+                subscription,
                 april10
             ),
             (.recordUsage(units: 5, capacity: .messages, overage: .record), subscription, april10),

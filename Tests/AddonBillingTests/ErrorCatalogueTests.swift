@@ -289,10 +289,10 @@ final class ErrorCatalogueTests: XCTestCase {
     static func attempt(
         _ plan: Plan,
         _ operation: AddonOperation,
-        by actor: Actor = SeedPlans.owner,
+        by actor: BillingActor = SeedPlans.owner,
         status: SubscriptionStatus = .active,
         seats: Int64 = 0,
-        usage: CapacityUsage = .none,
+        usage: CapacityUsage? = nil,
         at: String = midApril
     ) throws {
         _ = try subscription(plan, status: status, seats: seats)
@@ -411,9 +411,18 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
         Entry(
             when: "More slots are removed than were bought.",
-            trigger: { try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 3), seats: 2) },
+            trigger: {
+                try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 3), seats: 2, usage: .nothingInUse)
+            },
             code: .removalExceedsExtra,
             message: "Cannot remove 3 extra seats: only 2 can be removed; seats included in the plan stay."
+        ),
+        Entry(
+            when: "Slots are removed without saying how many are in use (no default may switch the usage cap off).",
+            trigger: { try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 1), seats: 2) },
+            code: .usageRequired,
+            message: "removeSlots extra_seats × 1 needs the seats in use, so that it cannot go below them; pass the "
+                + "usage (for seats: active members and pending invitations)."
         ),
         Entry(
             when: "Removing slots would leave less capacity than is in use.",
@@ -632,7 +641,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let request = ServiceRequest.apply(
                     .addSlots("extra_seats", quantity: 1),
                     actor: SeedPlans.owner,
-                    usage: .none
+                    usage: .nothingInUse
                 )
                 let orphan = IntentRecord(key: "orphan", subscription: id, request: request, at: try instant(april))
                 _ = try await store.recordIntent(orphan)

@@ -210,7 +210,7 @@ final class PackAndQuotaTests: XCTestCase {
         let at = try instant("2026-04-10T00:00:00Z")
         let rule = try AutoRechargeRule(capacity: .messages, threshold: 1, pack: pack, maximumPerPeriod: 1)
         let configured = try subscription.configuringAutoRecharge(rule, by: SeedPlans.owner)
-        let actions: [(String, (Actor) throws -> Void, Permission, Bool)] = [
+        let actions: [(String, (BillingActor) throws -> Void, Permission, Bool)] = [
             ("buy a pack", { _ = try subscription.apply(.buyPack(self.pack), by: $0, at: at) }, .billingUpdate, false),
             (
                 "add a feature", { _ = try subscription.apply(.addFeature("auto_retraining"), by: $0, at: at) },
@@ -237,7 +237,8 @@ final class PackAndQuotaTests: XCTestCase {
             ("get advice", { _ = try subscription.upgradeAdvice(catalog: SeedPlans.all, by: $0) }, .billingRead, false),
         ]
         let actors = [
-            SeedPlans.owner, SeedPlans.admin, Actor(id: "b", role: .billingManager), SeedPlans.viewer, SeedPlans.member,
+            SeedPlans.owner, SeedPlans.admin, BillingActor(id: "b", role: .billingManager), SeedPlans.viewer,
+            SeedPlans.member,
         ]
         for (name, action, permission, ownerOnly) in actions {
             for actor in actors {

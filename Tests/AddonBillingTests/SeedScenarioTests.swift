@@ -36,7 +36,7 @@ final class SeedScenarioTests: XCTestCase {
         )
         let outcome = try subscription.apply(
             .addSlots("extra_seats", quantity: 2),
-            by: Actor(id: "u1", role: .admin),
+            by: BillingActor(id: "u1", role: .admin),
             at: try Instant(parsing: "2026-04-16T00:00:00Z")
         )
         XCTAssertEqual(outcome.amountDue.description, "$19.00")
@@ -185,7 +185,12 @@ final class SeedScenarioTests: XCTestCase {
     func testScheduledRemovalAndTheNextInvoice() throws {
         let subscription = try pro(lines: [try extraSeats(3)])
         let at = try instant("2026-04-10T00:00:00Z")
-        let removed = try subscription.apply(.removeSlots(seats, quantity: 2), by: SeedPlans.admin, at: at)
+        let removed = try subscription.apply(
+            .removeSlots(seats, quantity: 2),
+            by: SeedPlans.admin,
+            usage: CapacityUsage(seats: SeatUsage(activeMembers: 5)),
+            at: at
+        )
         XCTAssertEqual(removed.amountDue, usd(0))
         // The capacity leaves at the next billing date; the price drops only then.
         XCTAssertEqual(try removed.subscription.capacity(.seats), 8)
@@ -223,6 +228,7 @@ final class SeedScenarioTests: XCTestCase {
         let removed = try subscription.apply(
             .removeSlots(seats, quantity: 2),
             by: SeedPlans.admin,
+            usage: CapacityUsage(seats: SeatUsage(activeMembers: 5)),
             at: at,
             policy: policy
         )
@@ -359,7 +365,7 @@ final class SeedScenarioTests: XCTestCase {
 
     func testUpgradePrompts() throws {
         let solo = try SeedPlans.subscription(SeedPlans.agentPlatformSolo, anchor: try instant("2026-04-01T00:00:00Z"))
-        XCTAssertEqual(try solo.upgradePrompts(usage: .none).map(\.title), ["Upgrade to use team"])
+        XCTAssertEqual(try solo.upgradePrompts(usage: .nothingInUse).map(\.title), ["Upgrade to use team"])
         let subscription = try pro(lines: [try extraSeats(1)])
         XCTAssertEqual(try subscription.upgradePrompts(usage: CapacityUsage(seats: SeatUsage(activeMembers: 5))), [])
         let full = try subscription.upgradePrompts(

@@ -207,7 +207,7 @@ final class SimulationTests: XCTestCase {
                         )
                     }
                     // Capacity never falls below usage.
-                    if case .apply(let operation, _, let usage) = intent.request,
+                    if case .apply(let operation, _, let usage?) = intent.request,
                         let kind = decision.subscription.plan.offer(operation.addon)?.kind.capacity,
                         ["removeSlots", "removeAddon", "cancelAddon"].contains(operation.name)
                             || operation.autoRenew == false

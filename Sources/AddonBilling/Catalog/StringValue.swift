@@ -54,6 +54,14 @@ public struct SubscriptionID: StringValue {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
+/// Identifies the person who asks for a billing operation, in the host's system, for example `"user_42"`.
+public struct ActorID: StringValue {
+    /// The identifier.
+    public let rawValue: String
+    /// Creates an identifier.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
 /// Identifies an add-on in a plan's catalog, for example `"extra_seats"`.
 public struct AddonCode: StringValue {
     /// The code.

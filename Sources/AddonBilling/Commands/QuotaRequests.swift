@@ -75,7 +75,7 @@ public struct QuotaRequest: Sendable, Hashable, Codable {
     /// The capacity reported.
     public var capacity: CapacityKind
     /// Who asks; needs `billing.read`.
-    public var actor: Actor
+    public var actor: BillingActor
     /// Now, for a projection; nil for the report alone.
     public var at: Instant?
     /// Units a known event will use before the period ends, for the projection.
@@ -85,7 +85,7 @@ public struct QuotaRequest: Sendable, Hashable, Codable {
     public init(
         subscription: Subscription,
         capacity: CapacityKind,
-        actor: Actor,
+        actor: BillingActor,
         at: Instant? = nil,
         expectedExtra: Int64? = nil
     ) {
@@ -137,10 +137,10 @@ public struct AdviceRequest: Sendable, Hashable, Codable {
     /// The share of the plan price past which add-on charges deserve a look.
     public var share: Fraction?
     /// Who asks; needs `billing.read`.
-    public var actor: Actor
+    public var actor: BillingActor
 
     /// Creates a request.
-    public init(subscription: Subscription, catalog: [Plan], share: Fraction? = nil, actor: Actor) {
+    public init(subscription: Subscription, catalog: [Plan], share: Fraction? = nil, actor: BillingActor) {
         self.subscription = subscription
         self.catalog = catalog
         self.share = share

@@ -8,7 +8,8 @@
 ///  "at": "2026-04-16T00:00:00Z", "policy": {"prorationUnit": "second"}}
 /// ```
 ///
-/// `usage` and `policy` may be left out (nothing in use; the standard policy).
+/// `usage` may be left out for purchases (a reduction of slots without it is refused with
+/// `usageRequired`), `policy` for the standard policy.
 /// `quote` answers with a ``Quote``, `apply` with an ``Outcome``.
 public struct OperationRequest: Sendable, Hashable, Codable {
     /// The subscription as stored.
@@ -16,9 +17,9 @@ public struct OperationRequest: Sendable, Hashable, Codable {
     /// What is asked for.
     public var operation: AddonOperation
     /// Who asks.
-    public var actor: Actor
+    public var actor: BillingActor
     /// What the organization uses now.
-    public var usage: CapacityUsage
+    public var usage: CapacityUsage?
     /// When.
     public var at: Instant
     /// The host's money rules.
@@ -28,8 +29,8 @@ public struct OperationRequest: Sendable, Hashable, Codable {
     public init(
         subscription: Subscription,
         operation: AddonOperation,
-        actor: Actor,
-        usage: CapacityUsage = .none,
+        actor: BillingActor,
+        usage: CapacityUsage? = nil,
         at: Instant,
         policy: BillingPolicy = .standard
     ) {
@@ -69,8 +70,8 @@ public struct OperationRequest: Sendable, Hashable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.subscription = try container.decode(Subscription.self, forKey: .subscription)
         self.operation = try container.decode(AddonOperation.self, forKey: .operation)
-        self.actor = try container.decode(Actor.self, forKey: .actor)
-        self.usage = try container.decodeIfPresent(CapacityUsage.self, forKey: .usage) ?? .none
+        self.actor = try container.decode(BillingActor.self, forKey: .actor)
+        self.usage = try container.decodeIfPresent(CapacityUsage.self, forKey: .usage)
         self.at = try container.decode(Instant.self, forKey: .at)
         self.policy = try container.decodeIfPresent(BillingPolicy.self, forKey: .policy) ?? .standard
     }

@@ -115,25 +115,38 @@ extension BillingError {
 
     static func removalExceedsExtra(
         _ offer: AddonOffer,
-        _ capacity: CapacityKind,
         requested: Int64,
-        removable: Int64
+        reducible: ReducibleCapacity
     ) -> BillingError {
-        BillingError(
+        let capacity = reducible.capacity
+        return BillingError(
             code: .removalExceedsExtra,
             message:
                 "Cannot remove \(capacity.extraCount(requested)): "
-                + "only \(removable) can be removed; \(capacity.unitName.plural) included in the plan stay."
+                + "only \(reducible.extra) can be removed; \(capacity.unitName.plural) included in the plan stay.",
+            reducible: reducible
         )
     }
 
-    static func usageFull(_ capacity: CapacityKind, requested: Int64, toFree: Int64) -> BillingError {
+    static func usageFull(requested: Int64, reducible: ReducibleCapacity) -> BillingError {
+        let capacity = reducible.capacity
         let advice = capacity.freeingAdvice
+        let toFree = reducible.used - (reducible.total - requested)
         let things = toFree == 1 ? advice.singular : advice.plural
         return BillingError(
             code: .usageFull,
             message: "Cannot reduce \(capacity.unitName.plural) — usage is full: \(advice.verb) \(toFree) \(things) "
-                + "first, then remove the \(capacity.unitName.plural)."
+                + "first, then remove the \(capacity.unitName.plural).",
+            reducible: reducible
+        )
+    }
+
+    static func usageRequired(_ offer: AddonOffer, _ operation: AddonOperation) -> BillingError {
+        let unit = offer.kind.capacity?.unitName.plural ?? "slots"
+        return BillingError(
+            code: .usageRequired,
+            message: "\(operation) needs the \(unit) in use, so that it cannot go below them; pass the usage "
+                + "(for seats: active members and pending invitations)."
         )
     }
 

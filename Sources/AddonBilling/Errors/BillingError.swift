@@ -13,22 +13,33 @@
 ///
 /// ## JSON
 ///
-/// `{"code": "usageFull", "message": "Cannot reduce seats — usage is full: ..."}`.
+/// `{"code": "usageFull", "message": "Cannot reduce seats — usage is full: ...", "reducible": {...}}`;
+/// `reducible` appears only on the refusals that carry it.
 public struct BillingError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     /// What kind of refusal this is.
-    public var code: Code
+    public let code: Code
 
     /// A sentence a host can show to a person as is.
-    public var message: String
+    public let message: String
 
-    /// Creates an error with a code and a message.
+    /// For ``Code/usageFull`` and ``Code/removalExceedsExtra``: the numbers behind the
+    /// refusal, so a dialog can show the maximum reducible without parsing the message.
+    public let reducible: ReducibleCapacity?
+
+    /// Creates an error with a code and a message, as a store or a payment gateway
+    /// throws one (prefer the factories, such as ``versionConflict(_:)``).
     ///
     /// - Parameters:
     ///   - code: The machine-readable kind of the error.
     ///   - message: A plain-language sentence describing it.
     public init(code: Code, message: String) {
+        self.init(code: code, message: message, reducible: nil)
+    }
+
+    init(code: Code, message: String, reducible: ReducibleCapacity?) {
         self.code = code
         self.message = message
+        self.reducible = reducible
     }
 
     /// The message, prefixed with the code, for logs.
@@ -39,6 +50,30 @@ public struct BillingError: Error, Sendable, Hashable, Codable, CustomStringConv
 
     /// Hashes the code only, consistent with ``==(_:_:)``.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
+    private enum CodingKeys: String, CodingKey {
+        case code
+        case message
+        case reducible
+    }
+
+    /// Decodes `{"code", "message", "reducible"?}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            code: try container.decode(Code.self, forKey: .code),
+            message: try container.decode(String.self, forKey: .message),
+            reducible: try container.decodeIfPresent(ReducibleCapacity.self, forKey: .reducible)
+        )
+    }
+
+    /// Encodes `{"code", "message"}`, with `"reducible"` when the refusal has its numbers.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encode(message, forKey: .message)
+        try container.encodeIfPresent(reducible, forKey: .reducible)
+    }
 }
 
 extension BillingError {
@@ -125,6 +160,8 @@ extension BillingError {
         public static let removalExceedsExtra = Code(rawValue: "removalExceedsExtra")
         /// Removing the slots would leave less capacity than is in use.
         public static let usageFull = Code(rawValue: "usageFull")
+        /// A reduction of capacity was asked for without the usage it may not go below.
+        public static let usageRequired = Code(rawValue: "usageRequired")
         /// There is no scheduled removal to withdraw.
         public static let nothingScheduled = Code(rawValue: "nothingScheduled")
         /// The request lies after the paid period; renew the subscription first.
@@ -175,6 +212,7 @@ extension BillingError {
             .invalidSchedule, .scheduleTooLong, .instantOutsidePeriod, .invalidOption, .permissionDenied, .ownerOnly,
             .subscriptionNotActive, .addonUnavailable, .contractManaged, .teamsRequired, .priceNotConfigured,
             .unknownAddon, .wrongAddonKind, .alreadyActive, .addonNotActive, .removalExceedsExtra, .usageFull,
+            .usageRequired,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
             .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy, .intentVoided,

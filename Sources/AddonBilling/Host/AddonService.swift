@@ -127,7 +127,7 @@ public struct AddonService: Sendable {
     ///   - operation: What to do.
     ///   - id: The subscription.
     ///   - actor: Who asks.
-    ///   - usage: What the organization uses now (for removals).
+    ///   - usage: What the organization uses now; required for reductions of slots.
     ///   - idempotencyKey: The caller's key; a retry with it returns the first result.
     /// - Returns: The receipt: the outcome and what was charged.
     /// - Throws: The core's refusals, ``BillingError/Code/paymentDeclined``,
@@ -137,8 +137,8 @@ public struct AddonService: Sendable {
     public func apply(
         _ operation: AddonOperation,
         to id: SubscriptionID,
-        by actor: Actor,
-        usage: CapacityUsage = .none,
+        by actor: BillingActor,
+        usage: CapacityUsage? = nil,
         idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(.apply(operation, actor: actor, usage: usage), on: id, idempotencyKey: idempotencyKey)
@@ -167,7 +167,7 @@ public struct AddonService: Sendable {
     public func configureAutoRecharge(
         _ rule: AutoRechargeRule,
         on id: SubscriptionID,
-        by actor: Actor,
+        by actor: BillingActor,
         idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(.configureAutoRecharge(rule, actor: actor), on: id, idempotencyKey: idempotencyKey)
@@ -183,7 +183,7 @@ public struct AddonService: Sendable {
     ///   ``apply(_:to:by:usage:idempotencyKey:)``.
     public func payUnpaidInvoice(
         on id: SubscriptionID,
-        by actor: Actor,
+        by actor: BillingActor,
         idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
         try await perform(.payUnpaidInvoice(actor: actor), on: id, idempotencyKey: idempotencyKey)

@@ -9,7 +9,7 @@
 /// `{"type": "payUnpaidInvoice", "actor": {...}}`, `{"type": "configureAutoRecharge", "rule": {...}, "actor": {...}}`.
 public enum ServiceRequest: Sendable, Hashable, Codable {
     /// An operation on the subscription's add-ons.
-    case apply(AddonOperation, actor: Actor, usage: CapacityUsage)
+    case apply(AddonOperation, actor: BillingActor, usage: CapacityUsage?)
     /// Usage of a capacity, with any auto-recharge it triggers.
     case recordUsage(units: Int64, capacity: CapacityKind, overage: OveragePolicy)
     /// Renewal of the one period starting at `boundary`.
@@ -17,9 +17,9 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
     /// The scheduled retry of the unpaid invoice after `attempt` failed attempts.
     case retryPayment(attempt: Int)
     /// A payment of the unpaid invoice asked for by a person (after updating the card).
-    case payUnpaidInvoice(actor: Actor)
+    case payUnpaidInvoice(actor: BillingActor)
     /// A new auto-recharge rule.
-    case configureAutoRecharge(AutoRechargeRule, actor: Actor)
+    case configureAutoRecharge(AutoRechargeRule, actor: BillingActor)
 
     /// Decides the request on a subscription: the pure core, nothing else.
     ///
@@ -120,8 +120,8 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
         case "apply":
             self = .apply(
                 try container.decode(AddonOperation.self, forKey: .operation),
-                actor: try container.decode(Actor.self, forKey: .actor),
-                usage: try container.decodeIfPresent(CapacityUsage.self, forKey: .usage) ?? .none
+                actor: try container.decode(BillingActor.self, forKey: .actor),
+                usage: try container.decodeIfPresent(CapacityUsage.self, forKey: .usage)
             )
         case "recordUsage":
             self = .recordUsage(
@@ -134,11 +134,11 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
         case "retryPayment":
             self = .retryPayment(attempt: try container.decode(Int.self, forKey: .attempt))
         case "payUnpaidInvoice":
-            self = .payUnpaidInvoice(actor: try container.decode(Actor.self, forKey: .actor))
+            self = .payUnpaidInvoice(actor: try container.decode(BillingActor.self, forKey: .actor))
         case "configureAutoRecharge":
             self = .configureAutoRecharge(
                 try container.decode(AutoRechargeRule.self, forKey: .rule),
-                actor: try container.decode(Actor.self, forKey: .actor)
+                actor: try container.decode(BillingActor.self, forKey: .actor)
             )
         case let other:
             self = try decoder.validating { () throws(BillingError) in
@@ -161,7 +161,7 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
             try container.encode("apply", forKey: .type)
             try container.encode(operation, forKey: .operation)
             try container.encode(actor, forKey: .actor)
-            try container.encode(usage, forKey: .usage)
+            try container.encodeIfPresent(usage, forKey: .usage)
         case .recordUsage(let units, let capacity, let overage):
             try container.encode("recordUsage", forKey: .type)
             try container.encode(units, forKey: .units)

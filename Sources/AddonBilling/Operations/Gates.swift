@@ -1,6 +1,11 @@
 /// The checks every operation passes, in a fixed order, before anything is decided:
 /// permission → status → availability → kind → price → quantity → currency.
+///
+/// ``order`` is that order as data; the documentation quotes it and a test checks they agree.
 enum Gates {
+    /// The gates, in the order they run.
+    static let order = ["permission", "status", "availability", "kind", "price", "quantity", "currency"]
+
     /// Whether the operation extends service (and so needs a subscription that can buy).
     static func isPurchase(_ operation: AddonOperation) -> Bool {
         switch operation.kind {
@@ -10,34 +15,53 @@ enum Gates {
         }
     }
 
-    static func check(
+    /// The first reason `actor` may not apply the operation — the permission
+    /// (`billing.update`; the owner for an Owner Only add-on), then the subscription's
+    /// status — or nil when it may. A quote shows it; applying throws it.
+    static func refusal(
         _ subscription: Subscription,
         _ offer: AddonOffer,
         _ operation: AddonOperation,
-        actor: Actor
-    ) throws(BillingError) {
+        actor: BillingActor
+    ) -> BillingError? {
         // 1. Permission.
-        try actor.require(.billingUpdate)
-        if offer.ownerOnly && !actor.isOwner { throw BillingError.ownerOnly(offer) }
-        try checkOffer(subscription, offer, operation)
+        do {
+            try actor.require(.billingUpdate)
+        } catch {
+            return error
+        }
+        if offer.ownerOnly && !actor.isOwner { return BillingError.ownerOnly(offer) }
+        // 2. Status.
+        do {
+            try checkStatus(subscription, offer, operation)
+        } catch {
+            return error
+        }
+        return nil
     }
 
-    /// Every check after the permission: what an automatic purchase (auto-recharge)
-    /// still has to pass, its rule having been set by someone with the permission.
+    /// Gate 2: a purchase needs an `active` or `trialing` subscription; a reduction one
+    /// that is not canceled or incomplete.
+    static func checkStatus(
+        _ subscription: Subscription,
+        _ offer: AddonOffer,
+        _ operation: AddonOperation
+    ) throws(BillingError) {
+        let status = subscription.status
+        if isPurchase(operation) {
+            guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
+        } else {
+            guard status.allowsReductions else { throw BillingError.notChangeable(status) }
+        }
+    }
+
+    /// Gates 3 to 7: what the offer must satisfy for the operation to be priced at all.
     static func checkOffer(
         _ subscription: Subscription,
         _ offer: AddonOffer,
         _ operation: AddonOperation
     ) throws(BillingError) {
         let isPurchase = isPurchase(operation)
-        // 2. Status.
-        let status = subscription.status
-        if isPurchase {
-            guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
-        } else {
-            guard status.allowsReductions else { throw BillingError.notChangeable(status) }
-        }
-
         // 3. Availability on this plan.
         switch offer.availability {
         case .selfServe: break

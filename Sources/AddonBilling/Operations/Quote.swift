@@ -52,6 +52,12 @@ public struct Quote: Sendable, Hashable, Codable {
     public let notes: [QuoteNote]
     /// The confirmation to show once applied, for example "Slots added successfully."
     public let confirmation: QuoteNote
+    /// Why the requesting person may not apply the quote — no `billing.update`, an Owner
+    /// Only add-on, a subscription that cannot buy — or nil when they may.
+    public let refusal: BillingError?
+
+    /// Whether the requesting person may apply the quote: a dialog's button state.
+    public var mayApply: Bool { refusal == nil }
 }
 
 /// The result of applying an operation: the quote, and the subscription after it.

@@ -169,6 +169,7 @@ extension Subscription {
         }
         let operation = AddonOperation.buyPack(rule.pack)
         // The rule's author had billing.update; the other gates apply as to any purchase.
+        try Gates.checkStatus(self, offer, operation)
         try Gates.checkOffer(self, offer, operation)
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
         try change.buyPack(quantity: 1, policy: policy, automatic: true)
@@ -183,10 +184,13 @@ extension Subscription {
     /// - Returns: The subscription with the rule.
     /// - Throws: The gates of a pack purchase (permission, status, availability, price, currency),
     ///   and ``BillingError/Code/wrongAddonKind`` when the pack does not add to the rule's capacity.
-    public func configuringAutoRecharge(_ rule: AutoRechargeRule, by actor: Actor) throws(BillingError) -> Subscription
-    {
+    public func configuringAutoRecharge(
+        _ rule: AutoRechargeRule,
+        by actor: BillingActor
+    ) throws(BillingError) -> Subscription {
         guard let offer = plan.offer(rule.pack) else { throw BillingError.unknownAddon(rule.pack) }
-        try Gates.check(self, offer, .buyPack(rule.pack), actor: actor)
+        if let refusal = Gates.refusal(self, offer, .buyPack(rule.pack), actor: actor) { throw refusal }
+        try Gates.checkOffer(self, offer, .buyPack(rule.pack))
         guard offer.kind.capacity == rule.capacity else {
             throw BillingError.wrongKind(offer, .buyPack(rule.pack))
         }
@@ -198,7 +202,10 @@ extension Subscription {
     /// Removes the auto-recharge rule of a capacity.
     ///
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.update`.
-    public func removingAutoRecharge(of capacity: CapacityKind, by actor: Actor) throws(BillingError) -> Subscription {
+    public func removingAutoRecharge(
+        of capacity: CapacityKind,
+        by actor: BillingActor
+    ) throws(BillingError) -> Subscription {
         try actor.require(.billingUpdate)
         var ledger = quota
         ledger.autoRecharge = ledger.autoRecharge.filter { $0.capacity != capacity }

@@ -1,65 +1,95 @@
 extension Subscription {
-    /// Quotes an operation without changing anything.
+    /// Quotes an operation without changing anything: a read, open to anyone with
+    /// `billing.read` (seed 002: "see active add-ons").
+    ///
+    /// The quote shows the price to whoever may see it, and says whether `actor` may
+    /// apply it, and if not why (``Quote/refusal``: not allowed, Owner Only, or a
+    /// subscription that cannot buy), so a dialog can show the price with its button
+    /// disabled.
     ///
     /// - Parameters:
     ///   - operation: What the person asks for.
     ///   - actor: Who asks.
-    ///   - usage: What the organization uses now (for removals).
+    ///   - usage: What the organization uses now; required for removals, cancellations and
+    ///     auto-renew off of slot add-ons, which may not go below it.
     ///   - at: The instant of the request; within the current paid period.
     ///   - policy: The host's money rules.
     /// - Returns: What applying the operation at `at` would charge and change.
-    /// - Throws: The same refusals as ``apply(_:by:usage:at:policy:)``.
+    /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.read`, and the
+    ///   refusals of ``apply(_:by:usage:at:policy:)`` after the permission and status gates.
     public func quote(
         _ operation: AddonOperation,
-        by actor: Actor,
-        usage: CapacityUsage = .none,
+        by actor: BillingActor,
+        usage: CapacityUsage? = nil,
         at: Instant,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> Quote {
-        try decide(operation, by: actor, usage: usage, at: at, policy: policy).quote()
+        try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: true).quote()
     }
 
     /// Applies an operation: the new subscription and the lines to charge now.
     ///
     /// Checks run in a fixed order — permission (`billing.update`; the owner for
-    /// owner-only add-ons), subscription status, availability on the plan, price
-    /// configured, add-on kind, quantity, currency, and that `at` lies in the
-    /// current paid period — and the first failure is thrown. A refused operation
-    /// changes nothing: the subscription is a value and stays as it was.
+    /// owner-only add-ons), subscription status, availability on the plan, add-on
+    /// kind, price configured, quantity, currency, and that `at` lies in the current
+    /// paid period — and the first failure is thrown. A refused operation changes
+    /// nothing: the subscription is a value and stays as it was.
     ///
     /// - Parameters:
     ///   - operation: What the person asks for.
     ///   - actor: Who asks.
-    ///   - usage: What the organization uses now; removals may not go below it.
+    ///   - usage: What the organization uses now; required for removals, cancellations and
+    ///     auto-renew off of slot add-ons, which may not go below it (``maxReducible(_:usage:)``).
     ///   - at: The instant of the request; within the current paid period.
     ///   - policy: The host's money rules.
     /// - Returns: The quote and the subscription after the operation.
     /// - Throws: ``BillingError`` with codes such as ``BillingError/Code/permissionDenied``,
     ///   ``BillingError/Code/ownerOnly``, ``BillingError/Code/subscriptionNotActive``,
     ///   ``BillingError/Code/addonUnavailable``, ``BillingError/Code/priceNotConfigured``,
-    ///   ``BillingError/Code/invalidQuantity``, ``BillingError/Code/usageFull``.
+    ///   ``BillingError/Code/invalidQuantity``, ``BillingError/Code/usageRequired``,
+    ///   ``BillingError/Code/usageFull``.
     public func apply(
         _ operation: AddonOperation,
-        by actor: Actor,
-        usage: CapacityUsage = .none,
+        by actor: BillingActor,
+        usage: CapacityUsage? = nil,
         at: Instant,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> Outcome {
-        try decide(operation, by: actor, usage: usage, at: at, policy: policy).outcome()
+        try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: false).outcome()
     }
 
     /// The one decision behind both ``quote(_:by:usage:at:policy:)`` and ``apply(_:by:usage:at:policy:)``:
     /// the quote is read from it, the new subscription built from it only when applying.
     func decide(
         _ operation: AddonOperation,
-        by actor: Actor,
-        usage: CapacityUsage,
+        by actor: BillingActor,
+        usage: CapacityUsage?,
         at: Instant,
-        policy: BillingPolicy
+        policy: BillingPolicy,
+        quoting: Bool
     ) throws(BillingError) -> Change {
-        try usage.validate()
+        try usage?.validate()
         guard let offer = plan.offer(operation.addon) else { throw BillingError.unknownAddon(operation.addon) }
-        try Gates.check(self, offer, operation, actor: actor)
+        if quoting { try actor.require(.billingRead) }
+        let refusal = Gates.refusal(self, offer, operation, actor: actor)
+        if let refusal, !quoting { throw refusal }
+        do {
+            return try decide(operation, offer: offer, usage: usage, at: at, policy: policy, refusal: refusal)
+        } catch {
+            // A quote that cannot be priced fails as applying would: who may apply comes first.
+            throw refusal ?? error
+        }
+    }
+
+    private func decide(
+        _ operation: AddonOperation,
+        offer: AddonOffer,
+        usage: CapacityUsage?,
+        at: Instant,
+        policy: BillingPolicy,
+        refusal: BillingError?
+    ) throws(BillingError) -> Change {
+        try Gates.checkOffer(self, offer, operation)
         let period = try currentPeriod()
         guard at >= period.start else {
             // A change asked for in a period that renewal has since closed must not reach into the
@@ -69,23 +99,76 @@ extension Subscription {
         }
         guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
+        change.refusal = refusal
+        /// Seed 003's rule needs the usage: a reduction of capacity without it is refused, never capped at zero.
+        func inUse() throws(BillingError) -> CapacityUsage {
+            guard let usage else { throw BillingError.usageRequired(offer, operation) }
+            return usage
+        }
+        let reducesCapacity = offer.kind.capacity != nil
         switch operation.kind {
         case .addSlots, .addFeature:
             try change.add(quantity: operation.quantity, policy: policy)
         case .removeSlots:
-            try change.remove(quantity: operation.quantity, usage: usage, timing: policy.removalTiming)
+            try change.remove(quantity: operation.quantity, usage: try inUse(), timing: policy.removalTiming)
         case .removeAddon:
-            try change.removeEntirely(usage: usage, timing: policy.removalTiming)
+            try change.removeEntirely(usage: reducesCapacity ? try inUse() : nil, timing: policy.removalTiming)
         case .withdrawRemoval:
             try change.withdrawRemoval()
         case .cancelAddon:
-            try change.cancel(usage: usage)
+            try change.cancel(usage: reducesCapacity ? try inUse() : nil)
         case .setAutoRenew:
-            if operation.autoRenew == true { try change.resume() } else { try change.cancel(usage: usage) }
+            if operation.autoRenew == true {
+                try change.resume()
+            } else {
+                try change.cancel(usage: reducesCapacity ? try inUse() : nil)
+            }
         case .buyPack:
             try change.buyPack(quantity: operation.quantity, policy: policy)
         }
         return change
+    }
+
+    /// How many extra slots of an add-on can be removed now, and why not more: seed 003's
+    /// "maximum reducible amount (= total seats − used seats)", capped by the extra slots
+    /// bought (plan slots are never removed this way) and never below zero.
+    ///
+    /// A quantity stepper reads ``ReducibleCapacity/maximum`` before any attempt; a removal
+    /// of more is refused with the same value attached to the error
+    /// (``BillingError/reducible``).
+    ///
+    /// - Parameters:
+    ///   - addon: A recurring slot add-on of the plan.
+    ///   - usage: What the organization uses now.
+    /// - Throws: ``BillingError/Code/unknownAddon``, ``BillingError/Code/wrongAddonKind`` for an
+    ///   add-on without capacity, ``BillingError/Code/invalidQuantity`` for negative usage,
+    ///   ``BillingError/Code/overflow``.
+    public func maxReducible(_ addon: AddonCode, usage: CapacityUsage) throws(BillingError) -> ReducibleCapacity {
+        try usage.validate()
+        guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
+        guard let capacity = offer.kind.capacity, offer.kind.isRecurring else {
+            throw BillingError.wrongKind(offer, .removeSlots(addon, quantity: 1))
+        }
+        return try reducible(offer, capacity, usage: usage)
+    }
+
+    /// The reducible capacity of a slot add-on: the one rule every removal path goes through.
+    func reducible(
+        _ offer: AddonOffer,
+        _ capacity: CapacityKind,
+        usage: CapacityUsage
+    ) throws(BillingError)
+        -> ReducibleCapacity
+    {
+        let line = self.line(offer.code)
+        return ReducibleCapacity(
+            addon: offer.code,
+            capacity: capacity,
+            total: try capacityAtRenewal(capacity),
+            used: usage.used(capacity),
+            extra: line?.continuingQuantity ?? 0,
+            scheduledToLeave: line?.scheduledReduction ?? 0
+        )
     }
 }
 
@@ -106,6 +189,8 @@ struct Change {
     var effective: Instant
     var confirmation = QuoteNote(.slotsAdded)
     var maxReducible: Int64?
+    /// Why the requesting actor may not apply the change, for a quote.
+    var refusal: BillingError?
 
     init(subscription: Subscription, offer: AddonOffer, operation: AddonOperation, period: BillingPeriod, at: Instant) {
         self.subscription = subscription
@@ -251,16 +336,13 @@ struct Change {
     mutating func remove(quantity: Int64, usage: CapacityUsage, timing: RemovalTiming) throws(BillingError) {
         guard let current = line, current.continuingQuantity > 0 else { throw BillingError.addonNotActive(offer) }
         guard let capacity = offer.kind.capacity else { throw BillingError.wrongKind(offer, operation) }
-        let removable = current.continuingQuantity
-        guard quantity <= removable else {
-            throw BillingError.removalExceedsExtra(offer, capacity, requested: quantity, removable: removable)
+        let reducible = try subscription.reducible(offer, capacity, usage: usage)
+        maxReducible = reducible.maximum
+        guard quantity <= reducible.extra else {
+            throw BillingError.removalExceedsExtra(offer, requested: quantity, reducible: reducible)
         }
-        let atRenewal = try subscription.capacityAtRenewal(capacity)
-        let used = usage.used(capacity)
-        let limit = max(0, min(removable, atRenewal - used))
-        maxReducible = limit
-        guard quantity <= limit else {
-            throw BillingError.usageFull(capacity, requested: quantity, toFree: used - (atRenewal - quantity))
+        guard quantity <= reducible.maximum else {
+            throw BillingError.usageFull(requested: quantity, reducible: reducible)
         }
         switch timing {
         case .atPeriodEnd:
@@ -279,10 +361,11 @@ struct Change {
     }
 
     /// Removes an add-on entirely: every continuing slot, or the feature at period end.
-    mutating func removeEntirely(usage: CapacityUsage, timing: RemovalTiming) throws(BillingError) {
+    mutating func removeEntirely(usage: CapacityUsage?, timing: RemovalTiming) throws(BillingError) {
         switch offer.kind {
         case .recurringSlots:
             guard let current = line, current.continuingQuantity > 0 else { throw BillingError.addonNotActive(offer) }
+            guard let usage else { throw BillingError.usageRequired(offer, operation) }
             try remove(quantity: current.continuingQuantity, usage: usage, timing: timing)
             confirmation = QuoteNote(.addonRemoved, name: name)
         default:
@@ -302,21 +385,16 @@ struct Change {
     }
 
     /// Switches auto-renew off: the add-on serves out the period and ends, without refund.
-    mutating func cancel(usage: CapacityUsage) throws(BillingError) {
+    mutating func cancel(usage: CapacityUsage?) throws(BillingError) {
         guard let current = line, current.autoRenew, current.continuingQuantity > 0 else {
             throw BillingError.addonNotActive(offer)
         }
         if let capacity = offer.kind.capacity {
-            let atRenewal = try subscription.capacityAtRenewal(capacity)
-            let used = usage.used(capacity)
-            let limit = max(0, min(current.continuingQuantity, atRenewal - used))
-            maxReducible = limit
-            guard current.continuingQuantity <= limit else {
-                throw BillingError.usageFull(
-                    capacity,
-                    requested: current.continuingQuantity,
-                    toFree: used - (atRenewal - current.continuingQuantity)
-                )
+            guard let usage else { throw BillingError.usageRequired(offer, operation) }
+            let reducible = try subscription.reducible(offer, capacity, usage: usage)
+            maxReducible = reducible.maximum
+            guard current.continuingQuantity <= reducible.maximum else {
+                throw BillingError.usageFull(requested: current.continuingQuantity, reducible: reducible)
             }
         }
         line = current.with(autoRenew: false)
@@ -373,7 +451,8 @@ struct Change {
             effectiveDate: effective,
             nextBillingDate: period.end,
             notes: notes,
-            confirmation: confirmation
+            confirmation: confirmation,
+            refusal: refusal
         )
     }
 

@@ -75,7 +75,7 @@ extension Subscription {
     ///   - actor: Who asks; needs `billing.read`.
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.read`;
     ///   ``BillingError/Code/overflow``.
-    public func quotaReport(_ capacity: CapacityKind, by actor: Actor) throws(BillingError) -> QuotaReport {
+    public func quotaReport(_ capacity: CapacityKind, by actor: BillingActor) throws(BillingError) -> QuotaReport {
         try actor.require(.billingRead)
         return try quotaReport(capacity)
     }

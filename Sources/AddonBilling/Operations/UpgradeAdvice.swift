@@ -47,7 +47,7 @@ extension Subscription {
     public func upgradeAdvice(
         catalog: [Plan],
         share: Fraction = .thirtyPercent,
-        by actor: Actor
+        by actor: BillingActor
     ) throws(BillingError) -> [UpgradeAdvice] {
         try actor.require(.billingRead)
         let current = try nextRenewalTotal()

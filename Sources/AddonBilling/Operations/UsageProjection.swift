@@ -41,7 +41,7 @@ extension Subscription {
         _ capacity: CapacityKind,
         at: Instant,
         expectedExtra: Int64 = 0,
-        by actor: Actor
+        by actor: BillingActor
     ) throws(BillingError) -> UsageProjection {
         try actor.require(.billingRead)
         guard expectedExtra >= 0 else { throw BillingError.negativeCapacity(capacity, expectedExtra) }

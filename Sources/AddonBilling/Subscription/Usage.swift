@@ -101,8 +101,9 @@ public struct CapacityUsage: Sendable, Hashable, Codable {
         self.other = other
     }
 
-    /// Nothing in use.
-    public static let none = CapacityUsage()
+    /// Nothing in use: a deliberate statement that every slot is free (a reduction needs
+    /// the usage; there is no default).
+    public static let nothingInUse = CapacityUsage()
 
     /// How much of `kind` is in use.
     public func used(_ kind: CapacityKind) -> Int64 {

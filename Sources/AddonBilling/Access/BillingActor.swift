@@ -23,7 +23,7 @@ public struct Permission: StringValue {
 /// | ``viewer`` | billing.read | no |
 /// | ``member`` | none | no |
 ///
-/// A custom role grants nothing by itself; give the ``Actor`` its permissions.
+/// A custom role grants nothing by itself; give the ``BillingActor`` its permissions.
 public struct Role: StringValue {
     /// The role's name, for example `"owner"`.
     public let rawValue: String
@@ -57,9 +57,9 @@ public struct Role: StringValue {
 ///
 /// `{"id": "user_1", "role": "owner"}`; an optional `"permissions": ["billing.read"]`
 /// replaces the role's default permissions.
-public struct Actor: Sendable, Hashable, Codable {
+public struct BillingActor: Sendable, Hashable, Codable {
     /// The person's identifier in the host's system.
-    public let id: String
+    public let id: ActorID
     /// The person's role.
     public let role: Role
     /// What the person may do.
@@ -69,7 +69,7 @@ public struct Actor: Sendable, Hashable, Codable {
     private let canUpdate: Bool
 
     /// Creates an actor with the role's default permissions, or explicit ones.
-    public init(id: String, role: Role, permissions: Set<Permission>? = nil) {
+    public init(id: ActorID, role: Role, permissions: Set<Permission>? = nil) {
         self.id = id
         self.role = role
         let granted = permissions ?? role.defaultPermissions
@@ -108,7 +108,7 @@ public struct Actor: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            id: try container.decode(String.self, forKey: .id),
+            id: try container.decode(ActorID.self, forKey: .id),
             role: try container.decode(Role.self, forKey: .role),
             permissions: try container.decodeIfPresent(Set<Permission>.self, forKey: .permissions)
         )

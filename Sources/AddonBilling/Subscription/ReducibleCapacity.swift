@@ -1,0 +1,91 @@
+/// How many extra slots of an add-on a removal may take, and why not more.
+///
+/// Seed 003: "The quantity stepper shows the maximum reducible amount (= total seats
+/// − used seats)". The total is the capacity from the next billing date (plan slots
+/// plus every add-on's continuing slots); only the add-on's own extra slots can go, so
+/// the maximum is `min(extra, total − used)`, and never below zero.
+///
+/// ## JSON
+///
+/// `{"addon": "extra_seats", "capacity": "seats", "total": 8, "used": 7, "extra": 3,
+/// "scheduledToLeave": 0, "maximum": 1, "limitedBy": "inUse"}`.
+public struct ReducibleCapacity: Sendable, Hashable, Codable {
+    /// The add-on whose slots would be removed.
+    public let addon: AddonCode
+    /// The capacity it adds to.
+    public let capacity: CapacityKind
+    /// The capacity from the next billing date: the plan's plus every line's continuing slots.
+    public let total: Int64
+    /// What is in use: for seats, active members plus pending invitations; for agent
+    /// slots, agents that are not archived or deleted.
+    public let used: Int64
+    /// The add-on's extra slots that continue past the period, and so may be removed.
+    public let extra: Int64
+    /// Slots of the add-on already scheduled to leave at the next billing date.
+    public let scheduledToLeave: Int64
+
+    /// The most slots a removal may take now: `min(extra, total − used)`, at least 0.
+    public var maximum: Int64 { Swift.max(0, Swift.min(extra, total - used)) }
+
+    /// What holds ``maximum`` where it is.
+    public var limitedBy: Limit {
+        if extra == 0 { return .nothingExtra }
+        return total - used < extra ? .inUse : .extraBought
+    }
+
+    /// What holds the maximum reducible where it is.
+    public enum Limit: String, Sendable, Hashable, Codable {
+        /// Every extra slot may go.
+        case extraBought
+        /// Slots in use hold it below the extra slots bought.
+        case inUse
+        /// No extra slot continues: none were bought, or all are scheduled to leave.
+        case nothingExtra
+    }
+
+    init(addon: AddonCode, capacity: CapacityKind, total: Int64, used: Int64, extra: Int64, scheduledToLeave: Int64) {
+        self.addon = addon
+        self.capacity = capacity
+        self.total = total
+        self.used = used
+        self.extra = extra
+        self.scheduledToLeave = scheduledToLeave
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case addon
+        case capacity
+        case total
+        case used
+        case extra
+        case scheduledToLeave
+        case maximum
+        case limitedBy
+    }
+
+    /// Decodes the documented shape; `maximum` and `limitedBy` are derived, so they are not read.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            addon: try container.decode(AddonCode.self, forKey: .addon),
+            capacity: try container.decode(CapacityKind.self, forKey: .capacity),
+            total: try container.decode(Int64.self, forKey: .total),
+            used: try container.decode(Int64.self, forKey: .used),
+            extra: try container.decode(Int64.self, forKey: .extra),
+            scheduledToLeave: try container.decode(Int64.self, forKey: .scheduledToLeave)
+        )
+    }
+
+    /// Encodes the documented shape, with the derived `maximum` and `limitedBy`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(addon, forKey: .addon)
+        try container.encode(capacity, forKey: .capacity)
+        try container.encode(total, forKey: .total)
+        try container.encode(used, forKey: .used)
+        try container.encode(extra, forKey: .extra)
+        try container.encode(scheduledToLeave, forKey: .scheduledToLeave)
+        try container.encode(maximum, forKey: .maximum)
+        try container.encode(limitedBy, forKey: .limitedBy)
+    }
+}
