@@ -43,8 +43,8 @@ enum Demo {
         )
         let at = try instant("2026-04-16T00:00:00Z")
         let outcome = try subscription.apply(.addSlots(seats, quantity: 2), by: SeedPlans.admin, at: at)
-        show(outcome.quote, &out)
-        out.line("Toast: \"\(outcome.quote.confirmation)\"")
+        show(try outcome.quote, &out)
+        out.line("Toast: \"\(try outcome.quote.confirmation)\"")
         let preview = try outcome.subscription.previewNextInvoice()
         out.line("Next invoice on \(preview.upcoming.period.start):")
         for line in preview.upcoming.lines { out.line("  \(line.amount)  \(line.description)") }
@@ -93,9 +93,9 @@ enum Demo {
             usage: inUse,
             at: at
         )
-        show(removed.quote, &out)
-        let renewal = try removed.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
-        for period in renewal.renewals {
+        show(try removed.quote, &out)
+        let renewal = try removed.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
+        for period in renewal.decision.renewals {
             out.line("Invoice for \(period.invoice.period.start) to \(period.invoice.period.end):")
             for line in period.invoice.lines { out.line("  \(line.amount)  \(line.description)") }
             out.line("  total \(period.invoice.total); slots that left: \(period.reduced[seats] ?? 0)")
@@ -147,17 +147,17 @@ enum Demo {
             by: SeedPlans.admin,
             at: try instant("2026-04-16T00:00:00Z")
         )
-        show(added.quote, &out)
+        show(try added.quote, &out)
         let off = try added.subscription.apply(
             .setAutoRenew("salesforce_connector", to: false),
             by: SeedPlans.admin,
             at: try instant("2026-04-20T00:00:00Z")
         )
-        out.line("Auto-renew off: \(off.quote.confirmation) Charged now: \(off.amountDue).")
-        let renewal = try off.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
-        let ended = renewal.renewals.flatMap(\.ended).map(\.rawValue).joined(separator: ", ")
+        out.line("Auto-renew off: \(try off.quote.confirmation) Charged now: \(off.amountDue).")
+        let renewal = try off.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
+        let ended = renewal.decision.renewals.flatMap(\.ended).map(\.rawValue).joined(separator: ", ")
         out.line(
-            "Renewal on 2026-05-01 bills \(renewal.renewals.first?.invoice.total ?? .zero(.usd)); ended: \(ended)."
+            "Renewal on 2026-05-01 bills \(renewal.decision.renewals.first?.invoice.total ?? .zero(.usd)); ended: \(ended)."
         )
     }
 
@@ -186,7 +186,7 @@ enum Demo {
         out.line("Buy ahead for known events: a 120,000-message campaign → \(campaign.advice)")
         for day in ["2026-04-03T00:00:00Z", "2026-04-04T00:00:00Z"] {
             let bought = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: try instant(day))
-            out.line("\(day.prefix(10)): \(bought.quote.confirmation) Charged \(bought.amountDue), never prorated.")
+            out.line("\(day.prefix(10)): \(try bought.quote.confirmation) Charged \(bought.amountDue), never prorated.")
             subscription = bought.subscription
         }
         let rule = try AutoRechargeRule(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
@@ -196,21 +196,22 @@ enum Demo {
             ("2026-04-10T00:00:00Z", Int64(120_000)), ("2026-04-20T00:00:00Z", 80_000),
             ("2026-04-25T00:00:00Z", 90_000),
         ] {
-            let usage = try subscription.recordingUsage(units, of: .messages, at: try instant(day))
+            let recorded = try subscription.recordUsage(units, of: .messages, at: try instant(day))
+            let usage = try recorded.usage
             let sources = usage.drawn.map { "\($0.units) from \($0.pack.map { "pack \($0)" } ?? "the plan")" }
             out.line("\(day.prefix(10)): \(units) messages used — " + sources.joined(separator: ", ") + ".")
             if let recharge = usage.recharge {
-                out.line("  \(recharge.confirmation) Charged \(recharge.amountDueNow).")
+                out.line("  \(recharge.confirmation) Charged \(recorded.amountDue).")
             }
             if let skipped = usage.rechargeSkipped { out.line("  \(skipped)") }
             out.line(
                 "  Quota: \(usage.report.granted) granted, \(usage.report.used) used, \(usage.report.remaining) left."
             )
-            subscription = usage.subscription
+            subscription = recorded.subscription
         }
-        let renewal = try subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewal = try subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         out.line(
-            "Renewal on 2026-05-01: \(renewal.renewals.first?.expired[.messages] ?? 0) unused pack messages expired; packs never renew."
+            "Renewal on 2026-05-01: \(renewal.decision.renewals.first?.expired[.messages] ?? 0) unused pack messages expired; packs never renew."
         )
         let next = try renewal.subscription.quotaReport(.messages, by: SeedPlans.viewer)
         out.line("May starts with \(next.granted) messages, auto-recharge still on.")
@@ -251,10 +252,11 @@ enum Demo {
         )
         let at = try instant("2026-07-01T00:00:00Z")
         refuse(&out) { _ = try business.apply(.addSlots("seats", quantity: 5), by: SeedPlans.owner, at: at) }
-        let amendment = try business.contractAmendment(adding: 5, to: "seats", at: at)
+        let amended = try business.contractAmendment(adding: 5, to: "seats", at: at)
+        guard let amendment = amended.decision.amendment else { throw Demo.missing("amendment") }
         out.line(
-            "The account manager adds 5 seats on \(at): \(amendment.amountDueNow) now for "
-                + "\(amendment.line?.fraction.description ?? "0") of the annual term, then "
+            "The account manager adds 5 seats on \(at): \(amended.amountDue) now for "
+                + "\(amended.lines.first?.fraction.description ?? "0") of the annual term, then "
                 + "\(amendment.recurringFromNextCycle) a year from \(amendment.nextCycle)."
         )
     }
@@ -349,7 +351,7 @@ enum Demo {
             while let due = await store.snapshot(subscription.id)?.subscription.dueAt, due < pastDue.billedThrough {
                 clock.set(due)
                 guard let receipt = try await service.renew(subscription.id),
-                    case .paymentRetry(let retry) = receipt.response
+                    let retry = receipt.decision.paymentRetry
                 else { break }
                 let next = retry.nextAttempt.map { "; next retry \($0)" } ?? ""
                 let attempt = retry.paid ? retry.failedAttempts + 1 : retry.failedAttempts
@@ -371,15 +373,15 @@ enum Demo {
     /// Prints a quote's fields as the product's dialog shows them.
     private static func show(_ quote: Quote, _ out: inout Transcript) {
         let price = quote.capacity == nil ? "price per period" : "price per slot"
-        out.line("\(quote.operation): \(price) \(quote.unitPrice).")
+        out.line("\(quote.addonName): \(price) \(quote.unitPrice).")
         if let capacity = quote.capacity {
             out.line(
-                "Capacity: \(capacity.current) now → \(capacity.new) from \(capacity.effective) "
+                "Capacity: \(capacity.current) now → \(capacity.updated) from \(capacity.effective) "
                     + "(\(capacity.atRenewal) from the next billing date)."
             )
         }
         for line in quote.lines { out.line("Charged now: \(line.amount) — \(line.description).") }
-        out.line("Amount due now: \(quote.amountDueNow).")
+        out.line("Amount due now: \(quote.amountDue).")
         out.line("\(quote.addonName) per period from \(quote.nextBillingDate): \(quote.addonRecurringTotal).")
         out.line("Next renewal total: \(quote.nextRenewalTotal). Effective: \(quote.effectiveDate).")
         for note in quote.notes { out.line("Note: \(note)") }
@@ -522,4 +524,29 @@ struct Transcript {
     mutating func title(_ title: String) { text += title + "\n" }
 
     mutating func line(_ line: String) { text += "   " + line + "\n" }
+}
+
+extension Outcome {
+    /// The quote of an add-on operation's outcome.
+    fileprivate var quote: Quote {
+        get throws(BillingError) {
+            guard let quote = decision.quote else { throw Demo.missing("quote") }
+            return quote
+        }
+    }
+
+    /// The usage detail of recorded usage.
+    fileprivate var usage: UsageDetail {
+        get throws(BillingError) {
+            guard let usage = decision.usage else { throw Demo.missing("usage detail") }
+            return usage
+        }
+    }
+}
+
+extension Demo {
+    /// An outcome without the detail its decision promises: a defect, reported in the transcript.
+    fileprivate static func missing(_ detail: String) -> BillingError {
+        BillingError(code: .invalidSubscription, message: "The decision has no \(detail).")
+    }
 }

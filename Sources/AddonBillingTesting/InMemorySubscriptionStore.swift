@@ -31,14 +31,14 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
 
     /// Loads a subscription.
     public func load(_ id: SubscriptionID) throws -> StoredSubscription {
-        guard let stored = subscriptions[id] else { throw StoreErrors.notFound(id) }
+        guard let stored = subscriptions[id] else { throw BillingError.subscriptionNotFound(id) }
         return stored
     }
 
     /// Inserts a subscription at version 1.
     public func insert(_ stored: StoredSubscription) throws {
         let id = stored.subscription.id
-        guard subscriptions[id] == nil else { throw StoreErrors.conflict("subscription \(id) already exists") }
+        guard subscriptions[id] == nil else { throw BillingError.versionConflict("subscription \(id) already exists") }
         var first = stored
         first.version = 1
         subscriptions[id] = first
@@ -47,13 +47,13 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     /// Saves a subscription at the expected version, with its intent, atomically.
     public func save(_ request: SaveSubscriptionRequest) throws -> StoredSubscription {
         let id = request.stored.subscription.id
-        guard let current = subscriptions[id] else { throw StoreErrors.notFound(id) }
+        guard let current = subscriptions[id] else { throw BillingError.subscriptionNotFound(id) }
         guard current.version == request.expectedVersion else {
-            throw StoreErrors.conflict("version \(current.version), expected \(request.expectedVersion)")
+            throw BillingError.versionConflict("version \(current.version), expected \(request.expectedVersion)")
         }
         if let intent = request.intent, let expected = request.expectedIntentState {
             guard intents[intent.key]?.state == expected else {
-                throw StoreErrors.conflict("intent \(intent.key) is not \(expected)")
+                throw BillingError.versionConflict("intent \(intent.key) is not \(expected)")
             }
         }
         var next = request.stored
@@ -76,7 +76,7 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     /// Replaces an intent if it is in the expected state.
     public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) throws {
         guard intents[intent.key]?.state == expectedState else {
-            throw StoreErrors.conflict("intent \(intent.key) is not \(expectedState)")
+            throw BillingError.versionConflict("intent \(intent.key) is not \(expectedState)")
         }
         write(intent)
     }
@@ -118,16 +118,5 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
 
     private static func precedes(_ lhs: IdempotencyKey, _ rhs: IdempotencyKey) -> Bool {
         lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
-    }
-}
-
-/// The errors the in-memory store throws, as the protocol asks.
-enum StoreErrors {
-    static func notFound(_ id: SubscriptionID) -> BillingError {
-        BillingError(code: .subscriptionNotFound, message: "No subscription \"\(id)\" in the store.")
-    }
-
-    static func conflict(_ detail: String) -> BillingError {
-        BillingError(code: .versionConflict, message: "The store changed since it was read: \(detail).")
     }
 }

@@ -104,10 +104,10 @@ public actor ScriptedPaymentGateway: PaymentGateway {
             switch existing.state {
             case .captured: return ChargeResult(chargeID: existing.chargeID, status: .captured)
             case .pending: return ChargeResult(chargeID: existing.chargeID, status: .pending)
-            case .failed: throw PaymentErrors.declined
+            case .failed: throw BillingError.paymentDeclined()
             }
         }
-        if declined.contains(request.idempotencyKey) { throw PaymentErrors.declined }
+        if declined.contains(request.idempotencyKey) { throw BillingError.paymentDeclined() }
         let fault = nextFault(request.idempotencyKey.isClientKey ? randomFaults : renewalFaults ?? randomFaults)
         if fault != .none { injected[fault, default: 0] += 1 }
         switch fault {
@@ -115,15 +115,15 @@ public actor ScriptedPaymentGateway: PaymentGateway {
             return record(request, .captured)
         case .decline:
             declined.insert(request.idempotencyKey)
-            throw PaymentErrors.declined
+            throw BillingError.paymentDeclined()
         case .timeoutBeforeCharge:
-            throw PaymentErrors.unknown
+            throw BillingError.paymentOutcomeUnknown
         case .timeoutAfterCharge:
             _ = record(request, .captured)
-            throw PaymentErrors.unknown
+            throw BillingError.paymentOutcomeUnknown
         case .staleReference:
             if let reference = request.providerReference { staleReferences.insert(reference) }
-            throw PaymentErrors.stale(request.providerReference)
+            throw BillingError.staleProviderReference(request.providerReference)
         case .pendingThenConfirmed, .pendingThenDeclined, .pendingFailedThenConfirmed:
             let result = record(request, .pending)
             let confirm = { (succeeded: Bool, settles: Charge.State) in
@@ -245,25 +245,6 @@ public struct SimulatedCrash: Error, Sendable, Hashable, CustomStringConvertible
     public init(step: String) { self.step = step }
     /// Where it died.
     public var description: String { "simulated crash \(step)" }
-}
-
-/// The errors a provider answers with, as the protocol asks.
-enum PaymentErrors {
-    static let declined = BillingError(
-        code: .paymentDeclined,
-        message: "The card was declined; nothing was charged. Update the payment method and try again."
-    )
-    static let unknown = BillingError(
-        code: .paymentOutcomeUnknown,
-        message: "The payment provider did not answer in time; the charge may or may not have happened."
-    )
-
-    static func stale(_ reference: String?) -> BillingError {
-        BillingError(
-            code: .staleProviderReference,
-            message: "The payment provider has no subscription \"\(reference ?? "")\"; the reference is stale."
-        )
-    }
 }
 
 /// A small seeded generator for fault plans.

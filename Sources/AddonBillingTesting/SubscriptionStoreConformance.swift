@@ -238,7 +238,7 @@ public enum SubscriptionStoreConformance {
                     cycle: subscription.cycle
                 )
             }
-            if index == 2 { subscription = try subscription.renewed(at: subscription.billedThrough).subscription }
+            if index == 2 { subscription = try subscription.renew(at: subscription.billedThrough).subscription }
             if index != 1, index != 2 { expected.append(subscription.id) }
             try await store.insert(StoredSubscription(subscription: subscription))
         }

@@ -84,6 +84,24 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertNil(after.claim)
     }
 
+    /// The record a store keeps for a 2-seat purchase holds each piece of state once, in
+    /// documented keys only, in well under 1.5 KB.
+    func testTheIntentRecordOfAPurchaseIsSmallAndHoldsNothingTwice() async throws {
+        let host = try await host()
+        _ = try await addSeats(2, on: host, key: "k1")
+        let stored = await host.store.intent("k1")
+        let record = try XCTUnwrap(stored)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(record), as: UTF8.self)
+        XCTAssertLessThan(json.utf8.count, 1536, json)
+        XCTAssertFalse(json.contains("\"_0\""), json)
+        XCTAssertFalse(json.contains("\"subscription\":{"), "a completed record holds no subscription: \(json)")
+        // The prorated line is stored once.
+        XCTAssertEqual(json.components(separatedBy: "\"span\"").count - 1, 1, json)
+        print("Intent record of a 2-seat purchase: \(json.utf8.count) bytes")
+    }
+
     func testADeclinedCardLeavesTheSubscriptionUnchanged() async throws {
         let host = try await host([.decline])
         let before = try await stored(host).subscription
@@ -224,7 +242,7 @@ final class AddonServiceTests: XCTestCase {
         _ = try await host.service.configureAutoRecharge(rule, on: host.id, by: SeedPlans.owner, idempotencyKey: "rule")
         let receipt = try await host.service.recordUsage(45_000, of: .messages, on: host.id, idempotencyKey: "u1")
         XCTAssertEqual(receipt.amountCharged, usd(0))
-        guard case .usage(let usage) = receipt.response else { return XCTFail("not a usage response") }
+        let usage = try XCTUnwrap(receipt.decision.usage, "not a usage decision")
         XCTAssertEqual(
             usage.rechargeSkipped,
             "The auto-recharge payment was declined, so no pack was bought; update the payment method."
@@ -287,7 +305,7 @@ final class AddonServiceTests: XCTestCase {
         // Day 3: the retry asks the gateway again (the card is still declined), once.
         host.clock.set(try may.advanced(by: 3 * day))
         let second = try await host.service.renew(host.id)
-        guard case .paymentRetry(let retry)? = second?.response else { return XCTFail("not a retry") }
+        let retry = try XCTUnwrap(second?.decision.paymentRetry, "not a retry")
         XCTAssertEqual(retry.paid, false)
         XCTAssertEqual(retry.failedAttempts, 2)
         XCTAssertEqual(retry.nextAttempt, try may.advanced(by: 8 * day))
@@ -653,7 +671,7 @@ final class AddonServiceTests: XCTestCase {
                     on: host.id,
                     idempotencyKey: IdempotencyKey("w\(index)")
                 )
-                guard case .usageHeld(let usage) = held.response else { return XCTFail("not held: \(fault)") }
+                let usage = try XCTUnwrap(held.decision.heldUsage, "not held: \(fault)")
                 XCTAssertEqual(usage.units, 4_000)
             }
             let during = try await stored(host)

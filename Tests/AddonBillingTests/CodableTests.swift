@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingJSON
 import AddonBillingTesting
 import Foundation
 import XCTest
@@ -82,7 +83,7 @@ final class CodableTests: XCTestCase {
         )
         try assertGolden(outcome.quote, "quote")
         try assertGolden(outcome, "outcome")
-        try assertGolden(try outcome.subscription.renewed(at: try instant("2026-05-01T00:00:00Z")), "renewal-outcome")
+        try assertGolden(try outcome.subscription.renew(at: try instant("2026-05-01T00:00:00Z")), "renewal-outcome")
         try assertGolden(try outcome.subscription.previewNextInvoice(), "invoice-preview")
         try assertGolden(SeedPlans.owner, "actor")
         try assertGolden(
@@ -111,7 +112,7 @@ final class CodableTests: XCTestCase {
         try assertGolden(pastDue.subscription, "subscription-past-due")
         let retry = try ServiceRequest.retryPayment(attempt: 1)
             .decide(on: pastDue.subscription, at: try instant("2026-05-04T00:00:00Z"), policy: .standard)
-        guard case .paymentRetry(let paid) = retry.response else { return XCTFail("not a payment retry") }
+        let paid = try XCTUnwrap(retry.decision.paymentRetry, "not a payment retry")
         try assertGolden(paid, "payment-retry")
         try assertGolden(
             StoredSubscription(
@@ -150,9 +151,9 @@ final class CodableTests: XCTestCase {
         try assertGolden(rule, "auto-recharge-rule")
         let business = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
             .configuringAutoRecharge(rule, by: SeedPlans.owner)
-        let usage = try business.recordingUsage(45_000, of: .messages, at: try instant("2026-04-10T00:00:00Z"))
+        let usage = try business.recordUsage(45_000, of: .messages, at: try instant("2026-04-10T00:00:00Z"))
         try assertGolden(usage, "usage-outcome")
-        try assertGolden(usage.report, "quota-report")
+        try assertGolden(usage.usage.report, "quota-report")
         try assertGolden(
             try usage.subscription.usageProjection(
                 .messages,
@@ -198,8 +199,10 @@ final class CodableTests: XCTestCase {
         ]
         for (request, subscription, at) in requests {
             var record = IntentRecord(key: "k", subscription: subscription.id, request: request, at: at)
+            let outcome = try request.decide(on: subscription, at: record.at, policy: .standard)
             record.state = .claimed
-            record.decision = try request.decide(on: subscription, at: record.at, policy: .standard)
+            record.decision = outcome.decision
+            record.after = outcome.subscription
             let data = try JSONEncoder().encode(record)
             XCTAssertEqual(try JSONDecoder().decode(IntentRecord.self, from: data), record, "\(request)")
         }

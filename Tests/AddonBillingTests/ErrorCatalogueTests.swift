@@ -479,7 +479,7 @@ final class ErrorCatalogueTests: XCTestCase {
         Entry(
             when: "Renewal would open more periods than allowed at once.",
             trigger: {
-                _ = try subscription(SeedPlans.pro).renewed(at: try instant("2036-04-01T00:00:00Z"), limit: 100)
+                _ = try subscription(SeedPlans.pro).renew(at: try instant("2036-04-01T00:00:00Z"), limit: 100)
             },
             code: .renewalBacklogTooLong,
             message: "Renewal would bill more than 100 periods at once; renew in steps or raise the limit."
@@ -490,7 +490,7 @@ final class ErrorCatalogueTests: XCTestCase {
         Entry(
             when: "Usage would pass the quota under the refuse policy.",
             trigger: {
-                _ = try subscription(SeedPlans.business).recordingUsage(
+                _ = try subscription(SeedPlans.business).recordUsage(
                     60_000,
                     of: .messages,
                     at: try instant(midApril)
@@ -510,9 +510,9 @@ final class ErrorCatalogueTests: XCTestCase {
                     maximumPerPeriod: 1
                 )
                 let configured = try subscription(SeedPlans.business).configuringAutoRecharge(rule, by: SeedPlans.owner)
-                let first = try configured.recordingUsage(2, of: .messages, at: try instant(midApril))
-                let second = try first.subscription.recordingUsage(100_000, of: .messages, at: try instant(midApril))
-                if let skipped = second.rechargeSkipped {
+                let first = try configured.recordUsage(2, of: .messages, at: try instant(midApril))
+                let second = try first.subscription.recordUsage(100_000, of: .messages, at: try instant(midApril))
+                if let skipped = second.usage.rechargeSkipped {
                     throw BillingError(code: .rechargeCapReached, message: skipped)
                 }
             },
@@ -738,7 +738,7 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "A change asked for before a renewal is decided after it (the removal would reach into the "
                 + "period renewal already billed).",
             trigger: {
-                let renewed = try subscription(SeedPlans.pro).renewed(at: try instant("2026-05-01T00:00:00Z"))
+                let renewed = try subscription(SeedPlans.pro).renew(at: try instant("2026-05-01T00:00:00Z"))
                 _ = try renewed.subscription.apply(
                     .addSlots("extra_seats", quantity: 1),
                     by: SeedPlans.owner,

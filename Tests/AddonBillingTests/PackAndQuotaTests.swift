@@ -17,8 +17,8 @@ final class PackAndQuotaTests: XCTestCase {
         let at = try instant("2026-04-16T00:00:00Z")
         let first = try business().apply(.buyPack(pack), by: SeedPlans.admin, at: at)
         XCTAssertEqual(first.amountDue, usd(4000))  // full price mid-period: never prorated
-        XCTAssertEqual(first.invoiceLines.first?.kind, .pack)
-        XCTAssertEqual(first.invoiceLines.first?.prorated, false)
+        XCTAssertEqual(first.lines.first?.kind, .pack)
+        XCTAssertEqual(first.lines.first?.prorated, false)
         XCTAssertEqual(
             first.quote.notes.map(\.text),
             [
@@ -27,7 +27,7 @@ final class PackAndQuotaTests: XCTestCase {
             ]
         )
         XCTAssertEqual(first.quote.capacity?.current, 50_000)
-        XCTAssertEqual(first.quote.capacity?.new, 150_000)
+        XCTAssertEqual(first.quote.capacity?.updated, 150_000)
         XCTAssertEqual(first.quote.capacity?.atRenewal, 50_000)
         XCTAssertEqual(first.quote.addonRecurringTotal, usd(0))
         XCTAssertEqual(first.quote.nextRenewalTotal, usd(19_900))
@@ -47,36 +47,36 @@ final class PackAndQuotaTests: XCTestCase {
         let at = try instant("2026-04-10T00:00:00Z")
         subscription = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: at).subscription
         subscription = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: at).subscription
-        let usage = try subscription.recordingUsage(180_000, of: .messages, at: at)
+        let usage = try subscription.recordUsage(180_000, of: .messages, at: at)
         XCTAssertEqual(
-            usage.drawn,
+            usage.usage.drawn,
             [
                 QuotaDraw(source: "plan", pack: nil, units: 50_000),
                 QuotaDraw(source: "pack", pack: 1, units: 100_000),
                 QuotaDraw(source: "pack", pack: 2, units: 30_000),
             ]
         )
-        XCTAssertEqual(usage.report.granted, 250_000)
-        XCTAssertEqual(usage.report.used, 180_000)
-        XCTAssertEqual(usage.report.remaining, 70_000)
-        XCTAssertEqual(usage.report.expiringAtPeriodEnd, 70_000)
+        XCTAssertEqual(usage.usage.report.granted, 250_000)
+        XCTAssertEqual(usage.usage.report.used, 180_000)
+        XCTAssertEqual(usage.usage.report.remaining, 70_000)
+        XCTAssertEqual(usage.usage.report.expiringAtPeriodEnd, 70_000)
         XCTAssertEqual(usage.amountDue, usd(0))
         XCTAssertBillingError(
-            try usage.subscription.recordingUsage(70_001, of: .messages, at: at),
+            try usage.subscription.recordUsage(70_001, of: .messages, at: at),
             .quotaExceeded,
             message: "Not enough messages left: 70001 messages requested, 70000 remaining this period. Buy a pack or "
                 + "turn on auto-recharge."
         )
-        let over = try usage.subscription.recordingUsage(70_010, of: .messages, at: at, overage: .record)
-        XCTAssertEqual(over.overage, 10)
-        XCTAssertEqual(over.report.remaining, 0)
-        XCTAssertEqual(over.report.overage, 10)
+        let over = try usage.subscription.recordUsage(70_010, of: .messages, at: at, overage: .record)
+        XCTAssertEqual(over.usage.overage, 10)
+        XCTAssertEqual(over.usage.report.remaining, 0)
+        XCTAssertEqual(over.usage.report.overage, 10)
         // Unused pack units expire at the period's end, and renewal says how many.
-        let renewal = try usage.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewal = try usage.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewal.renewals.first?.expired[.messages], 70_000)
         XCTAssertEqual(renewal.subscription.quota.packs, [])
         XCTAssertEqual(try renewal.subscription.quotaReport(.messages, by: SeedPlans.viewer).remaining, 50_000)
-        XCTAssertBillingError(try subscription.recordingUsage(0, of: .messages, at: at), .invalidQuantity)
+        XCTAssertBillingError(try subscription.recordUsage(0, of: .messages, at: at), .invalidQuantity)
     }
 
     func testAutoRechargeFiresOncePerCrossingWithinItsCap() throws {
@@ -88,36 +88,36 @@ final class PackAndQuotaTests: XCTestCase {
         var subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.admin)
         let at = try instant("2026-04-10T00:00:00Z")
         // 50,000 → 45,000: above the threshold, no recharge.
-        var usage = try subscription.recordingUsage(5_000, of: .messages, at: at)
-        XCTAssertNil(usage.recharge)
+        var usage = try subscription.recordUsage(5_000, of: .messages, at: at)
+        XCTAssertNil(usage.usage.recharge)
         // 45,000 → 5,000 crosses 10,000: exactly one pack, charged now.
-        usage = try usage.subscription.recordingUsage(40_000, of: .messages, at: at)
-        XCTAssertEqual(usage.recharge?.amountDueNow, usd(4000))
+        usage = try usage.subscription.recordUsage(40_000, of: .messages, at: at)
+        XCTAssertEqual(usage.usage.recharge?.unitPrice, usd(4000))
         XCTAssertEqual(usage.amountDue, usd(4000))
         XCTAssertEqual(
-            usage.recharge?.confirmation.text,
+            usage.usage.recharge?.confirmation.text,
             "Auto-recharge bought Message pack (100,000 messages): +100000 messages."
         )
-        XCTAssertEqual(usage.report.remaining, 105_000)
+        XCTAssertEqual(usage.usage.report.remaining, 105_000)
         subscription = usage.subscription
         // Still above the threshold; using it down again crosses again: the second and last recharge.
-        usage = try subscription.recordingUsage(100_000, of: .messages, at: at)
-        XCTAssertNotNil(usage.recharge)
-        usage = try usage.subscription.recordingUsage(100_000, of: .messages, at: at)
-        XCTAssertNil(usage.recharge)
+        usage = try subscription.recordUsage(100_000, of: .messages, at: at)
+        XCTAssertNotNil(usage.usage.recharge)
+        usage = try usage.subscription.recordUsage(100_000, of: .messages, at: at)
+        XCTAssertNil(usage.usage.recharge)
         XCTAssertEqual(
-            usage.rechargeSkipped,
+            usage.usage.rechargeSkipped,
             "Auto-recharge cap reached: 2 of 2 recharges this period, so no pack was bought."
         )
         // Below the threshold already: no new crossing, no recharge.
-        let below = try usage.subscription.recordingUsage(1, of: .messages, at: at)
-        XCTAssertNil(below.recharge)
-        XCTAssertNil(below.rechargeSkipped)
+        let below = try usage.subscription.recordUsage(1, of: .messages, at: at)
+        XCTAssertNil(below.usage.recharge)
+        XCTAssertNil(below.usage.rechargeSkipped)
         // A new period resets the count.
-        let renewed = try below.subscription.renewed(at: try instant("2026-05-01T00:00:00Z")).subscription
+        let renewed = try below.subscription.renew(at: try instant("2026-05-01T00:00:00Z")).subscription
         XCTAssertEqual(renewed.quota.autoRecharge, [rule])
-        let next = try renewed.recordingUsage(45_000, of: .messages, at: try instant("2026-05-02T00:00:00Z"))
-        XCTAssertNotNil(next.recharge)
+        let next = try renewed.recordUsage(45_000, of: .messages, at: try instant("2026-05-02T00:00:00Z"))
+        XCTAssertNotNil(next.usage.recharge)
     }
 
     func testAutoRechargeCoversTheUsageThatCrossesTheThreshold() throws {
@@ -125,16 +125,16 @@ final class PackAndQuotaTests: XCTestCase {
         let subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.owner)
         let at = try instant("2026-04-10T00:00:00Z")
         // 50,000 left, 90,000 used: the recharge is bought first and the usage draws on it.
-        let usage = try subscription.recordingUsage(90_000, of: .messages, at: at)
+        let usage = try subscription.recordUsage(90_000, of: .messages, at: at)
         XCTAssertEqual(usage.amountDue, usd(4000))
         XCTAssertEqual(
-            usage.drawn,
+            usage.usage.drawn,
             [QuotaDraw(source: "plan", pack: nil, units: 50_000), QuotaDraw(source: "pack", pack: 1, units: 40_000)]
         )
-        XCTAssertEqual(usage.report.remaining, 60_000)
+        XCTAssertEqual(usage.usage.report.remaining, 60_000)
         // Past even the recharge: refused, and nothing is bought.
         XCTAssertBillingError(
-            try subscription.recordingUsage(150_001, of: .messages, at: at),
+            try subscription.recordUsage(150_001, of: .messages, at: at),
             .quotaExceeded,
             message: "Not enough messages left: 150001 messages requested, 50000 remaining this period. Buy a pack or "
                 + "turn on auto-recharge."
@@ -151,12 +151,12 @@ final class PackAndQuotaTests: XCTestCase {
         )
         let subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.owner)
         let at = try instant("2026-04-10T00:00:00Z")
-        let first = try subscription.recordingUsage(45_000, of: .messages, at: at)
-        XCTAssertNotNil(first.recharge)
-        let second = try first.subscription.recordingUsage(100_000, of: .messages, at: at)
-        XCTAssertNil(second.recharge)
+        let first = try subscription.recordUsage(45_000, of: .messages, at: at)
+        XCTAssertNotNil(first.usage.recharge)
+        let second = try first.subscription.recordUsage(100_000, of: .messages, at: at)
+        XCTAssertNil(second.usage.recharge)
         XCTAssertEqual(
-            second.rechargeSkipped,
+            second.usage.rechargeSkipped,
             "Auto-recharge spend cap reached: another pack would pass $50.00 this period, so none was bought."
         )
     }
@@ -176,7 +176,7 @@ final class PackAndQuotaTests: XCTestCase {
     func testUsageProjectionAndBuyingAhead() throws {
         let subscription = try business()
         // 30,000 used in the first 10 days of a 30-day month: 90,000 by the end at this pace.
-        let usage = try subscription.recordingUsage(30_000, of: .messages, at: try instant("2026-04-05T00:00:00Z"))
+        let usage = try subscription.recordUsage(30_000, of: .messages, at: try instant("2026-04-05T00:00:00Z"))
         let at = try instant("2026-04-11T00:00:00Z")
         let projection = try usage.subscription.usageProjection(.messages, at: at, by: SeedPlans.viewer)
         XCTAssertEqual(projection.projectedAtPeriodEnd, 90_000)
@@ -349,14 +349,15 @@ final class PackAndQuotaTests: XCTestCase {
             try business.apply(.addSlots("seats", quantity: 5), by: SeedPlans.owner, at: at),
             .contractManaged
         )
-        let amendment = try business.contractAmendment(adding: 5, to: "seats", at: at)
+        let amended = try business.contractAmendment(adding: 5, to: "seats", at: at)
+        let amendment = try XCTUnwrap(amended.decision.amendment)
         // 184 of 365 days of the annual term remain: 5 × $990 × 184/365.
-        XCTAssertEqual(amendment.line?.fraction.description, "184/365")
-        XCTAssertEqual(amendment.amountDueNow, usd(249_534))
+        XCTAssertEqual(amended.lines.first?.fraction.description, "184/365")
+        XCTAssertEqual(amended.amountDue, usd(249_534))
         XCTAssertEqual(amendment.recurringFromNextCycle, usd(495_000))
         XCTAssertEqual(amendment.nextCycle, try instant("2027-01-01T00:00:00Z"))
-        XCTAssertEqual(try amendment.subscription.capacity(.seats), 25)
-        let renewal = try amendment.subscription.renewed(at: try instant("2027-01-01T00:00:00Z"))
+        XCTAssertEqual(try amended.subscription.capacity(.seats), 25)
+        let renewal = try amended.subscription.renew(at: try instant("2027-01-01T00:00:00Z"))
         XCTAssertEqual(renewal.renewals.first?.invoice.total, usd(1_200_000 + 495_000))
         XCTAssertBillingError(
             try SeedPlans.subscription(SeedPlans.pro, anchor: try instant("2026-01-01T00:00:00Z"))

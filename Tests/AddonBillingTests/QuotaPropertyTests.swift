@@ -45,7 +45,7 @@ final class QuotaPropertyTests: XCTestCase {
                 now = try now.advanced(by: random.int64(0...300_000))
                 if now >= subscription.billedThrough {
                     let before = subscription.quota.packs
-                    let renewal = try subscription.renewed(at: now)
+                    let renewal = try subscription.renew(at: now)
                     let expected = before.reduce(into: [CapacityKind: Int64]()) {
                         $0[$1.capacity, default: 0] += $1.remaining
                     }
@@ -69,10 +69,10 @@ final class QuotaPropertyTests: XCTestCase {
                     )
                     XCTAssertEqual(
                         outcome.amountDue.minorUnits,
-                        outcome.invoiceLines.reduce(0) { $0 + $1.amount.minorUnits },
+                        outcome.lines.reduce(0) { $0 + $1.amount.minorUnits },
                         input
                     )
-                    XCTAssertTrue(outcome.invoiceLines.allSatisfy { !$0.prorated }, input)
+                    XCTAssertTrue(outcome.lines.allSatisfy { !$0.prorated }, input)
                     subscription = outcome.subscription
                     trace.append("buy \(quantity) \(code)")
                 default:
@@ -81,10 +81,11 @@ final class QuotaPropertyTests: XCTestCase {
                     let before = try subscription.quotaReport(kind, by: SeedPlans.viewer)
                     trace.append("use \(units) \(kind) with \(before.remaining) left")
                     do throws(BillingError) {
-                        let usage = try subscription.recordingUsage(units, of: kind, at: now, overage: overagePolicy)
+                        let recorded = try subscription.recordUsage(units, of: kind, at: now, overage: overagePolicy)
+                        let usage = recorded.usage
                         XCTAssertEqual(usage.drawn.reduce(0) { $0 + $1.units } + usage.overage, units, input)
                         // A recharge, bought first on the crossing, counts toward what is available.
-                        let recharged = usage.recharge.flatMap { $0.capacity.map { $0.new - $0.current } } ?? 0
+                        let recharged = usage.recharge.flatMap { $0.capacity.map { $0.updated - $0.current } } ?? 0
                         XCTAssertEqual(usage.overage, max(0, units - before.remaining - recharged), input)
                         if overagePolicy == .refuse { XCTAssertEqual(usage.overage, 0, input) }
                         // The allowance first, then packs in purchase order.
@@ -100,7 +101,7 @@ final class QuotaPropertyTests: XCTestCase {
                                 input
                             )
                         }
-                        subscription = usage.subscription
+                        subscription = recorded.subscription
                     } catch {
                         XCTAssertEqual(error.code, .quotaExceeded, input)
                         XCTAssertEqual(overagePolicy, .refuse, input)

@@ -16,7 +16,7 @@ final class ReachabilityTests: XCTestCase {
         XCTAssertEqual(Set([subscription, subscription, bought.subscription]).count, 2)
         XCTAssertEqual(Set([SeedPlans.pro, SeedPlans.pro, SeedPlans.plus]).count, 2)
         XCTAssertEqual(Set([line, line, bought.subscription.lines[0]]).count, 2)
-        XCTAssertEqual(Set(bought.invoiceLines + bought.invoiceLines).count, 1)
+        XCTAssertEqual(Set(bought.lines + bought.lines).count, 1)
         XCTAssertEqual(
             Set([subscription.cycle, subscription.cycle, try BillingCycle(anchor: anchor, interval: .annual)]).count,
             2

@@ -141,14 +141,14 @@ final class ReductionAndQuoteAccessTests: XCTestCase {
         let add = AddonOperation.addSlots(seats, quantity: 2)
         // Seed 002: billing.read sees the price; only billing.update may buy.
         let viewer = try subscription.quote(add, by: SeedPlans.viewer, at: midApril)
-        XCTAssertEqual(viewer.amountDueNow, Money(minorUnits: 1900, currency: .usd))
+        XCTAssertEqual(viewer.amountDue, Money(minorUnits: 1900, currency: .usd))
         XCTAssertFalse(viewer.mayApply)
         XCTAssertEqual(viewer.refusal?.code, .permissionDenied)
         XCTAssertBillingError(try subscription.apply(add, by: SeedPlans.viewer, at: midApril), .permissionDenied)
         let admin = try subscription.quote(add, by: SeedPlans.admin, at: midApril)
         XCTAssertTrue(admin.mayApply)
         XCTAssertNil(admin.refusal)
-        XCTAssertEqual(admin.amountDueNow, viewer.amountDueNow)
+        XCTAssertEqual(admin.amountDue, viewer.amountDue)
         // Seed 000: Owner Only — an admin sees the price of chatbot slots, the button is off.
         let platform = try SeedPlans.subscription(SeedPlans.agentPlatform, anchor: april)
         let slots = try platform.quote(.addSlots("extra_chatbot_slots", quantity: 1), by: SeedPlans.admin, at: midApril)

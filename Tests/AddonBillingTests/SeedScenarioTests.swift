@@ -50,13 +50,13 @@ final class SeedScenarioTests: XCTestCase {
         let at = try instant("2026-04-16T00:00:00Z")
         let quote = try subscription.quote(.addSlots(seats, quantity: 2), by: SeedPlans.admin, at: at)
         XCTAssertEqual(quote.unitPrice, usd(1900))
-        XCTAssertEqual(quote.amountDueNow, usd(1900))  // 2 × $19 × 0.5
+        XCTAssertEqual(quote.amountDue, usd(1900))  // 2 × $19 × 0.5
         XCTAssertEqual(quote.addonRecurringTotal, usd(3800))
         XCTAssertEqual(quote.nextRenewalTotal, usd(4900 + 3800))  // monthly fee + $38 for the extra seats
         XCTAssertEqual(quote.effectiveDate, at)
         XCTAssertEqual(quote.nextBillingDate, try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(quote.capacity?.current, 5)
-        XCTAssertEqual(quote.capacity?.new, 7)
+        XCTAssertEqual(quote.capacity?.updated, 7)
         XCTAssertEqual(quote.lines.count, 1)
         XCTAssertEqual(quote.lines.first?.fraction, try Fraction(1, 2))
         XCTAssertEqual(
@@ -82,7 +82,7 @@ final class SeedScenarioTests: XCTestCase {
                     + "charge."
             ]
         )
-        let renewal = try outcome.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewal = try outcome.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewal.renewals.count, 1)
         XCTAssertEqual(renewal.renewals.first?.invoice, preview.upcoming)
         XCTAssertEqual(renewal.renewals.first?.invoice.lines.map(\.amount), [usd(4900), usd(3800)])
@@ -117,7 +117,7 @@ final class SeedScenarioTests: XCTestCase {
             policy: policy
         )
         XCTAssertEqual(quote.lines.first?.fraction.description, "92/365")
-        XCTAssertEqual(quote.amountDueNow, usd(9578))  // 2 × $190 × 92/365
+        XCTAssertEqual(quote.amountDue, usd(9578))  // 2 × $190 × 92/365
         XCTAssertEqual(quote.nextBillingDate, try instant("2027-01-01T00:00:00Z"))
     }
 
@@ -144,8 +144,8 @@ final class SeedScenarioTests: XCTestCase {
         let quote = try subscription.quote(.removeSlots(seats, quantity: 1), by: SeedPlans.owner, usage: usage, at: at)
         XCTAssertEqual(quote.capacity?.maxReducible, 1)  // total − used
         XCTAssertEqual(quote.capacity?.current, 5)
-        XCTAssertEqual(quote.capacity?.new, 4)
-        XCTAssertEqual(quote.amountDueNow, usd(0))
+        XCTAssertEqual(quote.capacity?.updated, 4)
+        XCTAssertEqual(quote.amountDue, usd(0))
         XCTAssertEqual(quote.lines, [])
         XCTAssertEqual(quote.addonRecurringTotal, usd(3800))
         XCTAssertEqual(quote.effectiveDate, try instant("2026-05-01T00:00:00Z"))
@@ -198,7 +198,7 @@ final class SeedScenarioTests: XCTestCase {
         let preview = try removed.subscription.previewNextInvoice()
         XCTAssertEqual(preview.upcoming.lines.map(\.amount), [usd(4900), usd(1900)])
         XCTAssertTrue(preview.upcoming.lines.allSatisfy { !$0.amount.isNegative })  // no credit line
-        let renewed = try removed.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewed = try removed.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.renewals.first?.reduced, [seats: 2])
         XCTAssertEqual(renewed.subscription.line(seats)?.quantity, 1)
 
@@ -415,7 +415,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(off.amountDue, usd(0))
         XCTAssertEqual(off.quote.effectiveDate, try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(off.quote.addonRecurringTotal, usd(0))
-        let renewed = try off.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewed = try off.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.renewals.first?.ended, [connector])
         XCTAssertNil(renewed.subscription.line(connector))
         // Turning it back on before the period ends costs nothing.
@@ -472,7 +472,7 @@ final class SeedScenarioTests: XCTestCase {
             bought.quote.notes.map(\.text),
             ["Free during the trial; billed in full from the first paid period on 2026-05-01T00:00:00Z."]
         )
-        let renewed = try bought.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewed = try bought.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.subscription.status, .active)
         XCTAssertEqual(renewed.renewals.first?.invoice.total, usd(8700))
     }
@@ -489,7 +489,7 @@ final class SeedScenarioTests: XCTestCase {
             bought.quote.notes.map(\.text),
             ["Free during the trial; billed in full from the first paid period."]
         )
-        let renewed = try bought.subscription.renewed(at: try instant("2026-05-01T00:00:00Z"))
+        let renewed = try bought.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.subscription.status, .active)
         XCTAssertEqual(renewed.renewals.first?.invoice.total, usd(4900 + 1900))
     }
@@ -508,22 +508,22 @@ final class SeedScenarioTests: XCTestCase {
 
     func testRenewalBillsEachMissedPeriodOnceInOrder() throws {
         let subscription = try pro(lines: [try extraSeats(2)])
-        let late = try subscription.renewed(at: try instant("2026-07-15T00:00:00Z"))
+        let late = try subscription.renew(at: try instant("2026-07-15T00:00:00Z"))
         XCTAssertEqual(
             late.renewals.map(\.invoice.period.start.description),
             ["2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z", "2026-07-01T00:00:00Z"]
         )
         XCTAssertEqual(late.renewals.map(\.invoice.total), [usd(8700), usd(8700), usd(8700)])
         XCTAssertEqual(late.subscription.billedThrough, try instant("2026-08-01T00:00:00Z"))
-        let again = try late.subscription.renewed(at: try instant("2026-07-15T00:00:00Z"))
+        let again = try late.subscription.renew(at: try instant("2026-07-15T00:00:00Z"))
         XCTAssertEqual(again.renewals, [])
         XCTAssertEqual(again.subscription, late.subscription)
         XCTAssertBillingError(
-            try subscription.renewed(at: try instant("2030-01-01T00:00:00Z"), limit: 12),
+            try subscription.renew(at: try instant("2030-01-01T00:00:00Z"), limit: 12),
             .renewalBacklogTooLong,
             message: "Renewal would bill more than 12 periods at once; renew in steps or raise the limit."
         )
-        let canceled = try pro(status: .canceled).renewed(at: try instant("2026-07-15T00:00:00Z"))
+        let canceled = try pro(status: .canceled).renew(at: try instant("2026-07-15T00:00:00Z"))
         XCTAssertEqual(canceled.renewals, [])
     }
 }

@@ -80,14 +80,14 @@ final class SubscriptionPropertyTests: XCTestCase {
                         chargedThisPeriod,
                         trace.joined(separator: "\n")
                     )
-                    let renewal = try subscription.renewed(at: now, policy: policy)
+                    let renewal = try subscription.renew(at: now, policy: policy)
                     for invoice in renewal.renewals.map(\.invoice) {
                         XCTAssertTrue(invoice.lines.allSatisfy { !$0.amount.isNegative }, "\(trace)")
                         charged = try charged.adding(invoice.total)
                         summedLines = try Money.sum(invoice.lines.map(\.amount) + [summedLines], in: .usd)
                     }
                     // Idempotent per boundary.
-                    let again = try renewal.subscription.renewed(at: now, policy: policy)
+                    let again = try renewal.subscription.renew(at: now, policy: policy)
                     XCTAssertEqual(again.renewals, [], "\(trace)")
                     XCTAssertEqual(again.subscription, renewal.subscription, "\(trace)")
                     if !renewal.renewals.isEmpty { chargedThisPeriod = .zero(.usd) }
@@ -143,18 +143,18 @@ final class SubscriptionPropertyTests: XCTestCase {
                     XCTAssertEqual(capacity.atRenewal, try outcome.subscription.capacityAtRenewal(capacity.kind), input)
                     XCTAssertEqual(capacity.current, try subscription.capacity(capacity.kind), input)
                     if capacity.effective == outcome.quote.effectiveDate, capacity.effective == now {
-                        XCTAssertEqual(capacity.new, try outcome.subscription.capacity(capacity.kind), input)
+                        XCTAssertEqual(capacity.updated, try outcome.subscription.capacity(capacity.kind), input)
                     }
                 }
                 // Never negative; the amount is the sum of the lines.
                 XCTAssertFalse(outcome.amountDue.isNegative, input)
-                XCTAssertTrue(outcome.invoiceLines.allSatisfy { !$0.amount.isNegative }, input)
-                XCTAssertEqual(try Money.sum(outcome.invoiceLines.map(\.amount), in: .usd), outcome.amountDue, input)
+                XCTAssertTrue(outcome.lines.allSatisfy { !$0.amount.isNegative }, input)
+                XCTAssertEqual(try Money.sum(outcome.lines.map(\.amount), in: .usd), outcome.amountDue, input)
                 switch operation.name {
                 case "removeSlots", "removeAddon", "cancelAddon", "withdrawRemoval":
                     // Removals are refund-free and cost nothing.
                     XCTAssertEqual(outcome.amountDue, .zero(.usd), input)
-                    XCTAssertEqual(outcome.invoiceLines, [], input)
+                    XCTAssertEqual(outcome.lines, [], input)
                     // Capacity never drops below usage.
                     if let kind = plan.offer(operation.addon)?.kind.capacity, operation.name != "withdrawRemoval" {
                         XCTAssertGreaterThanOrEqual(
@@ -190,7 +190,7 @@ final class SubscriptionPropertyTests: XCTestCase {
 
                 charged = try charged.adding(outcome.amountDue)
                 chargedThisPeriod = try chargedThisPeriod.adding(outcome.amountDue)
-                summedLines = try Money.sum(outcome.invoiceLines.map(\.amount) + [summedLines], in: .usd)
+                summedLines = try Money.sum(outcome.lines.map(\.amount) + [summedLines], in: .usd)
                 trace.append("  charged \(outcome.amountDue)")
                 subscription = outcome.subscription
             }

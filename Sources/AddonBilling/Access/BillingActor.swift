@@ -114,11 +114,13 @@ public struct BillingActor: Sendable, Hashable, Codable {
         )
     }
 
-    /// Encodes `{"id", "role", "permissions"}` with the permissions sorted.
+    /// Encodes `{"id", "role"}`, with `"permissions"` (sorted) only when they differ from the role's.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(role, forKey: .role)
-        try container.encode(permissions.map(\.rawValue).sorted(), forKey: .permissions)
+        if permissions != role.defaultPermissions {
+            try container.encode(permissions.map(\.rawValue).sorted(), forKey: .permissions)
+        }
     }
 }

@@ -175,7 +175,7 @@ extension BillingError {
         )
     }
 
-    static func unknownName(
+    package static func unknownName(
         _ name: String,
         of kind: String,
         accepted: [String],

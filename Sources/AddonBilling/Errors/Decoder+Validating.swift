@@ -4,7 +4,7 @@ extension Decoder {
     ///
     /// Hosts that decode requests can then tell a malformed document from a
     /// well-formed one that carries an invalid value.
-    func validating<Value>(_ body: () throws(BillingError) -> Value) throws -> Value {
+    package func validating<Value>(_ body: () throws(BillingError) -> Value) throws -> Value {
         do {
             return try body()
         } catch {
@@ -15,7 +15,7 @@ extension Decoder {
     }
 
     /// Decodes a single string and parses it with a validating initializer.
-    func decodeString<Value>(parsedBy parse: (String) throws(BillingError) -> Value) throws -> Value {
+    package func decodeString<Value>(parsedBy parse: (String) throws(BillingError) -> Value) throws -> Value {
         let text = try singleValueContainer().decode(String.self)
         return try validating { () throws(BillingError) in try parse(text) }
     }
@@ -23,7 +23,7 @@ extension Decoder {
 
 extension Encoder {
     /// Encodes a value's wire form as a single string.
-    func encodeString(_ text: String) throws {
+    package func encodeString(_ text: String) throws {
         var container = singleValueContainer()
         try container.encode(text)
     }

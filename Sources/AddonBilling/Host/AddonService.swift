@@ -258,7 +258,7 @@ public struct AddonService: Sendable {
     /// - Throws: ``BillingError/Code/idempotencyKeyReused`` when the key was first used
     ///   for another request or subscription; ``BillingError/Code/invalidIdempotencyKey``
     ///   for a key that is empty, longer than 255 bytes or not printable ASCII.
-    public func perform(
+    package func perform(
         _ request: ServiceRequest,
         on id: SubscriptionID,
         idempotencyKey: IdempotencyKey
@@ -309,9 +309,9 @@ public struct AddonService: Sendable {
                 record = try await reload(record)
                 continue
             }
-            let decision: ServiceDecision
+            let outcome: Outcome
             do {
-                decision = try record.request.decide(on: stored.subscription, at: record.at, policy: policy)
+                outcome = try record.request.decide(on: stored.subscription, at: record.at, policy: policy)
             } catch {
                 var failed = record
                 failed.state = .failed
@@ -325,11 +325,12 @@ public struct AddonService: Sendable {
                 }
             }
             var next = record
-            next.decision = decision
-            let free = decision.amount.isZero
+            next.decision = outcome.decision
+            let free = outcome.amountDue.isZero
             next.state = free ? .completed : .claimed
+            next.after = free ? nil : outcome.subscription
             var after = stored
-            after.subscription = free ? decision.subscription : stored.subscription
+            after.subscription = free ? outcome.subscription : stored.subscription
             after.claim = free ? nil : record.key
             let saved: StoredSubscription
             do {
@@ -363,7 +364,7 @@ public struct AddonService: Sendable {
         after.heldUsage.append(held)
         var done = record
         done.state = .completed
-        done.decision = try ServiceDecision(stored.subscription, lines: [], response: .usageHeld(held))
+        done.decision = try Decision(.heldUsage, currency: stored.subscription.currency, heldUsage: held)
         do {
             _ = try await store.save(
                 SaveSubscriptionRequest(
@@ -380,7 +381,7 @@ public struct AddonService: Sendable {
     }
 
     private func chargeAndCommit(_ record: IntentRecord, _ claimed: StoredSubscription) async throws -> ServiceReceipt {
-        guard let decision = record.decision else { throw BillingError.voided(record.key) }
+        guard let decision = record.decision, record.after != nil else { throw BillingError.voided(record.key) }
         var stored = claimed
         var staleRetried = false
         var unknownRetries = 0
@@ -389,7 +390,7 @@ public struct AddonService: Sendable {
                 idempotencyKey: record.key,
                 subscription: record.subscription,
                 providerReference: stored.providerReference,
-                amount: decision.amount,
+                amount: decision.amountDue,
                 description: decision.lines.map(\.description).joined(separator: "; "),
                 lines: decision.lines
             )
@@ -469,11 +470,12 @@ public struct AddonService: Sendable {
     /// Stores the decision (with any usage held meanwhile drawn on top), releases the
     /// claim and completes the record, atomically.
     private func commit(_ record: IntentRecord, chargeID: ChargeID) async throws -> ServiceReceipt {
-        guard let decision = record.decision else { throw BillingError.voided(record.key) }
+        guard let subscription = record.after else { throw BillingError.voided(record.key) }
         var done = record
         done.state = .completed
         done.chargeID = chargeID
-        return try await release(record, as: done, subscription: decision.subscription)
+        done.after = nil
+        return try await release(record, as: done, subscription: subscription)
     }
 
     /// Releases the claim after a charge failed for good: usage is decided again without
@@ -482,19 +484,20 @@ public struct AddonService: Sendable {
     private func decline(_ record: IntentRecord, error: BillingError) async throws -> ServiceReceipt {
         var next = record
         next.chargeID = nil
+        next.after = nil
         let stored = try await store.load(record.subscription)
         var subscription = stored.subscription
         if record.request.survivesDecline,
-            let decision = try? record.request.decide(
+            let outcome = try? record.request.decide(
                 on: stored.subscription,
                 at: record.at,
                 policy: policy,
                 paymentDeclined: true
-            ), decision.amount.isZero
+            ), outcome.amountDue.isZero
         {
             next.state = .completed
-            next.decision = decision
-            subscription = decision.subscription
+            next.decision = outcome.decision
+            subscription = outcome.subscription
         } else {
             next.state = .failed
             next.failure = error
@@ -584,8 +587,8 @@ public struct AddonService: Sendable {
         return ServiceReceipt(
             key: record.key,
             status: record.state == .completed ? .completed : .awaitingConfirmation,
-            response: decision.response,
-            amountCharged: charged ? decision.amount : .zero(decision.subscription.currency),
+            decision: decision,
+            amountCharged: charged ? decision.amountDue : .zero(decision.amountDue.currency),
             chargeID: record.chargeID
         )
     }

@@ -23,45 +23,61 @@ public enum IntentState: String, Sendable, Hashable, Codable {
 /// after the charge; a retry with the same key, or ``AddonService/resume()``,
 /// reads the record to finish the work — never charging twice.
 ///
-/// The record's `subscription` and `request` are the key's fingerprint: the key
-/// replays only for the very same request on the same subscription; anything else
-/// is refused with ``BillingError/Code/idempotencyKeyReused``.
+/// The recorded request is the key's fingerprint: the key replays only for the very
+/// same request on the same subscription; anything else is refused with
+/// ``BillingError/Code/idempotencyKeyReused``. A completed record keeps the decision
+/// (what the receipt returns) and drops the subscription it stored, so it holds no state
+/// twice.
 ///
 /// ## JSON
 ///
-/// `{"key": "client:req_1", "subscription": "sub_1", "request": {...}, "at": "...", "state": "claimed",
-///  "decision": {...}, "chargeID": null, "failure": null}`.
+/// `{"key": "client:req_1", "subscription": "sub_1", "request": {...}, "at": "...", "state": "completed",
+///  "decision": {...}, "after": null, "chargeID": "ch_1", "failure": null}`.
 public struct IntentRecord: Sendable, Hashable, Codable {
     /// The idempotency key; also the payment's.
     public let key: IdempotencyKey
     /// The subscription the request changes.
     public let subscription: SubscriptionID
     /// What was asked.
-    public let request: ServiceRequest
+    package let request: ServiceRequest
     /// When it was asked: the instant every decision for it uses.
     public let at: Instant
     /// Where it stands.
-    public var state: IntentState
-    /// The decision being charged, from the claim on.
-    public var decision: ServiceDecision?
+    public package(set) var state: IntentState
+    /// What was decided, from the claim on: the lines charged and the detail returned.
+    public package(set) var decision: Decision?
+    /// The subscription to store once the charge is captured; only while claimed or awaiting
+    /// confirmation.
+    package var after: Subscription?
     /// The provider's charge identifier, once known.
-    public var chargeID: ChargeID?
+    public package(set) var chargeID: ChargeID?
     /// Why it failed, when it did.
-    public var failure: BillingError?
+    public package(set) var failure: BillingError?
 
-    /// Creates a freshly recorded request.
-    public init(key: IdempotencyKey, subscription: SubscriptionID, request: ServiceRequest, at: Instant) {
+    /// A freshly recorded request.
+    package init(key: IdempotencyKey, subscription: SubscriptionID, request: ServiceRequest, at: Instant) {
         self.key = key
         self.subscription = subscription
         self.request = request
         self.at = at
         self.state = .recorded
     }
+
+    /// The same record in another state, as the store conformance suite writes it.
+    package func with(state: IntentState) -> IntentRecord {
+        var copy = self
+        copy.state = state
+        return copy
+    }
 }
 
-/// The answer of the service: the response and what was charged.
+/// The answer of the service: the decision and what was charged.
 ///
 /// A retry with the same idempotency key returns an equal receipt.
+///
+/// ## JSON
+///
+/// `{"key": "client:req_1", "status": "completed", "decision": {...}, "amountCharged": {...}, "chargeID": "ch_1"}`.
 public struct ServiceReceipt: Sendable, Hashable, Codable {
     /// Whether the request has taken effect, or waits for the provider's confirmation.
     public enum Status: String, Sendable, Hashable, Codable {
@@ -76,7 +92,7 @@ public struct ServiceReceipt: Sendable, Hashable, Codable {
     /// Applied or waiting.
     public let status: Status
     /// What the core decided; for a request awaiting confirmation, what confirmation will apply.
-    public let response: ServiceResponse
+    public let decision: Decision
     /// The amount charged (zero when nothing was due or the payment was declined).
     public let amountCharged: Money
     /// The provider's charge identifier, if a charge was made.

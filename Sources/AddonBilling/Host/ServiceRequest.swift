@@ -7,7 +7,7 @@
 /// `{"type": "recordUsage", "units": 5000, "capacity": "messages", "overage": "refuse"}`,
 /// `{"type": "renew", "boundary": "2026-05-01T00:00:00Z"}`, `{"type": "retryPayment", "attempt": 1}`,
 /// `{"type": "payUnpaidInvoice", "actor": {...}}`, `{"type": "configureAutoRecharge", "rule": {...}, "actor": {...}}`.
-public enum ServiceRequest: Sendable, Hashable, Codable {
+package enum ServiceRequest: Sendable, Hashable, Codable {
     /// An operation on the subscription's add-ons.
     case apply(AddonOperation, actor: BillingActor, usage: CapacityUsage?)
     /// Usage of a capacity, with any auto-recharge it triggers.
@@ -30,23 +30,22 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
     ///   - paymentDeclined: Whether the payment of an earlier decision failed for good; usage
     ///     is then decided again without its auto-recharge, and a renewal or scheduled
     ///     retry records the failure (``UnpaidInvoice``).
-    /// - Returns: The subscription after, the lines to charge, their sum, and the response.
+    /// - Returns: The subscription after, and the decision: the lines to charge, their sum, the detail.
     /// - Throws: The refusals of the core operation; ``BillingError/Code/overflow`` when the
     ///   lines' sum does not fit.
-    public func decide(
+    package func decide(
         on subscription: Subscription,
         at: Instant,
         policy: BillingPolicy,
         paymentDeclined: Bool = false
-    ) throws(BillingError) -> ServiceDecision {
+    ) throws(BillingError) -> Outcome {
         switch self {
         case .apply(let operation, let actor, let usage):
-            let outcome = try subscription.apply(operation, by: actor, usage: usage, at: at, policy: policy)
-            return try ServiceDecision(outcome.subscription, lines: outcome.invoiceLines, response: .outcome(outcome))
+            return try subscription.apply(operation, by: actor, usage: usage, at: at, policy: policy)
         case .recordUsage(let units, let capacity, let overage):
             // Usage recorded before a renewal that ran first counts in the period it is decided in.
             let period = try subscription.currentPeriod()
-            let usage = try subscription.recordUsage(
+            return try subscription.recordUsage(
                 units,
                 of: capacity,
                 at: max(at, period.start),
@@ -54,40 +53,31 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
                 policy: policy,
                 rechargeDeclined: paymentDeclined
             )
-            return try ServiceDecision(usage.subscription, lines: usage.invoiceLines, response: .usage(usage))
         case .renew(let boundary):
-            let renewal = try subscription.renewingPeriod(
+            return try subscription.renewingPeriod(
                 from: boundary,
                 at: at,
                 policy: policy,
                 paymentDeclined: paymentDeclined
             )
-            let lines = paymentDeclined ? [] : renewal.renewals.flatMap(\.invoice.lines)
-            return try ServiceDecision(renewal.subscription, lines: lines, response: .renewal(renewal))
         case .retryPayment(let attempt):
-            let (after, retry) = try subscription.retryingPayment(
+            return try subscription.retryingPayment(
                 at: at,
                 policy: policy,
                 scheduledAttempt: attempt,
                 paymentDeclined: paymentDeclined
             )
-            return try ServiceDecision(
-                after,
-                lines: retry.paid ? retry.invoice.lines : [],
-                response: .paymentRetry(retry)
-            )
         case .payUnpaidInvoice(let actor):
             try actor.require(.billingUpdate)
-            let (after, retry) = try subscription.retryingPayment(
+            return try subscription.retryingPayment(
                 at: at,
                 policy: policy,
                 scheduledAttempt: nil,
                 paymentDeclined: false
             )
-            return try ServiceDecision(after, lines: retry.invoice.lines, response: .paymentRetry(retry))
         case .configureAutoRecharge(let rule, let actor):
             let configured = try subscription.configuringAutoRecharge(rule, by: actor)
-            return try ServiceDecision(configured, lines: [], response: .subscription(configured))
+            return Outcome(configured, try Decision(.configuration, currency: subscription.currency))
         }
     }
 
@@ -114,7 +104,7 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
     }
 
     /// Decodes the tagged object form.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         switch try container.decode(String.self, forKey: .type) {
         case "apply":
@@ -154,7 +144,7 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
     }
 
     /// Encodes the tagged object form.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .apply(let operation, let actor, let usage):
@@ -182,66 +172,4 @@ public enum ServiceRequest: Sendable, Hashable, Codable {
             try container.encode(actor, forKey: .actor)
         }
     }
-}
-
-/// What a request decided: the subscription after it, the lines to charge, their sum, the response.
-public struct ServiceDecision: Sendable, Hashable, Codable {
-    /// The subscription to store once the charge (if any) is captured.
-    public let subscription: Subscription
-    /// The invoice lines to charge; their sum is ``amount``.
-    public let lines: [InvoiceLine]
-    /// The amount to charge: the sum of ``lines``, in the subscription's currency.
-    public let amount: Money
-    /// What the caller gets back.
-    public let response: ServiceResponse
-
-    /// Sums the lines; an overflow is an error, never a free change.
-    init(_ subscription: Subscription, lines: [InvoiceLine], response: ServiceResponse) throws(BillingError) {
-        self.subscription = subscription
-        self.lines = lines
-        self.amount = try Money.sum(lines.map(\.amount), in: subscription.currency)
-        self.response = response
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case subscription
-        case lines
-        case amount
-        case response
-    }
-
-    /// Decodes the documented shape, refusing an amount that is not the sum of the lines.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let subscription = try container.decode(Subscription.self, forKey: .subscription)
-        let lines = try container.decode([InvoiceLine].self, forKey: .lines)
-        let amount = try container.decode(Money.self, forKey: .amount)
-        let response = try container.decode(ServiceResponse.self, forKey: .response)
-        self = try decoder.validating { () throws(BillingError) in
-            let decision = try ServiceDecision(subscription, lines: lines, response: response)
-            guard decision.amount == amount else { throw BillingError.invoiceTotalMismatch(amount, decision.amount) }
-            return decision
-        }
-    }
-}
-
-/// The result of a service request, as the pure core produced it.
-///
-/// ## JSON
-///
-/// `{"outcome": {...}}`, `{"usage": {...}}`, `{"renewal": {...}}`, `{"paymentRetry": {...}}`,
-/// `{"usageHeld": {...}}` or `{"subscription": {...}}`.
-public enum ServiceResponse: Sendable, Hashable, Codable {
-    /// The outcome of an add-on operation.
-    case outcome(Outcome)
-    /// The outcome of recorded usage.
-    case usage(UsageOutcome)
-    /// The outcome of renewal.
-    case renewal(RenewalOutcome)
-    /// The outcome of a payment retry of an unpaid invoice.
-    case paymentRetry(PaymentRetry)
-    /// Usage accepted while another request held the subscription; drawn when it settles.
-    case usageHeld(HeldUsage)
-    /// The subscription after a configuration change.
-    case subscription(Subscription)
 }

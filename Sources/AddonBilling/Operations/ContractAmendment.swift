@@ -7,8 +7,8 @@
 ///
 /// ## JSON
 ///
-/// `{"addon": "seats", "seats": 5, "unitPrice": {...}, "line": {...}, "amountDueNow": {...},
-///  "recurringFromNextCycle": {...}, "nextCycle": "...", "subscription": {...}}`.
+/// `{"addon": "seats", "seats": 5, "unitPrice": {...}, "recurringFromNextCycle": {...}, "nextCycle": "..."}`;
+/// the prorated line for the rest of the contract term, and the amount due now, are the decision's.
 public struct ContractAmendment: Sendable, Hashable, Codable {
     /// The contract-managed add-on amended.
     public let addon: AddonCode
@@ -16,17 +16,10 @@ public struct ContractAmendment: Sendable, Hashable, Codable {
     public let seats: Int64
     /// The contract's price per seat per period.
     public let unitPrice: Money
-    /// The prorated invoice line for the rest of the contract term; nil when nothing is
-    /// due now (during a trial, or for seats bought back before they left).
-    public let line: InvoiceLine?
-    /// The amount due now: the line's.
-    public let amountDueNow: Money
     /// What the added seats cost per period from the next cycle.
     public let recurringFromNextCycle: Money
     /// When full billing starts: the next cycle.
     public let nextCycle: Instant
-    /// The subscription with the seats added.
-    public let subscription: Subscription
 }
 
 extension Subscription {
@@ -40,6 +33,7 @@ extension Subscription {
     ///   - addon: The contract-managed add-on.
     ///   - at: When the amendment takes effect; within the current term.
     ///   - rounding: How the prorated amount is rounded.
+    /// - Returns: The subscription with the seats added, and the decision with the amendment.
     /// - Throws: ``BillingError/Code/wrongAddonKind`` unless the add-on is a
     ///   contract-managed slot add-on; ``BillingError/Code/priceNotConfigured``;
     ///   ``BillingError/Code/invalidQuantity``; ``BillingError/Code/renewalDue``.
@@ -48,7 +42,7 @@ extension Subscription {
         to addon: AddonCode,
         at: Instant,
         rounding: RoundingRule = .halfEven
-    ) throws(BillingError) -> ContractAmendment {
+    ) throws(BillingError) -> Outcome {
         guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
         guard offer.availability == .contractManaged, case .recurringSlots = offer.kind else {
             throw BillingError.notContractManaged(offer)
@@ -70,15 +64,16 @@ extension Subscription {
         )
         try change.add(quantity: seats, policy: BillingPolicy(prorationUnit: .day, rounding: rounding))
         let outcome = try change.outcome()
-        return ContractAmendment(
+        let amendment = ContractAmendment(
             addon: addon,
             seats: seats,
             unitPrice: price,
-            line: outcome.quote.lines.first,
-            amountDueNow: outcome.quote.amountDueNow,
             recurringFromNextCycle: try price.multiplied(by: seats),
-            nextCycle: period.end,
-            subscription: outcome.subscription
+            nextCycle: period.end
+        )
+        return Outcome(
+            outcome.subscription,
+            try Decision(.contractAmendment, currency: currency, charges: outcome.lines, amendment: amendment)
         )
     }
 }

@@ -2,43 +2,36 @@
 ///
 /// ## JSON
 ///
-/// `{"kind": "seats", "current": 5, "new": 3, "atRenewal": 3, "effective": "2026-05-01T00:00:00Z", "maxReducible": 1}`.
+/// `{"kind": "seats", "current": 5, "updated": 3, "atRenewal": 3, "effective": "2026-05-01T00:00:00Z", "maxReducible": 1}`.
 public struct CapacityChange: Sendable, Hashable, Codable {
     /// The capacity that changes.
     public let kind: CapacityKind
     /// The total now: included in the plan plus every add-on line.
     public let current: Int64
     /// The total from ``effective`` on.
-    public let new: Int64
+    public let updated: Int64
     /// The total from the next billing date on, after every scheduled change.
     public let atRenewal: Int64
-    /// When ``new`` takes effect.
+    /// When ``updated`` takes effect.
     public let effective: Instant
     /// For removals: the most extra slots that could be removed, given usage.
     public let maxReducible: Int64?
 }
 
-/// What an operation would do, shown before the person confirms it.
-///
-/// A quote and the outcome of applying the same operation come from one
-/// decision, so the amount quoted is always the amount charged.
+/// What an add-on operation changes, as its dialog shows it: everything a quote says
+/// besides the money due now.
 ///
 /// ## JSON
 ///
-/// The fields below, with ``lines`` as ``InvoiceLine`` objects and ``operation`` as ``AddonOperation``.
-public struct Quote: Sendable, Hashable, Codable {
-    /// The operation quoted.
-    public let operation: AddonOperation
+/// `{"addonName": "Extra seats", "unitPrice": {...}, "capacity": {...}, "addonRecurringTotal": {...},
+/// "nextRenewalTotal": {...}, "effectiveDate": "...", "nextBillingDate": "...", "notes": [...], "confirmation": {...}}`.
+public struct AddonChange: Sendable, Hashable, Codable {
     /// The add-on's name as a person reads it.
     public let addonName: String
-    /// The price per slot (or of the feature) per period.
+    /// The price per slot (or of the feature, or of one pack) per period.
     public let unitPrice: Money
-    /// How the add-on's capacity changes, for slot add-ons.
+    /// How the add-on's capacity changes, for slot add-ons and packs.
     public let capacity: CapacityChange?
-    /// The invoice lines charged now: empty for removals, cancellations and free changes.
-    public let lines: [InvoiceLine]
-    /// The amount charged now: the sum of ``lines``; never negative.
-    public let amountDueNow: Money
     /// What the add-on costs per period from the next billing date.
     public let addonRecurringTotal: Money
     /// What the subscription's next renewal bills: plan plus continuing add-ons.
@@ -52,60 +45,83 @@ public struct Quote: Sendable, Hashable, Codable {
     public let notes: [QuoteNote]
     /// The confirmation to show once applied, for example "Slots added successfully."
     public let confirmation: QuoteNote
+}
+
+/// What an add-on operation would do, shown before the person confirms it.
+///
+/// A quote and the outcome of applying the same operation come from one decision
+/// (``Decision``), so the amount quoted is always the amount charged.
+///
+/// ## JSON
+///
+/// The fields of ``AddonChange``, with `"lines"`, `"amountDue"` and `"refusal"` (`null`
+/// when the person may apply it) beside them.
+public struct Quote: Sendable, Hashable, Codable {
+    /// What the operation changes.
+    public let change: AddonChange
+    /// The invoice lines charged now: empty for removals, cancellations and free changes.
+    public let lines: [InvoiceLine]
+    /// The amount charged now: the sum of ``lines``; never negative.
+    public let amountDue: Money
     /// Why the requesting person may not apply the quote — no `billing.update`, an Owner
     /// Only add-on, a subscription that cannot buy — or nil when they may.
     public let refusal: BillingError?
 
     /// Whether the requesting person may apply the quote: a dialog's button state.
     public var mayApply: Bool { refusal == nil }
-}
 
-/// The result of applying an operation: the quote, and the subscription after it.
-///
-/// Charge ``Quote/amountDueNow`` (the sum of ``Quote/lines``) and store
-/// ``subscription`` together, exactly once.
-///
-/// ## JSON
-///
-/// `{"quote": {...}, "subscription": {...}, "invoiceLines": [...], "amountDue": {...}}`;
-/// the last two repeat the quote's lines and amount for convenience.
-public struct Outcome: Sendable, Hashable, Codable {
-    /// What was decided; identical to what ``Subscription/quote(_:by:usage:at:policy:)`` shows.
-    public let quote: Quote
-    /// The subscription after the operation.
-    public let subscription: Subscription
-
-    /// The invoice lines to charge now.
-    public var invoiceLines: [InvoiceLine] { quote.lines }
-
-    /// The amount to charge now.
-    public var amountDue: Money { quote.amountDueNow }
-
-    init(quote: Quote, subscription: Subscription) {
-        self.quote = quote
-        self.subscription = subscription
+    init(change: AddonChange, lines: [InvoiceLine], amountDue: Money, refusal: BillingError?) {
+        self.change = change
+        self.lines = lines
+        self.amountDue = amountDue
+        self.refusal = refusal
     }
+
+    /// The add-on's name as a person reads it.
+    public var addonName: String { change.addonName }
+    /// The price per slot (or of the feature, or of one pack) per period.
+    public var unitPrice: Money { change.unitPrice }
+    /// How the add-on's capacity changes, for slot add-ons and packs.
+    public var capacity: CapacityChange? { change.capacity }
+    /// What the add-on costs per period from the next billing date.
+    public var addonRecurringTotal: Money { change.addonRecurringTotal }
+    /// What the subscription's next renewal bills: plan plus continuing add-ons.
+    public var nextRenewalTotal: Money { change.nextRenewalTotal }
+    /// When the change takes effect.
+    public var effectiveDate: Instant { change.effectiveDate }
+    /// The next billing date, from which recurring prices change.
+    public var nextBillingDate: Instant { change.nextBillingDate }
+    /// Plain-language notes, as data with their text.
+    public var notes: [QuoteNote] { change.notes }
+    /// The confirmation to show once applied.
+    public var confirmation: QuoteNote { change.confirmation }
 
     private enum CodingKeys: String, CodingKey {
-        case quote
-        case subscription
-        case invoiceLines
+        case lines
         case amountDue
+        case refusal
     }
 
-    /// Decodes `quote` and `subscription`; the repeated fields are ignored.
+    /// Decodes the flat shape, refusing an amount that is not the sum of the lines.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.quote = try container.decode(Quote.self, forKey: .quote)
-        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+        let change = try AddonChange(from: decoder)
+        let lines = try container.decode([InvoiceLine].self, forKey: .lines)
+        let amountDue = try container.decode(Money.self, forKey: .amountDue)
+        let refusal = try container.decodeIfPresent(BillingError.self, forKey: .refusal)
+        self = try decoder.validating { () throws(BillingError) in
+            let sum = try Money.sum(lines.map(\.amount), in: amountDue.currency)
+            guard sum == amountDue else { throw BillingError.invoiceTotalMismatch(amountDue, sum) }
+            return Quote(change: change, lines: lines, amountDue: amountDue, refusal: refusal)
+        }
     }
 
-    /// Encodes the documented shape.
+    /// Encodes the change's fields with the lines, the amount due and the refusal beside them.
     public func encode(to encoder: any Encoder) throws {
+        try change.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(quote, forKey: .quote)
-        try container.encode(subscription, forKey: .subscription)
-        try container.encode(invoiceLines, forKey: .invoiceLines)
+        try container.encode(lines, forKey: .lines)
         try container.encode(amountDue, forKey: .amountDue)
+        try container.encode(refusal, forKey: .refusal)
     }
 }

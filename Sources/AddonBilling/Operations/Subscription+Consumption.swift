@@ -19,28 +19,23 @@ public struct QuotaDraw: Sendable, Hashable, Codable {
     }
 }
 
-/// The result of recording usage: where it was drawn from, any overage, and any auto-recharge.
+/// What recorded usage did: where it was drawn from, any overage, and any auto-recharge.
 ///
-/// Charge ``amountDue`` (the recharge's lines, if one was bought) and store ``subscription``.
-public struct UsageOutcome: Sendable, Hashable, Codable {
-    /// The subscription after the usage (and the recharge).
-    public let subscription: Subscription
+/// ## JSON
+///
+/// `{"drawn": [...], "overage": 0, "recharge": {...}, "rechargeSkipped": null, "report": {...}}`.
+public struct UsageDetail: Sendable, Hashable, Codable {
     /// Where the usage was drawn from: the allowance first, then packs oldest first.
     public let drawn: [QuotaDraw]
     /// Units recorded beyond the quota (``OveragePolicy/record`` only).
     public let overage: Int64
-    /// The auto-recharge purchase this usage triggered, if any: at most one.
-    public let recharge: Quote?
+    /// The pack an auto-recharge bought for this usage, if any: at most one. Its line is the
+    /// decision's.
+    public let recharge: AddonChange?
     /// Why no recharge was bought although the threshold was crossed, if so.
     public let rechargeSkipped: String?
     /// The quota after the usage and the recharge.
     public let report: QuotaReport
-
-    /// The invoice lines to charge now: the recharge's, if any.
-    public var invoiceLines: [InvoiceLine] { recharge?.lines ?? [] }
-
-    /// The amount to charge now.
-    public var amountDue: Money { recharge?.amountDueNow ?? .zero(subscription.currency) }
 }
 
 extension Subscription {
@@ -64,17 +59,17 @@ extension Subscription {
     /// - Throws: ``BillingError/Code/invalidQuantity`` below 1 unit;
     ///   ``BillingError/Code/quotaExceeded`` past the quota under ``OveragePolicy/refuse``;
     ///   ``BillingError/Code/renewalDue`` after the paid period.
-    public func recordingUsage(
+    public func recordUsage(
         _ units: Int64,
         of capacity: CapacityKind,
         at: Instant,
         overage: OveragePolicy = .refuse,
         policy: BillingPolicy = .standard
-    ) throws(BillingError) -> UsageOutcome {
+    ) throws(BillingError) -> Outcome {
         try recordUsage(units, of: capacity, at: at, overage: overage, policy: policy, rechargeDeclined: false)
     }
 
-    /// The decision behind ``recordingUsage(_:of:at:overage:policy:)``; with
+    /// The decision behind ``recordUsage(_:of:at:overage:policy:)``; with
     /// `rechargeDeclined`, the auto-recharge's payment failed and the usage is
     /// decided again without it.
     func recordUsage(
@@ -84,7 +79,7 @@ extension Subscription {
         overage: OveragePolicy,
         policy: BillingPolicy,
         rechargeDeclined: Bool
-    ) throws(BillingError) -> UsageOutcome {
+    ) throws(BillingError) -> Outcome {
         guard units >= 1 else { throw BillingError.invalidQuantity(units) }
         let period = try currentPeriod()
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
@@ -94,7 +89,8 @@ extension Subscription {
         // usage can draw on it; the new pack, being the newest, is drawn last.
         let before = try quotaReport(capacity)
         var base = self
-        var recharge: Quote?
+        var recharge: AddonChange?
+        var rechargeLines: [InvoiceLine] = []
         var skipped: String?
         if let rule = quota.rule(for: capacity), before.remaining >= rule.threshold,
             before.remaining - units < rule.threshold
@@ -104,7 +100,8 @@ extension Subscription {
             } else {
                 do {
                     let outcome = try autoRecharge(rule, at: at, period: period, policy: policy)
-                    recharge = outcome.quote
+                    recharge = outcome.decision.change
+                    rechargeLines = outcome.lines
                     base = outcome.subscription
                 } catch {
                     skipped = error.message
@@ -139,14 +136,14 @@ extension Subscription {
         }
         if excess > 0 { ledger.overage = try ledger.overage.adding(excess, of: capacity) }
         let after = base.with(quota: ledger)
-        return UsageOutcome(
-            subscription: after,
+        let detail = UsageDetail(
             drawn: drawn,
             overage: excess,
             recharge: recharge,
             rechargeSkipped: skipped,
             report: try after.quotaReport(capacity)
         )
+        return Outcome(after, try Decision(.usage, currency: currency, charges: rechargeLines, usage: detail))
     }
 
     /// Buys one pack for an auto-recharge rule, within its caps.

@@ -39,20 +39,20 @@ extension Subscription {
         at: Instant,
         policy: BillingPolicy,
         paymentDeclined: Bool
-    ) throws(BillingError) -> RenewalOutcome {
+    ) throws(BillingError) -> Outcome {
         guard status.renews, unpaidInvoice == nil, billedThrough == boundary, boundary <= at else {
             throw BillingError.nothingDue(id, billedThrough: billedThrough)
         }
         let (next, renewal) = try crossingBoundary(policy: policy)
         guard paymentDeclined, !renewal.invoice.total.isZero else {
-            return RenewalOutcome(subscription: next, renewals: [renewal])
+            return Outcome(next, try Decision(.renewal, currency: currency, renewals: [renewal]))
         }
         let retry = policy.dunning.nextAttempt(after: at, failedAttempts: 1, periodEnd: next.billedThrough)
         let status = retry == nil ? policy.dunning.finalStatus : .pastDue
         let unpaid = UnpaidInvoice(unchecked: renewal.invoice, failedAttempts: 1, nextAttempt: retry)
-        return RenewalOutcome(
-            subscription: next.with(status: status, unpaidInvoice: .some(unpaid)),
-            renewals: [renewal.with(status: status)]
+        return Outcome(
+            next.with(status: status, unpaidInvoice: .some(unpaid)),
+            try Decision(.renewal, currency: currency, renewals: [renewal.with(status: status)])
         )
     }
 
@@ -67,7 +67,7 @@ extension Subscription {
         policy: BillingPolicy,
         scheduledAttempt: Int?,
         paymentDeclined: Bool
-    ) throws(BillingError) -> (Subscription, PaymentRetry) {
+    ) throws(BillingError) -> Outcome {
         guard let unpaid = unpaidInvoice, status == .pastDue || status == .unpaid else {
             throw BillingError.noUnpaidInvoice(id)
         }
@@ -77,7 +77,6 @@ extension Subscription {
             else { throw BillingError.nothingDue(id, billedThrough: billedThrough) }
         }
         guard paymentDeclined else {
-            let paid = with(status: .active, unpaidInvoice: .some(nil))
             let retry = PaymentRetry(
                 invoice: unpaid.invoice,
                 paid: true,
@@ -85,7 +84,8 @@ extension Subscription {
                 nextAttempt: nil,
                 status: .active
             )
-            return (paid, retry)
+            let paid = with(status: .active, unpaidInvoice: .some(nil))
+            return Outcome(paid, try Decision(.paymentRetry, currency: currency, paymentRetry: retry))
         }
         let failed = unpaid.failedAttempts + 1
         let next = policy.dunning.nextAttempt(after: at, failedAttempts: failed, periodEnd: billedThrough)
@@ -101,6 +101,6 @@ extension Subscription {
             nextAttempt: next,
             status: status
         )
-        return (after, retry)
+        return Outcome(after, try Decision(.paymentRetry, currency: currency, paymentRetry: retry))
     }
 }

@@ -42,7 +42,8 @@ extension Subscription {
     ///     auto-renew off of slot add-ons, which may not go below it (``maxReducible(_:usage:)``).
     ///   - at: The instant of the request; within the current paid period.
     ///   - policy: The host's money rules.
-    /// - Returns: The quote and the subscription after the operation.
+    /// - Returns: The subscription after the operation, and the decision: its quote, the
+    ///   lines to charge now and their sum.
     /// - Throws: ``BillingError`` with codes such as ``BillingError/Code/permissionDenied``,
     ///   ``BillingError/Code/ownerOnly``, ``BillingError/Code/subscriptionNotActive``,
     ///   ``BillingError/Code/addonUnavailable``, ``BillingError/Code/priceNotConfigured``,
@@ -418,7 +419,7 @@ struct Change {
             capacityChange = CapacityChange(
                 kind: pack.capacity,
                 current: granted,
-                new: try Change.sum(granted, pack.amount),
+                updated: try Change.sum(granted, pack.amount),
                 atRenewal: try subscription.capacity(pack.capacity),
                 effective: at,
                 maxReducible: nil
@@ -433,27 +434,24 @@ struct Change {
             capacityChange = CapacityChange(
                 kind: kind,
                 current: current,
-                new: effective == period.end ? renewalAfter : nowAfter,
+                updated: effective == period.end ? renewalAfter : nowAfter,
                 atRenewal: renewalAfter,
                 effective: effective,
                 maxReducible: maxReducible
             )
         }
-        return Quote(
-            operation: operation,
+        let change = AddonChange(
             addonName: offer.name,
             unitPrice: line?.unitPrice ?? offer.price ?? .zero(currency),
             capacity: capacityChange,
-            lines: lines,
-            amountDueNow: try amountDue(),
             addonRecurringTotal: newRecurring,
             nextRenewalTotal: try subscription.nextRenewalTotal().subtracting(oldRecurring).adding(newRecurring),
             effectiveDate: effective,
             nextBillingDate: period.end,
             notes: notes,
-            confirmation: confirmation,
-            refusal: refusal
+            confirmation: confirmation
         )
+        return Quote(change: change, lines: lines, amountDue: try amountDue(), refusal: refusal)
     }
 
     /// The sum of the lines, in the subscription's currency.
@@ -483,7 +481,11 @@ struct Change {
             chargesThisPeriod: subscription.chargesThisPeriod + lines,
             quota: quota
         )
-        return Outcome(quote: try quote(), subscription: after)
+        let quote = try quote()
+        return Outcome(
+            after,
+            try Decision(.addonChange, currency: subscription.currency, charges: lines, change: quote.change)
+        )
     }
 
     /// The checked sum of two quantities.

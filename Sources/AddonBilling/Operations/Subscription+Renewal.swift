@@ -69,14 +69,6 @@ public struct Renewal: Sendable, Hashable, Codable {
     }
 }
 
-/// The result of renewing: the subscription after, and one ``Renewal`` per period opened, in order.
-public struct RenewalOutcome: Sendable, Hashable, Codable {
-    /// The subscription after every boundary up to the instant was crossed.
-    public let subscription: Subscription
-    /// The periods opened, oldest first; empty when no boundary was due.
-    public let renewals: [Renewal]
-}
-
 /// What the next invoice will show, with the prorated charges already made this period.
 public struct InvoicePreview: Sendable, Hashable, Codable {
     /// Prorated lines charged at purchase during the current period.
@@ -88,10 +80,10 @@ public struct InvoicePreview: Sendable, Hashable, Codable {
 }
 
 extension Subscription {
-    /// The most periods ``renewed(at:policy:limit:)`` opens in one call.
+    /// The most periods ``renew(at:policy:limit:)`` opens in one call.
     public static let maximumRenewalPeriods = 1000
 
-    /// The most invoice lines ``renewed(at:policy:limit:)`` bills in one call, over all periods.
+    /// The most invoice lines ``renew(at:policy:limit:)`` bills in one call, over all periods.
     public static let maximumRenewalInvoiceLines = 100_000
 
     /// Crosses every billing boundary up to `at`: bills each period once, in order,
@@ -108,22 +100,23 @@ extension Subscription {
     ///   - at: The instant renewal runs; boundaries at or before it are crossed.
     ///   - policy: The host's money rules.
     ///   - limit: The most periods to open in one call, 1 to ``maximumRenewalPeriods``.
-    /// - Returns: The subscription after, and one ``Renewal`` per period.
+    /// - Returns: The subscription after, and the decision: one ``Renewal`` per period, oldest
+    ///   first (none when no boundary was due), and their lines.
     /// - Throws: ``BillingError/Code/invalidOption`` for a `limit` out of range;
     ///   ``BillingError/Code/renewalBacklogTooLong`` past `limit` periods or
     ///   ``maximumRenewalInvoiceLines`` invoice lines; ``BillingError/Code/overflow`` and
     ///   ``BillingError/Code/dateOutOfRange``.
     /// - Complexity: O(*p* × *l*) for *p* periods of *l* lines, at most
     ///   ``maximumRenewalInvoiceLines`` lines in all.
-    public func renewed(
+    public func renew(
         at: Instant,
         policy: BillingPolicy = .standard,
         limit: Int = maximumRenewalPeriods
     ) throws(BillingError)
-        -> RenewalOutcome
+        -> Outcome
     {
         guard (1...Self.maximumRenewalPeriods).contains(limit) else { throw BillingError.renewalLimit(limit) }
-        guard status.renews else { return RenewalOutcome(subscription: self, renewals: []) }
+        guard status.renews else { return Outcome(self, try Decision(.renewal, currency: currency)) }
         var current = self
         var renewals: [Renewal] = []
         var invoiceLines = 0
@@ -138,7 +131,7 @@ extension Subscription {
             current = next
             renewals.append(renewal)
         }
-        return RenewalOutcome(subscription: current, renewals: renewals)
+        return Outcome(current, try Decision(.renewal, currency: currency, renewals: renewals))
     }
 
     /// Previews the next renewal's invoice beside the prorated charges of this period.

@@ -6,7 +6,7 @@
 /// leaves the value as it was.
 ///
 /// The subscription is billed in advance: ``billedThrough`` is the end of the
-/// period paid for. Changes happen inside that period; ``renewed(at:policy:limit:)``
+/// period paid for. Changes happen inside that period; ``renew(at:policy:limit:)``
 /// opens the next one.
 ///
 /// ## JSON

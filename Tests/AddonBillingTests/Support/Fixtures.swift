@@ -1,3 +1,4 @@
+import AddonBilling
 import Foundation
 import XCTest
 
@@ -44,4 +45,13 @@ enum Fixtures {
             line: line
         )
     }
+}
+
+extension Outcome {
+    /// The quote of an add-on operation's outcome (a test fails loudly without one).
+    var quote: Quote { decision.quote! }
+    /// The usage detail of recorded usage.
+    var usage: UsageDetail { decision.usage! }
+    /// The periods a renewal opened.
+    var renewals: [Renewal] { decision.renewals }
 }

@@ -1,3 +1,5 @@
+public import AddonBilling
+
 /// The request of the `prorate` command: what adding capacity at an instant costs.
 ///
 /// ## JSON

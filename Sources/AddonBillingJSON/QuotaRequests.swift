@@ -1,9 +1,11 @@
+public import AddonBilling
+
 /// The request of the `consume` command: record usage of a capacity.
 ///
 /// ## JSON
 ///
 /// `{"subscription": {...}, "capacity": "messages", "units": 5000, "at": "...", "overage": "refuse", "policy": {...}}`;
-/// `overage` and `policy` may be left out. The answer is a ``UsageOutcome``.
+/// `overage` and `policy` may be left out. The answer is an `Outcome` of kind `usage`.
 public struct UsageRequest: Sendable, Hashable, Codable {
     /// The subscription as stored.
     public var subscription: Subscription
@@ -37,9 +39,9 @@ public struct UsageRequest: Sendable, Hashable, Codable {
 
     /// Records the usage.
     ///
-    /// - Throws: The refusals of ``Subscription/recordingUsage(_:of:at:overage:policy:)``.
-    public func record() throws(BillingError) -> UsageOutcome {
-        try subscription.recordingUsage(units, of: capacity, at: at, overage: overage, policy: policy)
+    /// - Throws: The refusals of ``Subscription/recordUsage(_:of:at:overage:policy:)``.
+    public func record() throws(BillingError) -> Outcome {
+        try subscription.recordUsage(units, of: capacity, at: at, overage: overage, policy: policy)
     }
 
     private enum CodingKeys: String, CodingKey {

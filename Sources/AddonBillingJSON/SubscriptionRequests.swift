@@ -1,3 +1,5 @@
+public import AddonBilling
+
 /// The request of the `quote` and `apply` commands: an operation on a subscription.
 ///
 /// ## JSON
@@ -82,7 +84,7 @@ public struct OperationRequest: Sendable, Hashable, Codable {
 /// ## JSON
 ///
 /// `{"subscription": {...}, "at": "2026-05-01T00:00:00Z", "policy": {...}, "limit": 1000}`;
-/// `policy` and `limit` may be left out. The answer is a ``RenewalOutcome``.
+/// `policy` and `limit` may be left out. The answer is an `Outcome` of kind `renewal`.
 public struct RenewalRequest: Sendable, Hashable, Codable {
     /// The subscription as stored.
     public var subscription: Subscription
@@ -108,9 +110,9 @@ public struct RenewalRequest: Sendable, Hashable, Codable {
 
     /// Renews.
     ///
-    /// - Throws: The refusals of ``Subscription/renewed(at:policy:limit:)``.
-    public func renew() throws(BillingError) -> RenewalOutcome {
-        try subscription.renewed(at: at, policy: policy, limit: limit)
+    /// - Throws: The refusals of `Subscription.renew(at:policy:limit:)`.
+    public func renew() throws(BillingError) -> Outcome {
+        try subscription.renew(at: at, policy: policy, limit: limit)
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -1,0 +1,43 @@
+/// The errors a store or a payment gateway throws, as ``SubscriptionStore`` and
+/// ``PaymentGateway`` require them. Implementations outside the package use these
+/// factories: the code is what the service acts on; the message is shown as is.
+extension BillingError {
+    /// The store holds another version than the one a save names; nothing was written.
+    ///
+    /// - Parameter detail: What differed, for example `"version 4, expected 3"`.
+    public static func versionConflict(_ detail: String) -> BillingError {
+        BillingError(code: .versionConflict, message: "The store changed since it was read: \(detail).")
+    }
+
+    /// The store has no subscription with the identifier.
+    public static func subscriptionNotFound(_ id: SubscriptionID) -> BillingError {
+        BillingError(code: .subscriptionNotFound, message: "No subscription \"\(id)\" in the store.")
+    }
+
+    /// The provider refused the charge for good: no money moved, and none will under its key.
+    ///
+    /// - Parameter reason: The provider's reason in words a person understands, such as
+    ///   "The card has expired"; never card data.
+    public static func paymentDeclined(_ reason: String? = nil) -> BillingError {
+        let said = reason.map { "\($0). " } ?? ""
+        return BillingError(
+            code: .paymentDeclined,
+            message: "The card was declined; nothing was charged. \(said)Update the payment method and try again."
+        )
+    }
+
+    /// The provider did not answer in time: the charge may or may not have happened.
+    public static let paymentOutcomeUnknown = BillingError(
+        code: .paymentOutcomeUnknown,
+        message: "The payment provider did not answer in time; the charge may or may not have happened."
+    )
+
+    /// The provider does not know the subscription's reference any more (seed 003:
+    /// "Stripe subscription returns 404").
+    public static func staleProviderReference(_ reference: String?) -> BillingError {
+        BillingError(
+            code: .staleProviderReference,
+            message: "The payment provider has no subscription \"\(reference ?? "")\"; the reference is stale."
+        )
+    }
+}

@@ -1,0 +1,207 @@
+/// What a decision charges and says, without the subscription it leaves: what the
+/// service records with a request and returns in its receipt.
+///
+/// Every decision of the package — an add-on operation, recorded usage, a renewal, a
+/// payment retry, a contract amendment, a configuration change — is one `Decision`:
+/// a ``kind``, the invoice lines to charge now with their sum, and the detail of that
+/// kind. Money moves only as these lines, and each is stored once: a renewal's and a
+/// payment's lines are their invoice's, the others' are kept beside the detail.
+///
+/// ## JSON
+///
+/// `{"kind": "addonChange", "amountDue": {...}, "lines": [...], "change": {...}}`; `lines`
+/// appears for the kinds whose detail holds no invoice, and exactly the detail of the kind
+/// is present: `change`, `usage`, `renewals`, `paymentRetry`, `amendment` or `heldUsage` (a
+/// configuration change has none).
+public struct Decision: Sendable, Hashable, Codable {
+    /// What kind of decision it is: an open vocabulary.
+    public struct Kind: StringValue {
+        /// The kind's wire name.
+        public let rawValue: String
+        /// Creates a kind.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// An add-on operation; the detail is ``Decision/change``.
+        public static let addonChange: Kind = "addonChange"
+        /// Recorded usage, with any auto-recharge; the detail is ``Decision/usage``.
+        public static let usage: Kind = "usage"
+        /// Usage accepted while another request held the subscription; the detail is ``Decision/heldUsage``.
+        public static let heldUsage: Kind = "heldUsage"
+        /// Periods opened by renewal; the detail is ``Decision/renewals``.
+        public static let renewal: Kind = "renewal"
+        /// A payment of an unpaid invoice; the detail is ``Decision/paymentRetry``.
+        public static let paymentRetry: Kind = "paymentRetry"
+        /// Seats added to a contract by its account manager; the detail is ``Decision/amendment``.
+        public static let contractAmendment: Kind = "contractAmendment"
+        /// A configuration change (an auto-recharge rule) that charges nothing.
+        public static let configuration: Kind = "configuration"
+    }
+
+    /// What kind of decision it is.
+    public let kind: Kind
+    /// The amount due now: the sum of ``lines``, never negative.
+    public let amountDue: Money
+    /// The lines charged now by an add-on operation, an auto-recharge or an amendment.
+    let charges: [InvoiceLine]
+    /// For an add-on operation (and the pack an auto-recharge bought): what it changes.
+    public let change: AddonChange?
+    /// For recorded usage: where it was drawn from, and any auto-recharge.
+    public let usage: UsageDetail?
+    /// For renewal: one entry per period opened, oldest first.
+    public let renewals: [Renewal]
+    /// For a payment of an unpaid invoice: whether it went through.
+    public let paymentRetry: PaymentRetry?
+    /// For a contract amendment: the seats added.
+    public let amendment: ContractAmendment?
+    /// For usage held while another request holds the subscription.
+    public let heldUsage: HeldUsage?
+
+    /// The invoice lines to charge now.
+    public var lines: [InvoiceLine] {
+        if let paymentRetry { return paymentRetry.paid ? paymentRetry.invoice.lines : [] }
+        // A renewal whose payment failed opened its period past due: its invoice is owed, not charged now.
+        return charges + renewals.filter(\.status.renews).flatMap(\.invoice.lines)
+    }
+
+    /// For an add-on operation: the quote it was decided as.
+    public var quote: Quote? {
+        change.map { Quote(change: $0, lines: charges, amountDue: amountDue, refusal: nil) }
+    }
+
+    init(
+        _ kind: Kind,
+        currency: Currency,
+        charges: [InvoiceLine] = [],
+        change: AddonChange? = nil,
+        usage: UsageDetail? = nil,
+        renewals: [Renewal] = [],
+        paymentRetry: PaymentRetry? = nil,
+        amendment: ContractAmendment? = nil,
+        heldUsage: HeldUsage? = nil
+    ) throws(BillingError) {
+        self.init(
+            unchecked: kind,
+            amountDue: .zero(currency),
+            charges: charges,
+            change: change,
+            usage: usage,
+            renewals: renewals,
+            paymentRetry: paymentRetry,
+            amendment: amendment,
+            heldUsage: heldUsage
+        )
+        // An overflow is an error, never a free decision.
+        self = with(amountDue: try Money.sum(lines.map(\.amount), in: currency))
+    }
+
+    private init(
+        unchecked kind: Kind,
+        amountDue: Money,
+        charges: [InvoiceLine],
+        change: AddonChange?,
+        usage: UsageDetail?,
+        renewals: [Renewal],
+        paymentRetry: PaymentRetry?,
+        amendment: ContractAmendment?,
+        heldUsage: HeldUsage?
+    ) {
+        self.kind = kind
+        self.amountDue = amountDue
+        self.charges = charges
+        self.change = change
+        self.usage = usage
+        self.renewals = renewals
+        self.paymentRetry = paymentRetry
+        self.amendment = amendment
+        self.heldUsage = heldUsage
+    }
+
+    private func with(amountDue: Money) -> Decision {
+        Decision(
+            unchecked: kind,
+            amountDue: amountDue,
+            charges: charges,
+            change: change,
+            usage: usage,
+            renewals: renewals,
+            paymentRetry: paymentRetry,
+            amendment: amendment,
+            heldUsage: heldUsage
+        )
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind
+        case amountDue
+        case lines
+        case change
+        case usage
+        case renewals
+        case paymentRetry
+        case amendment
+        case heldUsage
+    }
+
+    /// Decodes the documented shape, refusing an amount that is not the sum of the lines.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let amountDue = try container.decode(Money.self, forKey: .amountDue)
+        let decision = Decision(
+            unchecked: try container.decode(Kind.self, forKey: .kind),
+            amountDue: amountDue,
+            charges: try container.decodeIfPresent([InvoiceLine].self, forKey: .lines) ?? [],
+            change: try container.decodeIfPresent(AddonChange.self, forKey: .change),
+            usage: try container.decodeIfPresent(UsageDetail.self, forKey: .usage),
+            renewals: try container.decodeIfPresent([Renewal].self, forKey: .renewals) ?? [],
+            paymentRetry: try container.decodeIfPresent(PaymentRetry.self, forKey: .paymentRetry),
+            amendment: try container.decodeIfPresent(ContractAmendment.self, forKey: .amendment),
+            heldUsage: try container.decodeIfPresent(HeldUsage.self, forKey: .heldUsage)
+        )
+        self = try decoder.validating { () throws(BillingError) in
+            let sum = try Money.sum(decision.lines.map(\.amount), in: amountDue.currency)
+            guard amountDue == sum else { throw BillingError.invoiceTotalMismatch(amountDue, sum) }
+            return decision
+        }
+    }
+
+    /// Encodes the kind, the amount due, the lines kept beside the detail, and the one detail present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(amountDue, forKey: .amountDue)
+        if !charges.isEmpty { try container.encode(charges, forKey: .lines) }
+        try container.encodeIfPresent(change, forKey: .change)
+        try container.encodeIfPresent(usage, forKey: .usage)
+        if !renewals.isEmpty { try container.encode(renewals, forKey: .renewals) }
+        try container.encodeIfPresent(paymentRetry, forKey: .paymentRetry)
+        try container.encodeIfPresent(amendment, forKey: .amendment)
+        try container.encodeIfPresent(heldUsage, forKey: .heldUsage)
+    }
+}
+
+/// The result of every decision: the subscription after it, and the ``Decision`` —
+/// the invoice lines to charge now, their sum, and the typed detail.
+///
+/// Charge ``amountDue`` and store ``subscription`` together, exactly once
+/// (``AddonService`` does both).
+///
+/// ## JSON
+///
+/// `{"subscription": {...}, "decision": {...}}`.
+public struct Outcome: Sendable, Hashable, Codable {
+    /// The subscription after the decision.
+    public let subscription: Subscription
+    /// What was decided: the lines, the amount due, the detail.
+    public let decision: Decision
+
+    /// The invoice lines to charge now.
+    public var lines: [InvoiceLine] { decision.lines }
+
+    /// The amount to charge now: the sum of ``lines``.
+    public var amountDue: Money { decision.amountDue }
+
+    init(_ subscription: Subscription, _ decision: Decision) {
+        self.subscription = subscription
+        self.decision = decision
+    }
+}
