@@ -273,7 +273,7 @@ enum Demo {
         let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
         let add = AddonOperation.addSlots(seats, quantity: 2)
         do {
-            _ = try await service.apply(add, to: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-1")
+            _ = try await service.apply(add, on: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-1")
         } catch let error as BillingError {
             out.line("req-1, card declined: [\(error.code)] \(error.message)")
         } catch {
@@ -282,9 +282,9 @@ enum Demo {
         let unchanged = await store.snapshot(subscription.id)?.subscription.line(seats) == nil
         out.line("The subscription is unchanged: \(unchanged ? "no extra seats" : "changed!").")
         do {
-            let first = try await service.apply(add, to: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-2")
+            let first = try await service.apply(add, on: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-2")
             out.line("req-2, new card: charged \(first.amountCharged) (\(first.chargeID ?? "-")).")
-            let retry = try await service.apply(add, to: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-2")
+            let retry = try await service.apply(add, on: subscription.id, by: SeedPlans.admin, idempotencyKey: "req-2")
             let charges = await gateway.capturedCharges()
             out.line(
                 "req-2 retried (the client timed out): the same receipt (\(retry == first ? "equal" : "different")), "
@@ -292,7 +292,7 @@ enum Demo {
             )
             let pending = try await service.apply(
                 .addSlots(seats, quantity: 1),
-                to: subscription.id,
+                on: subscription.id,
                 by: SeedPlans.admin,
                 idempotencyKey: "req-3"
             )
@@ -330,7 +330,7 @@ enum Demo {
         let clock = ManualClock(may)
         let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
         do {
-            _ = try await service.renew(subscription.id)
+            _ = try await service.renew(on: subscription.id)
             guard let pastDue = await store.snapshot(subscription.id)?.subscription,
                 let unpaid = pastDue.unpaidInvoice
             else { return out.line("The renewal was not declined.") }
@@ -341,7 +341,7 @@ enum Demo {
             do {
                 _ = try await service.apply(
                     .addSlots(seats, quantity: 1),
-                    to: subscription.id,
+                    on: subscription.id,
                     by: SeedPlans.admin,
                     idempotencyKey: "buy-while-past-due"
                 )
@@ -350,7 +350,7 @@ enum Demo {
             }
             while let due = await store.snapshot(subscription.id)?.subscription.dueAt, due < pastDue.billedThrough {
                 clock.set(due)
-                guard let receipt = try await service.renew(subscription.id),
+                guard let receipt = try await service.renew(on: subscription.id),
                     let retry = receipt.decision.paymentRetry
                 else { break }
                 let next = retry.nextAttempt.map { "; next retry \($0)" } ?? ""

@@ -154,7 +154,11 @@ public struct AdviceRequest: Sendable, Hashable, Codable {
     /// - Throws: The refusals of ``Subscription/upgradeAdvice(catalog:share:by:)``.
     public func answer() throws(BillingError) -> AdviceAnswer {
         AdviceAnswer(
-            advice: try subscription.upgradeAdvice(catalog: catalog, share: share ?? .thirtyPercent, by: actor)
+            advice: try subscription.upgradeAdvice(
+                catalog: catalog,
+                by: actor,
+                policy: BillingPolicy(upgradeShare: share ?? BillingPolicy.seedUpgradeShare)
+            )
         )
     }
 }

@@ -1,9 +1,9 @@
 public import AddonBilling
 
 /// Decides, call by call, whether the process "dies" around a store or gateway step.
-public actor CrashPlan {
+package actor CrashPlan {
     /// When a crash happens relative to the step.
-    public enum Timing: Sendable {
+    package enum Timing: Sendable {
         /// Before the step takes effect.
         case before
         /// After the step took effect, before its answer reaches the caller.
@@ -14,19 +14,19 @@ public actor CrashPlan {
     private let percent: Int
     private var armed = true
     /// Crashes injected so far.
-    public private(set) var crashes = 0
+    package private(set) var crashes = 0
 
     /// Creates a plan that crashes around `percent` percent of steps, seeded.
-    public init(percent: Int, seed: UInt64) {
+    package init(percent: Int, seed: UInt64) {
         self.percent = percent
         self.generator = SplitMix64(seed: seed)
     }
 
     /// Stops or restarts injecting crashes (recovery runs with crashes off).
-    public func setArmed(_ armed: Bool) { self.armed = armed }
+    package func setArmed(_ armed: Bool) { self.armed = armed }
 
     /// Whether and when the next step crashes.
-    public func next() -> Timing? {
+    package func next() -> Timing? {
         guard armed, percent > 0 else { return nil }
         let roll = Int(generator.next() % 1000)
         guard roll < percent * 10 else { return nil }
@@ -37,14 +37,14 @@ public actor CrashPlan {
 
 /// A store that dies around its steps as a ``CrashPlan`` says, to prove the
 /// service recovers from a crash between any two steps.
-public struct CrashingStore: SubscriptionStore {
+package struct CrashingStore: SubscriptionStore {
     /// The store that keeps the data.
-    public let base: any SubscriptionStore
+    package let base: any SubscriptionStore
     /// When to die.
-    public let plan: CrashPlan
+    package let plan: CrashPlan
 
     /// Wraps a store.
-    public init(_ base: any SubscriptionStore, plan: CrashPlan) {
+    package init(_ base: any SubscriptionStore, plan: CrashPlan) {
         self.base = base
         self.plan = plan
     }
@@ -58,40 +58,40 @@ public struct CrashingStore: SubscriptionStore {
     }
 
     /// Loads, possibly dying around it.
-    public func load(_ id: SubscriptionID) async throws -> StoredSubscription {
+    package func load(_ id: SubscriptionID) async throws -> StoredSubscription {
         try await around("load") { try await base.load(id) }
     }
 
     /// Inserts (never dies: set-up).
-    public func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
+    package func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
 
     /// Saves, possibly dying around it.
-    public func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
+    package func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
         try await around("save") { try await base.save(request) }
     }
 
     /// Records an intent, possibly dying around it.
-    public func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord {
+    package func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord {
         try await around("recording an intent") { try await base.recordIntent(intent) }
     }
 
     /// Updates an intent, possibly dying around it.
-    public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws {
+    package func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws {
         try await around("updating an intent") { try await base.updateIntent(intent, expectedState: expectedState) }
     }
 
     /// Looks up an intent, possibly dying around it.
-    public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
+    package func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
         try await around("looking up an intent") { try await base.intent(key) }
     }
 
     /// Lists unfinished intents (never dies: recovery's first step).
-    public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
+    package func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
         try await base.unfinishedIntents(after: after, limit: limit)
     }
 
     /// Lists due subscriptions (never dies: the renewal job's first step).
-    public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
+    package func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
         try await base.dueSubscriptions(at: at, after: after, limit: limit)
     }
 }

@@ -6,11 +6,11 @@ public import AddonBilling
 /// It also keeps a log of committed requests, in commit order, for replay checks.
 public actor InMemorySubscriptionStore: SubscriptionStore {
     /// A request settled (completed or failed) by a save, with the stored subscription it left.
-    public struct Commit: Sendable, Hashable {
+    package struct Commit: Sendable, Hashable {
         /// The completed record.
-        public let intent: IntentRecord
+        package let intent: IntentRecord
         /// The subscription as the same save stored it.
-        public let stored: StoredSubscription
+        package let stored: StoredSubscription
     }
 
     private var subscriptions: [SubscriptionID: StoredSubscription] = [:]
@@ -20,7 +20,7 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
     private var unfinished: Set<IdempotencyKey> = []
 
     /// Every intent settled by a save, in commit order: what replaying the store needs.
-    public private(set) var commitLog: [Commit] = []
+    package private(set) var commitLog: [Commit] = []
 
     /// Creates a store holding `subscriptions` at version 1.
     public init(_ subscriptions: [Subscription] = []) {

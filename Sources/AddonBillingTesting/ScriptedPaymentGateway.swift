@@ -238,22 +238,22 @@ public actor ScriptedPaymentGateway: PaymentGateway {
 }
 
 /// The process dying between two steps, as the simulation injects it.
-public struct SimulatedCrash: Error, Sendable, Hashable, CustomStringConvertible {
+package struct SimulatedCrash: Error, Sendable, Hashable, CustomStringConvertible {
     /// Where it died.
-    public let step: String
+    package let step: String
     /// Creates a crash.
-    public init(step: String) { self.step = step }
+    package init(step: String) { self.step = step }
     /// Where it died.
-    public var description: String { "simulated crash \(step)" }
+    package var description: String { "simulated crash \(step)" }
 }
 
 /// A small seeded generator for fault plans.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     /// Creates a generator from a seed.
-    public init(seed: UInt64) { self.state = seed }
+    package init(seed: UInt64) { self.state = seed }
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -25,6 +25,18 @@ public final class ManualClock: Sendable {
     public var witness: BillingClock { BillingClock { [self] in self.now } }
 }
 
+/// Makes identifiers, as a witness a test supplies (the scripted gateway names its charges with one).
+public struct IdentifierGenerator: Sendable {
+    /// Returns a new identifier.
+    public var next: @Sendable () -> String
+
+    /// Creates a generator from a closure.
+    public init(next: @escaping @Sendable () -> String) { self.next = next }
+
+    /// A generator that always answers `identifier`.
+    public static func constant(_ identifier: String) -> IdentifierGenerator { IdentifierGenerator { identifier } }
+}
+
 extension IdentifierGenerator {
     /// A generator answering `prefix1`, `prefix2`, ... — each generator counts on its own.
     public static func incrementing(prefix: String = "id_") -> IdentifierGenerator {

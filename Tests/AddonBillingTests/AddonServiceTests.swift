@@ -42,7 +42,7 @@ final class AddonServiceTests: XCTestCase {
     private func addSeats(_ quantity: Int64, on host: Host, key: IdempotencyKey) async throws -> ServiceReceipt {
         try await host.service.apply(
             .addSlots(seats, quantity: quantity),
-            to: host.id,
+            on: host.id,
             by: SeedPlans.admin,
             idempotencyKey: key
         )
@@ -216,7 +216,7 @@ final class AddonServiceTests: XCTestCase {
                 group.addTask {
                     try await host.service.apply(
                         .addSlots(seats, quantity: 1),
-                        to: host.id,
+                        on: host.id,
                         by: SeedPlans.admin,
                         idempotencyKey: IdempotencyKey("c\(index)")
                     )
@@ -257,11 +257,11 @@ final class AddonServiceTests: XCTestCase {
     func testRenewalBillsEachBoundaryOnceUnderConcurrency() async throws {
         let host = try await host()
         _ = try await addSeats(2, on: host, key: "buy")
-        let nothingDue = try await host.service.renew(host.id)
+        let nothingDue = try await host.service.renew(on: host.id)
         XCTAssertNil(nothingDue)
         host.clock.set(may)
         let receipts = try await withThrowingTaskGroup(of: ServiceReceipt?.self) { group in
-            for _ in 0..<5 { group.addTask { try await host.service.renew(host.id) } }
+            for _ in 0..<5 { group.addTask { try await host.service.renew(on: host.id) } }
             return try await group.reduce(into: [ServiceReceipt?]()) { $0.append($1) }
         }
         XCTAssertEqual(Set(receipts.compactMap { $0?.amountCharged }), [usd(8700)])
@@ -276,7 +276,7 @@ final class AddonServiceTests: XCTestCase {
     func testADeclinedRenewalGoesPastDueAndIsRetriedUntilPaid() async throws {
         let host = try await host([.decline, .decline])
         host.clock.set(may)
-        let declined = try await host.service.renew(host.id)
+        let declined = try await host.service.renew(on: host.id)
         XCTAssertEqual(declined?.amountCharged, usd(0))
         var after = try await stored(host)
         XCTAssertEqual(after.subscription.status, .pastDue)
@@ -298,25 +298,25 @@ final class AddonServiceTests: XCTestCase {
             )
         }
         // Nothing is retried before the schedule says so.
-        let early = try await host.service.renew(host.id)
+        let early = try await host.service.renew(on: host.id)
         XCTAssertNil(early)
         let callsBefore = await host.gateway.calls
 
         // Day 3: the retry asks the gateway again (the card is still declined), once.
         host.clock.set(try may.advanced(by: 3 * day))
-        let second = try await host.service.renew(host.id)
+        let second = try await host.service.renew(on: host.id)
         let retry = try XCTUnwrap(second?.decision.paymentRetry, "not a retry")
         XCTAssertEqual(retry.paid, false)
         XCTAssertEqual(retry.failedAttempts, 2)
         XCTAssertEqual(retry.nextAttempt, try may.advanced(by: 8 * day))
         let callsAfter = await host.gateway.calls
         XCTAssertEqual(callsAfter, callsBefore + 1)
-        let again = try await host.service.renew(host.id)
+        let again = try await host.service.renew(on: host.id)
         XCTAssertNil(again)  // the same attempt is not made twice
 
         // Day 8: the card was fixed; the invoice is paid and the subscription active again.
         host.clock.set(try may.advanced(by: 8 * day))
-        let paid = try await host.service.renew(host.id)
+        let paid = try await host.service.renew(on: host.id)
         XCTAssertEqual(paid?.amountCharged, usd(4900))
         after = try await stored(host)
         XCTAssertEqual(after.subscription.status, .active)
@@ -326,12 +326,12 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertEqual(captured.map(\.amount), [usd(4900)])
         // And renewals go on: June is billed on its date.
         host.clock.set(june)
-        let renewed = try await host.service.renew(host.id)
+        let renewed = try await host.service.renew(on: host.id)
         XCTAssertEqual(renewed?.amountCharged, usd(4900))
     }
 
     func testExhaustedRetriesEndUnpaidOrCanceledAndAPersonCanPay() async throws {
-        for final in DunningPolicy.FinalAction.allCases {
+        for final in [SubscriptionStatus.unpaid, .canceled] {
             let policy = BillingPolicy(dunning: try DunningPolicy(afterLastRetry: final))
             let host = try await host(Array(repeating: .decline, count: 4), policy: policy, at: may)
             var steps: [Instant] = []
@@ -339,17 +339,17 @@ final class AddonServiceTests: XCTestCase {
                 guard let due = try await stored(host).subscription.dueAt, due < june else { break }
                 host.clock.set(due)
                 steps.append(due)
-                _ = try await host.service.renew(host.id)
+                _ = try await host.service.renew(on: host.id)
             }
             // The renewal on May 1, then retries on days 3, 8 and 15.
             XCTAssertEqual(steps, [may] + [3, 8, 15].map { try! may.advanced(by: $0 * day) }, "\(final)")
             let after = try await stored(host).subscription
-            XCTAssertEqual(after.status, final == .cancel ? .canceled : .unpaid)
+            XCTAssertEqual(after.status, final)
             XCTAssertEqual(after.unpaidInvoice?.failedAttempts, 4)
             XCTAssertNil(after.dueAt)
             let calls = await host.gateway.calls
             XCTAssertEqual(calls, 4)
-            if final == .markUnpaid {
+            if final == .unpaid {
                 // A person resolves the failed payment: paid, active, and renewals resume.
                 let receipt = try await host.service.payUnpaidInvoice(
                     on: host.id,
@@ -382,16 +382,16 @@ final class AddonServiceTests: XCTestCase {
         let host = try await host(Array(repeating: .decline, count: 5), plan: weekly, at: april)
         let boundary = try await stored(host).subscription.billedThrough
         host.clock.set(boundary)
-        _ = try await host.service.renew(host.id)
+        _ = try await host.service.renew(on: host.id)
         var subscription = try await stored(host).subscription
         let periodEnd = subscription.billedThrough
         XCTAssertEqual(subscription.unpaidInvoice?.nextAttempt, try boundary.advanced(by: 3 * day))
         host.clock.set(try boundary.advanced(by: 3 * day))
-        _ = try await host.service.renew(host.id)
+        _ = try await host.service.renew(on: host.id)
         subscription = try await stored(host).subscription
         XCTAssertEqual(subscription.unpaidInvoice?.nextAttempt, periodEnd)  // clipped to the period's end
         host.clock.set(periodEnd)
-        _ = try await host.service.renew(host.id)
+        _ = try await host.service.renew(on: host.id)
         subscription = try await stored(host).subscription
         XCTAssertEqual(subscription.status, .unpaid)  // the clipped retry was the last
         XCTAssertEqual(subscription.billedThrough, periodEnd)  // no second period while unpaid
@@ -410,12 +410,12 @@ final class AddonServiceTests: XCTestCase {
         host.clock.advance(by: 600)
         let report = try await host.service.resume()
         XCTAssertEqual(report.voided, [key])
-        let receipt = try await host.service.renew(host.id)
+        let receipt = try await host.service.renew(on: host.id)
         XCTAssertEqual(receipt?.amountCharged, usd(4900))
         XCTAssertEqual(receipt?.key.rawValue, key.rawValue + "#1")
         let after = try await stored(host)
         XCTAssertEqual(after.subscription.billedThrough, june)
-        let again = try await host.service.renew(host.id)
+        let again = try await host.service.renew(on: host.id)
         XCTAssertNil(again)
         let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.count, 1)
@@ -443,7 +443,7 @@ final class AddonServiceTests: XCTestCase {
                 {
                     _ = try await host.service.apply(
                         .addSlots(self.seats, quantity: 1),
-                        to: host.id,
+                        on: host.id,
                         by: SeedPlans.viewer,
                         idempotencyKey: "k"
                     )
@@ -455,7 +455,7 @@ final class AddonServiceTests: XCTestCase {
                 {
                     _ = try await host.service.apply(
                         .removeSlots(self.seats, quantity: 1),
-                        to: host.id,
+                        on: host.id,
                         by: SeedPlans.admin,
                         usage: .nothingInUse,
                         idempotencyKey: "k"
@@ -475,7 +475,7 @@ final class AddonServiceTests: XCTestCase {
         let viewer = await code {
             _ = try await host.service.apply(
                 .addSlots(self.seats, quantity: 1),
-                to: host.id,
+                on: host.id,
                 by: SeedPlans.viewer,
                 idempotencyKey: "v"
             )
@@ -610,7 +610,7 @@ final class AddonServiceTests: XCTestCase {
         let purchase = try await addSeats(1, on: host, key: client)
         XCTAssertEqual(purchase.amountCharged, usd(950))
         host.clock.set(may)
-        let renewal = try await host.service.renew(host.id)
+        let renewal = try await host.service.renew(on: host.id)
         XCTAssertEqual(renewal?.amountCharged, usd(4900 + 1900))
         XCTAssertNotEqual(renewal?.key, client)
         let after = try await stored(host)
@@ -636,7 +636,7 @@ final class AddonServiceTests: XCTestCase {
         let huge = try Plan(id: "huge", name: "Huge", tier: .enterprise, price: usd(Int64.max / 2 + 1))
         let host = try await host(plan: huge, at: june)
         var charged: [Money] = []
-        while let receipt = try await host.service.renew(host.id) { charged.append(receipt.amountCharged) }
+        while let receipt = try await host.service.renew(on: host.id) { charged.append(receipt.amountCharged) }
         XCTAssertEqual(charged, [usd(Int64.max / 2 + 1), usd(Int64.max / 2 + 1)])
         let captured = await host.gateway.capturedCharges()
         XCTAssertEqual(captured.map(\.amount), charged)
@@ -709,7 +709,7 @@ final class AddonServiceTests: XCTestCase {
             IntentRecord(key: "remove", subscription: host.id, request: removal, at: lastMinute)
         )
         host.clock.set(may)
-        let renewal = try await host.service.renew(host.id)
+        let renewal = try await host.service.renew(on: host.id)
         XCTAssertEqual(renewal?.amountCharged, usd(4900 + 3800))  // the seats were still there at the boundary
         do {
             _ = try await host.service.perform(removal, on: host.id, idempotencyKey: "remove")

@@ -127,7 +127,7 @@ final class CodableTests: XCTestCase {
             "stored-subscription"
         )
         try assertGolden(DueSubscription(id: subscription.id, dueAt: may), "due-subscription")
-        try assertGolden(try DunningPolicy(retryDays: [1, 3, 5, 7], afterLastRetry: .cancel), "dunning-policy")
+        try assertGolden(try DunningPolicy(retryDays: [1, 3, 5, 7], afterLastRetry: .canceled), "dunning-policy")
         XCTAssertThrowsError(try JSONDecoder().decode(IdempotencyKey.self, from: Data(#""bare""#.utf8)))
         XCTAssertThrowsError(try JSONDecoder().decode(DunningPolicy.self, from: Data(#"{"retryDays": [0]}"#.utf8)))
         XCTAssertThrowsError(
@@ -234,7 +234,7 @@ final class CodableTests: XCTestCase {
             AdviceRequest(
                 subscription: subscription,
                 catalog: [SeedPlans.business],
-                share: .thirtyPercent,
+                share: BillingPolicy.seedUpgradeShare,
                 actor: SeedPlans.viewer
             ),
             ProrationRequest(cycle: subscription.cycle, at: at, unitPrice: SeedPlans.seatPrice),

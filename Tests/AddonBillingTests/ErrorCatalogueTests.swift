@@ -556,7 +556,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let (service, _, id) = try await makeService([.decline])
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )
@@ -570,7 +570,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let (service, _, id) = try await makeService(Array(repeating: .timeoutBeforeCharge, count: 4))
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )
@@ -585,7 +585,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let (service, _, id) = try await makeService([.staleReference, .staleReference], reference: "sub_x")
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )
@@ -609,7 +609,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let (service, _, _) = try await makeService()
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: "sub_gone",
+                    on: "sub_gone",
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )
@@ -626,7 +626,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: stored.version))
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )
@@ -657,10 +657,10 @@ final class ErrorCatalogueTests: XCTestCase {
             trigger: {
                 let (service, _, id) = try await makeService()
                 let add = AddonOperation.addSlots("extra_seats", quantity: 1)
-                _ = try await service.apply(add, to: id, by: SeedPlans.owner, idempotencyKey: "k")
+                _ = try await service.apply(add, on: id, by: SeedPlans.owner, idempotencyKey: "k")
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 5),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )
@@ -675,7 +675,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let (service, _, id) = try await makeService()
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "two words"
                 )
@@ -701,7 +701,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 let (service, _, id) = try await makeService([.pendingThenConfirmed])
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
-                    to: id,
+                    on: id,
                     by: SeedPlans.owner,
                     idempotencyKey: "k"
                 )

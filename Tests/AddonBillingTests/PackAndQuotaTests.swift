@@ -300,7 +300,11 @@ final class PackAndQuotaTests: XCTestCase {
             "Stacking add-ons is cheaper: $68.00 a period, against $99.00 on Plus."
         )
         // With a host share of 50%, the share advice goes away.
-        let halfShare = try light.upgradeAdvice(catalog: catalog, share: try Fraction(1, 2), by: SeedPlans.viewer)
+        let halfShare = try light.upgradeAdvice(
+            catalog: catalog,
+            by: SeedPlans.viewer,
+            policy: BillingPolicy(upgradeShare: try Fraction(1, 2))
+        )
         XCTAssertEqual(halfShare.map(\.kind), [.keepAddons])
         XCTAssertEqual(
             try SeedPlans.subscription(SeedPlans.plus, anchor: try instant("2026-04-01T00:00:00Z")).upgradeAdvice(

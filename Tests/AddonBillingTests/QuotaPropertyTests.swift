@@ -184,7 +184,11 @@ final class QuotaPropertyTests: XCTestCase {
                 ]
             let subscription = try SeedPlans.subscription(current, anchor: anchor, lines: lines)
             let share = try Fraction(random.int64(0...100), 100)
-            let advice = try subscription.upgradeAdvice(catalog: catalog, share: share, by: SeedPlans.viewer)
+            let advice = try subscription.upgradeAdvice(
+                catalog: catalog,
+                by: SeedPlans.viewer,
+                policy: BillingPolicy(upgradeShare: share)
+            )
             let total = try subscription.nextRenewalTotal()
             let input =
                 "\(catalog.map { "\($0.price)+\($0.included[.seats])@\($0.offer("extra_seats")?.price?.description ?? "-")" }) extra \(extra)"
@@ -208,6 +212,8 @@ final class QuotaPropertyTests: XCTestCase {
                     XCTAssertEqual(item.alternativeTotal?.minorUnits, costs.min(), input)
                 case .addonsAboveShare:
                     XCTAssertGreaterThan(item.addonShare, share, input)
+                default:
+                    XCTFail("unknown advice \(item.kind): \(input)")
                 }
             }
             if let cheapest = costs.min(), extra > 0, !lines.isEmpty {

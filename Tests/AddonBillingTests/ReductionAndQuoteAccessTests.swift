@@ -34,19 +34,19 @@ final class ReductionAndQuoteAccessTests: XCTestCase {
     func testMaximumReducibleIsTotalMinusUsedCappedByTheExtraSeats() throws {
         // Seed 003's panel: 5 plan seats + 3 extra = 8 in total.
         let subscription = try pro(extra: 3)
-        let cases: [(members: Int64, invited: Int64, maximum: Int64, limit: ReducibleCapacity.Limit)] = [
-            (3, 1, 3, .extraBought),  // 4 used: every extra seat may go
-            (5, 2, 1, .inUse),  // 7 used: one
-            (7, 1, 0, .inUse),  // 8 used: none
-            (9, 0, 0, .inUse),  // more in use than the total: still never negative
+        let cases: [(members: Int64, invited: Int64, maximum: Int64, byUsage: Bool)] = [
+            (3, 1, 3, false),  // 4 used: every extra seat may go
+            (5, 2, 1, true),  // 7 used: one
+            (7, 1, 0, true),  // 8 used: none
+            (9, 0, 0, true),  // more in use than the total: still never negative
         ]
-        for (members, invited, maximum, limit) in cases {
+        for (members, invited, maximum, byUsage) in cases {
             let reducible = try subscription.maxReducible(seats, usage: using(members, invited: invited))
             XCTAssertEqual(reducible.total, 8)
             XCTAssertEqual(reducible.used, members + invited)
             XCTAssertEqual(reducible.extra, 3)
             XCTAssertEqual(reducible.maximum, maximum, "\(members)+\(invited)")
-            XCTAssertEqual(reducible.limitedBy, limit, "\(members)+\(invited)")
+            XCTAssertEqual(reducible.isLimitedByUsage, byUsage, "\(members)+\(invited)")
             // The stepper's maximum is exactly what a removal may take.
             if maximum > 0 {
                 XCTAssertNoThrow(
@@ -71,11 +71,11 @@ final class ReductionAndQuoteAccessTests: XCTestCase {
         // Without extra seats, or with all of them scheduled to leave, nothing is reducible.
         let none = try pro(extra: 0).maxReducible(seats, usage: using(1))
         XCTAssertEqual(none.maximum, 0)
-        XCTAssertEqual(none.limitedBy, .nothingExtra)
+        XCTAssertEqual(none.extra, 0)
         let leaving = try pro(extra: 3, renewing: 0).maxReducible(seats, usage: using(1))
         XCTAssertEqual(leaving.scheduledToLeave, 3)
         XCTAssertEqual(leaving.maximum, 0)
-        XCTAssertEqual(leaving.limitedBy, .nothingExtra)
+        XCTAssertEqual(leaving.extra, 0)
         XCTAssertBillingError(try pro(extra: 1).maxReducible("sla_support", usage: using(1)), .unknownAddon)
     }
 

@@ -326,7 +326,7 @@ final class SimulationTests: XCTestCase {
                 }
                 let id = random.pick(ids)
                 if roll < 27 {
-                    if let receipt = try await service.renew(id) { await tally.received(receipt) }
+                    if let receipt = try await service.renew(on: id) { await tally.received(receipt) }
                     continue
                 }
                 if roll < 28 {

@@ -361,6 +361,13 @@ extension BillingError {
         )
     }
 
+    static func invalidDunningEnd(_ status: SubscriptionStatus) -> BillingError {
+        BillingError(
+            code: .invalidOption,
+            message: "A dunning schedule cannot end in status \"\(status)\"; use \"unpaid\" or \"canceled\"."
+        )
+    }
+
     static func keyReused(_ key: IdempotencyKey) -> BillingError {
         BillingError(
             code: .idempotencyKeyReused,

@@ -53,14 +53,6 @@ public struct ResumeReport: Sendable, Hashable, Codable {
     public var stillPending: [IdempotencyKey] = []
 }
 
-/// What ``AddonService/renewDue(limit:)`` did.
-public struct RenewalRun: Sendable, Hashable {
-    /// The receipt of every renewal and payment retry performed, in order.
-    public var receipts: [ServiceReceipt] = []
-    /// The subscriptions whose due work failed this time, with why; they stay due.
-    public var failures: [SubscriptionID: BillingError] = [:]
-}
-
 /// The layer a host service calls: load, decide with the pure core, charge, store —
 /// each operation exactly once.
 ///
@@ -136,7 +128,7 @@ public struct AddonService: Sendable {
     ///   when the key was used for another request, and the store's and gateway's own errors.
     public func apply(
         _ operation: AddonOperation,
-        to id: SubscriptionID,
+        on id: SubscriptionID,
         by actor: BillingActor,
         usage: CapacityUsage? = nil,
         idempotencyKey: IdempotencyKey
@@ -180,7 +172,7 @@ public struct AddonService: Sendable {
     ///
     /// - Throws: ``BillingError/Code/nothingDue`` without an unpaid invoice,
     ///   ``BillingError/Code/permissionDenied`` without `billing.update`, and the errors of
-    ///   ``apply(_:to:by:usage:idempotencyKey:)``.
+    ///   ``apply(_:on:by:usage:idempotencyKey:)``.
     public func payUnpaidInvoice(
         on id: SubscriptionID,
         by actor: BillingActor,
@@ -198,7 +190,7 @@ public struct AddonService: Sendable {
     /// in a namespace no caller's key can take, so concurrent or repeated calls bill a
     /// boundary once and each retry once. A step voided by a crash is tried again under
     /// the next attempt of its key.
-    public func renew(_ id: SubscriptionID) async throws -> ServiceReceipt? {
+    public func renew(on id: SubscriptionID) async throws -> ServiceReceipt? {
         let now = clock.now()
         for attempt in 0..<retry.maximumAttempts {
             let subscription = try await store.load(id).subscription
@@ -226,10 +218,13 @@ public struct AddonService: Sendable {
     /// due-subscription query, one subscription after another.
     ///
     /// - Parameter limit: The most subscriptions to look at in this run.
-    /// - Returns: The receipts, and the subscriptions whose step failed (they stay due).
+    /// - Returns: The receipt of every renewal and payment retry performed, in order, and the
+    ///   subscriptions whose step failed this time, with why (they stay due).
     /// - Throws: Only errors that are not a ``BillingError`` (the store or process failing).
-    public func renewDue(limit: Int = 1000) async throws -> RenewalRun {
-        var run = RenewalRun()
+    public func renewDue(
+        limit: Int = 1000
+    ) async throws -> (receipts: [ServiceReceipt], failures: [SubscriptionID: BillingError]) {
+        var run: (receipts: [ServiceReceipt], failures: [SubscriptionID: BillingError]) = ([], [:])
         var cursor: DueSubscription?
         var seen = 0
         while seen < limit {
@@ -238,7 +233,7 @@ public struct AddonService: Sendable {
             for due in page {
                 do {
                     for _ in 0..<Self.maximumStepsPerSubscription {
-                        guard let receipt = try await renew(due.id) else { break }
+                        guard let receipt = try await renew(on: due.id) else { break }
                         run.receipts.append(receipt)
                         if receipt.status == .awaitingConfirmation { break }
                     }

@@ -79,18 +79,11 @@ public struct IntentRecord: Sendable, Hashable, Codable {
 ///
 /// `{"key": "client:req_1", "status": "completed", "decision": {...}, "amountCharged": {...}, "chargeID": "ch_1"}`.
 public struct ServiceReceipt: Sendable, Hashable, Codable {
-    /// Whether the request has taken effect, or waits for the provider's confirmation.
-    public enum Status: String, Sendable, Hashable, Codable {
-        /// Applied.
-        case completed
-        /// Charged as pending; the capacity comes with the confirmation.
-        case awaitingConfirmation
-    }
-
     /// The request's idempotency key.
     public let key: IdempotencyKey
-    /// Applied or waiting.
-    public let status: Status
+    /// ``IntentState/completed`` once applied; ``IntentState/awaitingConfirmation`` while the
+    /// charge is pending and the capacity waits for it.
+    public let status: IntentState
     /// What the core decided; for a request awaiting confirmation, what confirmation will apply.
     public let decision: Decision
     /// The amount charged (zero when nothing was due or the payment was declined).

@@ -12,15 +12,3 @@ public struct BillingClock: Sendable {
     /// A clock that always answers `instant`.
     public static func constant(_ instant: Instant) -> BillingClock { BillingClock { instant } }
 }
-
-/// Makes identifiers, as a witness the host supplies.
-public struct IdentifierGenerator: Sendable {
-    /// Returns a new identifier.
-    public var next: @Sendable () -> String
-
-    /// Creates a generator from a closure.
-    public init(next: @escaping @Sendable () -> String) { self.next = next }
-
-    /// A generator that always answers `identifier`.
-    public static func constant(_ identifier: String) -> IdentifierGenerator { IdentifierGenerator { identifier } }
-}

@@ -14,8 +14,8 @@ public enum RemovalTiming: String, Sendable, Hashable, CaseIterable, Codable {
 ///
 /// ## JSON
 ///
-/// `{"prorationUnit": "second", "rounding": "halfEven", "removalTiming": "atPeriodEnd", "dunning": {...}}`;
-/// each field may be left out for its default.
+/// `{"prorationUnit": "second", "rounding": "halfEven", "removalTiming": "atPeriodEnd", "dunning": {...},
+/// "upgradeShare": "3/10"}`; each field may be left out for its default.
 public struct BillingPolicy: Sendable, Hashable, Codable {
     /// What "the rest of the period" is measured in.
     public var prorationUnit: ProrationUnit
@@ -25,19 +25,28 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     public var removalTiming: RemovalTiming
     /// When a failed renewal is retried, and what the last failure does.
     public var dunning: DunningPolicy
+    /// Seed 003's upgrade rule: past this share of the plan price, add-on charges deserve a
+    /// look at a higher tier (``Subscription/upgradeAdvice(catalog:by:policy:)``); 3/10 by default.
+    public var upgradeShare: Fraction
+
+    /// Seed 003: "if extra-seat charges per month exceed 30% of your plan's price, it's cheaper to upgrade."
+    public static let seedUpgradeShare = Fraction(unchecked: 3, 10)
 
     /// Creates a policy; the defaults prorate by the second, round half-even,
-    /// remove slots at the period end and retry failed renewals on days 3, 8 and 15.
+    /// remove slots at the period end, retry failed renewals on days 3, 8 and 15, and
+    /// advise an upgrade past add-on charges of 30% of the plan price.
     public init(
         prorationUnit: ProrationUnit = .second,
         rounding: RoundingRule = .halfEven,
         removalTiming: RemovalTiming = .atPeriodEnd,
-        dunning: DunningPolicy = .standard
+        dunning: DunningPolicy = .standard,
+        upgradeShare: Fraction = seedUpgradeShare
     ) {
         self.prorationUnit = prorationUnit
         self.rounding = rounding
         self.removalTiming = removalTiming
         self.dunning = dunning
+        self.upgradeShare = upgradeShare
     }
 
     /// The defaults.
@@ -48,6 +57,7 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
         case rounding
         case removalTiming
         case dunning
+        case upgradeShare
     }
 
     /// Decodes the documented shape, filling in defaults.
@@ -57,7 +67,8 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
             prorationUnit: try container.decodeIfPresent(ProrationUnit.self, forKey: .prorationUnit) ?? .second,
             rounding: try container.decodeIfPresent(RoundingRule.self, forKey: .rounding) ?? .halfEven,
             removalTiming: try container.decodeIfPresent(RemovalTiming.self, forKey: .removalTiming) ?? .atPeriodEnd,
-            dunning: try container.decodeIfPresent(DunningPolicy.self, forKey: .dunning) ?? .standard
+            dunning: try container.decodeIfPresent(DunningPolicy.self, forKey: .dunning) ?? .standard,
+            upgradeShare: try container.decodeIfPresent(Fraction.self, forKey: .upgradeShare) ?? Self.seedUpgradeShare
         )
     }
 }

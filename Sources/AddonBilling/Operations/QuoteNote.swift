@@ -10,47 +10,52 @@
 /// `count`, `capacity`, `name`, `date` and `amount` appear as the kind needs them.
 public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
     /// What the note says.
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public struct Kind: StringValue {
+        /// The kind's wire name.
+        public let rawValue: String
+        /// Creates a kind; the package renders the kinds it declares.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
         /// Slots scheduled to leave were bought back for free.
-        case boughtBack
+        public static let boughtBack: Kind = "boughtBack"
         /// Slots removed at once earlier this period were restored for free.
-        case restored
+        public static let restored: Kind = "restored"
         /// Capacity added during a trial costs nothing until the first paid period (`date`).
-        case freeDuringTrial
+        public static let freeDuringTrial: Kind = "freeDuringTrial"
         /// The charge is prorated; the next renewal (`date`) bills the full `amount`.
-        case prorated
+        public static let prorated: Kind = "prorated"
         /// Removed slots stay usable until `date`.
-        case leavesAtPeriodEnd
+        public static let leavesAtPeriodEnd: Kind = "leavesAtPeriodEnd"
         /// Removed slots leave now; buying them back before `date` is free.
-        case leavesNow
+        public static let leavesNow: Kind = "leavesNow"
         /// No refund; the lower price applies from `date`.
-        case refundFree
+        public static let refundFree: Kind = "refundFree"
         /// The add-on renews again from `date`, free now.
-        case renewsAgain
+        public static let renewsAgain: Kind = "renewsAgain"
         /// The add-on stays active until `date`, then ends.
-        case endsAtPeriodEnd
+        public static let endsAtPeriodEnd: Kind = "endsAtPeriodEnd"
         /// A scheduled removal of `count` was withdrawn.
-        case removalWithdrawn
+        public static let removalWithdrawn: Kind = "removalWithdrawn"
         /// A one-time pack: `count` units of `capacity` until `date`.
-        case oneTime
+        public static let oneTime: Kind = "oneTime"
         /// Confirmation: slots added.
-        case slotsAdded
+        public static let slotsAdded: Kind = "slotsAdded"
         /// Confirmation: a feature added.
-        case featureAdded
+        public static let featureAdded: Kind = "featureAdded"
         /// Confirmation: slots removed.
-        case slotsRemoved
+        public static let slotsRemoved: Kind = "slotsRemoved"
         /// Confirmation: an add-on removed entirely.
-        case addonRemoved
+        public static let addonRemoved: Kind = "addonRemoved"
         /// Confirmation: the scheduled removal withdrawn.
-        case scheduledRemovalWithdrawn
+        public static let scheduledRemovalWithdrawn: Kind = "scheduledRemovalWithdrawn"
         /// Confirmation: the add-on ends on `date`.
-        case willEnd
+        public static let willEnd: Kind = "willEnd"
         /// Confirmation: auto-renew is on.
-        case autoRenewOn
+        public static let autoRenewOn: Kind = "autoRenewOn"
         /// Confirmation: a pack added until `date`.
-        case packAdded
+        public static let packAdded: Kind = "packAdded"
         /// Confirmation: auto-recharge bought a pack.
-        case autoRechargeBought
+        public static let autoRechargeBought: Kind = "autoRechargeBought"
     }
 
     /// What the note says.
@@ -135,6 +140,8 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
             return "\(name) added: +\(plainUnits) until \(date)."
         case .autoRechargeBought:
             return "Auto-recharge bought \(name): +\(plainUnits)."
+        default:
+            return kind.rawValue
         }
     }
 

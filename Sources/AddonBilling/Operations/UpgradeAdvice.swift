@@ -6,13 +6,18 @@
 ///  "addonShare": "38/49", "message": "..."}`.
 public struct UpgradeAdvice: Sendable, Hashable, Codable {
     /// What the advice says.
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public struct Kind: StringValue {
+        /// The kind's wire name.
+        public let rawValue: String
+        /// Creates a kind; an open vocabulary.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
         /// Add-on charges pass the share of the plan price the host set (30% by default).
-        case addonsAboveShare
+        public static let addonsAboveShare: Kind = "addonsAboveShare"
         /// A higher tier covers the same capacity for less: upgrade.
-        case upgrade
+        public static let upgrade: Kind = "upgrade"
         /// Stacking add-ons is cheaper than the cheapest higher tier that covers them.
-        case keepAddons
+        public static let keepAddons: Kind = "keepAddons"
     }
 
     /// What the advice says.
@@ -40,15 +45,17 @@ extension Subscription {
     ///
     /// - Parameters:
     ///   - catalog: The plans a customer could move to.
-    ///   - share: The share of the plan price past which add-on charges deserve a look; 3/10 by default.
     ///   - actor: Who asks; needs `billing.read`.
+    ///   - policy: The host's money rules; ``BillingPolicy/upgradeShare`` is the share of the plan
+    ///     price past which add-on charges deserve a look (seed 003's 30% by default).
     /// - Returns: Zero or more pieces of advice, the share first.
     /// - Throws: ``BillingError/Code/permissionDenied``; ``BillingError/Code/overflow``.
     public func upgradeAdvice(
         catalog: [Plan],
-        share: Fraction = .thirtyPercent,
-        by actor: BillingActor
+        by actor: BillingActor,
+        policy: BillingPolicy = .standard
     ) throws(BillingError) -> [UpgradeAdvice] {
+        let share = policy.upgradeShare
         try actor.require(.billingRead)
         let current = try nextRenewalTotal()
         let addons = try current.subtracting(plan.price)

@@ -5,11 +5,16 @@
 /// `{"kind": "buyMoreSeats", "title": "Buy more seats", "addon": "extra_seats", "message": "..."}`.
 public struct UpgradePrompt: Sendable, Hashable, Codable {
     /// Which prompt.
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public struct Kind: StringValue {
+        /// The kind's wire name.
+        public let rawValue: String
+        /// Creates a kind; an open vocabulary.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
         /// The seat total is fully used; links to the seat add-on.
-        case buyMoreSeats
+        public static let buyMoreSeats: Kind = "buyMoreSeats"
         /// The plan has no team option at all; move to a plan with teams.
-        case upgradeToUseTeam
+        public static let upgradeToUseTeam: Kind = "upgradeToUseTeam"
     }
 
     /// Which prompt.

@@ -66,9 +66,6 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// One, written `1/1`.
     public static let one = Fraction(unchecked: 1, 1)
 
-    /// 3/10: the seed's "if extra-seat charges exceed 30% of the plan's price, upgrade".
-    public static let thirtyPercent = Fraction(unchecked: 3, 10)
-
     /// Whether the fraction is zero.
     public var isZero: Bool { numerator == 0 }
 

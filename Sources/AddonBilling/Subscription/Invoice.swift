@@ -13,13 +13,18 @@
 /// ```
 public struct InvoiceLine: Sendable, Hashable, Codable {
     /// What a line charges for.
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public struct Kind: StringValue {
+        /// The kind's wire name.
+        public let rawValue: String
+        /// Creates a kind; an open vocabulary.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
         /// The plan's price for a period.
-        case plan
+        public static let plan: Kind = "plan"
         /// A recurring add-on.
-        case addon
+        public static let addon: Kind = "addon"
         /// A one-time pack.
-        case pack
+        public static let pack: Kind = "pack"
     }
 
     /// What the line charges for.
@@ -80,6 +85,8 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         case .pack:
             let units = grants.map { ", \($0.capacity.count($0.units))" } ?? ""
             return "\(quantity) × \(name), one-time\(units) until \(self.span.end)"
+        default:
+            return "\(quantity) × \(name), \(span)"
         }
     }
 

@@ -8,7 +8,7 @@
 /// ## JSON
 ///
 /// `{"addon": "extra_seats", "capacity": "seats", "total": 8, "used": 7, "extra": 3,
-/// "scheduledToLeave": 0, "maximum": 1, "limitedBy": "inUse"}`.
+/// "scheduledToLeave": 0, "maximum": 1, "isLimitedByUsage": true}`.
 public struct ReducibleCapacity: Sendable, Hashable, Codable {
     /// The add-on whose slots would be removed.
     public let addon: AddonCode
@@ -27,21 +27,9 @@ public struct ReducibleCapacity: Sendable, Hashable, Codable {
     /// The most slots a removal may take now: `min(extra, total − used)`, at least 0.
     public var maximum: Int64 { Swift.max(0, Swift.min(extra, total - used)) }
 
-    /// What holds ``maximum`` where it is.
-    public var limitedBy: Limit {
-        if extra == 0 { return .nothingExtra }
-        return total - used < extra ? .inUse : .extraBought
-    }
-
-    /// What holds the maximum reducible where it is.
-    public enum Limit: String, Sendable, Hashable, Codable {
-        /// Every extra slot may go.
-        case extraBought
-        /// Slots in use hold it below the extra slots bought.
-        case inUse
-        /// No extra slot continues: none were bought, or all are scheduled to leave.
-        case nothingExtra
-    }
+    /// Whether slots in use, rather than the extra slots bought, hold ``maximum`` where it
+    /// is: then members must be removed (or agents archived) before more slots can go.
+    public var isLimitedByUsage: Bool { total - used < extra }
 
     init(addon: AddonCode, capacity: CapacityKind, total: Int64, used: Int64, extra: Int64, scheduledToLeave: Int64) {
         self.addon = addon
@@ -60,10 +48,10 @@ public struct ReducibleCapacity: Sendable, Hashable, Codable {
         case extra
         case scheduledToLeave
         case maximum
-        case limitedBy
+        case isLimitedByUsage
     }
 
-    /// Decodes the documented shape; `maximum` and `limitedBy` are derived, so they are not read.
+    /// Decodes the documented shape; `maximum` and `isLimitedByUsage` are derived, so they are not read.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -76,7 +64,7 @@ public struct ReducibleCapacity: Sendable, Hashable, Codable {
         )
     }
 
-    /// Encodes the documented shape, with the derived `maximum` and `limitedBy`.
+    /// Encodes the documented shape, with the derived `maximum` and `isLimitedByUsage`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(addon, forKey: .addon)
@@ -86,6 +74,6 @@ public struct ReducibleCapacity: Sendable, Hashable, Codable {
         try container.encode(extra, forKey: .extra)
         try container.encode(scheduledToLeave, forKey: .scheduledToLeave)
         try container.encode(maximum, forKey: .maximum)
-        try container.encode(limitedBy, forKey: .limitedBy)
+        try container.encode(isLimitedByUsage, forKey: .isLimitedByUsage)
     }
 }

@@ -69,20 +69,14 @@ public struct UnpaidInvoice: Sendable, Hashable, Codable {
 ///
 /// ## JSON
 ///
-/// `{"retryDays": [3, 5, 7], "afterLastRetry": "markUnpaid"}`; each field may be left out for its default.
+/// `{"retryDays": [3, 5, 7], "afterLastRetry": "unpaid"}` (or `"canceled"`); each field may be left out for
+/// its default.
 public struct DunningPolicy: Sendable, Hashable, Codable {
-    /// What the last failed retry does.
-    public enum FinalAction: String, Sendable, Hashable, Codable, CaseIterable {
-        /// The subscription becomes `unpaid`: no renewals, purchases refused, the invoice stays open.
-        case markUnpaid
-        /// The subscription becomes `canceled`.
-        case cancel
-    }
-
     /// Days from each failure to the next retry, in order; at most ``maximumRetries`` entries of 1 to 60 days.
     public let retryDays: [Int]
-    /// What the last failed retry does.
-    public let afterLastRetry: FinalAction
+    /// The status the last failed retry leaves: `unpaid` (no renewals, purchases refused,
+    /// the invoice open until paid) or `canceled`.
+    public let afterLastRetry: SubscriptionStatus
 
     /// The most retries a schedule may have.
     public static let maximumRetries = 12
@@ -90,24 +84,27 @@ public struct DunningPolicy: Sendable, Hashable, Codable {
     /// Creates a schedule.
     ///
     /// - Throws: ``BillingError/Code/invalidOption`` for more than ``maximumRetries``
-    ///   retries or a gap outside 1 to 60 days.
-    public init(retryDays: [Int] = [3, 5, 7], afterLastRetry: FinalAction = .markUnpaid) throws(BillingError) {
+    ///   retries, a gap outside 1 to 60 days, or a final status other than `unpaid` or `canceled`.
+    public init(retryDays: [Int] = [3, 5, 7], afterLastRetry: SubscriptionStatus = .unpaid) throws(BillingError) {
         guard retryDays.count <= Self.maximumRetries, retryDays.allSatisfy({ (1...60).contains($0) }) else {
             throw BillingError.invalidDunningSchedule(retryDays)
+        }
+        guard afterLastRetry == .unpaid || afterLastRetry == .canceled else {
+            throw BillingError.invalidDunningEnd(afterLastRetry)
         }
         self.init(unchecked: retryDays, afterLastRetry: afterLastRetry)
     }
 
-    init(unchecked retryDays: [Int], afterLastRetry: FinalAction) {
+    init(unchecked retryDays: [Int], afterLastRetry: SubscriptionStatus) {
         self.retryDays = retryDays
         self.afterLastRetry = afterLastRetry
     }
 
     /// Retries on days 3, 8 and 15, then `unpaid`.
-    public static let standard = DunningPolicy(unchecked: [3, 5, 7], afterLastRetry: .markUnpaid)
+    public static let standard = DunningPolicy(unchecked: [3, 5, 7], afterLastRetry: .unpaid)
 
     /// The status a subscription takes when its retries are exhausted.
-    var finalStatus: SubscriptionStatus { afterLastRetry == .cancel ? .canceled : .unpaid }
+    var finalStatus: SubscriptionStatus { afterLastRetry }
 
     /// The next retry after failed attempt number `failedAttempts` (the renewal's own is 1)
     /// at `failure`, never later than `periodEnd`; nil when no retry is left.
@@ -127,7 +124,7 @@ public struct DunningPolicy: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let days = try container.decodeIfPresent([Int].self, forKey: .retryDays) ?? Self.standard.retryDays
-        let final = try container.decodeIfPresent(FinalAction.self, forKey: .afterLastRetry) ?? .markUnpaid
+        let final = try container.decodeIfPresent(SubscriptionStatus.self, forKey: .afterLastRetry) ?? .unpaid
         self = try decoder.validating { () throws(BillingError) in
             try DunningPolicy(retryDays: days, afterLastRetry: final)
         }
