@@ -157,6 +157,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     ///   - limit: The most to hand out now; the rest stay queued.
     ///   - duplicate: Deliver each confirmation twice.
     ///   - reversed: Deliver them in reverse order (out of order).
+    /// - Returns: The confirmations, as webhooks would deliver them.
     public func takeConfirmations(
         limit: Int = .max,
         duplicate: Bool = false,

@@ -38,7 +38,7 @@ public struct IdentifierGenerator: Sendable {
 }
 
 extension IdentifierGenerator {
-    /// A generator answering `prefix1`, `prefix2`, ... — each generator counts on its own.
+    /// A generator answering `prefix1`, `prefix2`, and so on; each generator counts on its own.
     public static func incrementing(prefix: String = "id_") -> IdentifierGenerator {
         let counter = Mutex(0)
         return IdentifierGenerator {

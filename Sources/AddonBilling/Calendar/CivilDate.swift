@@ -91,6 +91,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// - Parameters:
     ///   - year: Any year.
     ///   - month: 1 to 12; any other value returns 0.
+    /// - Returns: 28 to 31.
     public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 1, 3, 5, 7, 8, 10, 12: 31
@@ -128,6 +129,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// - Parameters:
     ///   - months: Months to add; negative goes back.
     ///   - day: The wanted day of the month, 1 to 31.
+    /// - Returns: The date `months` later, on `day` or the month's last day when it is shorter.
     /// - Throws: ``BillingError/Code/dateOutOfRange`` outside the years 1 to 9999.
     public func adding(months: Int64, onDay day: Int) throws(BillingError) -> CivilDate {
         let (total, overflow) = (Int64(year) * 12 + Int64(month - 1)).addingReportingOverflow(months)

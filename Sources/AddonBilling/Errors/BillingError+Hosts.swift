@@ -5,6 +5,7 @@ extension BillingError {
     /// The store holds another version than the one a save names; nothing was written.
     ///
     /// - Parameter detail: What differed, for example `"version 4, expected 3"`.
+    /// - Returns: A ``Code/versionConflict`` error.
     public static func versionConflict(_ detail: String) -> BillingError {
         BillingError(code: .versionConflict, message: "The store changed since it was read: \(detail).")
     }
@@ -18,6 +19,7 @@ extension BillingError {
     ///
     /// - Parameter reason: The provider's reason in words a person understands, such as
     ///   "The card has expired"; never card data.
+    /// - Returns: A ``Code/paymentDeclined`` error.
     public static func paymentDeclined(_ reason: String? = nil) -> BillingError {
         let said = reason.map { "\($0). " } ?? ""
         return BillingError(

@@ -181,9 +181,10 @@ public struct AddonService: Sendable {
         try await perform(.payUnpaidInvoice(actor: actor), on: id, idempotencyKey: idempotencyKey)
     }
 
-    /// Performs the subscription's next due billing step, exactly once: the renewal of
-    /// the period starting at its billing date, or the scheduled retry of its unpaid
-    /// invoice. Returns nil when nothing is due.
+    /// Performs the subscription's next due billing step, exactly once.
+    ///
+    /// The step is the renewal of the period starting at its billing date, or the
+    /// scheduled retry of its unpaid invoice; nil comes back when nothing is due.
     ///
     /// The key is derived from the subscription and the step
     /// (`renewal:<id>:<boundary>`, `dunning:<id>:<invoice period>:<failed attempts>`)
@@ -543,8 +544,9 @@ public struct AddonService: Sendable {
         throw BillingError.busy
     }
 
-    /// Draws held usage, in arrival order, on the subscription a settled request leaves;
-    /// usage past the quota becomes overage and buys no pack. Usage that cannot be drawn
+    /// Draws held usage, in arrival order, on the subscription a settled request leaves.
+    ///
+    /// Usage past the quota becomes overage and buys no pack. Usage that cannot be drawn
     /// (a counter would overflow) stays held.
     private func absorbing(_ held: [HeldUsage], into subscription: Subscription) -> (Subscription, [HeldUsage]) {
         var current = subscription

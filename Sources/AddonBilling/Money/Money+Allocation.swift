@@ -52,6 +52,7 @@ extension Money {
     /// The larger parts come first: $10.00 in three is $3.34, $3.33, $3.33.
     ///
     /// - Parameter count: How many parts, at least 1.
+    /// - Returns: `count` amounts that add up to this one, larger first.
     /// - Throws: ``BillingError/Code/invalidAllocation`` when `count` is below 1.
     /// - Complexity: O(*count*).
     public func allocatedEvenly(into count: Int) throws(BillingError) -> [Money] {

@@ -83,6 +83,7 @@ extension Money {
     ///   - quantity: A whole multiplier (1 to scale the amount alone).
     ///   - fraction: The exact fraction to apply.
     ///   - rule: How to round the exact result.
+    /// - Returns: `self × quantity × fraction`, rounded once by `rule`.
     /// - Throws: ``BillingError/Code/overflow`` when the rounded result does not
     ///   fit in 64 bits.
     public func scaled(
@@ -112,6 +113,7 @@ extension Money {
     /// - Parameters:
     ///   - amounts: The amounts to add; may be empty.
     ///   - currency: The currency of the result and of every amount.
+    /// - Returns: The total; zero in `currency` for no amounts.
     /// - Throws: ``BillingError/Code/currencyMismatch`` or ``BillingError/Code/overflow``.
     public static func sum(_ amounts: some Sequence<Money>, in currency: Currency) throws(BillingError) -> Money {
         var total = Money.zero(currency)

@@ -26,18 +26,19 @@ public struct RoundingRule: Sendable, Hashable, CustomStringConvertible {
 
     private init(_ kind: Kind) { self.kind = kind }
 
-    /// Round to the nearest minor unit; exact halves go to the even neighbour
-    /// (banker's rounding). Unbiased over many lines; the default.
+    /// Round to the nearest minor unit; exact halves go to the even neighbour.
+    ///
+    /// Banker's rounding: unbiased over many lines; the default.
     public static let halfEven = RoundingRule(.halfEven)
 
     /// Round to the nearest minor unit; exact halves go away from zero
     /// (commercial rounding, what Stripe does for prorations).
     public static let halfUp = RoundingRule(.halfUp)
 
-    /// Drop the fraction, toward zero. Never charges more than the exact amount.
+    /// Drop the fraction, toward zero: never charges more than the exact amount.
     public static let down = RoundingRule(.down)
 
-    /// Round any fraction away from zero. Never charges less than the exact amount.
+    /// Round any fraction away from zero: never charges less than the exact amount.
     public static let up = RoundingRule(.up)
 
     /// Every rule the package knows.

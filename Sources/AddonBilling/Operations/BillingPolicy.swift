@@ -29,7 +29,7 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     /// look at a higher tier (``Subscription/upgradeAdvice(catalog:by:policy:)``); 3/10 by default.
     public var upgradeShare: Fraction
 
-    /// Seed 003: "if extra-seat charges per month exceed 30% of your plan's price, it's cheaper to upgrade."
+    /// Seed 003's share: 3/10, from "if extra-seat charges per month exceed 30% of your plan's price".
     public static let seedUpgradeShare = Fraction(unchecked: 3, 10)
 
     /// Creates a policy; the defaults prorate by the second, round half-even,

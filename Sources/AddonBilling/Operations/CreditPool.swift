@@ -56,6 +56,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
     ///   - id: The member.
     ///   - tier: The tier of the member's seat; must be the pool's.
     ///   - credits: The credits the seat brings; zero or more.
+    /// - Returns: The pool with the member.
     /// - Throws: ``BillingError/Code/tierMismatch`` for another tier;
     ///   ``BillingError/Code/invalidQuantity`` for negative credits or a member already in the pool;
     ///   ``BillingError/Code/overflow``.

@@ -15,9 +15,10 @@ enum Gates {
         }
     }
 
-    /// The first reason `actor` may not apply the operation — the permission
-    /// (`billing.update`; the owner for an Owner Only add-on), then the subscription's
-    /// status — or nil when it may. A quote shows it; applying throws it.
+    /// The first reason `actor` may not apply the operation, or nil when it may.
+    ///
+    /// The permission comes first (`billing.update`; the owner for an Owner Only add-on),
+    /// then the subscription's status. A quote shows it; applying throws it.
     static func refusal(
         _ subscription: Subscription,
         _ offer: AddonOffer,

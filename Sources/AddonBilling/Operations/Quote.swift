@@ -43,7 +43,7 @@ public struct AddonChange: Sendable, Hashable, Codable {
     /// Plain-language notes — why nothing is charged, what is not refunded — as data
     /// with their text (``QuoteNote/text``).
     public let notes: [QuoteNote]
-    /// The confirmation to show once applied, for example "Slots added successfully."
+    /// The confirmation to show once applied, such as "Slots added successfully".
     public let confirmation: QuoteNote
 }
 

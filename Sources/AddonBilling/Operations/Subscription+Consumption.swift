@@ -29,8 +29,9 @@ public struct UsageDetail: Sendable, Hashable, Codable {
     public let drawn: [QuotaDraw]
     /// Units recorded beyond the quota (``OveragePolicy/record`` only).
     public let overage: Int64
-    /// The pack an auto-recharge bought for this usage, if any: at most one. Its line is the
-    /// decision's.
+    /// The pack an auto-recharge bought for this usage, if any: at most one.
+    ///
+    /// Its line is the decision's.
     public let recharge: AddonChange?
     /// Why no recharge was bought although the threshold was crossed, if so.
     public let rechargeSkipped: String?

@@ -56,12 +56,19 @@ extension Subscription {
         )
     }
 
-    /// Retries the unpaid invoice's payment: paid, the subscription is `active` again;
-    /// with `paymentDeclined`, the failure is counted and the next retry scheduled, or
-    /// the dunning policy's final status taken.
+    /// Retries the unpaid invoice's payment.
     ///
-    /// - Parameter scheduledAttempt: For a scheduled retry, the failed-attempt count it
-    ///   was scheduled after; the retry is refused as not due when the invoice has moved on.
+    /// Paid, the subscription is `active` again; with `paymentDeclined`, the failure is
+    /// counted and the next retry scheduled, or the dunning policy's final status taken.
+    ///
+    /// - Parameters:
+    ///   - at: When the retry runs.
+    ///   - policy: The host's money rules, for the dunning schedule.
+    ///   - scheduledAttempt: For a scheduled retry, the failed-attempt count it was scheduled
+    ///     after; the retry is refused as not due when the invoice has moved on.
+    ///   - paymentDeclined: Whether the payment failed for good.
+    /// - Returns: The subscription after, and a decision of kind ``Decision/Kind/paymentRetry``.
+    /// - Throws: ``BillingError/Code/nothingDue`` without an unpaid invoice or a due retry.
     func retryingPayment(
         at: Instant,
         policy: BillingPolicy,

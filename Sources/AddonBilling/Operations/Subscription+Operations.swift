@@ -141,6 +141,7 @@ extension Subscription {
     /// - Parameters:
     ///   - addon: A recurring slot add-on of the plan.
     ///   - usage: What the organization uses now.
+    /// - Returns: The total, the usage, the extra slots, those scheduled to leave, and the maximum.
     /// - Throws: ``BillingError/Code/unknownAddon``, ``BillingError/Code/wrongAddonKind`` for an
     ///   add-on without capacity, ``BillingError/Code/invalidQuantity`` for negative usage,
     ///   ``BillingError/Code/overflow``.

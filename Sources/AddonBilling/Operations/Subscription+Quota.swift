@@ -73,6 +73,7 @@ extension Subscription {
     /// - Parameters:
     ///   - capacity: The capacity to report, for example ``CapacityKind/messages``.
     ///   - actor: Who asks; needs `billing.read`.
+    /// - Returns: Granted, used and remaining units, per source.
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.read`;
     ///   ``BillingError/Code/overflow``.
     public func quotaReport(_ capacity: CapacityKind, by actor: BillingActor) throws(BillingError) -> QuotaReport {

@@ -35,6 +35,7 @@ extension Subscription {
     ///   - at: Now; within the current period.
     ///   - expectedExtra: Units a known event will use before the period ends; zero or more.
     ///   - actor: Who asks; needs `billing.read`.
+    /// - Returns: When the quota runs out at the current pace, and how many packs to buy ahead.
     /// - Throws: ``BillingError/Code/permissionDenied``, ``BillingError/Code/invalidQuantity``
     ///   for a negative extra, ``BillingError/Code/renewalDue`` after the paid period.
     public func usageProjection(

@@ -103,6 +103,7 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - through: The last date an item may begin on; not before ``start``.
     ///   - limit: The most items to return before refusing.
+    /// - Returns: The items, in order.
     /// - Throws: ``BillingError/Code/invalidSchedule`` when `through` is before
     ///   ``start``; ``BillingError/Code/scheduleTooLong`` past `limit` items;
     ///   ``BillingError/Code/dateOutOfRange`` beyond the years 1 to 9999.

@@ -31,8 +31,10 @@ public struct AddonLine: Sendable, Hashable, Codable {
     public let start: Instant
     /// Whether the line renews; off, it ends at the next billing date.
     public let autoRenew: Bool
-    /// The capacity the add-on adds to, copied from the plan's catalog when the line
-    /// joins a subscription, so totals need no catalog lookup. Not part of equality.
+    /// The capacity the add-on adds to, copied from the plan's catalog.
+    ///
+    /// The line keeps it when it joins a subscription, so totals need no catalog lookup.
+    /// Not part of equality.
     let capacity: CapacityKind?
 
     /// Creates a line, checking `0 ≤ renewalQuantity ≤ quantity ≤ paidQuantity`.

@@ -29,6 +29,8 @@ extension XCTestCase {
     /// - Parameters:
     ///   - name: The property, for the report.
     ///   - cases: How many cases; the configured count by default.
+    ///   - file: Where a failure is reported.
+    ///   - line: Where a failure is reported.
     ///   - body: One case: draw inputs from the generator and assert the law.
     func checkProperty(
         _ name: String,
