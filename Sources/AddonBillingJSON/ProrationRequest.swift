@@ -26,7 +26,7 @@ public struct ProrationRequest: Sendable, Hashable, Codable {
     /// How the exact amount is rounded.
     public var rounding: RoundingRule
 
-    /// Creates a request.
+    /// A `prorate` request; the defaults prorate one unit by the second, rounded half-even.
     public init(
         cycle: BillingCycle,
         at: Instant,
@@ -43,7 +43,7 @@ public struct ProrationRequest: Sendable, Hashable, Codable {
         self.rounding = rounding
     }
 
-    /// Answers the request.
+    /// Prorates the unit price for the rest of the period containing ``at``.
     ///
     /// - Throws: The errors of ``BillingCycle/prorate(_:quantity:at:unit:rounding:)``.
     public func evaluate() throws(BillingError) -> ProratedCharge {
@@ -97,13 +97,13 @@ public struct ScheduleRequest: Sendable, Hashable, Codable {
     /// The last date an item may begin on.
     public var through: CivilDate
 
-    /// Creates a request.
+    /// A `schedule` request: the schedule's items up to `through`.
     public init(schedule: BillingSchedule, through: CivilDate) {
         self.schedule = schedule
         self.through = through
     }
 
-    /// Answers the request.
+    /// Lists the schedule's items up to ``through``.
     ///
     /// - Throws: The errors of ``BillingSchedule/items(through:limit:)``.
     public func evaluate() throws(BillingError) -> ScheduleResponse {
@@ -137,6 +137,6 @@ public struct ScheduleResponse: Sendable, Hashable, Codable {
     /// The items, in order.
     public var items: [BillingSchedule.Item]
 
-    /// Creates a response.
+    /// Wraps the items of a schedule.
     public init(items: [BillingSchedule.Item]) { self.items = items }
 }

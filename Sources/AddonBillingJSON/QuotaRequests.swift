@@ -9,18 +9,18 @@ public import AddonBilling
 public struct UsageRequest: Sendable, Hashable, Codable {
     /// The subscription as stored.
     public var subscription: Subscription
-    /// The capacity used.
+    /// The capacity used, for example `messages`.
     public var capacity: CapacityKind
-    /// How many units.
+    /// How many units were used; at least 1.
     public var units: Int64
-    /// When.
+    /// When the usage happened; within the current paid period.
     public var at: Instant
     /// What to do past the quota.
     public var overage: OveragePolicy
     /// The host's money rules, for an auto-recharge's invoice line.
     public var policy: BillingPolicy
 
-    /// Creates a request.
+    /// A `consume` request; `overage` and `policy` default to refusing past the quota and the standard policy.
     public init(
         subscription: Subscription,
         capacity: CapacityKind,
@@ -37,7 +37,7 @@ public struct UsageRequest: Sendable, Hashable, Codable {
         self.policy = policy
     }
 
-    /// Records the usage.
+    /// Records the usage on the subscription, buying the auto-recharge pack it triggers.
     ///
     /// - Throws: The refusals of ``Subscription/recordUsage(_:of:at:overage:policy:)``.
     public func record() throws(BillingError) -> Outcome {
@@ -83,7 +83,7 @@ public struct QuotaRequest: Sendable, Hashable, Codable {
     /// Units a known event will use before the period ends, for the projection.
     public var expectedExtra: Int64?
 
-    /// Creates a request.
+    /// A `quota` request; `expectedExtra` is a known event's usage to plan for (zero by default).
     public init(
         subscription: Subscription,
         capacity: CapacityKind,
@@ -141,7 +141,7 @@ public struct AdviceRequest: Sendable, Hashable, Codable {
     /// Who asks; needs `billing.read`.
     public var actor: BillingActor
 
-    /// Creates a request.
+    /// An `advice` request; without `share`, seed 003's 30% applies.
     public init(subscription: Subscription, catalog: [Plan], share: Fraction? = nil, actor: BillingActor) {
         self.subscription = subscription
         self.catalog = catalog
@@ -149,7 +149,7 @@ public struct AdviceRequest: Sendable, Hashable, Codable {
         self.actor = actor
     }
 
-    /// Gives the advice.
+    /// Compares the add-ons with the catalog's higher tiers.
     ///
     /// - Throws: The refusals of ``Subscription/upgradeAdvice(catalog:share:by:)``.
     public func answer() throws(BillingError) -> AdviceAnswer {

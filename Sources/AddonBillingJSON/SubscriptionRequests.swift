@@ -18,16 +18,16 @@ public struct OperationRequest: Sendable, Hashable, Codable {
     public var subscription: Subscription
     /// What is asked for.
     public var operation: AddonOperation
-    /// Who asks.
+    /// Who asks: the permission gates and Owner Only add-ons read it.
     public var actor: BillingActor
     /// What the organization uses now.
     public var usage: CapacityUsage?
-    /// When.
+    /// The instant the operation is decided at; within the current paid period.
     public var at: Instant
     /// The host's money rules.
     public var policy: BillingPolicy
 
-    /// Creates a request.
+    /// A `quote` or `apply` request; a removal of slots without `usage` is refused.
     public init(
         subscription: Subscription,
         operation: AddonOperation,
@@ -88,14 +88,14 @@ public struct OperationRequest: Sendable, Hashable, Codable {
 public struct RenewalRequest: Sendable, Hashable, Codable {
     /// The subscription as stored.
     public var subscription: Subscription
-    /// When renewal runs.
+    /// When renewal runs: boundaries at or before it are crossed.
     public var at: Instant
     /// The host's money rules.
     public var policy: BillingPolicy
     /// The most periods to open at once: 1 to ``Subscription/maximumRenewalPeriods``.
     public var limit: Int
 
-    /// Creates a request.
+    /// A `renew` request opening at most `limit` periods.
     public init(
         subscription: Subscription,
         at: Instant,
@@ -108,7 +108,7 @@ public struct RenewalRequest: Sendable, Hashable, Codable {
         self.limit = limit
     }
 
-    /// Renews.
+    /// Opens every period due at ``at``, up to ``limit``.
     ///
     /// - Throws: The refusals of `Subscription.renew(at:policy:limit:)`.
     public func renew() throws(BillingError) -> Outcome {
@@ -144,7 +144,7 @@ public struct PreviewRequest: Sendable, Hashable, Codable {
     /// The host's money rules.
     public var policy: BillingPolicy
 
-    /// Creates a request.
+    /// A `preview` request under the host's money rules.
     public init(subscription: Subscription, policy: BillingPolicy = .standard) {
         self.subscription = subscription
         self.policy = policy

@@ -79,7 +79,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     /// Faults injected so far, by kind.
     public private(set) var injected: [Fault: Int] = [:]
 
-    /// Creates a gateway.
+    /// A gateway that follows `script`, then draws faults from `randomFaults` with a generator seeded by `seed`.
     public init(
         script: [Fault] = [],
         randomFaults: [Fault: Int] = [:],
@@ -242,7 +242,7 @@ public actor ScriptedPaymentGateway: PaymentGateway {
 package struct SimulatedCrash: Error, Sendable, Hashable, CustomStringConvertible {
     /// Where it died.
     package let step: String
-    /// Creates a crash.
+    /// A crash at `step`.
     package init(step: String) { self.step = step }
     /// Where it died.
     package var description: String { "simulated crash \(step)" }

@@ -4,7 +4,7 @@
 public struct Permission: StringValue {
     /// The permission's name, for example `"billing.update"`.
     public let rawValue: String
-    /// Creates a permission.
+    /// A permission by its name, as the host's access system spells it.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// See active add-ons, quotas and invoices.
@@ -27,7 +27,7 @@ public struct Permission: StringValue {
 public struct Role: StringValue {
     /// The role's name, for example `"owner"`.
     public let rawValue: String
-    /// Creates a role.
+    /// A role by its name; a custom role grants no permission by itself.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// The organization owner: every permission, and owner-only add-ons.
@@ -95,32 +95,6 @@ public struct BillingActor: Sendable, Hashable, Codable {
             let action =
                 permission == .billingRead ? "see add-ons and quotas" : "purchase, change or cancel add-ons"
             throw BillingError.permissionDenied(permission, action: action)
-        }
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id
-        case role
-        case permissions
-    }
-
-    /// Decodes `{"id", "role", "permissions"?}`.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            id: try container.decode(ActorID.self, forKey: .id),
-            role: try container.decode(Role.self, forKey: .role),
-            permissions: try container.decodeIfPresent(Set<Permission>.self, forKey: .permissions)
-        )
-    }
-
-    /// Encodes `{"id", "role"}`, with `"permissions"` (sorted) only when they differ from the role's.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(role, forKey: .role)
-        if permissions != role.defaultPermissions {
-            try container.encode(permissions.map(\.rawValue).sorted(), forKey: .permissions)
         }
     }
 }

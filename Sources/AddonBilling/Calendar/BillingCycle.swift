@@ -33,7 +33,7 @@ public struct BillingCycle: Sendable, Hashable, CustomStringConvertible {
     /// The anchor's local time of day, in seconds after midnight.
     let anchorSecondOfDay: Int64
 
-    /// Creates a cycle.
+    /// A cycle anchored at an instant, whose periods keep the anchor's local wall-clock time in `timeZone`.
     ///
     /// - Parameters:
     ///   - anchor: The first instant of the first period.

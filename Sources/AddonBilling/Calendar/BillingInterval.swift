@@ -29,7 +29,7 @@ public struct BillingInterval: Sendable, Hashable, CustomStringConvertible {
     /// The largest count accepted.
     public static let maximumCount = 10_000
 
-    /// Creates an interval.
+    /// An interval of `count` units, 1 to 1,000.
     ///
     /// - Parameters:
     ///   - unit: The calendar unit.

@@ -13,7 +13,7 @@ public struct BillingPeriod: Sendable, Hashable, Codable, CustomStringConvertibl
     /// The first instant after the period; the next period's start.
     public let end: Instant
 
-    /// Creates a period.
+    /// A half-open period `[start, end)`; `end` must be after `start`.
     ///
     /// - Throws: ``BillingError/Code/invalidDate`` unless `start < end`;
     ///   ``BillingError/Code/dateOutOfRange`` when either lies outside
@@ -29,19 +29,6 @@ public struct BillingPeriod: Sendable, Hashable, Codable, CustomStringConvertibl
     init(unchecked start: Instant, _ end: Instant) {
         self.start = start
         self.end = end
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case start
-        case end
-    }
-
-    /// Decodes `{"start", "end"}`, checking that start comes before end.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let start = try container.decode(Instant.self, forKey: .start)
-        let end = try container.decode(Instant.self, forKey: .end)
-        self = try decoder.validating { () throws(BillingError) in try BillingPeriod(start: start, end: end) }
     }
 
     /// Whether `instant` lies in `[start, end)`.

@@ -6,7 +6,7 @@ public struct CapacityKind: StringValue {
     /// The kind's wire name, for example `"seats"`.
     public let rawValue: String
 
-    /// Creates a kind.
+    /// A capacity by its wire name, for a capacity the package does not name.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// Team-member seats; used = active members + pending invitations.
@@ -58,7 +58,7 @@ public struct CapacityKind: StringValue {
 /// An object keyed by kind: `{"seats": 5, "agentSlots": 2}`.
 public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral {
     /// The listed quantities, sorted by kind: a handful of entries, searched without hashing.
-    private var entries: [(kind: CapacityKind, quantity: Int64)]
+    var entries: [(kind: CapacityKind, quantity: Int64)]
 
     /// The listed quantities.
     public var quantities: [CapacityKind: Int64] {
@@ -120,19 +120,5 @@ public struct Capacities: Sendable, Hashable, Codable, ExpressibleByDictionaryLi
             hasher.combine(entry.kind)
             hasher.combine(entry.quantity)
         }
-    }
-
-    /// Decodes the object form, refusing negative quantities.
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode([String: Int64].self)
-        var quantities: [CapacityKind: Int64] = [:]
-        for (key, value) in raw { quantities[CapacityKind(rawValue: key)] = value }
-        self = try decoder.validating { () throws(BillingError) in try Capacities(quantities) }
-    }
-
-    /// Encodes the object form.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(Dictionary(uniqueKeysWithValues: entries.map { ($0.kind.rawValue, $0.quantity) }))
     }
 }

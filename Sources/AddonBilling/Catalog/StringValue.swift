@@ -40,33 +40,33 @@ extension StringValue {
 
 /// Identifies a plan, for example `"pro_monthly"`.
 public struct PlanID: StringValue {
-    /// The identifier.
+    /// The identifier as the host stores it; compared byte for byte.
     public let rawValue: String
-    /// Creates an identifier.
+    /// Wraps an identifier of the host's; the JSON decoder refuses an empty one.
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
 /// Identifies a subscription, for example `"sub_42"`.
 public struct SubscriptionID: StringValue {
-    /// The identifier.
+    /// The identifier as the host stores it; compared byte for byte.
     public let rawValue: String
-    /// Creates an identifier.
+    /// Wraps an identifier of the host's; the JSON decoder refuses an empty one.
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
 /// Identifies the person who asks for a billing operation, in the host's system, for example `"user_42"`.
 public struct ActorID: StringValue {
-    /// The identifier.
+    /// The identifier as the host stores it; compared byte for byte.
     public let rawValue: String
-    /// Creates an identifier.
+    /// Wraps an identifier of the host's; the JSON decoder refuses an empty one.
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
 /// Identifies an add-on in a plan's catalog, for example `"extra_seats"`.
 public struct AddonCode: StringValue {
-    /// The code.
+    /// The code as the catalog lists it; compared byte for byte.
     public let rawValue: String
-    /// Creates a code.
+    /// Wraps a catalog code; the JSON decoder refuses an empty one.
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
@@ -74,7 +74,7 @@ public struct AddonCode: StringValue {
 public struct PlanTier: StringValue {
     /// The tier's name.
     public let rawValue: String
-    /// Creates a tier.
+    /// A tier by its name; tiers compare by the plans' prices, not by name.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// An individual plan.

@@ -13,7 +13,7 @@ public struct RetryPolicy: Sendable {
     /// ``AddonService/resume()`` cancels it, so that nothing waits for ever.
     public var cancelPendingAfter: Int64
 
-    /// Creates a policy.
+    /// A policy; the defaults are ``standard``'s.
     public init(
         maximumAttempts: Int = 50,
         maximumUnknownOutcomeRetries: Int = 3,
@@ -95,7 +95,7 @@ public struct AddonService: Sendable {
     /// How many renewals and retries ``renewDue(limit:)`` performs for one subscription in one run.
     static let maximumStepsPerSubscription = 24
 
-    /// Creates a service.
+    /// A service over the host's store, payment provider and clock.
     public init(
         store: any SubscriptionStore,
         gateway: any PaymentGateway,

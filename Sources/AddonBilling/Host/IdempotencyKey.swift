@@ -65,28 +65,11 @@ public struct IdempotencyKey: Sendable, Hashable, Codable, CustomStringConvertib
     func attempt(_ number: Int) -> IdempotencyKey {
         number == 0 ? self : IdempotencyKey(derived: "\(rawValue)#\(number)")
     }
-
-    /// Decodes the stored form, refusing one outside the known namespaces.
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard [Self.clientPrefix, Self.renewalPrefix, Self.dunningPrefix].contains(where: text.hasPrefix) else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "An idempotency key must start with client:, renewal: or dunning:."
-                )
-            )
-        }
-        self.rawValue = text
-    }
-
-    /// Encodes the stored form.
-    public func encode(to encoder: any Encoder) throws { try encoder.encodeString(rawValue) }
 }
 
 /// The payment provider's identifier of a charge, for example a Stripe PaymentIntent `pi_…`.
 public struct ChargeID: StringValue {
-    /// The provider's identifier.
+    /// The provider's identifier, as its API returns it.
     public let rawValue: String
     /// Wraps a provider's identifier.
     public init(rawValue: String) { self.rawValue = rawValue }

@@ -13,7 +13,7 @@ public struct ChargeRequest: Sendable, Hashable, Codable {
     /// What the amount pays for.
     public var lines: [InvoiceLine]
 
-    /// Creates a request.
+    /// A charge request, as the service builds it from a decision's lines.
     public init(
         idempotencyKey: IdempotencyKey,
         subscription: SubscriptionID,
@@ -51,7 +51,7 @@ public struct ChargeResult: Sendable, Hashable, Codable {
     /// Captured, pending or failed.
     public var status: Status
 
-    /// Creates a result.
+    /// A provider's answer about a charge.
     public init(chargeID: ChargeID, status: Status) {
         self.chargeID = chargeID
         self.status = status
@@ -74,7 +74,7 @@ public struct ChargeConfirmation: Sendable, Hashable, Codable {
     /// Whether the provider reported success.
     public var succeeded: Bool
 
-    /// Creates a confirmation.
+    /// A confirmation as a webhook handler reads it from the provider's event.
     public init(idempotencyKey: IdempotencyKey, chargeID: ChargeID, succeeded: Bool) {
         self.idempotencyKey = idempotencyKey
         self.chargeID = chargeID

@@ -33,24 +33,6 @@ public struct StoredSubscription: Sendable, Hashable, Codable {
         self.providerReference = providerReference
         self.heldUsage = heldUsage
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case subscription
-        case version
-        case claim
-        case providerReference
-        case heldUsage
-    }
-
-    /// Decodes the documented shape; `heldUsage` may be left out.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.subscription = try container.decode(Subscription.self, forKey: .subscription)
-        self.version = try container.decode(Int64.self, forKey: .version)
-        self.claim = try container.decodeIfPresent(IdempotencyKey.self, forKey: .claim)
-        self.providerReference = try container.decodeIfPresent(String.self, forKey: .providerReference)
-        self.heldUsage = try container.decodeIfPresent([HeldUsage].self, forKey: .heldUsage) ?? []
-    }
 }
 
 /// Usage that arrived while another request held the subscription for its charge.
@@ -95,7 +77,7 @@ public struct DueSubscription: Sendable, Hashable, Codable {
     /// Its ``Subscription/dueAt``.
     public let dueAt: Instant
 
-    /// Creates an entry.
+    /// An entry of the due query, as a store answers it.
     public init(id: SubscriptionID, dueAt: Instant) {
         self.id = id
         self.dueAt = dueAt
@@ -119,7 +101,7 @@ public struct SaveSubscriptionRequest: Sendable, Hashable {
     /// The state the intent record must be in for the save to go through, when one is written.
     public var expectedIntentState: IntentState?
 
-    /// Creates a request.
+    /// A save expecting `expectedVersion`, with an intent record written atomically when one is given.
     public init(
         stored: StoredSubscription,
         expectedVersion: Int64,

@@ -24,7 +24,7 @@ public struct RoundingRule: Sendable, Hashable, CustomStringConvertible {
 
     let kind: Kind
 
-    private init(_ kind: Kind) { self.kind = kind }
+    init(_ kind: Kind) { self.kind = kind }
 
     /// Round to the nearest minor unit; exact halves go to the even neighbour.
     ///

@@ -35,7 +35,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         self.init(organization: organization, tier: tier, members: [])
     }
 
-    private init(organization: String, tier: PlanTier, members: [PoolMember]) {
+    init(organization: String, tier: PlanTier, members: [PoolMember]) {
         self.organization = organization
         self.tier = tier
         self.members = members

@@ -11,7 +11,7 @@ public struct QuotaDraw: Sendable, Hashable, Codable {
     /// Units drawn.
     public let units: Int64
 
-    /// Creates a draw.
+    /// A draw of `units` from the plan's allowance or from pack number `pack`.
     public init(source: String, pack: Int?, units: Int64) {
         self.source = source
         self.pack = pack

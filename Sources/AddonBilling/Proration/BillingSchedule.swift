@@ -37,7 +37,7 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
     /// The default cap on the number of items one call returns.
     public static let defaultItemLimit = 100_000
 
-    /// Creates a schedule.
+    /// A schedule billing on `billingDay` from `start`, open-ended unless `end` is given.
     ///
     /// - Parameters:
     ///   - interval: The length of a whole period.
@@ -87,7 +87,7 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
         /// The part of a whole period the item bills: 1 for a whole period.
         public let fraction: Fraction
 
-        /// Creates an item.
+        /// An item from `start` to `end` billing `fraction` of a period.
         public init(start: CivilDate, end: CivilDate, fraction: Fraction) {
             self.start = start
             self.end = end
@@ -168,33 +168,5 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
         _ periodEnd: CivilDate
     ) throws(BillingError) -> Fraction {
         try Fraction(from.days(to: to), periodStart.days(to: periodEnd))
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case interval
-        case billingDay
-        case start
-        case end
-    }
-
-    /// Decodes `{"interval", "billingDay", "start", "end"}`, validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let interval = try container.decode(BillingInterval.self, forKey: .interval)
-        let billingDay = try container.decodeIfPresent(Int.self, forKey: .billingDay)
-        let start = try container.decode(CivilDate.self, forKey: .start)
-        let end = try container.decodeIfPresent(CivilDate.self, forKey: .end)
-        self = try decoder.validating { () throws(BillingError) in
-            try BillingSchedule(interval: interval, billingDay: billingDay, start: start, end: end)
-        }
-    }
-
-    /// Encodes `{"interval", "billingDay", "start", "end"}`, with `null` for absent values.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(interval, forKey: .interval)
-        try container.encode(billingDay, forKey: .billingDay)
-        try container.encode(start, forKey: .start)
-        try container.encode(end, forKey: .end)
     }
 }

@@ -111,72 +111,6 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         hasher.combine(fraction)
         hasher.combine(amount)
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case kind
-        case addon
-        case name
-        case units
-        case capacity
-        case description
-        case quantity
-        case unitPrice
-        case span
-        case fraction
-        case amount
-        case prorated
-    }
-
-    /// Decodes the documented shape, refusing an amount that is not
-    /// `unitPrice × quantity × fraction` rounded by some rule.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.kind = try container.decode(Kind.self, forKey: .kind)
-        self.addon = try container.decodeIfPresent(AddonCode.self, forKey: .addon)
-        self.name = try container.decode(String.self, forKey: .name)
-        if let units = try container.decodeIfPresent(Int64.self, forKey: .units),
-            let capacity = try container.decodeIfPresent(CapacityKind.self, forKey: .capacity)
-        {
-            self.grants = (units, capacity)
-        } else {
-            self.grants = nil
-        }
-        self.quantity = try container.decode(Int64.self, forKey: .quantity)
-        self.unitPrice = try container.decode(Money.self, forKey: .unitPrice)
-        self.span = try container.decode(BillingPeriod.self, forKey: .span)
-        self.fraction = try container.decode(Fraction.self, forKey: .fraction)
-        self.amount = try container.decode(Money.self, forKey: .amount)
-        self.prorated = fraction != .one
-        let (down, up) = (
-            try? unitPrice.scaled(by: quantity, times: fraction, rounding: .down),
-            try? unitPrice.scaled(by: quantity, times: fraction, rounding: .up)
-        )
-        guard amount == down || amount == up else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "The line's amount \(amount) is not \(unitPrice) × \(quantity) × \(fraction)."
-                )
-            )
-        }
-    }
-
-    /// Encodes the documented shape.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(kind, forKey: .kind)
-        try container.encodeIfPresent(addon, forKey: .addon)
-        try container.encode(name, forKey: .name)
-        try container.encodeIfPresent(grants?.units, forKey: .units)
-        try container.encodeIfPresent(grants?.capacity, forKey: .capacity)
-        try container.encode(description, forKey: .description)
-        try container.encode(quantity, forKey: .quantity)
-        try container.encode(unitPrice, forKey: .unitPrice)
-        try container.encode(span, forKey: .span)
-        try container.encode(fraction, forKey: .fraction)
-        try container.encode(amount, forKey: .amount)
-        try container.encode(prorated, forKey: .prorated)
-    }
 }
 
 /// An invoice: lines for one billing period and their total.
@@ -200,24 +134,5 @@ public struct Invoice: Sendable, Hashable, Codable {
         self.period = period
         self.lines = lines
         self.total = try Money.sum(lines.map(\.amount), in: currency)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case period
-        case lines
-        case total
-    }
-
-    /// Decodes the documented shape, refusing a total that is not the sum of the lines.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let period = try container.decode(BillingPeriod.self, forKey: .period)
-        let lines = try container.decode([InvoiceLine].self, forKey: .lines)
-        let total = try container.decode(Money.self, forKey: .total)
-        self = try decoder.validating { () throws(BillingError) in
-            let invoice = try Invoice(period: period, lines: lines, currency: total.currency)
-            guard invoice.total == total else { throw BillingError.invoiceTotalMismatch(total, invoice.total) }
-            return invoice
-        }
     }
 }

@@ -59,42 +59,6 @@ public struct PackGrant: Sendable, Hashable, Codable {
         copy.used += units
         return copy
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case number
-        case addon
-        case capacity
-        case amount
-        case used
-        case purchasedAt
-        case expiresAt
-        case autoRecharge
-    }
-
-    /// Decodes the documented shape, validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let number = try container.decode(Int.self, forKey: .number)
-        let addon = try container.decode(AddonCode.self, forKey: .addon)
-        let capacity = try container.decode(CapacityKind.self, forKey: .capacity)
-        let amount = try container.decode(Int64.self, forKey: .amount)
-        let used = try container.decodeIfPresent(Int64.self, forKey: .used) ?? 0
-        let purchasedAt = try container.decode(Instant.self, forKey: .purchasedAt)
-        let expiresAt = try container.decode(Instant.self, forKey: .expiresAt)
-        let autoRecharge = try container.decodeIfPresent(Bool.self, forKey: .autoRecharge) ?? false
-        self = try decoder.validating { () throws(BillingError) in
-            try PackGrant(
-                number: number,
-                addon: addon,
-                capacity: capacity,
-                amount: amount,
-                used: used,
-                purchasedAt: purchasedAt,
-                expiresAt: expiresAt,
-                autoRecharge: autoRecharge
-            )
-        }
-    }
 }
 
 /// Buy a pack automatically when a capacity's remaining quota falls below a threshold.
@@ -115,7 +79,7 @@ public struct AutoRechargeRule: Sendable, Hashable, Codable {
     /// The most to spend on recharges in one period, if capped.
     public let maximumSpendPerPeriod: Money?
 
-    /// Creates a rule.
+    /// A rule buying one `pack` whenever the remaining quota falls below `threshold`, within its caps.
     ///
     /// - Throws: ``BillingError/Code/invalidQuantity`` for a negative threshold or a
     ///   maximum below 1; ``BillingError/Code/invalidAmount`` for a negative spend cap.
@@ -134,43 +98,6 @@ public struct AutoRechargeRule: Sendable, Hashable, Codable {
         self.pack = pack
         self.maximumPerPeriod = maximumPerPeriod
         self.maximumSpendPerPeriod = maximumSpendPerPeriod
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case capacity
-        case threshold
-        case pack
-        case maximumPerPeriod
-        case maximumSpendPerPeriod
-    }
-
-    /// Decodes the documented shape, validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let capacity = try container.decode(CapacityKind.self, forKey: .capacity)
-        let threshold = try container.decode(Int64.self, forKey: .threshold)
-        let pack = try container.decode(AddonCode.self, forKey: .pack)
-        let maximum = try container.decode(Int.self, forKey: .maximumPerPeriod)
-        let spend = try container.decodeIfPresent(Money.self, forKey: .maximumSpendPerPeriod)
-        self = try decoder.validating { () throws(BillingError) in
-            try AutoRechargeRule(
-                capacity: capacity,
-                threshold: threshold,
-                pack: pack,
-                maximumPerPeriod: maximum,
-                maximumSpendPerPeriod: spend
-            )
-        }
-    }
-
-    /// Encodes the documented shape, with `null` for no spend cap.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(capacity, forKey: .capacity)
-        try container.encode(threshold, forKey: .threshold)
-        try container.encode(pack, forKey: .pack)
-        try container.encode(maximumPerPeriod, forKey: .maximumPerPeriod)
-        try container.encode(maximumSpendPerPeriod, forKey: .maximumSpendPerPeriod)
     }
 }
 
@@ -193,7 +120,7 @@ public struct QuotaLedger: Sendable, Hashable, Codable {
     /// How many packs the subscription has ever bought; numbers new packs.
     public internal(set) var packsBought: Int
 
-    /// Creates a ledger.
+    /// A ledger of the current period, as a store keeps it.
     public init(
         packs: [PackGrant] = [],
         allowanceUsed: Capacities = .none,
@@ -219,25 +146,5 @@ public struct QuotaLedger: Sendable, Hashable, Codable {
     /// The auto-recharge rule for a capacity, if any.
     public func rule(for capacity: CapacityKind) -> AutoRechargeRule? {
         autoRecharge.first { $0.capacity == capacity }
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case packs
-        case allowanceUsed
-        case overage
-        case autoRecharge
-        case packsBought
-    }
-
-    /// Decodes the documented shape; absent fields are empty.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            packs: try container.decodeIfPresent([PackGrant].self, forKey: .packs) ?? [],
-            allowanceUsed: try container.decodeIfPresent(Capacities.self, forKey: .allowanceUsed) ?? .none,
-            overage: try container.decodeIfPresent(Capacities.self, forKey: .overage) ?? .none,
-            autoRecharge: try container.decodeIfPresent([AutoRechargeRule].self, forKey: .autoRecharge) ?? [],
-            packsBought: try container.decodeIfPresent(Int.self, forKey: .packsBought)
-        )
     }
 }

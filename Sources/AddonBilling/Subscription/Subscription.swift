@@ -102,7 +102,7 @@ public struct Subscription: Sendable, Hashable, Codable {
     /// subscription is `past_due` (or left when it became `unpaid` or `canceled`).
     public var unpaidInvoice: UnpaidInvoice? { storage.unpaidInvoice }
 
-    /// Creates a subscription.
+    /// Builds a subscription from stored values, checking that they agree with its plan.
     ///
     /// - Parameters:
     ///   - id: The identifier.
@@ -287,62 +287,5 @@ public struct Subscription: Sendable, Hashable, Codable {
         var total = plan.price
         for line in lines { total = try total.adding(line.recurringCost()) }
         return total
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id
-        case plan
-        case status
-        case cycle
-        case trialEnd
-        case billedThrough
-        case lines
-        case chargesThisPeriod
-        case quota
-        case unpaidInvoice
-    }
-
-    /// Decodes the documented shape, validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let id = try container.decode(SubscriptionID.self, forKey: .id)
-        let plan = try container.decode(Plan.self, forKey: .plan)
-        let status = try container.decodeIfPresent(SubscriptionStatus.self, forKey: .status) ?? .active
-        let cycle = try container.decode(BillingCycle.self, forKey: .cycle)
-        let trialEnd = try container.decodeIfPresent(Instant.self, forKey: .trialEnd)
-        let billedThrough = try container.decodeIfPresent(Instant.self, forKey: .billedThrough)
-        let lines = try container.decodeIfPresent([AddonLine].self, forKey: .lines) ?? []
-        let charges = try container.decodeIfPresent([InvoiceLine].self, forKey: .chargesThisPeriod) ?? []
-        let quota = try container.decodeIfPresent(QuotaLedger.self, forKey: .quota) ?? .empty
-        let unpaidInvoice = try container.decodeIfPresent(UnpaidInvoice.self, forKey: .unpaidInvoice)
-        self = try decoder.validating { () throws(BillingError) in
-            try Subscription(
-                id: id,
-                plan: plan,
-                status: status,
-                cycle: cycle,
-                trialEnd: trialEnd,
-                billedThrough: billedThrough,
-                lines: lines,
-                chargesThisPeriod: charges,
-                quota: quota,
-                unpaidInvoice: unpaidInvoice
-            )
-        }
-    }
-
-    /// Encodes the documented shape, with `null` for no trial.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(plan, forKey: .plan)
-        try container.encode(status, forKey: .status)
-        try container.encode(cycle, forKey: .cycle)
-        try container.encode(trialEnd, forKey: .trialEnd)
-        try container.encode(billedThrough, forKey: .billedThrough)
-        try container.encode(lines, forKey: .lines)
-        try container.encode(chargesThisPeriod, forKey: .chargesThisPeriod)
-        try container.encode(quota, forKey: .quota)
-        try container.encodeIfPresent(unpaidInvoice, forKey: .unpaidInvoice)
     }
 }

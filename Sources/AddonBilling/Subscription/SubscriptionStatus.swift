@@ -4,22 +4,22 @@
 public struct SubscriptionStatus: StringValue {
     /// The status's wire name, for example `"past_due"`.
     public let rawValue: String
-    /// Creates a status.
+    /// A status by its wire name; a provider's status the package does not know renews nothing and buys nothing.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// In a free trial; purchases are allowed and cost nothing until the first paid period.
     public static let trialing: SubscriptionStatus = "trialing"
-    /// Paid and current.
+    /// Paid and current: renews, and may buy.
     public static let active: SubscriptionStatus = "active"
     /// The last payment failed and is being retried.
     public static let pastDue: SubscriptionStatus = "past_due"
     /// Retries are exhausted; the invoice is open.
     public static let unpaid: SubscriptionStatus = "unpaid"
-    /// Ended.
+    /// Ended: nothing renews, nothing can be bought or reduced.
     public static let canceled: SubscriptionStatus = "canceled"
     /// The first payment has not succeeded yet.
     public static let incomplete: SubscriptionStatus = "incomplete"
-    /// Billing is paused.
+    /// Billing is paused: nothing renews and nothing can be bought.
     public static let paused: SubscriptionStatus = "paused"
 
     /// Whether add-ons may be bought: only `active` and `trialing`.

@@ -31,31 +31,6 @@ public struct UnpaidInvoice: Sendable, Hashable, Codable {
         self.failedAttempts = failedAttempts
         self.nextAttempt = nextAttempt
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case invoice
-        case failedAttempts
-        case nextAttempt
-    }
-
-    /// Decodes the documented shape, validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let invoice = try container.decode(Invoice.self, forKey: .invoice)
-        let attempts = try container.decode(Int.self, forKey: .failedAttempts)
-        let next = try container.decodeIfPresent(Instant.self, forKey: .nextAttempt)
-        self = try decoder.validating { () throws(BillingError) in
-            try UnpaidInvoice(invoice: invoice, failedAttempts: attempts, nextAttempt: next)
-        }
-    }
-
-    /// Encodes the documented shape, with `null` once retries are exhausted.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(invoice, forKey: .invoice)
-        try container.encode(failedAttempts, forKey: .failedAttempts)
-        try container.encode(nextAttempt, forKey: .nextAttempt)
-    }
 }
 
 /// When a failed renewal is retried, and what happens when every retry fails.
@@ -81,7 +56,7 @@ public struct DunningPolicy: Sendable, Hashable, Codable {
     /// The most retries a schedule may have.
     public static let maximumRetries = 12
 
-    /// Creates a schedule.
+    /// A retry schedule, checked against the bounds below.
     ///
     /// - Throws: ``BillingError/Code/invalidOption`` for more than ``maximumRetries``
     ///   retries, a gap outside 1 to 60 days, or a final status other than `unpaid` or `canceled`.
@@ -113,20 +88,5 @@ public struct DunningPolicy: Sendable, Hashable, Codable {
         guard index >= 0, index < retryDays.count, failure < periodEnd else { return nil }
         let (candidate, overflow) = failure.secondsSinceEpoch.addingReportingOverflow(Int64(retryDays[index]) * 86_400)
         return overflow ? periodEnd : min(Instant(secondsSinceEpoch: candidate), periodEnd)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case retryDays
-        case afterLastRetry
-    }
-
-    /// Decodes the documented shape, filling in defaults and validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let days = try container.decodeIfPresent([Int].self, forKey: .retryDays) ?? Self.standard.retryDays
-        let final = try container.decodeIfPresent(SubscriptionStatus.self, forKey: .afterLastRetry) ?? .unpaid
-        self = try decoder.validating { () throws(BillingError) in
-            try DunningPolicy(retryDays: days, afterLastRetry: final)
-        }
     }
 }

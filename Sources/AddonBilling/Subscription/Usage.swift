@@ -20,20 +20,6 @@ public struct SeatUsage: Sendable, Hashable, Codable {
         let (sum, overflow) = activeMembers.addingReportingOverflow(pendingInvitations)
         return overflow ? (activeMembers < 0 ? .min : .max) : sum
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case activeMembers
-        case pendingInvitations
-    }
-
-    /// Decodes the documented shape; absent counts are zero.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            activeMembers: try container.decodeIfPresent(Int64.self, forKey: .activeMembers) ?? 0,
-            pendingInvitations: try container.decodeIfPresent(Int64.self, forKey: .pendingInvitations) ?? 0
-        )
-    }
 }
 
 /// How many agent slots are in use: agents that are neither archived nor deleted.
@@ -58,22 +44,6 @@ public struct AgentUsage: Sendable, Hashable, Codable {
 
     /// Slots in use: active agents only.
     public var used: Int64 { active }
-
-    private enum CodingKeys: String, CodingKey {
-        case active
-        case archived
-        case deleted
-    }
-
-    /// Decodes the documented shape; absent counts are zero.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            active: try container.decodeIfPresent(Int64.self, forKey: .active) ?? 0,
-            archived: try container.decodeIfPresent(Int64.self, forKey: .archived) ?? 0,
-            deleted: try container.decodeIfPresent(Int64.self, forKey: .deleted) ?? 0
-        )
-    }
 }
 
 /// What an organization uses of each capacity, as the host counts it now.
@@ -125,22 +95,5 @@ public struct CapacityUsage: Sendable, Hashable, Codable {
         if agents.deleted < 0 { throw BillingError.negativeUsage("deleted agents", agents.deleted) }
         let (_, overflow) = seats.activeMembers.addingReportingOverflow(seats.pendingInvitations)
         if overflow { throw BillingError.moneyOverflow("counting seats in use") }
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case seats
-        case agents
-        case other
-    }
-
-    /// Decodes the documented shape; absent fields are zero.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            seats: try container.decodeIfPresent(SeatUsage.self, forKey: .seats) ?? .init(activeMembers: 0),
-            agents: try container.decodeIfPresent(AgentUsage.self, forKey: .agents) ?? .init(active: 0),
-            other: try container.decodeIfPresent(Capacities.self, forKey: .other) ?? .none
-        )
-        try decoder.validating { () throws(BillingError) in try validate() }
     }
 }
