@@ -8,8 +8,8 @@
 ///  "hasTeams": true, "addons": [ ... ]}
 /// ```
 public struct Plan: Sendable, Hashable, Codable {
-    /// The values, in one shared box: copying a plan copies one reference.
-    final class Storage: Sendable, Hashable {
+    /// The values, compared and hashed as synthesized; `positions` is a function of `addons`.
+    struct Fields: Sendable, Hashable {
         let id: PlanID
         let name: String
         let tier: PlanTier
@@ -18,70 +18,39 @@ public struct Plan: Sendable, Hashable, Codable {
         let included: Capacities
         let hasTeams: Bool
         let addons: [AddonOffer]
-        /// Positions of the offers by code, for catalogs too large to scan (a function of `addons`).
+        /// Positions of the offers by code, for catalogs too large to scan.
         let positions: [AddonCode: Int]
+    }
 
-        init(
-            id: PlanID,
-            name: String,
-            tier: PlanTier,
-            price: Money,
-            interval: BillingInterval,
-            included: Capacities,
-            hasTeams: Bool,
-            addons: [AddonOffer]
-        ) {
-            self.id = id
-            self.name = name
-            self.tier = tier
-            self.price = price
-            self.interval = interval
-            self.included = included
-            self.hasTeams = hasTeams
-            self.addons = addons
-            self.positions =
-                addons.count > Plan.scanLimit
-                ? Dictionary(addons.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { first, _ in first })
-                : [:]
-        }
+    /// The values in one shared box: copying a plan copies one reference.
+    final class Storage: Sendable, Hashable {
+        let fields: Fields
 
-        static func == (lhs: Storage, rhs: Storage) -> Bool {
-            lhs === rhs
-                || (lhs.id == rhs.id && lhs.name == rhs.name && lhs.tier == rhs.tier && lhs.price == rhs.price
-                    && lhs.interval == rhs.interval && lhs.included == rhs.included && lhs.hasTeams == rhs.hasTeams
-                    && lhs.addons == rhs.addons)
-        }
+        init(_ fields: Fields) { self.fields = fields }
 
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(id)
-            hasher.combine(name)
-            hasher.combine(tier)
-            hasher.combine(price)
-            hasher.combine(interval)
-            hasher.combine(included)
-            hasher.combine(hasTeams)
-            hasher.combine(addons)
-        }
+        static func == (lhs: Storage, rhs: Storage) -> Bool { lhs === rhs || lhs.fields == rhs.fields }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(fields) }
     }
 
     let storage: Storage
 
     /// The plan's identifier.
-    public var id: PlanID { storage.id }
+    public var id: PlanID { storage.fields.id }
     /// The name a person reads.
-    public var name: String { storage.name }
+    public var name: String { storage.fields.name }
     /// The plan's tier.
-    public var tier: PlanTier { storage.tier }
+    public var tier: PlanTier { storage.fields.tier }
     /// The price per billing period.
-    public var price: Money { storage.price }
+    public var price: Money { storage.fields.price }
     /// The billing interval.
-    public var interval: BillingInterval { storage.interval }
+    public var interval: BillingInterval { storage.fields.interval }
     /// What the plan includes per period.
-    public var included: Capacities { storage.included }
+    public var included: Capacities { storage.fields.included }
     /// Whether the plan has a team option; without it the product shows "Upgrade to use team".
-    public var hasTeams: Bool { storage.hasTeams }
+    public var hasTeams: Bool { storage.fields.hasTeams }
     /// The add-on catalog, in display order, codes unique.
-    public var addons: [AddonOffer] { storage.addons }
+    public var addons: [AddonOffer] { storage.fields.addons }
 
     /// The most add-ons a catalog may list.
     public static let maximumAddons = 1000
@@ -115,14 +84,19 @@ public struct Plan: Sendable, Hashable, Codable {
             }
         }
         self.storage = Storage(
-            id: id,
-            name: name,
-            tier: tier,
-            price: price,
-            interval: interval,
-            included: included,
-            hasTeams: hasTeams,
-            addons: addons
+            Fields(
+                id: id,
+                name: name,
+                tier: tier,
+                price: price,
+                interval: interval,
+                included: included,
+                hasTeams: hasTeams,
+                addons: addons,
+                positions: addons.count > Self.scanLimit
+                    ? Dictionary(addons.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { first, _ in first })
+                    : [:]
+            )
         )
     }
 
@@ -130,10 +104,12 @@ public struct Plan: Sendable, Hashable, Codable {
     ///
     /// - Complexity: O(1) on average.
     public func offer(_ code: AddonCode) -> AddonOffer? {
-        if storage.addons.count > Self.scanLimit { return storage.positions[code].map { storage.addons[$0] } }
+        if storage.fields.addons.count > Self.scanLimit {
+            return storage.fields.positions[code].map { storage.fields.addons[$0] }
+        }
         // Lengths first: most codes differ in length, and comparing lengths is free.
         let length = code.rawValue.utf8.count
-        for offer in storage.addons where offer.code.rawValue.utf8.count == length && offer.code == code {
+        for offer in storage.fields.addons where offer.code.rawValue.utf8.count == length && offer.code == code {
             return offer
         }
         return nil

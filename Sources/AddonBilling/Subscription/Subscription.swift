@@ -19,8 +19,8 @@
 ///
 /// `unpaidInvoice` appears only while a failed renewal is owed (see ``UnpaidInvoice``).
 public struct Subscription: Sendable, Hashable, Codable {
-    /// The values, in one shared box: copying a subscription copies one reference.
-    final class Storage: Sendable, Hashable {
+    /// The values, compared and hashed as synthesized.
+    struct Fields: Sendable, Hashable {
         let id: SubscriptionID
         let plan: Plan
         let status: SubscriptionStatus
@@ -31,76 +31,42 @@ public struct Subscription: Sendable, Hashable, Codable {
         let chargesThisPeriod: [InvoiceLine]
         let quota: QuotaLedger
         let unpaidInvoice: UnpaidInvoice?
+    }
 
-        init(
-            id: SubscriptionID,
-            plan: Plan,
-            status: SubscriptionStatus,
-            cycle: BillingCycle,
-            trialEnd: Instant?,
-            billedThrough: Instant,
-            lines: [AddonLine],
-            chargesThisPeriod: [InvoiceLine],
-            quota: QuotaLedger,
-            unpaidInvoice: UnpaidInvoice?
-        ) {
-            self.id = id
-            self.plan = plan
-            self.status = status
-            self.cycle = cycle
-            self.trialEnd = trialEnd
-            self.billedThrough = billedThrough
-            self.lines = lines
-            self.chargesThisPeriod = chargesThisPeriod
-            self.quota = quota
-            self.unpaidInvoice = unpaidInvoice
-        }
+    /// The values in one shared box: copying a subscription copies one reference.
+    final class Storage: Sendable, Hashable {
+        let fields: Fields
 
-        static func == (lhs: Storage, rhs: Storage) -> Bool {
-            lhs === rhs
-                || (lhs.id == rhs.id && lhs.plan == rhs.plan && lhs.status == rhs.status && lhs.cycle == rhs.cycle
-                    && lhs.trialEnd == rhs.trialEnd && lhs.billedThrough == rhs.billedThrough && lhs.lines == rhs.lines
-                    && lhs.chargesThisPeriod == rhs.chargesThisPeriod && lhs.quota == rhs.quota
-                    && lhs.unpaidInvoice == rhs.unpaidInvoice)
-        }
+        init(_ fields: Fields) { self.fields = fields }
 
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(id)
-            hasher.combine(plan)
-            hasher.combine(status)
-            hasher.combine(cycle)
-            hasher.combine(trialEnd)
-            hasher.combine(billedThrough)
-            hasher.combine(lines)
-            hasher.combine(chargesThisPeriod)
-            hasher.combine(quota)
-            hasher.combine(unpaidInvoice)
-        }
+        static func == (lhs: Storage, rhs: Storage) -> Bool { lhs === rhs || lhs.fields == rhs.fields }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(fields) }
     }
 
     let storage: Storage
 
     /// The subscription's identifier.
-    public var id: SubscriptionID { storage.id }
+    public var id: SubscriptionID { storage.fields.id }
     /// The plan subscribed to, with its add-on catalog.
-    public var plan: Plan { storage.plan }
+    public var plan: Plan { storage.fields.plan }
     /// The subscription's state.
-    public var status: SubscriptionStatus { storage.status }
+    public var status: SubscriptionStatus { storage.fields.status }
     /// The billing cycle; its interval is the plan's.
-    public var cycle: BillingCycle { storage.cycle }
+    public var cycle: BillingCycle { storage.fields.cycle }
     /// When the free trial ends; a trialing subscription without one is trialing until its first renewal.
-    public var trialEnd: Instant? { storage.trialEnd }
+    public var trialEnd: Instant? { storage.fields.trialEnd }
     /// The end of the last period billed: the next billing date.
-    public var billedThrough: Instant { storage.billedThrough }
+    public var billedThrough: Instant { storage.fields.billedThrough }
     /// The recurring add-ons, in purchase order, one line per add-on.
-    public var lines: [AddonLine] { storage.lines }
+    public var lines: [AddonLine] { storage.fields.lines }
     /// The prorated lines charged since the current period began; renewal clears them.
-    public var chargesThisPeriod: [InvoiceLine] { storage.chargesThisPeriod }
+    public var chargesThisPeriod: [InvoiceLine] { storage.fields.chargesThisPeriod }
     /// Consumption, one-time packs and auto-recharge rules of the current period.
-    public var quota: QuotaLedger { storage.quota }
+    public var quota: QuotaLedger { storage.fields.quota }
     /// The renewal invoice whose payment failed and is being retried, while the
     /// subscription is `past_due` (or left when it became `unpaid` or `canceled`).
-    public var unpaidInvoice: UnpaidInvoice? { storage.unpaidInvoice }
+    public var unpaidInvoice: UnpaidInvoice? { storage.fields.unpaidInvoice }
 
     /// Builds a subscription from stored values, checking that they agree with its plan.
     ///
@@ -202,16 +168,18 @@ public struct Subscription: Sendable, Hashable, Codable {
         unpaidInvoice: UnpaidInvoice?
     ) {
         self.storage = Storage(
-            id: id,
-            plan: plan,
-            status: status,
-            cycle: cycle,
-            trialEnd: trialEnd,
-            billedThrough: billedThrough,
-            lines: lines,
-            chargesThisPeriod: chargesThisPeriod,
-            quota: quota,
-            unpaidInvoice: unpaidInvoice
+            Fields(
+                id: id,
+                plan: plan,
+                status: status,
+                cycle: cycle,
+                trialEnd: trialEnd,
+                billedThrough: billedThrough,
+                lines: lines,
+                chargesThisPeriod: chargesThisPeriod,
+                quota: quota,
+                unpaidInvoice: unpaidInvoice
+            )
         )
     }
 
