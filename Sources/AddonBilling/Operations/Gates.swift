@@ -1,10 +1,12 @@
 /// The checks every operation passes, in a fixed order, before anything is decided:
-/// permission → status → availability → kind → price → quantity → currency.
+/// permission → status → availability → kind → price → quantity → currency → period.
 ///
 /// ``order`` is that order as data; the documentation quotes it and a test checks they agree.
-enum Gates {
-    /// The gates, in the order they run.
-    static let order = ["permission", "status", "availability", "kind", "price", "quantity", "currency"]
+package enum Gates {
+    /// The gates, in the order they run; the last, the period, is checked by the decision itself.
+    package static let order = [
+        "permission", "status", "availability", "kind", "price", "quantity", "currency", "period",
+    ]
 
     /// Whether the operation extends service (and so needs a subscription that can buy).
     static func isPurchase(_ operation: AddonOperation) -> Bool {
