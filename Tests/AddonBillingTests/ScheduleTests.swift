@@ -17,6 +17,59 @@ final class ScheduleTests: XCTestCase {
         )
     }
 
+    /// Kill Bill starts full periods in the start date's month and advances by whole intervals;
+    /// Stripe (`billing_cycle_anchor_config` with `month`) starts them in the month given.
+    func testAnAnchorMonthChoosesWhichMonthsStartFullPeriods() throws {
+        let start = try date("2011-02-24")
+        // Today's rule (Stripe without `month`): the next 10th after the start, then every 3 months.
+        let nextTenth = try BillingSchedule(interval: .quarterly, billingDay: 10, start: start)
+        XCTAssertEqual(
+            render(try nextTenth.items(through: try date("2011-03-10"))),
+            ["2011-02-24..2011-03-10 7/45", "2011-03-10..2011-06-10 1/1"]
+        )
+        // Kill Bill: anchored in the start's month, February — the first full period is May 10, 75/89 before it.
+        let killBill = try BillingSchedule(interval: .quarterly, billingDay: 10, anchorMonth: 2, start: start)
+        XCTAssertEqual(
+            render(try killBill.items(through: try date("2011-05-10"))),
+            ["2011-02-24..2011-05-10 75/89", "2011-05-10..2011-08-10 1/1"]
+        )
+        // The same months from another anchor of the same cycle (November: 11, 2, 5, 8).
+        let november = try BillingSchedule(interval: .quarterly, billingDay: 10, anchorMonth: 11, start: start)
+        XCTAssertEqual(
+            try november.items(through: try date("2011-08-10")),
+            try killBill.items(through: try date("2011-08-10"))
+        )
+        // Annual, anchored in January: the leading item runs to the next January 1 (292/365 = 4/5).
+        let annual = try BillingSchedule(
+            interval: .annual,
+            billingDay: 1,
+            anchorMonth: 1,
+            start: try date("2026-03-15")
+        )
+        XCTAssertEqual(
+            render(try annual.items(through: try date("2027-01-01"))),
+            ["2026-03-15..2027-01-01 4/5", "2027-01-01..2028-01-01 1/1"]
+        )
+        // A start on an anchored billing date has no leading item.
+        let onTheDate = try BillingSchedule(
+            interval: .quarterly,
+            billingDay: 10,
+            anchorMonth: 5,
+            start: try date("2011-05-10")
+        )
+        XCTAssertEqual(render(try onTheDate.items(through: try date("2011-05-10"))), ["2011-05-10..2011-08-10 1/1"])
+        XCTAssertBillingError(
+            try BillingSchedule(interval: .quarterly, anchorMonth: 13, start: start),
+            .invalidBillingDay,
+            message: "Anchor month 13 is out of range; it must be between 1 and 12."
+        )
+        XCTAssertBillingError(
+            try BillingSchedule(interval: .weekly, anchorMonth: 1, start: start),
+            .invalidBillingDay,
+            message: "An anchor month applies to month and year intervals, not to 1 week."
+        )
+    }
+
     func testBillingDayThirtyOneAlignsBothEndsOfThePeriod() throws {
         let january = try BillingSchedule(interval: .monthly, billingDay: 31, start: try date("2011-01-10"))
         XCTAssertEqual(

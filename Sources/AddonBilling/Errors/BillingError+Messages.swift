@@ -187,6 +187,15 @@ extension BillingError {
 
     // MARK: Schedules
 
+    static func anchorMonthOutOfRange(_ month: Int, _ interval: BillingInterval) -> BillingError {
+        BillingError(
+            code: .invalidBillingDay,
+            message: interval.months == nil
+                ? "An anchor month applies to month and year intervals, not to \(interval)."
+                : "Anchor month \(month) is out of range; it must be between 1 and 12."
+        )
+    }
+
     static func billingDayOutOfRange(_ day: Int, _ interval: BillingInterval) -> BillingError {
         let message =
             switch interval.unit {

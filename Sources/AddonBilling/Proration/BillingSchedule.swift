@@ -6,9 +6,13 @@
 /// date, and a trailing partial item from the last billing date to the end.
 ///
 /// - Month and year intervals: ``billingDay`` is a day of the month, 1 to 31,
-///   clamped to shorter months (31 bills on February 28 or 29). The first billing
-///   date is the first date on or after the start whose day is the billing day,
-///   counting months from the start's month. Left out, it is the start's day.
+///   clamped to shorter months (31 bills on February 28 or 29). Left out, it is the
+///   start's day. Without ``anchorMonth``, the first billing date is the first date on
+///   or after the start whose day is the billing day, counting months from the start's
+///   month (Stripe's `billing_cycle_anchor_config` without `month`). With it, full
+///   periods start only in that month and every interval after it (Stripe's `month`);
+///   the start's own month reproduces Kill Bill, whose periods advance by whole
+///   intervals from the start date's month.
 /// - Week intervals: ``billingDay`` is an ISO weekday, 1 (Monday) to 7 (Sunday);
 ///   left out, periods start on the start date.
 /// - Day intervals: there is no billing day; periods start on the start date.
@@ -20,13 +24,18 @@
 ///
 /// ## JSON
 ///
-/// `{"interval": {"unit": "month", "count": 1}, "billingDay": 15, "start": "2011-01-01", "end": null}`.
+/// `{"interval": {"unit": "month", "count": 1}, "billingDay": 15, "anchorMonth": null, "start": "2011-01-01",
+/// "end": null}`; `anchorMonth` may be left out.
 public struct BillingSchedule: Sendable, Hashable, Codable {
     /// The length of each whole period.
     public let interval: BillingInterval
 
     /// The day of the month (month, year) or ISO weekday (week) periods start on.
     public let billingDay: Int?
+
+    /// For month and year intervals: the month (1 to 12) full periods start in, and every
+    /// interval after it; nil counts from the start's month.
+    public let anchorMonth: Int?
 
     /// The first day of service.
     public let start: CivilDate
@@ -42,14 +51,16 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - interval: The length of a whole period.
     ///   - billingDay: See ``billingDay``; nil for the default.
+    ///   - anchorMonth: See ``anchorMonth``; nil for the default.
     ///   - start: The first day of service.
     ///   - end: The first day without service; nil for none.
-    /// - Throws: ``BillingError/Code/invalidBillingDay`` for a billing day out of
-    ///   range for the interval; ``BillingError/Code/invalidSchedule`` when `end`
-    ///   is before `start`.
+    /// - Throws: ``BillingError/Code/invalidBillingDay`` for a billing day, or an anchor
+    ///   month, out of range for the interval; ``BillingError/Code/invalidSchedule`` when
+    ///   `end` is before `start`.
     public init(
         interval: BillingInterval,
         billingDay: Int? = nil,
+        anchorMonth: Int? = nil,
         start: CivilDate,
         end: CivilDate? = nil
     ) throws(BillingError) {
@@ -67,9 +78,15 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
                 throw BillingError.billingDayOutOfRange(billingDay, interval)
             }
         }
+        if let anchorMonth {
+            guard interval.months != nil, (1...12).contains(anchorMonth) else {
+                throw BillingError.anchorMonthOutOfRange(anchorMonth, interval)
+            }
+        }
         if let end, end < start { throw BillingError.scheduleEndsBeforeStart(end: end, start: start) }
         self.interval = interval
         self.billingDay = billingDay
+        self.anchorMonth = anchorMonth
         self.start = start
         self.end = end
     }
@@ -143,8 +160,15 @@ public struct BillingSchedule: Sendable, Hashable, Codable {
     func billingDate(_ index: Int64) throws(BillingError) -> CivilDate {
         if let months = interval.months {
             let day = billingDay ?? start.day
-            let inStartMonth = try start.adding(months: 0, onDay: day)
-            let firstOffset: Int64 = inStartMonth >= start ? 0 : 1
+            let firstOffset: Int64
+            if let anchorMonth {
+                // Back from the start's month to the latest anchored month: full periods start only there.
+                let back = ((Int64(start.month - anchorMonth) % months) + months) % months
+                let anchored = try start.adding(months: -back, onDay: day)
+                firstOffset = anchored >= start ? -back : months - back
+            } else {
+                firstOffset = try start.adding(months: 0, onDay: day) >= start ? 0 : 1
+            }
             let (steps, overflow) = index.multipliedReportingOverflow(by: months)
             guard !overflow else { throw BillingError.dateOutOfRange("Billing date \(index) of the schedule") }
             return try start.adding(months: firstOffset + steps, onDay: day)
