@@ -4,8 +4,11 @@ import PackageDescription
 
 let package = Package(
     name: "swift-addon-billing",
+    // The core uses Int128; the test kit uses Synchronization's Mutex.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "AddonBilling", targets: ["AddonBilling"]),
+        .library(name: "AddonBillingJSON", targets: ["AddonBillingJSON"]),
         .library(name: "AddonBillingTesting", targets: ["AddonBillingTesting"]),
         .executable(name: "addon-billing", targets: ["addon-billing"]),
     ],

@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingJSON
 import Foundation
 
 // The libFuzzer entry point; build it with `bash Fuzz/build` (it has no `main`, so it is
@@ -13,6 +14,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
     let selector = bytes[0]
     let json = Data(bytes.dropFirst())
+    // The gate every command runs first: size, depth and duplicate keys, in one pass.
+    guard (try? JSONRequestLimits.check(json)) != nil else { return 0 }
     let decoder = JSONDecoder()
     let encoder = JSONEncoder()
     switch selector % 9 {

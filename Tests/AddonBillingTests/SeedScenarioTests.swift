@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingCLI
 import AddonBillingTesting
 import Foundation
 import XCTest
@@ -30,17 +31,52 @@ final class SeedScenarioTests: XCTestCase {
 
     /// The subscription example of the README, verbatim.
     func testReadmeSubscriptionExample() throws {
-        let subscription = try SeedPlans.subscription(
-            SeedPlans.pro,
-            anchor: try Instant(parsing: "2026-04-01T00:00:00Z")
+        let seats = AddonOffer(
+            code: "extra_seats",
+            name: "Extra seats",
+            kind: .recurringSlots(.seats),
+            price: Money(minorUnits: 1900, currency: .usd)  // $19 per seat per month
         )
+        let pro = try Plan(
+            id: "pro_monthly",
+            name: "Pro",
+            tier: .pro,
+            price: Money(minorUnits: 4900, currency: .usd),  // $49 a month
+            included: try Capacities([.seats: 5]),
+            addons: [seats]
+        )
+        let subscription = try Subscription(
+            id: "sub_42",
+            plan: pro,
+            cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
+        )
+        let admin = BillingActor(id: "u1", role: .admin)
         let outcome = try subscription.apply(
             .addSlots("extra_seats", quantity: 2),
-            by: BillingActor(id: "u1", role: .admin),
+            by: admin,
             at: try Instant(parsing: "2026-04-16T00:00:00Z")
         )
         XCTAssertEqual(outcome.amountDue.description, "$19.00")
-        XCTAssertEqual(outcome.quote.nextRenewalTotal.description, "$87.00")
+        XCTAssertEqual(outcome.decision.quote?.nextRenewalTotal.description, "$87.00")
+        let used = CapacityUsage(seats: SeatUsage(activeMembers: 6, pendingInvitations: 1))
+        XCTAssertEqual(try outcome.subscription.maxReducible("extra_seats", usage: used).maximum, 0)
+    }
+
+    /// Every `echo '…' | swift run -q addon-billing <command>` of the README, run as written, prints
+    /// the `# …` line below it.
+    func testReadmeJSONExamplesRunAsWritten() async throws {
+        let readme = try String(
+            contentsOf: Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("README.md"),
+            encoding: .utf8
+        )
+        let examples = readme.matches(of: /echo '([^']*)' \| swift run -q addon-billing (\w+)\n# ([^\n]*)/)
+        XCTAssertGreaterThanOrEqual(examples.count, 1)
+        for example in examples {
+            let result = await AddonBillingCommand.run([String(example.2)], input: Data(example.1.utf8))
+            XCTAssertEqual(result.exitCode, 0, String(example.1))
+            XCTAssertEqual(String(decoding: result.output, as: UTF8.self), example.3 + "\n")
+        }
     }
 
     // MARK: Seed 003 — extra team-member seats
