@@ -19,6 +19,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
+                .product(name: "AddonBillingJSON", package: "swift-addon-billing"),
                 .product(name: "AddonBillingTesting", package: "swift-addon-billing"),
             ],
             path: "Benchmarks/AddonBillingBenchmarks",

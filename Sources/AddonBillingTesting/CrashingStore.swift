@@ -1,4 +1,4 @@
-public import AddonBilling
+package import AddonBilling
 
 /// Decides, call by call, whether the process "dies" around a store or gateway step.
 package actor CrashPlan {

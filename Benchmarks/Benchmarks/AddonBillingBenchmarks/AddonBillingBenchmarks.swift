@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingJSON
 import AddonBillingTesting
 import Benchmark
 import Foundation
@@ -47,6 +48,22 @@ let benchmarks: @Sendable () -> Void = {
         for index in benchmark.scaledIterations {
             blackHole(
                 try fixtures.utcCycle.prorate(
+                    fixtures.seatPrice,
+                    quantity: 2,
+                    at: fixtures.instant(index),
+                    unit: .second,
+                    rounding: .halfEven
+                )
+            )
+        }
+    }
+
+    // A host keeps the anchor and interval in its database and builds the cycle per request.
+    Benchmark("cycle-and-prorate-seconds") { benchmark in
+        for index in benchmark.scaledIterations {
+            let cycle = try BillingCycle(anchor: fixtures.anchor, interval: .monthly)
+            blackHole(
+                try cycle.prorate(
                     fixtures.seatPrice,
                     quantity: 2,
                     at: fixtures.instant(index),
@@ -118,7 +135,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("record-usage-with-auto-recharge") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try fixtures.recharging.recordingUsage(45_000, of: .messages, at: fixtures.midPeriod))
+            blackHole(try fixtures.recharging.recordUsage(45_000, of: .messages, at: fixtures.midPeriod))
         }
     }
 
@@ -138,8 +155,8 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var billed: Int64 = 0
         for subscription in subscriptions {
-            let renewal = try subscription.renewed(at: fixtures.nextPeriod)
-            billed &+= renewal.renewals.first?.invoice.total.minorUnits ?? 0
+            let renewal = try subscription.renew(at: fixtures.nextPeriod)
+            billed &+= renewal.amountDue.minorUnits
         }
         benchmark.stopMeasurement()
         blackHole(billed)

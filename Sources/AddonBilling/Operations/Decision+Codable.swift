@@ -26,7 +26,7 @@ extension Decision {
             heldUsage: try container.decodeIfPresent(HeldUsage.self, forKey: .heldUsage)
         )
         self = try decoder.validating { () throws(BillingError) in
-            let sum = try Money.sum(decision.lines.map(\.amount), in: amountDue.currency)
+            let sum = try decision.sumOfLines(in: amountDue.currency)
             guard amountDue == sum else { throw BillingError.invoiceTotalMismatch(amountDue, sum) }
             return decision
         }

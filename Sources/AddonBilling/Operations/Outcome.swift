@@ -59,8 +59,23 @@ public struct Decision: Sendable, Hashable, Codable {
     /// The invoice lines to charge now.
     public var lines: [InvoiceLine] {
         if let paymentRetry { return paymentRetry.paid ? paymentRetry.invoice.lines : [] }
+        if renewals.isEmpty { return charges }
         // A renewal whose payment failed opened its period past due: its invoice is owed, not charged now.
         return charges + renewals.filter(\.status.renews).flatMap(\.invoice.lines)
+    }
+
+    /// The sum of ``lines``, without building the array.
+    func sumOfLines(in currency: Currency) throws(BillingError) -> Money {
+        var total = Money.zero(currency)
+        if let paymentRetry {
+            return paymentRetry.paid
+                ? try Money.sum(paymentRetry.invoice.lines.lazy.map(\.amount), in: currency) : total
+        }
+        for line in charges { total = try total.adding(line.amount) }
+        for renewal in renewals where renewal.status.renews {
+            for line in renewal.invoice.lines { total = try total.adding(line.amount) }
+        }
+        return total
     }
 
     /// For an add-on operation: the quote it was decided as.
@@ -91,7 +106,7 @@ public struct Decision: Sendable, Hashable, Codable {
             heldUsage: heldUsage
         )
         // An overflow is an error, never a free decision.
-        self = with(amountDue: try Money.sum(lines.map(\.amount), in: currency))
+        self = with(amountDue: try sumOfLines(in: currency))
     }
 
     init(

@@ -24,7 +24,10 @@ extension Subscription {
         at: Instant,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> Quote {
-        try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: true).quote()
+        try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: true) {
+            change,
+            refusal throws(BillingError) in try change.quote(refusal: refusal)
+        }
     }
 
     /// Applies an operation: the new subscription and the lines to charge now.
@@ -56,26 +59,31 @@ extension Subscription {
         at: Instant,
         policy: BillingPolicy = .standard
     ) throws(BillingError) -> Outcome {
-        try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: false).outcome()
+        try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: false) {
+            change,
+            _ throws(BillingError) in try change.outcome()
+        }
     }
 
     /// The one decision behind both ``quote(_:by:usage:at:policy:)`` and ``apply(_:by:usage:at:policy:)``:
-    /// the quote is read from it, the new subscription built from it only when applying.
-    func decide(
+    /// `finish` reads the quote from it, or builds the new subscription from it when applying.
+    func decide<Result>(
         _ operation: AddonOperation,
         by actor: BillingActor,
         usage: CapacityUsage?,
         at: Instant,
         policy: BillingPolicy,
-        quoting: Bool
-    ) throws(BillingError) -> Change {
+        quoting: Bool,
+        finish: (borrowing Change, BillingError?) throws(BillingError) -> Result
+    ) throws(BillingError) -> Result {
         try usage?.validate()
         guard let offer = plan.offer(operation.addon) else { throw BillingError.unknownAddon(operation.addon) }
         if quoting { try actor.require(.billingRead) }
         let refusal = Gates.refusal(self, offer, operation, actor: actor)
         if let refusal, !quoting { throw refusal }
         do {
-            return try decide(operation, offer: offer, usage: usage, at: at, policy: policy, refusal: refusal)
+            let change = try decide(operation, offer: offer, usage: usage, at: at, policy: policy)
+            return try finish(change, refusal)
         } catch {
             // A quote that cannot be priced fails as applying would: who may apply comes first.
             throw refusal ?? error
@@ -87,8 +95,7 @@ extension Subscription {
         offer: AddonOffer,
         usage: CapacityUsage?,
         at: Instant,
-        policy: BillingPolicy,
-        refusal: BillingError?
+        policy: BillingPolicy
     ) throws(BillingError) -> Change {
         try Gates.checkOffer(self, offer, operation)
         let period = try currentPeriod()
@@ -100,7 +107,6 @@ extension Subscription {
         }
         guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
-        change.refusal = refusal
         /// Seed 003's rule needs the usage: a reduction of capacity without it is refused, never capped at zero.
         func inUse() throws(BillingError) -> CapacityUsage {
             guard let usage else { throw BillingError.usageRequired(offer, operation) }
@@ -191,8 +197,6 @@ struct Change {
     var effective: Instant
     var confirmation = QuoteNote(.slotsAdded)
     var maxReducible: Int64?
-    /// Why the requesting actor may not apply the change, for a quote.
-    var refusal: BillingError?
 
     init(subscription: Subscription, offer: AddonOffer, operation: AddonOperation, period: BillingPeriod, at: Instant) {
         self.subscription = subscription
@@ -410,7 +414,7 @@ struct Change {
 
     /// The quote, read from the change alone: totals after it are the totals before
     /// it with the one line swapped, so no new subscription is built.
-    func quote() throws(BillingError) -> Quote {
+    func quote(refusal: BillingError? = nil) throws(BillingError) -> Quote {
         let currency = subscription.currency
         let oldRecurring = try before?.recurringCost() ?? .zero(currency)
         let newRecurring = try line?.recurringCost() ?? .zero(currency)
