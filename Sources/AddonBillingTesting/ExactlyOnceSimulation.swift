@@ -66,6 +66,8 @@ public enum ExactlyOnceSimulation {
     ///   - clients: How many clients send them concurrently.
     ///   - seed: The seed of every random choice; print it with a failure to replay it.
     /// - Returns: The counts, and the broken promises.
+    /// - Throws: The store's errors while setting up or reading the final state; broken
+    ///   promises are reported in ``Report/failures``, not thrown.
     public static func run(
         on store: any SubscriptionStore,
         allIntents: @escaping @Sendable () async throws -> [IntentRecord],
@@ -156,7 +158,9 @@ public enum ExactlyOnceSimulation {
             let stored = try await store.load(id)
             let subscription = stored.subscription
             if stored.claim != nil { failures.append("\(id) is still claimed by \(stored.claim!)") }
-            if !stored.heldUsage.isEmpty { failures.append("\(id) still holds \(stored.heldUsage.count) usage records") }
+            if !stored.heldUsage.isEmpty {
+                failures.append("\(id) still holds \(stored.heldUsage.count) usage records")
+            }
             switch subscription.status {
             case .active, .trialing:
                 if subscription.billedThrough <= clock.now { failures.append("\(id) is not billed through now") }
@@ -166,7 +170,9 @@ public enum ExactlyOnceSimulation {
                     failures.append("\(id) is past due with a retry overdue or none")
                 }
             case .unpaid, .canceled:
-                if subscription.unpaidInvoice == nil { failures.append("\(id) is \(subscription.status) with no invoice") }
+                if subscription.unpaidInvoice == nil {
+                    failures.append("\(id) is \(subscription.status) with no invoice")
+                }
             default:
                 failures.append("\(id) is in unexpected status \(subscription.status)")
             }
@@ -179,7 +185,9 @@ public enum ExactlyOnceSimulation {
                 $0.state == .completed && $0.chargeID == charge.chargeID && $0.decision?.amountDue == charge.amount
             }
             if matches.count != 1 {
-                failures.append("charge \(charge.chargeID) under \(charge.key) (\(charge.amount)) matches \(matches.count) applied changes")
+                failures.append(
+                    "charge \(charge.chargeID) under \(charge.key) (\(charge.amount)) matches \(matches.count) applied changes"
+                )
             }
         }
         let capturedKeys = Set(captured.map(\.key))
@@ -194,7 +202,9 @@ public enum ExactlyOnceSimulation {
             if intent.chargeID == nil, !decision.amountDue.isZero {
                 failures.append("\(intent.key) applied \(decision.amountDue) without charging it")
             }
-            if decision.lines.contains(where: \.amount.isNegative) { failures.append("\(intent.key) has a negative line") }
+            if decision.lines.contains(where: \.amount.isNegative) {
+                failures.append("\(intent.key) has a negative line")
+            }
             if decision.renewals.contains(where: { $0.status == .pastDue }) { report.renewalsDeclined += 1 }
             if decision.paymentRetry != nil { report.paymentRetries += 1 }
         }
@@ -242,7 +252,8 @@ public enum ExactlyOnceSimulation {
 
         func violations() -> [String] {
             (mismatchedRetries.isEmpty ? [] : ["retries returned another result: \(mismatchedRetries.prefix(5))"])
-                + (acceptedReuse.isEmpty ? [] : ["keys answered requests they were not made for: \(acceptedReuse.prefix(5))"])
+                + (acceptedReuse.isEmpty
+                    ? [] : ["keys answered requests they were not made for: \(acceptedReuse.prefix(5))"])
                 + (acceptedForgery.isEmpty ? [] : ["forged confirmations applied: \(acceptedForgery.prefix(5))"])
         }
     }
