@@ -13,12 +13,17 @@ let package = Package(
     products: [
         .library(name: "AddonBillingPostgres", targets: ["AddonBillingPostgres"]),
         .library(name: "AddonBillingSQLite", targets: ["AddonBillingSQLite"]),
+        .library(name: "AddonBillingServer", targets: ["AddonBillingServer"]),
+        .executable(name: "addon-billing-server", targets: ["addon-billing-server"]),
     ],
     dependencies: [
         .package(name: "swift-addon-billing", path: ".."),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - Stores
@@ -42,6 +47,34 @@ let package = Package(
                 "AddonBillingStoreSupport",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        // MARK: - The billing server
+
+        .target(
+            name: "AddonBillingServer",
+            dependencies: [
+                "AddonBillingPostgres",
+                "AddonBillingSQLite",
+                .product(name: "AddonBilling", package: "swift-addon-billing"),
+                .product(name: "AddonBillingJSON", package: "swift-addon-billing"),
+                .product(name: "AddonBillingTesting", package: "swift-addon-billing"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "addon-billing-server",
+            dependencies: [
+                "AddonBillingServer",
+                .product(name: "AddonBilling", package: "swift-addon-billing"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -82,9 +115,13 @@ let package = Package(
                 "StoreTestSupport",
                 "AddonBillingPostgres",
                 "AddonBillingSQLite",
+                "AddonBillingServer",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
                 .product(name: "AddonBillingTesting", package: "swift-addon-billing"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 public import AddonBilling
 import AddonBillingStoreSupport
+import Foundation
 public import Logging
 public import PostgresNIO
 
@@ -45,6 +46,31 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
         self.client = client
         self.schema = try validatedSchema(schema)
         self.logger = logger
+    }
+
+    /// The client configuration of a `postgres://user[:password]@host[:port]/database` URL
+    /// (`postgresql://` too; the database defaults to the user's name), without TLS.
+    ///
+    /// - Throws: ``BillingError/Code/invalidOption`` for anything else; the message never
+    ///   repeats the URL, which may hold a password.
+    public static func clientConfiguration(url text: String) throws(BillingError) -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
+            let host = url.host, let user = url.user
+        else {
+            throw BillingError(
+                code: .invalidOption,
+                message: "A PostgreSQL URL has the form postgres://user[:password]@host[:port]/database."
+            )
+        }
+        let database = String(url.path.dropFirst())
+        return PostgresClient.Configuration(
+            host: host,
+            port: url.port ?? 5432,
+            username: user,
+            password: url.password,
+            database: database.isEmpty ? user : database,
+            tls: .disable
+        )
     }
 
     private var s: String { "\"\(schema)\"" }

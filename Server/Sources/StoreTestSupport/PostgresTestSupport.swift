@@ -16,17 +16,7 @@ public enum PostgresTestServer {
 
     /// Parses a `postgres://` URL.
     public static func configuration(_ text: String) throws -> PostgresClient.Configuration {
-        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
-            let host = url.host, let user = url.user
-        else { throw BillingError(code: .invalidOption, message: "Not a postgres:// URL.") }
-        var configuration = PostgresClient.Configuration(
-            host: host,
-            port: url.port ?? 5432,
-            username: user,
-            password: url.password,
-            database: String(url.path.dropFirst()).isEmpty ? user : String(url.path.dropFirst()),
-            tls: .disable
-        )
+        var configuration = try PostgresSubscriptionStore.clientConfiguration(url: text)
         configuration.options.maximumConnections = 32
         return configuration
     }

@@ -1,0 +1,132 @@
+public import AddonBilling
+import Crypto
+import Foundation
+
+/// An account of the billing server: a customer organization that owns subscriptions.
+public struct AccountID: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The identifier: 1–64 letters, digits, `_` or `-`.
+    public let rawValue: String
+
+    /// The most bytes an account identifier may have, so that scoped idempotency keys fit.
+    public static let maximumLength = 64
+
+    /// An account identifier, checked.
+    ///
+    /// - Throws: ``BillingError/Code/invalidOption`` for an empty, long or unusual identifier.
+    public init(_ rawValue: String) throws(BillingError) {
+        guard !rawValue.isEmpty, rawValue.utf8.count <= Self.maximumLength,
+            rawValue.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || isAlphanumeric($0) })
+        else {
+            throw BillingError(
+                code: .invalidOption,
+                message: "An account identifier has 1 to 64 letters, digits, underscores or hyphens."
+            )
+        }
+        self.rawValue = rawValue
+    }
+
+    /// The identifier.
+    public var description: String { rawValue }
+}
+
+private func isAlphanumeric(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+}
+
+/// What a bearer token lets its holder do: act for one actor of one account.
+public struct TokenGrant: Sendable, Hashable, Codable {
+    /// The token's public identifier (`tok_…`), shown in listings and used to revoke it.
+    public var id: String
+    /// The account whose subscriptions the token reaches; every other account's are not found.
+    public var account: AccountID
+    /// The person or system the token acts as, with its role and permissions.
+    public var actor: BillingActor
+}
+
+/// Bearer tokens: `abs_` followed by 43 characters of base64url (32 random bytes).
+///
+/// Only the SHA-256 of a token is stored; a presented token is hashed, looked up by its
+/// hash, and compared with the stored hash in constant time. The plain token exists
+/// only in the response that created it.
+public enum AccessToken {
+    /// The prefix of every token, so that secret scanners recognize a leaked one.
+    public static let prefix = "abs_"
+
+    /// A new random token and its public identifier.
+    public static func generate() -> (token: String, id: String) {
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let identifier = (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return (prefix + base64URL(secret), "tok_" + identifier.map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// The stored form: the lowercase hex SHA-256 of the token's UTF-8 bytes.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether two byte strings are equal, in time that depends only on their lengths.
+    public static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
+        return difference == 0
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Where the server keeps its tokens and which account owns which subscription.
+///
+/// The SQLite and PostgreSQL implementations keep them beside the subscriptions, in
+/// tables `api_tokens` (`id`, `token_hash`, `account`, `actor`, `revoked_at`) and
+/// `account_subscriptions` (`account`, `subscription_id`).
+public protocol AccountDirectory: Sendable {
+    /// Creates the directory's tables when they do not exist.
+    func migrate() async throws
+
+    /// Stores a token's hash with its grant.
+    func addToken(hash: String, grant: TokenGrant) async throws
+
+    /// The stored hash and grant of the live (not revoked) token with this hash.
+    func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)?
+
+    /// Revokes a token of an account; false when the account has no such live token.
+    func revokeToken(id: String, of account: AccountID) async throws -> Bool
+
+    /// Records that an account owns a subscription.
+    func assign(_ subscription: SubscriptionID, to account: AccountID) async throws
+
+    /// The account that owns a subscription, or nil.
+    func owner(of subscription: SubscriptionID) async throws -> AccountID?
+
+    /// The subscriptions an account owns, in identifier order.
+    func subscriptions(of account: AccountID) async throws -> [SubscriptionID]
+}
+
+extension AccountDirectory {
+    /// Creates a token for an actor of an account and returns it once, in plain text.
+    public func createToken(
+        for account: AccountID,
+        actor: BillingActor
+    ) async throws -> (token: String, grant: TokenGrant) {
+        let (token, id) = AccessToken.generate()
+        let grant = TokenGrant(id: id, account: account, actor: actor)
+        try await addToken(hash: AccessToken.hash(token), grant: grant)
+        return (token, grant)
+    }
+
+    /// The grant of a presented token, compared in constant time with the stored hash.
+    public func authenticate(_ token: String) async throws -> TokenGrant? {
+        guard token.hasPrefix(AccessToken.prefix), token.utf8.count <= 128 else { return nil }
+        let hash = AccessToken.hash(token)
+        guard let stored = try await self.token(withHash: hash) else { return nil }
+        // The index finds the row by hash; the stored hash is then compared in constant
+        // time, so no timing depends on how much of a guess was right.
+        return AccessToken.constantTimeEquals(Array(stored.hash.utf8), Array(hash.utf8)) ? stored.grant : nil
+    }
+}

@@ -1,0 +1,333 @@
+public import AddonBilling
+import AddonBillingJSON
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+
+/// The request context: Hummingbird's, plus the grant of the caller's token.
+public struct BillingRequestContext: RequestContext {
+    /// Hummingbird's storage.
+    public var coreContext: CoreRequestContextStorage
+    /// Who is calling, once the bearer token was checked.
+    var grant: TokenGrant?
+
+    /// A context for a request arriving at the server.
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.grant = nil
+    }
+}
+
+/// The HTTP API over an ``AddonService``: every route, its authentication and its errors.
+///
+/// Routes live under `/v1`, take and return the core's documented JSON shapes, and
+/// require `Authorization: Bearer <token>`. A token reaches its own account's
+/// subscriptions only; another account's are "not found", exactly as missing ones are.
+/// Requests that change something require an `Idempotency-Key` header (Stripe's
+/// convention), scoped to the account: the same key from two accounts is two requests.
+public struct BillingAPI: Sendable {
+    /// The exactly-once service.
+    public let service: AddonService
+    /// Tokens and subscription ownership.
+    public let directory: any AccountDirectory
+    /// The plans the server sells, by identifier.
+    public let catalog: [PlanID: Plan]
+    /// The largest request body accepted.
+    public let maximumBodyBytes: Int
+
+    /// An API over a service, a directory and a catalog of plans.
+    public init(service: AddonService, directory: any AccountDirectory, plans: [Plan], maximumBodyBytes: Int) {
+        self.service = service
+        self.directory = directory
+        self.catalog = Dictionary(plans.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+
+    /// The router with every route.
+    public func router() -> Router<BillingRequestContext> {
+        let router = Router(context: BillingRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.get("/health") { _, _ in Response(status: .ok) }
+        let v1 = router.group("v1").add(middleware: BearerAuthentication(directory: directory))
+        v1.get("plans/:plan") { _, context in try await self.plan(context) }
+        v1.get("subscriptions") { _, context in try await self.subscriptions(context) }
+        v1.get("subscriptions/:id") { request, context in try await self.panel(request, context) }
+        v1.post("subscriptions/:id/quotes") { request, context in try await self.quote(request, context) }
+        v1.post("subscriptions/:id/operations") { request, context in try await self.apply(request, context) }
+        v1.post("subscriptions/:id/usage") { request, context in try await self.recordUsage(request, context) }
+        v1.get("subscriptions/:id/quota/:capacity") { request, context in try await self.quota(request, context) }
+        v1.get("subscriptions/:id/invoice-preview") { _, context in try await self.invoicePreview(context) }
+        v1.get("subscriptions/:id/advice") { request, context in try await self.advice(request, context) }
+        v1.post("subscriptions/:id/payments") { request, context in try await self.pay(request, context) }
+        return router
+    }
+
+    // MARK: Routes
+
+    func plan(_ context: BillingRequestContext) async throws -> Response {
+        let id = PlanID(rawValue: try context.parameters.require("plan"))
+        guard let plan = catalog[id] else { throw APIError.notFound("plan") }
+        return try json(plan)
+    }
+
+    func subscriptions(_ context: BillingRequestContext) async throws -> Response {
+        let grant = try context.requireGrant()
+        return try json(["subscriptions": try await directory.subscriptions(of: grant.account)])
+    }
+
+    func panel(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        try grant.actor.require(.billingRead)
+        let usage = try usage(from: request)
+        return try json(try SubscriptionPanel(subscription, usage: usage, policy: service.policy))
+    }
+
+    func quote(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let body = try await decode(OperationBody.self, request)
+        let quote = try subscription.quote(
+            body.operation,
+            by: grant.actor,
+            usage: body.usage,
+            at: service.clock.now(),
+            policy: service.policy
+        )
+        return try json(quote)
+    }
+
+    func apply(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let key = try idempotencyKey(request, grant)
+        let body = try await decode(OperationBody.self, request)
+        let receipt = try await service.apply(
+            body.operation,
+            on: subscription.id,
+            by: grant.actor,
+            usage: body.usage,
+            idempotencyKey: key
+        )
+        return try json(receipt)
+    }
+
+    func recordUsage(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        try grant.actor.require(.billingUpdate)
+        let key = try idempotencyKey(request, grant)
+        let body = try await decode(UsageBody.self, request)
+        let receipt = try await service.recordUsage(
+            body.units,
+            of: body.capacity,
+            on: subscription.id,
+            overage: body.overage ?? .refuse,
+            idempotencyKey: key
+        )
+        return try json(receipt)
+    }
+
+    func quota(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let capacity = CapacityKind(rawValue: try context.parameters.require("capacity"))
+        let expectedExtra =
+            try integer(request.uri.queryParameters["expected_extra"].map(String.init), "expected_extra") ?? 0
+        let report = try subscription.quotaReport(capacity, by: grant.actor)
+        let projection = try subscription.usageProjection(
+            capacity,
+            at: service.clock.now(),
+            expectedExtra: expectedExtra,
+            by: grant.actor
+        )
+        return try json(QuotaBody(report: report, projection: projection))
+    }
+
+    func invoicePreview(_ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        try grant.actor.require(.billingRead)
+        return try json(try subscription.previewNextInvoice(policy: service.policy))
+    }
+
+    func advice(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let usage = try usage(from: request)
+        let advice = try subscription.upgradeAdvice(
+            catalog: Array(catalog.values),
+            by: grant.actor,
+            policy: service.policy
+        )
+        let prompts = try subscription.upgradePrompts(usage: usage ?? .nothingInUse)
+        return try json(AdviceBody(advice: advice, prompts: prompts))
+    }
+
+    func pay(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let key = try idempotencyKey(request, grant)
+        return try json(try await service.payUnpaidInvoice(on: subscription.id, by: grant.actor, idempotencyKey: key))
+    }
+
+    // MARK: Helpers
+
+    /// The caller's grant and the subscription named in the path, when the caller's account
+    /// owns it; otherwise 404, so that no one learns whether another account's exists.
+    func owned(_ context: BillingRequestContext) async throws -> (TokenGrant, Subscription) {
+        let grant = try context.requireGrant()
+        let id = SubscriptionID(rawValue: try context.parameters.require("id"))
+        guard try await directory.owner(of: id) == grant.account else { throw APIError.notFound("subscription") }
+        return (grant, try await service.store.load(id).subscription)
+    }
+
+    /// The `Idempotency-Key` header as a service key scoped to the caller's account.
+    func idempotencyKey(_ request: Request, _ grant: TokenGrant) throws -> IdempotencyKey {
+        guard let header = request.headers[.idempotencyKey] else { throw APIError.idempotencyKeyRequired }
+        guard !header.isEmpty, header.utf8.count <= Self.maximumKeyBytes,
+            header.utf8.allSatisfy({ (0x21...0x7e).contains($0) })
+        else {
+            throw APIError(
+                status: .badRequest,
+                code: BillingError.Code.invalidIdempotencyKey.rawValue,
+                message:
+                    "An Idempotency-Key has 1 to \(Self.maximumKeyBytes) printable ASCII characters without spaces."
+            )
+        }
+        return IdempotencyKey("\(grant.account.rawValue)/\(header)")
+    }
+
+    /// The longest `Idempotency-Key` header: the service's 255 bytes less the account scope.
+    static let maximumKeyBytes = IdempotencyKey.maximumLength - AccountID.maximumLength - 1
+
+    /// Reads the body up to the limit (refusing a larger one before decoding), checks the
+    /// JSON limits of the wire module, and decodes.
+    func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodyBytes {
+            throw APIError.bodyTooLarge(maximumBodyBytes)
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maximumBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.bodyTooLarge(maximumBodyBytes)
+        }
+        let data = Data(buffer.readableBytesView)
+        try JSONRequestLimits.check(data)
+        do {
+            return try JSONDecoder().decode(Body.self, from: data)
+        } catch let error as BillingError {
+            throw error
+        } catch {
+            throw BillingError(code: .malformedRequest, message: "The request body is not valid JSON for this route.")
+        }
+    }
+
+    /// The usage named by query parameters `seats_used`, `pending_invitations`, `agents_used`.
+    func usage(from request: Request) throws -> CapacityUsage? {
+        let query = request.uri.queryParameters
+        let seats = try integer(query["seats_used"].map(String.init), "seats_used")
+        let pending = try integer(query["pending_invitations"].map(String.init), "pending_invitations")
+        let agents = try integer(query["agents_used"].map(String.init), "agents_used")
+        guard seats != nil || pending != nil || agents != nil else { return nil }
+        return CapacityUsage(
+            seats: SeatUsage(activeMembers: seats ?? 0, pendingInvitations: pending ?? 0),
+            agents: AgentUsage(active: agents ?? 0)
+        )
+    }
+
+    func integer(_ text: String?, _ name: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw BillingError(code: .malformedRequest, message: "\(name) must be a whole number, 0 or more.")
+        }
+        return value
+    }
+
+    func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+        )
+    }
+}
+
+extension HTTPField.Name {
+    /// Stripe's header for idempotent requests.
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
+
+extension BillingRequestContext {
+    func requireGrant() throws -> TokenGrant {
+        guard let grant else { throw APIError.unauthenticated }
+        return grant
+    }
+}
+
+/// The body of a quote or an operation: what to do, and what is in use now.
+struct OperationBody: Decodable {
+    var operation: AddonOperation
+    var usage: CapacityUsage?
+}
+
+/// The body of a usage report.
+struct UsageBody: Decodable {
+    var capacity: CapacityKind
+    var units: Int64
+    var overage: OveragePolicy?
+}
+
+/// A quota report with its projection.
+struct QuotaBody: Encodable {
+    var report: QuotaReport
+    var projection: UsageProjection
+}
+
+/// Upgrade advice and prompts.
+struct AdviceBody: Encodable {
+    var advice: [UpgradeAdvice]
+    var prompts: [UpgradePrompt]
+}
+
+/// Checks the bearer token and puts its grant in the context.
+struct BearerAuthentication: RouterMiddleware {
+    typealias Context = BillingRequestContext
+    let directory: any AccountDirectory
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            let grant = try await directory.authenticate(String(header.dropFirst("Bearer ".count)))
+        else { throw APIError.unauthenticated }
+        var context = context
+        context.grant = grant
+        return try await next(request, context)
+    }
+}
+
+/// Turns every error into the one JSON error shape; unexpected errors are logged by type
+/// only (no message, which might carry a secret) and answered with `internal`.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = BillingRequestContext
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as BillingError {
+            throw APIError(error)
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "notFound" : "malformedRequest"
+            throw APIError(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
+            throw APIError.internal
+        }
+    }
+}

@@ -1,0 +1,155 @@
+public import AddonBilling
+import AddonBillingPostgres
+import AddonBillingSQLite
+import AddonBillingTesting
+import Foundation
+public import Hummingbird
+public import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Assembles the billing server: the store chosen by the configuration, the account
+/// directory beside it, the service, the HTTP API and the renewal worker.
+public enum BillingServer {
+    /// What was built, for the executable to run.
+    public struct Assembly: Sendable {
+        /// The HTTP application, with the renewal worker (and the PostgreSQL pool) as its services.
+        public var application: Application<RouterResponder<BillingRequestContext>>
+        /// The API, for tests that want to call the service or the directory directly.
+        public var api: BillingAPI
+    }
+
+    /// The store and directory the configuration names, and the PostgreSQL pool behind
+    /// them (which must run, as a service, while they are used).
+    static func open(
+        _ configuration: ServerConfiguration,
+        logger: Logger
+    ) throws -> (
+        store: any SubscriptionStore, directory: any AccountDirectory, client: PostgresClient?
+    ) {
+        guard let url = configuration.databaseURL else {
+            return (
+                try SQLiteSubscriptionStore(path: configuration.sqlitePath),
+                try SQLiteAccountDirectory(path: configuration.sqlitePath), nil
+            )
+        }
+        let client = PostgresClient(
+            configuration: try PostgresSubscriptionStore.clientConfiguration(url: url),
+            backgroundLogger: logger
+        )
+        return (
+            try PostgresSubscriptionStore(client: client, schema: configuration.schema, logger: logger),
+            PostgresAccountDirectory(client: client, schema: configuration.schema), client
+        )
+    }
+
+    /// Applies the store's and the directory's migrations.
+    static func migrate(_ store: any SubscriptionStore, _ directory: any AccountDirectory) async throws {
+        if let postgres = store as? PostgresSubscriptionStore { try await postgres.migrate() }
+        try await directory.migrate()
+    }
+
+    /// Builds the server.
+    ///
+    /// Migrations (and the demo, when configured) run when it starts, before it listens.
+    ///
+    /// - Parameters:
+    ///   - configuration: The settings.
+    ///   - gateway: The payment provider. Nil uses the in-process demo gateway, which
+    ///     captures every charge and moves no money.
+    ///   - clock: The source of "now"; nil takes the configuration's.
+    ///   - logger: The server's logger.
+    ///   - demoTokenCreated: Called with the demo owner's token when the demo is seeded.
+    /// - Returns: The application to run, and the API it serves.
+    /// - Throws: ``ConfigurationError`` for a malformed `DATABASE_URL`, and SQLite's errors
+    ///   opening the file.
+    public static func assemble(
+        _ configuration: ServerConfiguration,
+        gateway: (any PaymentGateway)? = nil,
+        clock: BillingClock? = nil,
+        logger: Logger = Logger(label: "addon-billing.server"),
+        demoTokenCreated: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> Assembly {
+        let (store, directory, client) = try open(configuration, logger: logger)
+        let clock = clock ?? configuration.clock
+        let service = AddonService(store: store, gateway: gateway ?? ScriptedPaymentGateway(), clock: clock)
+        let api = BillingAPI(
+            service: service,
+            directory: directory,
+            plans: SeedPlans.all,
+            maximumBodyBytes: configuration.maximumBodyBytes
+        )
+        // Migrations and the demo run once, when the pool serves its first request; the HTTP
+        // server and the renewal worker both wait for them.
+        let seedsDemo = configuration.seedsDemo
+        let preparation = Task {
+            try await migrate(store, directory)
+            if seedsDemo, let token = try await seedDemo(store: store, directory: directory, now: clock.now()) {
+                demoTokenCreated(token)
+            }
+        }
+        var services: [any Service] = client.map { [$0] } ?? []
+        services.append(
+            RenewalWorker(
+                service: service,
+                interval: .seconds(configuration.renewalInterval),
+                batch: configuration.renewalBatch,
+                logger: logger,
+                ready: { try await preparation.value }
+            )
+        )
+        var application = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            services: services,
+            logger: logger
+        )
+        application.beforeServerStarts { try await preparation.value }
+        return Assembly(application: application, api: api)
+    }
+
+    /// Runs `body` with the configured directory, migrated (the admin commands' way in).
+    public static func withDirectory<Result: Sendable>(
+        _ configuration: ServerConfiguration,
+        logger: Logger,
+        _ body: @Sendable (any AccountDirectory) async throws -> Result
+    ) async throws -> Result {
+        let (store, directory, client) = try open(configuration, logger: logger)
+        guard let client else {
+            try await migrate(store, directory)
+            return try await body(directory)
+        }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await migrate(store, directory)
+            return try await body(directory)
+        }
+    }
+
+    /// Seeds the demo account `acme` and returns its owner's token.
+    ///
+    /// The account gets a Starter subscription ($19 a month, 2 seats, extra seats $19) that
+    /// started on the first day of the current month. Nothing happens (nil comes back) when
+    /// the account already has a subscription.
+    static func seedDemo(
+        store: any SubscriptionStore,
+        directory: any AccountDirectory,
+        now: Instant
+    ) async throws
+        -> String?
+    {
+        let account = try AccountID("acme")
+        guard try await directory.subscriptions(of: account).isEmpty else { return nil }
+        let day = try CivilDate(daysSinceEpoch: now.secondsSinceEpoch / 86_400)
+        let anchor = try Instant(try CivilDate(year: day.year, month: day.month, day: 1))
+        let subscription = try Subscription(
+            id: "sub_acme_starter",
+            plan: SeedPlans.starter,
+            cycle: try BillingCycle(anchor: anchor, interval: .monthly)
+        )
+        try await store.insert(StoredSubscription(subscription: subscription))
+        try await directory.assign(subscription.id, to: account)
+        return try await directory.createToken(for: account, actor: BillingActor(id: "owner", role: .owner)).token
+    }
+}

@@ -1,0 +1,75 @@
+public import AddonBilling
+public import Logging
+public import ServiceLifecycle
+
+/// Renews what is due: every interval it finishes what a crash left (`resume()`), then
+/// runs `renewDue(limit:)` — renewals and scheduled payment retries found by the
+/// store's due query.
+///
+/// Several servers on one PostgreSQL may run it at once: renewal keys are derived from
+/// the subscription and the period, so a period is billed once however many workers
+/// reach it. On graceful shutdown (SIGTERM) the pass in progress finishes and no new one
+/// starts.
+public struct RenewalWorker: Service {
+    let service: AddonService
+    let interval: Duration
+    let batch: Int
+    let logger: Logger
+    let ready: @Sendable () async throws -> Void
+
+    /// A worker over a service, passing every `interval`, renewing at most `batch`
+    /// subscriptions per pass, once `ready` (the migrations) returned.
+    public init(
+        service: AddonService,
+        interval: Duration,
+        batch: Int,
+        logger: Logger,
+        ready: @escaping @Sendable () async throws -> Void = {}
+    ) {
+        self.service = service
+        self.interval = interval
+        self.batch = batch
+        self.logger = logger
+        self.ready = ready
+    }
+
+    /// Runs passes until the service group shuts down.
+    ///
+    /// - Throws: What `ready` throws: the server cannot run without its tables.
+    public func run() async throws {
+        try await ready()
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            await pass()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+        logger.info("renewal worker stopped")
+    }
+
+    /// One pass; failures are logged by code, and the subscriptions stay due for the next pass.
+    public func pass() async {
+        do {
+            let resumed = try await service.resume()
+            let (receipts, failures) = try await service.renewDue(limit: batch)
+            if !receipts.isEmpty || !failures.isEmpty || !resumed.completed.isEmpty || !resumed.voided.isEmpty {
+                logger.info(
+                    "renewal pass",
+                    metadata: [
+                        "renewed": "\(receipts.count)",
+                        "failed": "\(failures.count)",
+                        "resumed.completed": "\(resumed.completed.count)",
+                        "resumed.voided": "\(resumed.voided.count)",
+                    ]
+                )
+            }
+            for (id, error) in failures {
+                logger.warning("renewal failed", metadata: ["subscription": "\(id)", "code": "\(error.code)"])
+            }
+        } catch {
+            logger.error("renewal pass failed", metadata: ["error.type": "\(type(of: error))"])
+        }
+    }
+}

@@ -1,0 +1,113 @@
+public import AddonBilling
+import Foundation
+
+/// The server's settings, read from environment variables; every one has a default.
+///
+/// | Variable | Default | Meaning |
+/// | --- | --- | --- |
+/// | `ADDON_BILLING_HOST` | `127.0.0.1` | The address to listen on. |
+/// | `PORT` | `8080` | The port to listen on. |
+/// | `DATABASE_URL` | none | `postgres://user[:password]@host[:port]/database`; without it the server uses SQLite. |
+/// | `ADDON_BILLING_DATABASE_SCHEMA` | `addon_billing` | The PostgreSQL schema of every table. |
+/// | `ADDON_BILLING_SQLITE_PATH` | `addon-billing.sqlite` | The SQLite file of the embedded default. |
+/// | `ADDON_BILLING_MAX_BODY_BYTES` | `65536` | The largest request body accepted (1 KiB to 1 MiB). |
+/// | `ADDON_BILLING_RENEWAL_INTERVAL_SECONDS` | `60` | How often the renewal worker looks for due renewals (1 to 86,400). |
+/// | `ADDON_BILLING_RENEWAL_BATCH` | `1000` | The most subscriptions one worker pass renews (1 to 1,000). |
+/// | `ADDON_BILLING_DEMO` | `1` with SQLite, `0` with PostgreSQL | Seeds the demo account, subscription and token on an empty database. |
+/// | `ADDON_BILLING_CLOCK` | none (the system clock) | An RFC 3339 instant the clock stays at: for walkthroughs and demos only, never in production. |
+public struct ServerConfiguration: Sendable, Hashable {
+    /// The address to listen on.
+    public var host = "127.0.0.1"
+    /// The port to listen on; 0 picks a free one.
+    public var port = 8080
+    /// The PostgreSQL URL, or nil for the embedded SQLite default.
+    public var databaseURL: String?
+    /// The PostgreSQL schema.
+    public var schema = "addon_billing"
+    /// The SQLite file.
+    public var sqlitePath = "addon-billing.sqlite"
+    /// The largest request body accepted, in bytes.
+    public var maximumBodyBytes = 64 * 1024
+    /// Seconds between passes of the renewal worker.
+    public var renewalInterval = 60
+    /// The most subscriptions one pass renews.
+    public var renewalBatch = 1000
+    /// Whether to seed the demo account, subscription and token into an empty database.
+    public var seedsDemo = true
+    /// An instant the clock stays at, for walkthroughs; nil reads the system clock.
+    public var pinnedClock: Instant?
+
+    /// The defaults.
+    public init() {}
+
+    /// Settings from environment variables.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the variable whose value is out of range.
+    public init(environment: [String: String]) throws {
+        if let host = environment["ADDON_BILLING_HOST"] { self.host = host }
+        port = try Self.integer(environment, "PORT", default: port, in: 0...65_535)
+        databaseURL = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let schema = environment["ADDON_BILLING_DATABASE_SCHEMA"] { self.schema = schema }
+        if let path = environment["ADDON_BILLING_SQLITE_PATH"] { sqlitePath = path }
+        maximumBodyBytes = try Self.integer(
+            environment,
+            "ADDON_BILLING_MAX_BODY_BYTES",
+            default: maximumBodyBytes,
+            in: 1024...(1 << 20)
+        )
+        renewalInterval = try Self.integer(
+            environment,
+            "ADDON_BILLING_RENEWAL_INTERVAL_SECONDS",
+            default: renewalInterval,
+            in: 1...86_400
+        )
+        renewalBatch = try Self.integer(environment, "ADDON_BILLING_RENEWAL_BATCH", default: renewalBatch, in: 1...1000)
+        seedsDemo =
+            try Self.integer(
+                environment,
+                "ADDON_BILLING_DEMO",
+                default: databaseURL == nil ? 1 : 0,
+                in: 0...1
+            ) == 1
+        if let text = environment["ADDON_BILLING_CLOCK"] {
+            do {
+                pinnedClock = try Instant(parsing: text)
+            } catch {
+                throw ConfigurationError(variable: "ADDON_BILLING_CLOCK", expected: "an RFC 3339 instant")
+            }
+        }
+    }
+
+    /// The clock: the pinned instant, or the system clock.
+    public var clock: BillingClock {
+        if let pinnedClock { return .constant(pinnedClock) }
+        return BillingClock { Instant(secondsSinceEpoch: Int64(Date().timeIntervalSince1970)) }
+    }
+
+    private static func integer(
+        _ environment: [String: String],
+        _ name: String,
+        default value: Int,
+        in range: ClosedRange<Int>
+    ) throws -> Int {
+        guard let text = environment[name] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError(
+                variable: name,
+                expected: "an integer from \(range.lowerBound) to \(range.upperBound)"
+            )
+        }
+        return number
+    }
+}
+
+/// A setting the server cannot start with.
+public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The environment variable.
+    public var variable: String
+    /// What it should hold.
+    public var expected: String
+
+    /// "PORT must be …".
+    public var description: String { "\(variable) must be \(expected)." }
+}

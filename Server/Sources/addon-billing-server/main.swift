@@ -1,0 +1,76 @@
+import AddonBilling
+import AddonBillingServer
+import Foundation
+import Hummingbird
+import Logging
+
+// The billing server.
+//
+//     addon-billing-server                      serve (SQLite in ./addon-billing.sqlite by default)
+//     addon-billing-server token create <account> <actor> <role>
+//     addon-billing-server token revoke <account> <token-id>
+//
+// Settings come from environment variables (see ServerConfiguration); DATABASE_URL
+// switches to PostgreSQL. SIGTERM and SIGINT shut down gracefully.
+
+let usage = """
+    usage: addon-billing-server
+           addon-billing-server token create <account> <actor> <owner|admin|member|viewer>
+           addon-billing-server token revoke <account> <token-id>
+
+    """
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+var configuration: ServerConfiguration
+do {
+    configuration = try ServerConfiguration(environment: ProcessInfo.processInfo.environment)
+} catch {
+    fail("\(error)")
+}
+var logger = Logger(label: "addon-billing.server")
+logger.logLevel = .info
+
+switch arguments.first {
+case nil, "serve":
+    let assembly = try BillingServer.assemble(configuration, logger: logger) { token in
+        // Written unbuffered, so that it shows before the server's log lines.
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                Demo account "acme" with subscription sub_acme_starter (Starter, $19 a month, 2 seats).
+                Its owner's API token (shown once; only its SHA-256 is stored):
+
+                    \(token)
+
+                No payment provider is configured: the demo gateway captures every charge and moves no money.
+
+                """.utf8
+            )
+        )
+    }
+    try await assembly.application.runService()
+case "token":
+    let rest = Array(arguments.dropFirst())
+    let output = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
+        if rest.count == 4, rest[0] == "create" {
+            let role = Role(rawValue: rest[3])
+            guard [Role.owner, .admin, .member, .viewer].contains(role) else { return usage }
+            let actor = BillingActor(id: ActorID(rawValue: rest[2]), role: role)
+            let (token, grant) = try await directory.createToken(for: try AccountID(rest[1]), actor: actor)
+            return "\(grant.id) \(token)"
+        }
+        if rest.count == 3, rest[0] == "revoke" {
+            return try await directory.revokeToken(id: rest[2], of: try AccountID(rest[1]))
+                ? "revoked \(rest[2])" : "No live token \(rest[2]) in account \(rest[1])."
+        }
+        return usage
+    }
+    print(output)
+default:
+    fail(usage)
+}
