@@ -54,7 +54,10 @@ await withThrowingTaskGroup(of: Void.self) { group in
                     report("refused \(index) \(error.code)")
                     break
                 } catch {
-                    report("retry \(index) after attempt \(attempt)")
+                    // The error's type and text, for the test to show (test URLs carry no password).
+                    report(
+                        "retry \(index) after attempt \(attempt): \(type(of: error)): \(String(describing: error).prefix(300))"
+                    )
                     try await Task.sleep(nanoseconds: 300_000_000)
                 }
             }
