@@ -11,7 +11,7 @@ public import Foundation
 /// `malformedRequest`; an unknown command prints the usage to standard error and exits 2.
 public enum AddonBillingCommand {
     /// What a run printed and how it ended.
-    public struct Result: Sendable, Hashable {
+    public struct CommandResult: Sendable, Hashable {
         /// Bytes for standard output.
         public var output: Data
         /// Bytes for standard error.
@@ -65,15 +65,15 @@ public enum AddonBillingCommand {
     ///   - arguments: The arguments after the program name.
     ///   - input: Standard input, for the JSON commands.
     /// - Returns: What to print and the exit status.
-    public static func run(_ arguments: [String], input: Data) async -> Result {
+    public static func run(_ arguments: [String], input: Data) async -> CommandResult {
         guard arguments.count == 1, let command = arguments.first else {
-            return Result(output: Data(), diagnostics: Data(usage.utf8), exitCode: 2)
+            return CommandResult(output: Data(), diagnostics: Data(usage.utf8), exitCode: 2)
         }
         switch command {
         case "demo":
-            return Result(output: Data(await Demo.transcript().utf8), diagnostics: Data(), exitCode: 0)
+            return CommandResult(output: Data(await Demo.transcript().utf8), diagnostics: Data(), exitCode: 0)
         case "help", "--help", "-h":
-            return Result(output: Data(usage.utf8), diagnostics: Data(), exitCode: 0)
+            return CommandResult(output: Data(usage.utf8), diagnostics: Data(), exitCode: 0)
         default:
             return answer(command, input: input)
         }
@@ -85,10 +85,10 @@ public enum AddonBillingCommand {
     ///   - command: The command's name, for example `"prorate"`.
     ///   - input: The JSON request.
     /// - Returns: What to print and the exit status; an unknown command exits 2.
-    public static func answer(_ command: String, input: Data) -> Result {
+    public static func answer(_ command: String, input: Data) -> CommandResult {
         guard let handler = jsonCommands[command] else {
             let message = "Unknown command \"\(command)\".\n\n" + usage
-            return Result(output: Data(), diagnostics: Data(message.utf8), exitCode: 2)
+            return CommandResult(output: Data(), diagnostics: Data(message.utf8), exitCode: 2)
         }
         do {
             try JSONRequestLimits.check(input)
@@ -96,7 +96,7 @@ public enum AddonBillingCommand {
             return failure(error, exitCode: 2)
         }
         do {
-            return Result(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)
+            return CommandResult(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)
         } catch let error as BillingError {
             return failure(error, exitCode: 1)
         } catch let error as DecodingError {
@@ -131,10 +131,10 @@ public enum AddonBillingCommand {
         }
     }
 
-    private static func failure(_ error: BillingError, exitCode: Int32) -> Result {
+    private static func failure(_ error: BillingError, exitCode: Int32) -> CommandResult {
         let envelope = ErrorEnvelope(error: .init(code: error.code, message: error.message))
         let output = (try? encoder.encode(envelope)) ?? Data()
-        return Result(output: output + Data("\n".utf8), diagnostics: Data(), exitCode: exitCode)
+        return CommandResult(output: output + Data("\n".utf8), diagnostics: Data(), exitCode: exitCode)
     }
 }
 
