@@ -130,11 +130,11 @@ final class CommandLimitTests: XCTestCase {
         )
     }
 
-    private func run(_ command: String, _ request: some Encodable) async throws -> AddonBillingCommand.Result {
+    private func run(_ command: String, _ request: some Encodable) async throws -> AddonBillingCommand.CommandResult {
         await AddonBillingCommand.run([command], input: try JSONEncoder().encode(request))
     }
 
-    private func error(_ result: AddonBillingCommand.Result) -> String? {
+    private func error(_ result: AddonBillingCommand.CommandResult) -> String? {
         let json = try? JSONSerialization.jsonObject(with: result.output) as? [String: Any]
         return (json?["error"] as? [String: Any])?["message"] as? String
     }
