@@ -56,20 +56,24 @@ case nil, "serve":
     try await assembly.application.runService()
 case "token":
     let rest = Array(arguments.dropFirst())
-    let output = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
+    // Nil: the arguments were not a token command.
+    let output: String? = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
         if rest.count == 4, rest[0] == "create" {
             let role = Role(rawValue: rest[3])
-            guard [Role.owner, .admin, .member, .viewer].contains(role) else { return usage }
+            guard [Role.owner, .admin, .member, .viewer].contains(role) else { return nil }
             let actor = BillingActor(id: ActorID(rawValue: rest[2]), role: role)
             let (token, grant) = try await directory.createToken(for: try AccountID(rest[1]), actor: actor)
             return "\(grant.id) \(token)"
         }
         if rest.count == 3, rest[0] == "revoke" {
-            return try await directory.revokeToken(id: rest[2], of: try AccountID(rest[1]))
-                ? "revoked \(rest[2])" : "No live token \(rest[2]) in account \(rest[1])."
+            guard try await directory.revokeToken(id: rest[2], of: try AccountID(rest[1])) else {
+                fail("No live token \(rest[2]) in account \(rest[1]).")
+            }
+            return "revoked \(rest[2])"
         }
-        return usage
+        return nil
     }
+    guard let output else { fail(usage) }
     print(output)
 default:
     fail(usage)
