@@ -11,22 +11,6 @@ import XCTest
 final class PostgresProcessTests: XCTestCase {
     private var url: String? { ProcessInfo.processInfo.environment["ADDON_BILLING_POSTGRES_URL"] }
 
-    private func withPostgres(_ body: (PostgresClient, String) async throws -> Void) async throws {
-        guard let url, let configuration = PostgresTestServer.configuration else {
-            if ProcessInfo.processInfo.environment["ADDON_BILLING_REQUIRE_POSTGRES"] == "1" {
-                XCTFail("ADDON_BILLING_POSTGRES_URL is not set, and a PostgreSQL server is required")
-                return
-            }
-            throw XCTSkip("Set ADDON_BILLING_POSTGRES_URL (see .ci/run) to test against PostgreSQL.")
-        }
-        let client = PostgresClient(configuration: configuration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await body(client, url)
-        }
-    }
-
     /// The helper executable, built beside the test bundle.
     private var clientExecutable: URL {
         URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
@@ -135,7 +119,7 @@ final class PostgresProcessTests: XCTestCase {
     }
 
     func testTwoServiceProcessesOnOneDatabaseNeverChargeTwiceNorLoseAnUpdate() async throws {
-        try await withPostgres { client, url in
+        try await withTestPostgres { client, url in
             let (store, gateway, schema, ids) = try await self.prepare(client)
             // Two processes buy seats on the same two subscriptions at once, and overlap on
             // half their keys (a client retrying through another process).
@@ -153,7 +137,7 @@ final class PostgresProcessTests: XCTestCase {
     }
 
     func testProcessesKilledBetweenStepsAreFinishedExactlyOnceByResume() async throws {
-        try await withPostgres { client, url in
+        try await withTestPostgres { client, url in
             let (store, gateway, schema, ids) = try await self.prepare(client)
             for round in 0..<4 {
                 let process = try self.launchClient(
@@ -189,7 +173,7 @@ final class PostgresProcessTests: XCTestCase {
             throw XCTSkip("Set ADDON_BILLING_POSTGRES_RESTART to a command restarting the server.")
         }
         var prepared: (schema: String, ids: [SubscriptionID])?
-        try await withPostgres { client, _ in
+        try await withTestPostgres { client, _ in
             let (_, _, schema, ids) = try await self.prepare(client)
             prepared = (schema, ids)
         }
@@ -237,7 +221,7 @@ final class PostgresProcessTests: XCTestCase {
         }
         XCTAssertGreaterThan(acknowledged.count, 0)
         // A fresh connection pool for the checks: the old one's connections died with the server.
-        try await withPostgres { client, _ in
+        try await withTestPostgres { client, _ in
             let store = try PostgresSubscriptionStore(client: client, schema: schema)
             let gateway = PostgresLedgerGateway(client: client, schema: schema)
             let completed = Set(try await store.allIntents().filter { $0.state == .completed }.map(\.key.description))

@@ -8,23 +8,6 @@ import XCTest
 
 /// The PostgreSQL store on a real server (`ADDON_BILLING_POSTGRES_URL`, set by `.ci/run`).
 final class PostgresStoreTests: XCTestCase {
-    /// Runs `body` with a running client; skips without a server unless one is required.
-    private func withPostgres(_ body: (PostgresClient) async throws -> Void) async throws {
-        guard let configuration = PostgresTestServer.configuration else {
-            if ProcessInfo.processInfo.environment["ADDON_BILLING_REQUIRE_POSTGRES"] == "1" {
-                XCTFail("ADDON_BILLING_POSTGRES_URL is not set, and a PostgreSQL server is required")
-                return
-            }
-            throw XCTSkip("Set ADDON_BILLING_POSTGRES_URL (see .ci/run) to test against PostgreSQL.")
-        }
-        let client = PostgresClient(configuration: configuration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await body(client)
-        }
-    }
-
     private static func store(
         _ client: PostgresClient,
         schema: String = PostgresTestServer.freshSchema()
@@ -37,14 +20,14 @@ final class PostgresStoreTests: XCTestCase {
     }
 
     func testTheStoreKeepsEveryPromiseOfTheProtocol() async throws {
-        try await withPostgres { client in
+        try await withTestPostgres { client, _ in
             let failures = await SubscriptionStoreConformance.check { try await Self.store(client) }
             XCTAssertEqual(failures, [])
         }
     }
 
     func testMigrationsAreVersionedAndIdempotent() async throws {
-        try await withPostgres { client in
+        try await withTestPostgres { client, _ in
             let schema = PostgresTestServer.freshSchema("m")
             let store = try PostgresSubscriptionStore(client: client, schema: schema)
             // Three processes starting at once: the advisory lock lets one apply version 1.
@@ -65,7 +48,7 @@ final class PostgresStoreTests: XCTestCase {
     }
 
     func testSubscriptionsCanBeQueriedWithSQL() async throws {
-        try await withPostgres { client in
+        try await withTestPostgres { client, _ in
             let schema = PostgresTestServer.freshSchema()
             let store = try await Self.store(client, schema: schema)
             let anchor = Instant(secondsSinceEpoch: 1_775_001_600)
@@ -124,7 +107,7 @@ final class PostgresStoreTests: XCTestCase {
     }
 
     func testFinishedIntentsArePrunedAfterTheirWindowAndUnfinishedOnesNever() async throws {
-        try await withPostgres { client in
+        try await withTestPostgres { client, _ in
             let store = try await Self.store(client)
             let anchor = Instant(secondsSinceEpoch: 1_775_001_600)
             let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: anchor)
@@ -152,20 +135,9 @@ final class PostgresStoreTests: XCTestCase {
     }
 
     func testTheExactlyOnceSimulationHoldsOnPostgreSQL() async throws {
-        try await withPostgres { client in
+        try await withTestPostgres { client, _ in
             let store = try await Self.store(client)
-            let operations =
-                Int(ProcessInfo.processInfo.environment["ADDON_BILLING_SIMULATION_OPERATIONS"] ?? "") ?? 1_500
-            let seed = UInt64(ProcessInfo.processInfo.environment["ADDON_BILLING_PROPERTY_SEED"] ?? "") ?? 20_261_125
-            let report = try await ExactlyOnceSimulation.run(
-                on: store,
-                allIntents: { try await store.allIntents() },
-                operations: operations,
-                seed: seed
-            )
-            print("PostgreSQL simulation (seed \(seed)): \(report)")
-            XCTAssertEqual(report.failures, [], "replay with ADDON_BILLING_PROPERTY_SEED=\(seed)")
-            XCTAssertGreaterThan(report.charges, 0)
+            try await assertExactlyOnce(on: store, allIntents: { try await store.allIntents() }, label: "PostgreSQL")
         }
     }
 }

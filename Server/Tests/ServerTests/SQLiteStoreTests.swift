@@ -54,16 +54,6 @@ final class SQLiteStoreTests: XCTestCase {
 
     func testTheExactlyOnceSimulationHoldsOnSQLite() async throws {
         let store = try SQLiteSubscriptionStore(path: Self.temporaryFile())
-        let operations = Int(ProcessInfo.processInfo.environment["ADDON_BILLING_SIMULATION_OPERATIONS"] ?? "") ?? 1_500
-        let seed = UInt64(ProcessInfo.processInfo.environment["ADDON_BILLING_PROPERTY_SEED"] ?? "") ?? 20_261_125
-        let report = try await ExactlyOnceSimulation.run(
-            on: store,
-            allIntents: { try await store.allIntents() },
-            operations: operations,
-            seed: seed
-        )
-        print("SQLite simulation (seed \(seed)): \(report)")
-        XCTAssertEqual(report.failures, [], "replay with ADDON_BILLING_PROPERTY_SEED=\(seed)")
-        XCTAssertGreaterThan(report.charges, 0)
+        try await assertExactlyOnce(on: store, allIntents: { try await store.allIntents() }, label: "SQLite")
     }
 }
