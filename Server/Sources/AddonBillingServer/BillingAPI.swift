@@ -60,6 +60,7 @@ public struct BillingAPI: Sendable {
         v1.get("subscriptions/:id/invoice-preview") { _, context in try await self.invoicePreview(context) }
         v1.get("subscriptions/:id/advice") { request, context in try await self.advice(request, context) }
         v1.post("subscriptions/:id/payments") { request, context in try await self.pay(request, context) }
+        v1.put("subscriptions/:id/customer") { request, context in try await self.setCustomer(request, context) }
         return router
     }
 
@@ -164,6 +165,39 @@ public struct BillingAPI: Sendable {
         return try json(try await service.payUnpaidInvoice(on: subscription.id, by: grant.actor, idempotencyKey: key))
     }
 
+    /// Links the subscription to its customer at the payment provider.
+    ///
+    /// Stripe's `cus_…`, whose default payment method pays the subscription's charges.
+    /// Owner and admin only; refused with 409 while a charge is in flight.
+    func setCustomer(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        guard [Role.owner, .admin].contains(grant.actor.role) else {
+            throw APIError(
+                status: .forbidden,
+                code: BillingError.Code.permissionDenied.rawValue,
+                message: "Only the Owner or an Admin can change the payment details."
+            )
+        }
+        let body = try await decode(CustomerBody.self, request)
+        guard (1...255).contains(body.customer.utf8.count),
+            body.customer.utf8.allSatisfy({ (0x21...0x7e).contains($0) })
+        else {
+            throw BillingError(code: .malformedRequest, message: "customer has 1 to 255 printable ASCII characters.")
+        }
+        var stored = try await service.store.load(subscription.id)
+        guard stored.claim == nil else {
+            throw BillingError(
+                code: .subscriptionBusy,
+                message: "The subscription is being changed by another request; try again in a moment."
+            )
+        }
+        stored.providerReference = body.customer
+        let saved = try await service.store.save(
+            SaveSubscriptionRequest(stored: stored, expectedVersion: stored.version)
+        )
+        return try json(CustomerBody(customer: saved.providerReference ?? body.customer))
+    }
+
     // MARK: Helpers
 
     /// The caller's grant and the subscription named in the path, when the caller's account
@@ -197,17 +231,7 @@ public struct BillingAPI: Sendable {
     /// Reads the body up to the limit (refusing a larger one before decoding), checks the
     /// JSON limits of the wire module, and decodes.
     func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodyBytes {
-            throw APIError.bodyTooLarge(maximumBodyBytes)
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maximumBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.bodyTooLarge(maximumBodyBytes)
-        }
-        let data = Data(buffer.readableBytesView)
+        let data = try await Self.body(of: request, limit: maximumBodyBytes)
         try JSONRequestLimits.check(data)
         do {
             return try JSONDecoder().decode(Body.self, from: data)
@@ -215,6 +239,20 @@ public struct BillingAPI: Sendable {
             throw error
         } catch {
             throw BillingError(code: .malformedRequest, message: "The request body is not valid JSON for this route.")
+        }
+    }
+
+    /// The request body, refused with `bodyTooLarge` (413) past `limit` bytes — from the
+    /// `Content-Length` header before anything is read, else once the limit is crossed.
+    static func body(of request: Request, limit: Int) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.bodyTooLarge(limit)
+        }
+        var request = request
+        do {
+            return Data(try await request.collectBody(upTo: limit).readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.bodyTooLarge(limit)
         }
     }
 
@@ -266,6 +304,11 @@ extension BillingRequestContext {
 struct OperationBody: Decodable {
     var operation: AddonOperation
     var usage: CapacityUsage?
+}
+
+/// The provider's customer of a subscription.
+struct CustomerBody: Codable {
+    var customer: String
 }
 
 /// The body of a usage report.

@@ -17,6 +17,8 @@ public enum BillingServer {
         public var application: Application<RouterResponder<BillingRequestContext>>
         /// The API, for tests that want to call the service or the directory directly.
         public var api: BillingAPI
+        /// The Stripe gateway's ledger and the webhook's record of handled events.
+        public var ledger: any StripeLedger
     }
 
     /// The store and directory the configuration names, and the PostgreSQL pool behind
@@ -24,29 +26,41 @@ public enum BillingServer {
     static func open(
         _ configuration: ServerConfiguration,
         logger: Logger
-    ) throws -> (
-        store: any SubscriptionStore, directory: any AccountDirectory, client: PostgresClient?
-    ) {
+    ) throws -> Storage {
         guard let url = configuration.databaseURL else {
-            return (
-                try SQLiteSubscriptionStore(path: configuration.sqlitePath),
-                try SQLiteAccountDirectory(path: configuration.sqlitePath), nil
+            return Storage(
+                store: try SQLiteSubscriptionStore(path: configuration.sqlitePath),
+                directory: try SQLiteAccountDirectory(path: configuration.sqlitePath),
+                ledger: try SQLiteStripeLedger(path: configuration.sqlitePath),
+                client: nil
             )
         }
         let client = PostgresClient(
             configuration: try PostgresSubscriptionStore.clientConfiguration(url: url),
             backgroundLogger: logger
         )
-        return (
-            try PostgresSubscriptionStore(client: client, schema: configuration.schema, logger: logger),
-            PostgresAccountDirectory(client: client, schema: configuration.schema), client
+        return Storage(
+            store: try PostgresSubscriptionStore(client: client, schema: configuration.schema, logger: logger),
+            directory: PostgresAccountDirectory(client: client, schema: configuration.schema),
+            ledger: PostgresStripeLedger(client: client, schema: configuration.schema),
+            client: client
         )
     }
 
-    /// Applies the store's and the directory's migrations.
-    static func migrate(_ store: any SubscriptionStore, _ directory: any AccountDirectory) async throws {
-        if let postgres = store as? PostgresSubscriptionStore { try await postgres.migrate() }
-        try await directory.migrate()
+    /// Where the server keeps its state: one SQLite file, or one PostgreSQL schema.
+    struct Storage {
+        var store: any SubscriptionStore
+        var directory: any AccountDirectory
+        var ledger: any StripeLedger
+        /// The PostgreSQL pool, which must run (as a service) while the others are used.
+        var client: PostgresClient?
+
+        /// Applies every migration.
+        func migrate() async throws {
+            if let postgres = store as? PostgresSubscriptionStore { try await postgres.migrate() }
+            try await directory.migrate()
+            try await ledger.migrate()
+        }
     }
 
     /// Builds the server.
@@ -55,8 +69,9 @@ public enum BillingServer {
     ///
     /// - Parameters:
     ///   - configuration: The settings.
-    ///   - gateway: The payment provider. Nil uses the in-process demo gateway, which
-    ///     captures every charge and moves no money.
+    ///   - gateway: The payment provider. Nil uses Stripe when the configuration has a
+    ///     secret key, else the in-process demo gateway, which captures every charge and
+    ///     moves no money.
     ///   - clock: The source of "now"; nil takes the configuration's.
     ///   - logger: The server's logger.
     ///   - demoTokenCreated: Called with the demo owner's token when the demo is seeded.
@@ -70,20 +85,37 @@ public enum BillingServer {
         logger: Logger = Logger(label: "addon-billing.server"),
         demoTokenCreated: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> Assembly {
-        let (store, directory, client) = try open(configuration, logger: logger)
+        let storage = try open(configuration, logger: logger)
+        let (store, directory, client) = (storage.store, storage.directory, storage.client)
         let clock = clock ?? configuration.clock
-        let service = AddonService(store: store, gateway: gateway ?? ScriptedPaymentGateway(), clock: clock)
+        let stripe = configuration.stripeSecretKey.map {
+            StripePaymentGateway(.init(secretKey: $0, apiBase: configuration.stripeAPIBase), ledger: storage.ledger)
+        }
+        let service = AddonService(
+            store: store,
+            gateway: gateway ?? stripe ?? ScriptedPaymentGateway(),
+            clock: clock
+        )
         let api = BillingAPI(
             service: service,
             directory: directory,
             plans: SeedPlans.all,
             maximumBodyBytes: configuration.maximumBodyBytes
         )
+        let router = api.router()
+        if let secret = configuration.stripeWebhookSecret {
+            StripeWebhook(
+                service: service,
+                ledger: storage.ledger,
+                secret: secret,
+                maximumBodyBytes: configuration.maximumBodyBytes
+            ).addRoute(to: router)
+        }
         // Migrations and the demo run once, when the pool serves its first request; the HTTP
         // server and the renewal worker both wait for them.
         let seedsDemo = configuration.seedsDemo
         let preparation = Task {
-            try await migrate(store, directory)
+            try await storage.migrate()
             if seedsDemo, let token = try await seedDemo(store: store, directory: directory, now: clock.now()) {
                 demoTokenCreated(token)
             }
@@ -99,13 +131,13 @@ public enum BillingServer {
             )
         )
         var application = Application(
-            router: api.router(),
+            router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: services,
             logger: logger
         )
         application.beforeServerStarts { try await preparation.value }
-        return Assembly(application: application, api: api)
+        return Assembly(application: application, api: api, ledger: storage.ledger)
     }
 
     /// Runs `body` with the configured directory, migrated (the admin commands' way in).
@@ -114,16 +146,16 @@ public enum BillingServer {
         logger: Logger,
         _ body: @Sendable (any AccountDirectory) async throws -> Result
     ) async throws -> Result {
-        let (store, directory, client) = try open(configuration, logger: logger)
-        guard let client else {
-            try await migrate(store, directory)
-            return try await body(directory)
+        let storage = try open(configuration, logger: logger)
+        guard let client = storage.client else {
+            try await storage.migrate()
+            return try await body(storage.directory)
         }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await migrate(store, directory)
-            return try await body(directory)
+            try await storage.migrate()
+            return try await body(storage.directory)
         }
     }
 

@@ -14,6 +14,9 @@ import Foundation
 /// | `ADDON_BILLING_RENEWAL_INTERVAL_SECONDS` | `60` | How often the renewal worker looks for due renewals (1 to 86,400). |
 /// | `ADDON_BILLING_RENEWAL_BATCH` | `1000` | The most subscriptions one worker pass renews (1 to 1,000). |
 /// | `ADDON_BILLING_DEMO` | `1` with SQLite, `0` with PostgreSQL | Seeds the demo account, subscription and token on an empty database. |
+/// | `STRIPE_SECRET_KEY` | none (the demo gateway) | Charges through Stripe's PaymentIntents API with this key. |
+/// | `STRIPE_WEBHOOK_SECRET` | none (no webhook route) | The signing secret of `POST /webhooks/stripe`. |
+/// | `ADDON_BILLING_STRIPE_API_BASE` | `https://api.stripe.com` | Stripe's origin (a local stub in tests). |
 /// | `ADDON_BILLING_CLOCK` | none (the system clock) | An RFC 3339 instant the clock stays at: for walkthroughs and demos only, never in production. |
 public struct ServerConfiguration: Sendable, Hashable {
     /// The address to listen on.
@@ -36,6 +39,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var seedsDemo = true
     /// An instant the clock stays at, for walkthroughs; nil reads the system clock.
     public var pinnedClock: Instant?
+    /// Stripe's secret key; nil charges through the demo gateway, which moves no money.
+    public var stripeSecretKey: StripeSecretKey?
+    /// The webhook endpoint's signing secret; nil leaves `POST /webhooks/stripe` out.
+    public var stripeWebhookSecret: StripeSecretKey?
+    /// Stripe's origin.
+    public var stripeAPIBase = "https://api.stripe.com"
 
     /// The defaults.
     public init() {}
@@ -69,6 +78,18 @@ public struct ServerConfiguration: Sendable, Hashable {
                 default: databaseURL == nil ? 1 : 0,
                 in: 0...1
             ) == 1
+        stripeSecretKey = environment["STRIPE_SECRET_KEY"].flatMap { $0.isEmpty ? nil : StripeSecretKey($0) }
+        stripeWebhookSecret = environment["STRIPE_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : StripeSecretKey($0) }
+        if let base = environment["ADDON_BILLING_STRIPE_API_BASE"] {
+            guard base.hasPrefix("https://") || base.hasPrefix("http://127.0.0.1") || base.hasPrefix("http://localhost")
+            else {
+                throw ConfigurationError(
+                    variable: "ADDON_BILLING_STRIPE_API_BASE",
+                    expected: "an https:// origin (or http:// on the loopback interface)"
+                )
+            }
+            stripeAPIBase = base
+        }
         if let text = environment["ADDON_BILLING_CLOCK"] {
             do {
                 pinnedClock = try Instant(parsing: text)

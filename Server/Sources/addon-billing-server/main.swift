@@ -47,7 +47,9 @@ case nil, "serve":
 
                     \(token)
 
-                No payment provider is configured: the demo gateway captures every charge and moves no money.
+                \(configuration.stripeSecretKey == nil
+                    ? "No payment provider is configured: the demo gateway captures every charge and moves no money."
+                    : "Charges go to Stripe: link a customer with PUT /v1/subscriptions/sub_acme_starter/customer.")
 
                 """.utf8
             )

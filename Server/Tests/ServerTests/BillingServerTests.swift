@@ -46,13 +46,23 @@ final class BillingServerTests: XCTestCase {
 }
 
 /// A token for an actor of an account, and (optionally) a Starter subscription it owns.
-private func account(
+func account(
     _ harness: BillingServerTests.Harness,
     _ name: String,
     role: Role = .owner,
     subscription: String? = nil
 ) async throws -> String {
-    let api = harness.assembly.api
+    try await account(harness.assembly, name, role: role, subscription: subscription)
+}
+
+/// A token for an actor of an account of a server, and (optionally) a Starter subscription it owns.
+func account(
+    _ assembly: BillingServer.Assembly,
+    _ name: String,
+    role: Role = .owner,
+    subscription: String? = nil
+) async throws -> String {
+    let api = assembly.api
     let account = try AccountID(name)
     if let subscription {
         let value = try Subscription(
@@ -70,7 +80,7 @@ private func account(
     .token
 }
 
-private func headers(_ token: String?, key: String? = nil) -> HTTPFields {
+func headers(_ token: String?, key: String? = nil) -> HTTPFields {
     var fields = HTTPFields()
     if let token { fields[.authorization] = "Bearer \(token)" }
     if let key { fields[HTTPField.Name("Idempotency-Key")!] = key }
@@ -78,16 +88,16 @@ private func headers(_ token: String?, key: String? = nil) -> HTTPFields {
     return fields
 }
 
-private func json(_ response: TestResponse) throws -> [String: Any] {
+func json(_ response: TestResponse) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
     return try XCTUnwrap(object as? [String: Any], "not a JSON object: \(String(buffer: response.body))")
 }
 
-private func errorCode(_ response: TestResponse) throws -> String? {
+func errorCode(_ response: TestResponse) throws -> String? {
     (try json(response)["error"] as? [String: Any])?["code"] as? String
 }
 
-private let addTwoSeats = ByteBuffer(
+let addTwoSeats = ByteBuffer(
     string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 2}}"#
 )
 

@@ -1,0 +1,207 @@
+import AddonBilling
+import AddonBillingServer
+import AsyncHTTPClient
+import Foundation
+import NIOConcurrencyHelpers
+import XCTest
+
+/// The Stripe gateway against the loopback stub: every answer of the mapping table, the
+/// key sent as Stripe's `Idempotency-Key`, and the lookups that find a charge after its
+/// answer was lost.
+final class StripeGatewayTests: XCTestCase {
+    var stub: StripeStub!
+    var ledger: SQLiteStripeLedger!
+
+    override func setUp() async throws {
+        stub = try await StripeStub.start()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stripe-\(UUID()).sqlite").path
+        ledger = try SQLiteStripeLedger(path: path)
+        try await ledger.migrate()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    override func tearDown() async throws {
+        stub.stop()
+    }
+
+    func gateway(key: String = StripeStub.secretKey, timeout: Duration = .seconds(10)) -> StripePaymentGateway {
+        StripePaymentGateway(
+            .init(secretKey: StripeSecretKey(key), apiBase: stub.origin, timeout: timeout),
+            ledger: ledger
+        )
+    }
+
+    func request(_ key: String, customer: String? = "cus_acme", cents: Int64 = 1900) throws -> ChargeRequest {
+        ChargeRequest(
+            idempotencyKey: IdempotencyKey(key),
+            subscription: "sub_acme",
+            providerReference: customer,
+            amount: Money(minorUnits: cents, currency: try Currency(code: "USD")),
+            description: "2 × Extra seat, prorated",
+            lines: []
+        )
+    }
+
+    func assertDeclined(
+        _ body: () async throws -> some Any,
+        code: BillingError.Code = .paymentDeclined,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) async -> String? {
+        do {
+            let result = try await body()
+            XCTFail("expected \(code), got \(result)", file: file, line: line)
+        } catch let error as BillingError {
+            XCTAssertEqual(error.code, code, error.message, file: file, line: line)
+            return error.message
+        } catch {
+            XCTFail("expected \(code), got \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
+    // MARK: Captured
+
+    func testACapturedChargeIsOnePaymentIntentCarryingTheKeyAndRetriesReadItBack() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let gateway = gateway()
+        let first = try await gateway.charge(try request("buy-2-seats"))
+        let again = try await gateway.charge(try request("buy-2-seats"))
+        XCTAssertEqual(first.status, .captured)
+        XCTAssertEqual(again, first)
+        XCTAssertEqual(stub.createCalls, 1)
+        let intent = try XCTUnwrap(stub.intents.first)
+        XCTAssertEqual(stub.intents.count, 1)
+        XCTAssertEqual(intent.id, first.chargeID.rawValue)
+        XCTAssertEqual(intent.amount, 1900)
+        XCTAssertEqual(intent.currency, "usd")
+        XCTAssertEqual(intent.customer, "cus_acme")
+        XCTAssertEqual(intent.metadata["idempotency_key"], "client:buy-2-seats")
+        XCTAssertEqual(intent.metadata["subscription"], "sub_acme")
+        let looked = try await gateway.lookUpCharge("buy-2-seats")
+        XCTAssertEqual(looked, first)
+        let cancelled = try await gateway.cancelCharge("buy-2-seats")
+        XCTAssertEqual(cancelled, first, "a captured charge stays captured")
+        let never = try await gateway.lookUpCharge("never-sent")
+        XCTAssertNil(never)
+    }
+
+    // MARK: Declined and pending
+
+    func testADeclinedCardIsCancelledAtStripeThenDeclinedWithStripesMessage() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_chargeDeclined")
+        let gateway = gateway()
+        let message = await assertDeclined { try await gateway.charge(try self.request("k1")) }
+        XCTAssertEqual(
+            message,
+            "The card was declined; nothing was charged. Your card was declined. (generic_decline). "
+                + "Update the payment method and try again."
+        )
+        XCTAssertEqual(stub.intents.map(\.status), ["canceled"], "nothing may capture under the key later")
+        let looked = try await gateway.lookUpCharge("k1")
+        XCTAssertEqual(looked?.status, .failed)
+    }
+
+    func testAuthenticationRequiredAndProcessingArePendingUntilStripeSettlesThem() async throws {
+        stub.addCustomer("cus_3ds", paymentMethod: "pm_card_authenticationRequired")
+        stub.addCustomer("cus_slow", paymentMethod: "pm_processing")
+        let gateway = gateway()
+        let authenticating = try await gateway.charge(try request("k-3ds", customer: "cus_3ds"))
+        XCTAssertEqual(authenticating.status, .pending)
+        let stillPending = try await gateway.lookUpCharge("k-3ds")
+        XCTAssertEqual(stillPending?.status, .pending, "a 3-D Secure step may still succeed")
+        let cancelled = try await gateway.cancelCharge("k-3ds")
+        XCTAssertEqual(cancelled?.status, .failed)
+
+        let processing = try await gateway.charge(try request("k-slow", customer: "cus_slow"))
+        XCTAssertEqual(processing.status, .pending)
+        stub.settle(processing.chargeID.rawValue, succeeded: true)
+        let settled = try await gateway.lookUpCharge("k-slow")
+        XCTAssertEqual(settled, ChargeResult(chargeID: processing.chargeID, status: .captured))
+        let late = try await gateway.cancelCharge("k-slow")
+        XCTAssertEqual(late?.status, .captured, "a captured charge cannot be cancelled")
+    }
+
+    // MARK: References, payment methods, outages
+
+    func testAMissingOrDeletedCustomerIsAStaleReferenceAndNoCardIsADecline() async throws {
+        stub.addCustomer("cus_deleted", paymentMethod: "pm_card_visa")
+        stub.deleteCustomer("cus_deleted")
+        stub.addCustomer("cus_nocard", paymentMethod: nil)
+        let gateway = gateway()
+        _ = await assertDeclined(
+            { try await gateway.charge(try self.request("a", customer: "cus_gone")) },
+            code: .staleProviderReference
+        )
+        _ = await assertDeclined(
+            { try await gateway.charge(try self.request("b", customer: "cus_deleted")) },
+            code: .staleProviderReference
+        )
+        _ = await assertDeclined { try await gateway.charge(try self.request("c", customer: "cus_nocard")) }
+        _ = await assertDeclined { try await gateway.charge(try self.request("d", customer: nil)) }
+        XCTAssertEqual(stub.createCalls, 0)
+        XCTAssertEqual(stub.intents.count, 0)
+    }
+
+    func testAServerErrorIsAnUnknownOutcomeAndAWrongKeyIsRefusedWithoutShowingIt() async throws {
+        stub.addCustomer("cus_down", paymentMethod: "pm_unavailable")
+        _ = await assertDeclined(
+            { try await self.gateway().charge(try self.request("k", customer: "cus_down")) },
+            code: .paymentOutcomeUnknown
+        )
+        XCTAssertEqual(stub.intents.count, 0)
+
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let wrong = "sk_test_wrong_9f8e7d6c5b4a"
+        do {
+            _ = try await gateway(key: wrong).charge(try request("k2"))
+            XCTFail("a wrong key charged")
+        } catch let error as StripeAPIError {
+            XCTAssertEqual(error.status, 401)
+            XCTAssertFalse("\(error)".contains(wrong))
+        }
+        XCTAssertFalse("\(StripeSecretKey(wrong))".contains(wrong))
+        XCTAssertFalse(String(reflecting: StripeSecretKey(wrong)).contains(wrong))
+        XCTAssertFalse(String(describing: StripePaymentGateway.Configuration(secretKey: .init(wrong))).contains(wrong))
+    }
+
+    /// The charge succeeds at Stripe but its answer comes after the timeout: the gateway
+    /// says "unknown", a lookup finds the intent by the key in its metadata, and a retry
+    /// under the key is Stripe's idempotent replay — one capture in all.
+    func testALostAnswerIsFoundByItsKeyAndARetryCapturesNothingMore() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_lost_answer")
+        for other in 0..<150 {  // older intents of the customer, so the lookup pages
+            stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+            _ = try await gateway().charge(try request("older-\(other)"))
+        }
+        stub.addCustomer("cus_acme", paymentMethod: "pm_lost_answer")
+        let gateway = gateway(timeout: .seconds(1))
+        _ = await assertDeclined({ try await gateway.charge(try self.request("lost")) }, code: .paymentOutcomeUnknown)
+        let found = try await XCTUnwrapAsync(try await gateway.lookUpCharge("lost"))
+        XCTAssertEqual(found.status, .captured)
+        let retried = try await self.gateway().charge(try request("lost"))
+        XCTAssertEqual(retried, found)
+        XCTAssertEqual(stub.intents.filter { $0.metadata["idempotency_key"] == "client:lost" }.count, 1)
+    }
+
+    func testACancelledKeyNeverCharges() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let gateway = gateway()
+        let nothing = try await gateway.cancelCharge("closed-first")
+        XCTAssertNil(nothing)
+        _ = await assertDeclined { try await gateway.charge(try self.request("closed-first")) }
+        XCTAssertEqual(stub.createCalls, 0)
+    }
+
+    func testKeysLongerThanStripesLimitAreSentAsTheirDigest() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let long = String(repeating: "k", count: 255)
+        let gateway = gateway()
+        let result = try await gateway.charge(try request(long))
+        XCTAssertEqual(result.status, .captured)
+        let retried = try await gateway.charge(try request(long))
+        XCTAssertEqual(retried, result)
+        XCTAssertEqual(stub.intents.first?.metadata["idempotency_key"], "client:" + long)
+        XCTAssertTrue(stub.state.withLockedValue { $0.idempotent.keys.allSatisfy { $0.utf8.count <= 255 } })
+    }
+}

@@ -1,0 +1,235 @@
+import AddonBilling
+import AddonBillingServer
+import AddonBillingTesting
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import XCTest
+
+/// The server with Stripe configured, end to end: charges through the stub, and
+/// `POST /webhooks/stripe` with every way a webhook can be wrong.
+final class StripeWebhookTests: XCTestCase {
+    static let webhookSecret = "whsec_test_5f2b1c9d8e7a6b5c4d3e2f1a"
+
+    struct Harness {
+        let assembly: BillingServer.Assembly
+        let stub: StripeStub
+        let logs: LogCapture
+        let now: Int64
+    }
+
+    func makeHarness(maximumBodyBytes: Int = 64 * 1024) async throws -> Harness {
+        let stub = try await StripeStub.start()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stripe-\(UUID()).sqlite").path
+        var configuration = ServerConfiguration()
+        configuration.sqlitePath = path
+        configuration.maximumBodyBytes = maximumBodyBytes
+        configuration.renewalInterval = 3_600
+        configuration.seedsDemo = false
+        configuration.stripeSecretKey = StripeSecretKey(StripeStub.secretKey)
+        configuration.stripeWebhookSecret = StripeSecretKey(Self.webhookSecret)
+        configuration.stripeAPIBase = stub.origin
+        let clock = ManualClock(BillingServerTests.midApril)
+        let logs = LogCapture()
+        var logger = Logger(label: "test") { _ in logs }
+        logger.logLevel = .trace
+        let assembly = try BillingServer.assemble(configuration, clock: clock.witness, logger: logger)
+        addTeardownBlock {
+            stub.stop()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        return Harness(assembly: assembly, stub: stub, logs: logs, now: BillingServerTests.midApril.secondsSinceEpoch)
+    }
+
+    /// A `Stripe-Signature` header for a payload, as Stripe computes it.
+    static func signature(_ payload: String, at timestamp: Int64, secret: String = webhookSecret) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("\(timestamp).\(payload)".utf8),
+            using: SymmetricKey(data: Data(secret.utf8))
+        )
+        return "t=\(timestamp),v1=\(mac.map { String(format: "%02x", $0) }.joined())"
+    }
+
+    static func event(_ id: String, _ type: String, intent: String, key: String) -> String {
+        """
+        {"id": "\(id)", "object": "event", "type": "\(type)", "api_version": "2024-06-20",
+         "data": {"object": {"id": "\(intent)", "object": "payment_intent", "status": "succeeded",
+         "metadata": {"idempotency_key": "\(key)", "subscription": "sub_acme"}}}}
+        """
+    }
+
+    static func post(
+        _ client: some TestClientProtocol,
+        _ payload: String,
+        signature: String?,
+        _ check: @escaping @Sendable (TestResponse) throws -> Void
+    ) async throws {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        if let signature { fields[HTTPField.Name("Stripe-Signature")!] = signature }
+        try await client.execute(
+            uri: "/webhooks/stripe",
+            method: .post,
+            headers: fields,
+            body: ByteBuffer(string: payload)
+        ) { try check($0) }
+    }
+
+    /// Links the subscription to a customer through the API.
+    static func link(_ client: some TestClientProtocol, _ token: String, customer: String) async throws {
+        try await client.execute(
+            uri: "/v1/subscriptions/sub_acme/customer",
+            method: .put,
+            headers: headers(token),
+            body: ByteBuffer(string: #"{"customer": "\#(customer)"}"#)
+        ) { response in XCTAssertEqual(response.status, .ok, String(buffer: response.body)) }
+    }
+
+    static func intentState(_ harness: Harness, _ key: String) async throws -> IntentState? {
+        try await harness.assembly.api.service.store.intent(IdempotencyKey("acme/\(key)"))?.state
+    }
+
+    // MARK: Tests
+
+    /// Seed 003: a charge still processing waits for Stripe's word; every wrong webhook is
+    /// refused with nothing stored, the right one completes the purchase once, and its
+    /// replay changes nothing.
+    func testAPendingPurchaseCompletesOnceOnTheSignedWebhookAndNothingElse() async throws {
+        let harness = try await makeHarness(maximumBodyBytes: 4096)
+        harness.stub.addCustomer("cus_acme", paymentMethod: "pm_processing")
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness.assembly, "acme", subscription: "sub_acme")
+            try await Self.link(client, token, customer: "cus_acme")
+            var intent = ""
+            try await client.execute(
+                uri: "/v1/subscriptions/sub_acme/operations",
+                method: .post,
+                headers: headers(token, key: "buy"),
+                body: addTwoSeats
+            ) { response in
+                XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+                let receipt = try json(response)
+                XCTAssertEqual(receipt["status"] as? String, "awaitingConfirmation")
+                intent = try XCTUnwrap(receipt["chargeID"] as? String)
+            }
+            let key = "client:acme/buy"
+            let good = Self.event("evt_1", "payment_intent.succeeded", intent: intent, key: key)
+            let now = harness.now
+
+            // Refused, each with nothing stored.
+            try await Self.post(client, good, signature: Self.signature(good, at: now, secret: "whsec_wrong")) {
+                XCTAssertEqual($0.status, .badRequest)
+                XCTAssertEqual(try errorCode($0), "invalidSignature")
+            }
+            try await Self.post(client, good, signature: nil) { XCTAssertEqual(try errorCode($0), "invalidSignature") }
+            try await Self.post(client, good + " ", signature: Self.signature(good, at: now)) {
+                XCTAssertEqual(try errorCode($0), "invalidSignature", "a changed payload")
+            }
+            try await Self.post(client, good, signature: Self.signature(good, at: now - 301)) {
+                XCTAssertEqual($0.status, .badRequest)
+                XCTAssertEqual(try errorCode($0), "staleSignature")
+            }
+            let huge =
+                Self.event("evt_big", "payment_intent.succeeded", intent: intent, key: key)
+                + String(repeating: " ", count: 5000)
+            try await Self.post(client, huge, signature: Self.signature(huge, at: now)) {
+                XCTAssertEqual($0.status, .contentTooLarge)
+            }
+            let unknown = Self.event("evt_2", "payment_intent.succeeded", intent: intent, key: "client:acme/other")
+            try await Self.post(client, unknown, signature: Self.signature(unknown, at: now)) {
+                XCTAssertEqual($0.status, .unprocessableContent, String(buffer: $0.body))
+            }
+            let mismatched = Self.event("evt_3", "payment_intent.succeeded", intent: "pi_forged", key: key)
+            try await Self.post(client, mismatched, signature: Self.signature(mismatched, at: now)) {
+                XCTAssertEqual($0.status, .unprocessableContent)
+                XCTAssertEqual(try errorCode($0), "chargeMismatch")
+            }
+            // Signed and matching, but Stripe has not captured: the lookup keeps it waiting.
+            try await Self.post(client, good, signature: Self.signature(good, at: now)) {
+                XCTAssertEqual($0.status, .ok)
+            }
+            var state = try await Self.intentState(harness, "buy")
+            XCTAssertEqual(state, .awaitingConfirmation, "a webhook is a prompt; Stripe's state decides")
+            for id in ["evt_big", "evt_2", "evt_3"] {
+                let handled = try await harness.assembly.ledger.wasHandled(event: id)
+                XCTAssertFalse(handled, id)
+            }
+
+            // Stripe captures; its event completes the purchase, once.
+            harness.stub.settle(intent, succeeded: true)
+            let settled = Self.event("evt_4", "payment_intent.succeeded", intent: intent, key: key)
+            for outcome in ["applied", "replayed"] {
+                try await Self.post(client, settled, signature: Self.signature(settled, at: now)) {
+                    XCTAssertEqual($0.status, .ok)
+                    XCTAssertEqual(try json($0)["outcome"] as? String, outcome)
+                }
+            }
+            state = try await Self.intentState(harness, "buy")
+            XCTAssertEqual(state, .completed)
+            let stored = try await harness.assembly.api.service.store.load("sub_acme")
+            XCTAssertEqual(stored.subscription.lines.map(\.quantity), [2])
+            XCTAssertEqual(harness.stub.succeeded.map(\.amount), [1900])
+
+            let other = #"{"id": "evt_5", "object": "event", "type": "customer.created", "data": {"object": {}}}"#
+            try await Self.post(client, other, signature: Self.signature(other, at: now)) {
+                XCTAssertEqual(try json($0)["outcome"] as? String, "ignored")
+            }
+        }
+        assertNoSecrets(in: harness.logs.text)
+    }
+
+    /// A declined card is a 402 with Stripe's reason; a customer Stripe no longer knows is
+    /// cleared from the subscription (seed 003), and the retry without it is declined.
+    func testDeclinesAndAStaleCustomerThroughTheAPI() async throws {
+        let harness = try await makeHarness()
+        harness.stub.addCustomer("cus_declines", paymentMethod: "pm_card_chargeDeclined")
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness.assembly, "acme", subscription: "sub_acme")
+            try await Self.link(client, token, customer: "cus_declines")
+            try await client.execute(
+                uri: "/v1/subscriptions/sub_acme/operations",
+                method: .post,
+                headers: headers(token, key: "declined"),
+                body: addTwoSeats
+            ) { response in
+                XCTAssertEqual(response.status.code, 402)
+                XCTAssertEqual(try errorCode(response), "paymentDeclined")
+                XCTAssertTrue(String(buffer: response.body).contains("Your card was declined."))
+            }
+            try await Self.link(client, token, customer: "cus_gone")
+            try await client.execute(
+                uri: "/v1/subscriptions/sub_acme/operations",
+                method: .post,
+                headers: headers(token, key: "stale"),
+                body: addTwoSeats
+            ) { response in
+                XCTAssertEqual(response.status.code, 402, String(buffer: response.body))
+            }
+            let stored = try await harness.assembly.api.service.store.load("sub_acme")
+            XCTAssertNil(stored.providerReference, "the stale customer is cleared")
+            XCTAssertEqual(stored.subscription.lines.map(\.quantity).reduce(0, +), 0)
+            XCTAssertEqual(harness.stub.succeeded.count, 0)
+
+            let viewer = try await account(harness.assembly, "acme", role: .viewer)
+            try await client.execute(
+                uri: "/v1/subscriptions/sub_acme/customer",
+                method: .put,
+                headers: headers(viewer),
+                body: ByteBuffer(string: #"{"customer": "cus_x"}"#)
+            ) { XCTAssertEqual($0.status, .forbidden) }
+        }
+        assertNoSecrets(in: harness.logs.text)
+    }
+
+    func assertNoSecrets(in logs: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(logs.isEmpty, file: file, line: line)
+        for secret in [StripeStub.secretKey, Self.webhookSecret, "whsec_", "sk_test_"] {
+            XCTAssertFalse(logs.contains(secret), "the logs show \(secret)", file: file, line: line)
+        }
+    }
+}
