@@ -35,20 +35,31 @@ public struct BillingAPI: Sendable {
     public let catalog: [PlanID: Plan]
     /// The largest request body accepted.
     public let maximumBodyBytes: Int
+    /// The business counters.
+    public let metrics: BillingMetrics
 
     /// An API over a service, a directory and a catalog of plans.
-    public init(service: AddonService, directory: any AccountDirectory, plans: [Plan], maximumBodyBytes: Int) {
+    public init(
+        service: AddonService,
+        directory: any AccountDirectory,
+        plans: [Plan],
+        maximumBodyBytes: Int,
+        metrics: BillingMetrics = BillingMetrics()
+    ) {
         self.service = service
         self.directory = directory
         self.catalog = Dictionary(plans.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.maximumBodyBytes = maximumBodyBytes
+        self.metrics = metrics
     }
 
     /// The router with every route.
     public func router() -> Router<BillingRequestContext> {
         let router = Router(context: BillingRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.get("/health") { _, _ in Response(status: .ok) }
+        metrics.addRoute(to: router)
         let v1 = router.group("v1").add(middleware: BearerAuthentication(directory: directory))
         v1.get("plans/:plan") { _, context in try await self.plan(context) }
         v1.get("subscriptions") { _, context in try await self.subscriptions(context) }
@@ -99,7 +110,7 @@ public struct BillingAPI: Sendable {
 
     func apply(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, subscription) = try await owned(context)
-        let key = try idempotencyKey(request, grant)
+        let key = try await countingReplays(try idempotencyKey(request, grant))
         let body = try await decode(OperationBody.self, request)
         let receipt = try await service.apply(
             body.operation,
@@ -114,7 +125,7 @@ public struct BillingAPI: Sendable {
     func recordUsage(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, subscription) = try await owned(context)
         try grant.actor.require(.billingUpdate)
-        let key = try idempotencyKey(request, grant)
+        let key = try await countingReplays(try idempotencyKey(request, grant))
         let body = try await decode(UsageBody.self, request)
         let receipt = try await service.recordUsage(
             body.units,
@@ -161,7 +172,7 @@ public struct BillingAPI: Sendable {
 
     func pay(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, subscription) = try await owned(context)
-        let key = try idempotencyKey(request, grant)
+        let key = try await countingReplays(try idempotencyKey(request, grant))
         return try json(try await service.payUnpaidInvoice(on: subscription.id, by: grant.actor, idempotencyKey: key))
     }
 
@@ -223,6 +234,13 @@ public struct BillingAPI: Sendable {
             )
         }
         return IdempotencyKey("\(grant.account.rawValue)/\(header)")
+    }
+
+    /// Counts a key that already has a request as a replay (the service then answers
+    /// that request's result, or refuses a different request under it).
+    func countingReplays(_ key: IdempotencyKey) async throws -> IdempotencyKey {
+        if try await service.store.intent(key) != nil { metrics.replay() }
+        return key
     }
 
     /// The longest `Idempotency-Key` header: the service's 255 bytes less the account scope.

@@ -19,6 +19,8 @@ public enum BillingServer {
         public var api: BillingAPI
         /// The Stripe gateway's ledger and the webhook's record of handled events.
         public var ledger: any StripeLedger
+        /// The business counters (bootstrap swift-metrics with its registry to add Hummingbird's).
+        public var metrics: BillingMetrics
     }
 
     /// The store and directory the configuration names, and the PostgreSQL pool behind
@@ -91,16 +93,18 @@ public enum BillingServer {
         let stripe = configuration.stripeSecretKey.map {
             StripePaymentGateway(.init(secretKey: $0, apiBase: configuration.stripeAPIBase), ledger: storage.ledger)
         }
+        let metrics = BillingMetrics(token: configuration.metricsToken)
         let service = AddonService(
             store: store,
-            gateway: gateway ?? stripe ?? ScriptedPaymentGateway(),
+            gateway: MeteredPaymentGateway(base: gateway ?? stripe ?? ScriptedPaymentGateway(), metrics: metrics),
             clock: clock
         )
         let api = BillingAPI(
             service: service,
             directory: directory,
             plans: SeedPlans.all,
-            maximumBodyBytes: configuration.maximumBodyBytes
+            maximumBodyBytes: configuration.maximumBodyBytes,
+            metrics: metrics
         )
         let router = api.router()
         if let secret = configuration.stripeWebhookSecret {
@@ -108,7 +112,8 @@ public enum BillingServer {
                 service: service,
                 ledger: storage.ledger,
                 secret: secret,
-                maximumBodyBytes: configuration.maximumBodyBytes
+                maximumBodyBytes: configuration.maximumBodyBytes,
+                metrics: metrics
             ).addRoute(to: router)
         }
         // Migrations and the demo run once, when the pool serves its first request; the HTTP
@@ -127,6 +132,7 @@ public enum BillingServer {
                 interval: .seconds(configuration.renewalInterval),
                 batch: configuration.renewalBatch,
                 logger: logger,
+                metrics: metrics,
                 ready: { try await preparation.value }
             )
         )
@@ -137,7 +143,7 @@ public enum BillingServer {
             logger: logger
         )
         application.beforeServerStarts { try await preparation.value }
-        return Assembly(application: application, api: api, ledger: storage.ledger)
+        return Assembly(application: application, api: api, ledger: storage.ledger, metrics: metrics)
     }
 
     /// Runs `body` with the configured directory, migrated (the admin commands' way in).

@@ -15,6 +15,7 @@ public struct RenewalWorker: Service {
     let interval: Duration
     let batch: Int
     let logger: Logger
+    let metrics: BillingMetrics
     let ready: @Sendable () async throws -> Void
 
     /// A worker over a service, passing every `interval`, renewing at most `batch`
@@ -24,12 +25,14 @@ public struct RenewalWorker: Service {
         interval: Duration,
         batch: Int,
         logger: Logger,
+        metrics: BillingMetrics = BillingMetrics(),
         ready: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.service = service
         self.interval = interval
         self.batch = batch
         self.logger = logger
+        self.metrics = metrics
         self.ready = ready
     }
 
@@ -65,11 +68,33 @@ public struct RenewalWorker: Service {
                     ]
                 )
             }
+            for receipt in receipts { await count(receipt) }
             for (id, error) in failures {
                 logger.warning("renewal failed", metadata: ["subscription": "\(id)", "code": "\(error.code)"])
+                metrics.renewal("failed")
             }
         } catch {
             logger.error("renewal pass failed", metadata: ["error.type": "\(type(of: error))"])
+        }
+    }
+
+    /// Counts a renewal or payment retry, and the dunning transition it made.
+    func count(_ receipt: ServiceReceipt) async {
+        let decision = receipt.decision
+        if let retry = decision.paymentRetry {
+            if receipt.status == .completed { metrics.dunning(to: retry.paid ? .active : retry.status) }
+            return
+        }
+        guard decision.kind == .renewal else { return }
+        guard receipt.status == .completed else { return metrics.renewal("pending") }
+        // A declined renewal still opens its period, with the invoice unpaid and nothing due now.
+        let billed = decision.renewals.contains { !$0.invoice.total.isZero }
+        guard billed, receipt.amountCharged.isZero else { return metrics.renewal("completed") }
+        metrics.renewal("declined")
+        if let record = try? await service.store.intent(receipt.key),
+            let stored = try? await service.store.load(record.subscription)
+        {
+            metrics.dunning(to: stored.subscription.status)
         }
     }
 }

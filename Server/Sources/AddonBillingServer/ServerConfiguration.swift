@@ -17,6 +17,7 @@ import Foundation
 /// | `STRIPE_SECRET_KEY` | none (the demo gateway) | Charges through Stripe's PaymentIntents API with this key. |
 /// | `STRIPE_WEBHOOK_SECRET` | none (no webhook route) | The signing secret of `POST /webhooks/stripe`. |
 /// | `ADDON_BILLING_STRIPE_API_BASE` | `https://api.stripe.com` | Stripe's origin (a local stub in tests). |
+/// | `ADDON_BILLING_METRICS_TOKEN` | none (no metrics route) | The bearer token Prometheus sends to `GET /metrics`. |
 /// | `ADDON_BILLING_CLOCK` | none (the system clock) | An RFC 3339 instant the clock stays at: for walkthroughs and demos only, never in production. |
 public struct ServerConfiguration: Sendable, Hashable {
     /// The address to listen on.
@@ -40,11 +41,13 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// An instant the clock stays at, for walkthroughs; nil reads the system clock.
     public var pinnedClock: Instant?
     /// Stripe's secret key; nil charges through the demo gateway, which moves no money.
-    public var stripeSecretKey: StripeSecretKey?
+    public var stripeSecretKey: ServerSecret?
     /// The webhook endpoint's signing secret; nil leaves `POST /webhooks/stripe` out.
-    public var stripeWebhookSecret: StripeSecretKey?
+    public var stripeWebhookSecret: ServerSecret?
     /// Stripe's origin.
     public var stripeAPIBase = "https://api.stripe.com"
+    /// The token `GET /metrics` requires; nil leaves the route out.
+    public var metricsToken: ServerSecret?
 
     /// The defaults.
     public init() {}
@@ -78,8 +81,9 @@ public struct ServerConfiguration: Sendable, Hashable {
                 default: databaseURL == nil ? 1 : 0,
                 in: 0...1
             ) == 1
-        stripeSecretKey = environment["STRIPE_SECRET_KEY"].flatMap { $0.isEmpty ? nil : StripeSecretKey($0) }
-        stripeWebhookSecret = environment["STRIPE_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : StripeSecretKey($0) }
+        stripeSecretKey = environment["STRIPE_SECRET_KEY"].flatMap { $0.isEmpty ? nil : ServerSecret($0) }
+        stripeWebhookSecret = environment["STRIPE_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : ServerSecret($0) }
+        metricsToken = environment["ADDON_BILLING_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : ServerSecret($0) }
         if let base = environment["ADDON_BILLING_STRIPE_API_BASE"] {
             guard base.hasPrefix("https://") || base.hasPrefix("http://127.0.0.1") || base.hasPrefix("http://localhost")
             else {

@@ -3,6 +3,8 @@ import AddonBillingServer
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 
 // The billing server.
 //
@@ -37,6 +39,10 @@ logger.logLevel = .info
 
 switch arguments.first {
 case nil, "serve":
+    let paymentNote =
+        configuration.stripeSecretKey == nil
+        ? "No payment provider is configured: the demo gateway captures every charge and moves no money."
+        : "Charges go to Stripe: link a customer with PUT /v1/subscriptions/sub_acme_starter/customer."
     let assembly = try BillingServer.assemble(configuration, logger: logger) { token in
         // Written unbuffered, so that it shows before the server's log lines.
         FileHandle.standardOutput.write(
@@ -47,14 +53,14 @@ case nil, "serve":
 
                     \(token)
 
-                \(configuration.stripeSecretKey == nil
-                    ? "No payment provider is configured: the demo gateway captures every charge and moves no money."
-                    : "Charges go to Stripe: link a customer with PUT /v1/subscriptions/sub_acme_starter/customer.")
+                \(paymentNote)
 
                 """.utf8
             )
         )
     }
+    // Hummingbird's request metrics join the business counters in one registry.
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: assembly.metrics.registry))
     try await assembly.application.runService()
 case "token":
     let rest = Array(arguments.dropFirst())

@@ -26,15 +26,19 @@ final class BillingServerTests: XCTestCase {
         let path: String
     }
 
-    func makeHarness(maximumBodyBytes: Int = 64 * 1024) throws -> Harness {
+    func makeHarness(
+        maximumBodyBytes: Int = 64 * 1024,
+        gateway: ScriptedPaymentGateway = ScriptedPaymentGateway(),
+        metricsToken: String? = nil
+    ) throws -> Harness {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("billing-\(UUID()).sqlite").path
         var configuration = ServerConfiguration()
         configuration.sqlitePath = path
         configuration.maximumBodyBytes = maximumBodyBytes
         configuration.renewalInterval = 3_600
         configuration.seedsDemo = false
+        configuration.metricsToken = metricsToken.map(ServerSecret.init)
         let clock = ManualClock(Self.midApril)
-        let gateway = ScriptedPaymentGateway()
         let logs = LogCapture()
         var logger = Logger(label: "test") { _ in logs }
         logger.logLevel = .trace

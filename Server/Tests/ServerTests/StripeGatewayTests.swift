@@ -26,7 +26,7 @@ final class StripeGatewayTests: XCTestCase {
 
     func gateway(key: String = StripeStub.secretKey, timeout: Duration = .seconds(10)) -> StripePaymentGateway {
         StripePaymentGateway(
-            .init(secretKey: StripeSecretKey(key), apiBase: stub.origin, timeout: timeout),
+            .init(secretKey: ServerSecret(key), apiBase: stub.origin, timeout: timeout),
             ledger: ledger
         )
     }
@@ -160,8 +160,8 @@ final class StripeGatewayTests: XCTestCase {
             XCTAssertEqual(error.status, 401)
             XCTAssertFalse("\(error)".contains(wrong))
         }
-        XCTAssertFalse("\(StripeSecretKey(wrong))".contains(wrong))
-        XCTAssertFalse(String(reflecting: StripeSecretKey(wrong)).contains(wrong))
+        XCTAssertFalse("\(ServerSecret(wrong))".contains(wrong))
+        XCTAssertFalse(String(reflecting: ServerSecret(wrong)).contains(wrong))
         XCTAssertFalse(String(describing: StripePaymentGateway.Configuration(secretKey: .init(wrong))).contains(wrong))
     }
 

@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Prometheus
 import XCTest
 
 /// The server with Stripe configured, end to end: charges through the stub, and
@@ -31,8 +32,8 @@ final class StripeWebhookTests: XCTestCase {
         configuration.maximumBodyBytes = maximumBodyBytes
         configuration.renewalInterval = 3_600
         configuration.seedsDemo = false
-        configuration.stripeSecretKey = StripeSecretKey(StripeStub.secretKey)
-        configuration.stripeWebhookSecret = StripeSecretKey(Self.webhookSecret)
+        configuration.stripeSecretKey = ServerSecret(StripeStub.secretKey)
+        configuration.stripeWebhookSecret = ServerSecret(Self.webhookSecret)
         configuration.stripeAPIBase = stub.origin
         let clock = ManualClock(BillingServerTests.midApril)
         let logs = LogCapture()
@@ -178,6 +179,16 @@ final class StripeWebhookTests: XCTestCase {
             let other = #"{"id": "evt_5", "object": "event", "type": "customer.created", "data": {"object": {}}}"#
             try await Self.post(client, other, signature: Self.signature(other, at: now)) {
                 XCTAssertEqual(try json($0)["outcome"] as? String, "ignored")
+            }
+            let counted = harness.assembly.metrics.registry.emitToString()
+            for line in [
+                #"addon_billing_webhook_events_total{outcome="refused"} 7"#,
+                #"addon_billing_webhook_events_total{outcome="applied"} 2"#,
+                #"addon_billing_webhook_events_total{outcome="replayed"} 1"#,
+                #"addon_billing_webhook_events_total{outcome="ignored"} 1"#,
+                #"addon_billing_charges_total{outcome="pending"} 1"#,
+            ] {
+                XCTAssertTrue(counted.contains(line), "missing \(line) in:\n\(counted)")
             }
         }
         assertNoSecrets(in: harness.logs.text)

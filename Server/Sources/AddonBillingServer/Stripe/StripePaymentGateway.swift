@@ -6,9 +6,10 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 
-/// A Stripe secret key (`sk_…` or `rk_…`): it prints as `<redacted>`, so that no log
+/// A secret from the configuration — Stripe's secret key (`sk_…`), a webhook signing
+/// secret (`whsec_…`), the metrics token: it prints as `<redacted>`, so that no log
 /// line, error message or dump can show it.
-public struct StripeSecretKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+public struct ServerSecret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
     let value: String
@@ -52,7 +53,7 @@ public struct StripePaymentGateway: PaymentGateway {
     /// Where and how to reach Stripe.
     public struct Configuration: Sendable, Hashable {
         /// The secret key.
-        public var secretKey: StripeSecretKey
+        public var secretKey: ServerSecret
         /// The API's origin: `https://api.stripe.com`, or a local stub in tests.
         public var apiBase: String
         /// How long one call to Stripe may take before its outcome counts as unknown.
@@ -63,7 +64,7 @@ public struct StripePaymentGateway: PaymentGateway {
 
         /// Settings for the live API (or a stub at `apiBase`).
         public init(
-            secretKey: StripeSecretKey,
+            secretKey: ServerSecret,
             apiBase: String = "https://api.stripe.com",
             timeout: Duration = .seconds(30),
             lookupPages: Int = 3

@@ -28,27 +28,48 @@ public struct StripeWebhook: Sendable {
     /// Where handled events are remembered.
     public let ledger: any StripeLedger
     /// The endpoint's signing secret (`whsec_…`).
-    public let secret: StripeSecretKey
+    public let secret: ServerSecret
     /// The largest body accepted.
     public let maximumBodyBytes: Int
+    /// Counts events by outcome.
+    let metrics: BillingMetrics
 
     /// How far a signature's timestamp may be from the server's clock: Stripe's default.
     public static let tolerance: Int64 = 300
 
     /// A webhook handler.
-    public init(service: AddonService, ledger: any StripeLedger, secret: StripeSecretKey, maximumBodyBytes: Int) {
+    public init(
+        service: AddonService,
+        ledger: any StripeLedger,
+        secret: ServerSecret,
+        maximumBodyBytes: Int,
+        metrics: BillingMetrics = BillingMetrics()
+    ) {
         self.service = service
         self.ledger = ledger
         self.secret = secret
         self.maximumBodyBytes = maximumBodyBytes
+        self.metrics = metrics
     }
 
     /// Adds `POST /webhooks/stripe` to a router.
     public func addRoute(to router: Router<BillingRequestContext>) {
-        router.post("webhooks/stripe") { request, _ in try await self.handle(request) }
+        router.post("webhooks/stripe") { request, _ in
+            do {
+                let outcome = try await self.handle(request)
+                metrics.webhook(outcome)
+                return Self.acknowledged(outcome)
+            } catch {
+                metrics.webhook("refused")
+                throw error
+            }
+        }
     }
 
-    func handle(_ request: Request) async throws -> Response {
+    /// Verifies and applies one event.
+    ///
+    /// - Returns: `applied`, `replayed` or `ignored`.
+    func handle(_ request: Request) async throws -> String {
         let payload = try await BillingAPI.body(of: request, limit: maximumBodyBytes)
         try Self.verify(
             payload: payload,
@@ -62,11 +83,11 @@ public struct StripeWebhook: Sendable {
         } catch {
             throw APIError(status: .badRequest, code: "malformedRequest", message: "The event is not a Stripe event.")
         }
-        if try await ledger.wasHandled(event: event.id) { return Self.acknowledged("replayed") }
-        guard let confirmation = event.confirmation else { return Self.acknowledged("ignored") }
+        if try await ledger.wasHandled(event: event.id) { return "replayed" }
+        guard let confirmation = event.confirmation else { return "ignored" }
         _ = try await service.confirm(confirmation)
         _ = try await ledger.markHandled(event: event.id)
-        return Self.acknowledged("applied")
+        return "applied"
     }
 
     static func acknowledged(_ outcome: String) -> Response {
@@ -82,7 +103,7 @@ public struct StripeWebhook: Sendable {
     /// - Throws: ``APIError`` 400 `invalidSignature` for a missing, malformed or wrong
     ///   signature, and `staleSignature` for a timestamp more than ``tolerance`` seconds
     ///   from `now`.
-    static func verify(payload: Data, header: String?, secret: StripeSecretKey, now: Int64) throws {
+    static func verify(payload: Data, header: String?, secret: ServerSecret, now: Int64) throws {
         var timestamp: Int64?
         var signatures: [Data] = []
         for element in (header ?? "").split(separator: ",") {
