@@ -21,6 +21,8 @@ public enum BillingServer {
         public var ledger: any StripeLedger
         /// The business counters (bootstrap swift-metrics with its registry to add Hummingbird's).
         public var metrics: BillingMetrics
+        /// Every route served, as `METHOD /path/{parameter}` (the form of `Server/openapi.json`).
+        public var routes: [String]
     }
 
     /// The store and directory the configuration names, and the PostgreSQL pool behind
@@ -143,7 +145,13 @@ public enum BillingServer {
             logger: logger
         )
         application.beforeServerStarts { try await preparation.value }
-        return Assembly(application: application, api: api, ledger: storage.ledger, metrics: metrics)
+        return Assembly(
+            application: application,
+            api: api,
+            ledger: storage.ledger,
+            metrics: metrics,
+            routes: router.routes.map { "\($0.method) \($0.path)" }
+        )
     }
 
     /// Runs `body` with the configured directory, migrated (the admin commands' way in).

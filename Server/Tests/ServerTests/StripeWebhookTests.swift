@@ -35,6 +35,7 @@ final class StripeWebhookTests: XCTestCase {
         configuration.stripeSecretKey = ServerSecret(StripeStub.secretKey)
         configuration.stripeWebhookSecret = ServerSecret(Self.webhookSecret)
         configuration.stripeAPIBase = stub.origin
+        configuration.metricsToken = ServerSecret(BillingServerTests.metricsToken)
         let clock = ManualClock(BillingServerTests.midApril)
         let logs = LogCapture()
         var logger = Logger(label: "test") { _ in logs }
