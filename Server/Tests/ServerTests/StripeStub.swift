@@ -47,6 +47,9 @@ final class StripeStub: Sendable {
     }
 
     let state = NIOLockedValueBox(State())
+    /// Awaited after a new PaymentIntent is created and before Stripe's answer is sent:
+    /// where a test kills the caller between the capture and its commit.
+    let afterCreate = NIOLockedValueBox<(@Sendable () async -> Void)?>(nil)
     private let task: Task<Void, any Error>
 
     /// Starts the stub on a free loopback port.
@@ -64,7 +67,7 @@ final class StripeStub: Sendable {
     private init(portStream: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation) {
         let state = self.state
         let router = Router()
-        Self.routes(router, state)
+        Self.routes(router, state, afterCreate)
         var logger = Logger(label: "stripe-stub")
         logger.logLevel = .critical  // shutting down mid-connection is expected here
         let application = Application(
@@ -106,7 +109,11 @@ final class StripeStub: Sendable {
 
     // MARK: Routes
 
-    private static func routes(_ router: Router<BasicRequestContext>, _ state: NIOLockedValueBox<State>) {
+    private static func routes(
+        _ router: Router<BasicRequestContext>,
+        _ state: NIOLockedValueBox<State>,
+        _ afterCreate: NIOLockedValueBox<(@Sendable () async -> Void)?>
+    ) {
         router.get("v1/customers/:id") { request, context in
             try authorize(request, state)
             let id = try context.parameters.require("id")
@@ -124,7 +131,7 @@ final class StripeStub: Sendable {
                 )
             }
         }
-        router.post("v1/payment_intents") { request, _ in
+        router.post("v1/payment_intents") { [afterCreate] request, _ in
             try authorize(request, state)
             var request = request
             let form = parse(try await request.collectBody(upTo: 1 << 20))
@@ -189,6 +196,7 @@ final class StripeStub: Sendable {
                 return (reply, method == "pm_lost_answer")
             }
             if delay { try await Task.sleep(for: .seconds(3)) }
+            if let hook = afterCreate.withLockedValue({ $0 }) { await hook() }
             return reply.response
         }
         router.get("v1/payment_intents/:id") { request, context in

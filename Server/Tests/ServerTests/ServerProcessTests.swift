@@ -1,0 +1,168 @@
+import AddonBilling
+import AddonBillingPostgres
+import AsyncHTTPClient
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import StoreTestSupport
+import XCTest
+
+/// The `addon-billing-server` executable as a process on PostgreSQL, charging through the
+/// loopback Stripe stub: killed with SIGKILL between Stripe's capture and its commit,
+/// restarted, and the purchase finishes exactly once.
+final class ServerProcessTests: XCTestCase {
+    /// A running server process and what it printed.
+    final class ServerProcess: Sendable {
+        let process: Process
+        let output = NIOLockedValueBox("")
+        let port: Int
+
+        init(environment: [String: String]) async throws {
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
+                .deletingLastPathComponent().appendingPathComponent("addon-billing-server")
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            let output = self.output
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                output.withLockedValue { $0 += String(decoding: data, as: UTF8.self) }
+            }
+            try process.run()
+            var port: Int?
+            for _ in 0..<600 where port == nil {  // up to a minute for migrations and the listener
+                try await Task.sleep(for: .milliseconds(100))
+                let text = output.withLockedValue { $0 }
+                if let range = text.range(of: "listening on 127.0.0.1:") {
+                    port = Int(text[range.upperBound...].prefix { $0.isNumber })
+                }
+                guard process.isRunning else { break }
+            }
+            guard let port else {
+                process.terminate()
+                throw XCTSkip("the server did not start: \(output.withLockedValue { $0 })")
+            }
+            self.port = port
+        }
+
+        /// The demo owner's token, as printed at the first start.
+        var demoToken: String? {
+            output.withLockedValue { text in
+                text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .first { $0.hasPrefix("abs_") }
+            }
+        }
+
+        func kill() {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// One HTTP call to a server process; nil when the connection broke.
+    static func call(
+        _ method: HTTPMethod,
+        _ port: Int,
+        _ path: String,
+        token: String,
+        key: String? = nil,
+        body: String? = nil
+    ) async -> (status: Int, body: String)? {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let key { request.headers.add(name: "Idempotency-Key", value: key) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), String(buffer: bytes))
+        } catch {
+            return nil
+        }
+    }
+
+    func testAServerKilledBetweenCaptureAndCommitFinishesThePurchaseOnceAfterRestart() async throws {
+        try await withTestPostgres { client, url in
+            let stub = try await StripeStub.start()
+            defer { stub.stop() }
+            stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+            let schema = PostgresTestServer.freshSchema("crash")
+            let environment = [
+                "DATABASE_URL": url,
+                "ADDON_BILLING_DATABASE_SCHEMA": schema,
+                "ADDON_BILLING_DEMO": "1",
+                "ADDON_BILLING_CLOCK": "2026-04-16T00:00:00Z",
+                "PORT": "0",
+                "STRIPE_SECRET_KEY": StripeStub.secretKey,
+                "ADDON_BILLING_STRIPE_API_BASE": stub.origin,
+            ]
+            let first = try await ServerProcess(environment: environment)
+            let token = try XCTUnwrap(first.demoToken, first.output.withLockedValue { $0 })
+            let linked = await Self.call(
+                .PUT,
+                first.port,
+                "/v1/subscriptions/sub_acme_starter/customer",
+                token: token,
+                body: #"{"customer": "cus_acme"}"#
+            )
+            XCTAssertEqual(linked?.status, 200, linked?.body ?? "no answer")
+
+            // Stripe captures; before its answer reaches the server, the server dies.
+            stub.afterCreate.withLockedValue { $0 = { first.kill() } }
+            let buy = #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 2}}"#
+            let lost = await Self.call(
+                .POST,
+                first.port,
+                "/v1/subscriptions/sub_acme_starter/operations",
+                token: token,
+                key: "buy-2-seats",
+                body: buy
+            )
+            XCTAssertNil(lost, "the server answered although it was killed")
+            XCTAssertFalse(first.process.isRunning)
+            XCTAssertEqual(stub.succeeded.map(\.amount), [1900], "Stripe captured before the kill")
+            stub.afterCreate.withLockedValue { $0 = nil }
+
+            // Restarted, the same request under the same key finishes it; Stripe replays its answer.
+            let second = try await ServerProcess(environment: environment)
+            var receipts: [String] = []
+            for _ in 0..<2 {
+                let answer = await Self.call(
+                    .POST,
+                    second.port,
+                    "/v1/subscriptions/sub_acme_starter/operations",
+                    token: token,
+                    key: "buy-2-seats",
+                    body: buy
+                )
+                XCTAssertEqual(answer?.status, 200, answer?.body ?? "no answer")
+                receipts.append(answer?.body ?? "")
+            }
+            XCTAssertEqual(receipts[0], receipts[1])
+            let receipt = try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(receipts[0].utf8)) as? [String: Any]
+            )
+            XCTAssertEqual(receipt["status"] as? String, "completed")
+            XCTAssertEqual(receipt["chargeID"] as? String, stub.succeeded.first?.id)
+            XCTAssertEqual(stub.intents.count, 1, "one capture")
+
+            let store = try PostgresSubscriptionStore(client: client, schema: schema)
+            let stored = try await store.load("sub_acme_starter")
+            XCTAssertEqual(stored.subscription.line("extra_seats")?.quantity, 2, "capacity granted once")
+            XCTAssertNil(stored.claim)
+            let unfinished = try await store.allIntents().filter(\.state.isUnfinished)
+            XCTAssertEqual(unfinished.map(\.key.description), [])
+
+            // SIGTERM: a graceful exit.
+            second.process.terminate()
+            second.process.waitUntilExit()
+            XCTAssertEqual(second.process.terminationStatus, 0, second.output.withLockedValue { $0 })
+        }
+    }
+}
