@@ -119,6 +119,20 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
+        .executableTarget(
+            name: "addon-billing-load",
+            dependencies: [
+                "AddonBillingPostgres",
+                "AddonBillingSQLite",
+                "AddonBillingServer",
+                .product(name: "AddonBilling", package: "swift-addon-billing"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -33,6 +33,8 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     /// The schema that holds the tables.
     public let schema: String
     let logger: Logger
+    /// Decoded subscriptions by their JSON, so that a read of an unchanged row skips decoding.
+    let decoded = DecodedSubscriptions()
 
     /// A store over `client`, with its tables in `schema`.
     ///
@@ -141,11 +143,13 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
             (String, Int64, String?, String?, String).self
         ) {
             return try SubscriptionRow.stored(
+                id: id.rawValue,
                 value: value,
                 version: version,
                 claim: claim,
                 providerReference: reference,
-                heldUsage: held
+                heldUsage: held,
+                cache: decoded
             )
         }
         throw BillingError.subscriptionNotFound(id)

@@ -14,6 +14,8 @@ public import GRDB
 /// PostgreSQL.
 public final class SQLiteSubscriptionStore: SubscriptionStore {
     let database: DatabaseQueue
+    /// Decoded subscriptions by their JSON, so that a read of an unchanged row skips decoding.
+    let decoded = DecodedSubscriptions()
 
     /// Opens (or creates) the database at `path` and applies pending migrations.
     ///
@@ -95,17 +97,21 @@ public final class SQLiteSubscriptionStore: SubscriptionStore {
         try await database.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT value, version, claim, provider_reference, held_usage FROM subscriptions WHERE id = ?",
+                    db.cachedStatement(
+                        sql:
+                            "SELECT value, version, claim, provider_reference, held_usage FROM subscriptions WHERE id = ?"
+                    ),
                     arguments: [id.rawValue]
                 )
             else { throw BillingError.subscriptionNotFound(id) }
             return try SubscriptionRow.stored(
+                id: id.rawValue,
                 value: row["value"],
                 version: row["version"],
                 claim: row["claim"],
                 providerReference: row["provider_reference"],
-                heldUsage: row["held_usage"]
+                heldUsage: row["held_usage"],
+                cache: decoded
             )
         }
     }
@@ -200,8 +206,11 @@ public final class SQLiteSubscriptionStore: SubscriptionStore {
     /// The record of a key.
     public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
         try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT record FROM intents WHERE key = ?", arguments: [key.rawValue])
-                .map { try StoreJSON.decode(IntentRecord.self, $0) }
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT record FROM intents WHERE key = ?"),
+                arguments: [key.rawValue]
+            )
+            .map { try StoreJSON.decode(IntentRecord.self, $0) }
         }
     }
 

@@ -58,12 +58,12 @@ public enum AccessToken {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let identifier = (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return (prefix + base64URL(secret), "tok_" + identifier.map { String(format: "%02x", $0) }.joined())
+        return (prefix + base64URL(secret), "tok_" + identifier.lowercaseHex)
     }
 
     /// The stored form: the lowercase hex SHA-256 of the token's UTF-8 bytes.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).lowercaseHex
     }
 
     /// Whether two byte strings are equal, in time that depends only on their lengths.
@@ -128,5 +128,19 @@ extension AccountDirectory {
         // The index finds the row by hash; the stored hash is then compared in constant
         // time, so no timing depends on how much of a guess was right.
         return AccessToken.constantTimeEquals(Array(stored.hash.utf8), Array(hash.utf8)) ? stored.grant : nil
+    }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes as lowercase hexadecimal.
+    var lowercaseHex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

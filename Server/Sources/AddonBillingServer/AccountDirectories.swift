@@ -54,9 +54,10 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     public func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)? {
         let row = try await database.read { db in
             try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT id, token_hash, account, actor FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                db.cachedStatement(
+                    sql:
+                        "SELECT id, token_hash, account, actor FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"
+                ),
                 arguments: [hash]
             )
         }
@@ -92,8 +93,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
         let account = try await database.read { db in
             try String.fetchOne(
-                db,
-                sql: "SELECT account FROM account_subscriptions WHERE subscription_id = ?",
+                db.cachedStatement(sql: "SELECT account FROM account_subscriptions WHERE subscription_id = ?"),
                 arguments: [subscription.rawValue]
             )
         }

@@ -1,5 +1,6 @@
 package import AddonBilling
 import Foundation
+import Synchronization
 
 /// The columns both stores write for a stored subscription: the fields a person
 /// queries with SQL, and the JSON of the whole value, from which it is read back.
@@ -35,21 +36,49 @@ package struct SubscriptionRow: Sendable {
         self.lines = subscription.lines.map(LineRow.init)
     }
 
-    /// Reads a stored subscription back from its columns.
+    /// Reads a stored subscription back from its columns, reusing the decoded value of
+    /// an earlier read of the same JSON from `cache`.
     package static func stored(
+        id: String,
         value: String,
         version: Int64,
         claim: String?,
         providerReference: String?,
-        heldUsage: String
+        heldUsage: String,
+        cache: DecodedSubscriptions? = nil
     ) throws -> StoredSubscription {
         StoredSubscription(
-            subscription: try StoreJSON.decode(Subscription.self, value),
+            subscription: try cache?.subscription(id, decoding: value) ?? StoreJSON.decode(Subscription.self, value),
             version: version,
             claim: try claim.map { try StoreJSON.decode(IdempotencyKey.self, StoreJSON.quoted($0)) },
             providerReference: providerReference,
             heldUsage: try StoreJSON.decode([HeldUsage].self, heldUsage)
         )
+    }
+}
+
+/// The subscriptions a store decoded last, by their JSON: decoding is most of a read's
+/// work, and a subscription's JSON only changes when it is saved.
+///
+/// An entry is used only when the row's JSON text is the very text it was decoded
+/// from, so a stale entry is never returned: a changed row simply misses. At most
+/// ``capacity`` subscriptions are kept (a few KiB each); past that the cache starts over.
+package final class DecodedSubscriptions: Sendable {
+    private let entries = Mutex<[String: (value: String, subscription: Subscription)]>([:])
+    /// The most subscriptions kept.
+    package let capacity: Int
+
+    package init(capacity: Int = 4_096) { self.capacity = capacity }
+
+    /// The subscription `value` (the row of `id`) encodes, decoded once per distinct text.
+    package func subscription(_ id: String, decoding value: String) throws -> Subscription {
+        if let known = entries.withLock({ $0[id] }), known.value == value { return known.subscription }
+        let decoded = try StoreJSON.decode(Subscription.self, value)
+        entries.withLock {
+            if $0.count >= capacity, $0[id] == nil { $0.removeAll(keepingCapacity: true) }
+            $0[id] = (value, decoded)
+        }
+        return decoded
     }
 }
 

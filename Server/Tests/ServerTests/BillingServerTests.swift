@@ -228,7 +228,15 @@ extension BillingServerTests {
                 (.get, "/invoice-preview", nil),
                 (.get, "/advice", nil),
                 (.post, "/payments", nil),
+                (.put, "/customer", ByteBuffer(string: #"{"customer": "cus_x"}"#)),
             ]
+            // Every route of a subscription is in the list.
+            let listed = Set(
+                routes.map {
+                    "\($0.0) /v1/subscriptions/{id}\($0.1.replacingOccurrences(of: "messages", with: "{capacity}"))"
+                }
+            )
+            XCTAssertEqual(listed, Set(harness.assembly.routes.filter { $0.contains("{id}") }))
             for (method, path, body) in routes {
                 var bodies: [String] = []
                 for id in ["sub_acme", "sub_does_not_exist"] {

@@ -57,9 +57,15 @@ final class ServerProcessTests: XCTestCase {
             }
         }
 
+        /// Sends SIGKILL; the process is gone once ``waitForExit()`` returns true.
         func kill() {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        }
+
+        /// Waits up to 10 s for the process to end (Foundation reaps it on its own thread).
+        func waitForExit() async throws -> Bool {
+            for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            return !process.isRunning
         }
     }
 
@@ -125,7 +131,9 @@ final class ServerProcessTests: XCTestCase {
                 body: buy
             )
             XCTAssertNil(lost, "the server answered although it was killed")
-            XCTAssertFalse(first.process.isRunning)
+            let exited = try await first.waitForExit()
+            XCTAssertTrue(exited)
+            XCTAssertEqual(first.process.terminationReason, .uncaughtSignal)
             XCTAssertEqual(stub.succeeded.map(\.amount), [1900], "Stripe captured before the kill")
             stub.afterCreate.withLockedValue { $0 = nil }
 

@@ -278,7 +278,7 @@ public struct StripePaymentGateway: PaymentGateway {
     /// Stripe's idempotency keys hold at most 255 characters.
     static func stripeKey(_ key: String) -> String {
         guard key.utf8.count > 255 else { return key }
-        return "sha256:" + SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + SHA256.hash(data: Data(key.utf8)).lowercaseHex
     }
 
     /// `application/x-www-form-urlencoded`, with every byte outside `A–Z a–z 0–9 - . _ ~` escaped.
