@@ -122,6 +122,7 @@ let package = Package(
         .executableTarget(
             name: "addon-billing-load",
             dependencies: [
+                "StoreTestSupport",
                 "AddonBillingPostgres",
                 "AddonBillingSQLite",
                 "AddonBillingServer",

@@ -11,10 +11,16 @@ public final class SQLiteAccountDirectory: AccountDirectory {
 
     /// Opens (or creates) the directory's tables in the file at `path`.
     public init(path: String) throws {
+        self.database = try Self.open(path)
+    }
+
+    /// A connection to the server's SQLite file: durable commits, and a 10-second wait
+    /// when another connection holds the write lock.
+    static func open(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        self.database = try DatabaseQueue(path: path, configuration: configuration)
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
     /// Creates `api_tokens` and `account_subscriptions` when missing.

@@ -134,3 +134,26 @@ public struct PostgresLedgerGateway: PaymentGateway {
         return charges
     }
 }
+
+/// The plan of the store and server benchmarks and the process tests.
+public enum BenchmarkPlans {
+    /// Pro ($49 a month, 5 seats) with extra seats at $19 and no maximum, so that a run
+    /// may buy as many as it likes on one subscription.
+    public static func pro() throws -> Plan {
+        try Plan(
+            id: "pro_monthly",
+            name: "Pro",
+            tier: .pro,
+            price: Money(minorUnits: 4900, currency: .usd),
+            included: try Capacities([.seats: 5]),
+            addons: [
+                AddonOffer(
+                    code: "extra_seats",
+                    name: "Extra seats",
+                    kind: .recurringSlots(.seats),
+                    price: Money(minorUnits: 1900, currency: .usd)
+                )
+            ]
+        )
+    }
+}

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PostgresNIO
+import StoreTestSupport
 
 // The server's load benchmark (not a test): quotes and purchases per second, with p50 and
 // p99 latency, from concurrent HTTP clients on loopback against the `addon-billing-server`
@@ -65,21 +66,7 @@ do {
 }
 
 /// The subscriptions' plan: Pro, with extra seats and no maximum, anchored April 1.
-let plan = try Plan(
-    id: "pro_monthly",
-    name: "Pro",
-    tier: .pro,
-    price: Money(minorUnits: 4900, currency: .usd),
-    included: try Capacities([.seats: 5]),
-    addons: [
-        AddonOffer(
-            code: "extra_seats",
-            name: "Extra seats",
-            kind: .recurringSlots(.seats),
-            price: Money(minorUnits: 1900, currency: .usd)
-        )
-    ]
-)
+let plan = try BenchmarkPlans.pro()
 let anchor = try Instant(parsing: "2026-04-01T00:00:00Z")
 
 /// Seeds one account with `count` subscriptions and returns its owner's token.
@@ -106,6 +93,8 @@ var environment = [
 ]
 let token: String
 let storage: String
+/// The SQLite file of the run, removed at the end (a PostgreSQL run leaves its schema, named above).
+var sqliteFile: String?
 if let url = options.databaseURL {
     let schema = "load_\(UInt64(Date().timeIntervalSince1970 * 1000))"
     environment["DATABASE_URL"] = url
@@ -129,6 +118,7 @@ if let url = options.databaseURL {
 } else {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UUID()).sqlite").path
     environment["ADDON_BILLING_SQLITE_PATH"] = path
+    sqliteFile = path
     token = try await seed(
         try SQLiteSubscriptionStore(path: path),
         try SQLiteAccountDirectory(path: path),
@@ -288,5 +278,8 @@ say("server peak memory (VmHWM): \(peak ?? "unknown")")
 server.terminate()
 server.waitUntilExit()
 try await http.shutdown()
+if let sqliteFile {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqliteFile + suffix) }
+}
 // A request answered other than 200 is a defect the benchmark reports with its status.
 exit(quotes.clean && purchases.clean ? 0 : 1)

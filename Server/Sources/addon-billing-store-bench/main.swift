@@ -36,21 +36,7 @@ await withThrowingTaskGroup(of: Void.self) { group in
         let anchor = Instant(secondsSinceEpoch: 1_775_001_600)  // 2026-04-01
         let clock = ManualClock(Instant(secondsSinceEpoch: 1_776_297_600))  // mid-April
         let service = AddonService(store: store, gateway: ScriptedPaymentGateway(), clock: clock.witness)
-        let plan = try Plan(
-            id: "pro_monthly",
-            name: "Pro",
-            tier: .pro,
-            price: Money(minorUnits: 4900, currency: .usd),
-            included: try Capacities([.seats: 5]),
-            addons: [
-                AddonOffer(
-                    code: "extra_seats",
-                    name: "Extra seats",
-                    kind: .recurringSlots(.seats),
-                    price: SeedPlans.seatPrice
-                )
-            ]
-        )
+        let plan = try BenchmarkPlans.pro()
         func subscription(_ id: String) throws -> Subscription {
             try Subscription(
                 id: SubscriptionID(rawValue: id),

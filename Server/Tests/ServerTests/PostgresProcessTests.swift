@@ -46,16 +46,7 @@ final class PostgresProcessTests: XCTestCase {
         let gateway = PostgresLedgerGateway(client: client, schema: schema, declinePercent: 10)
         try await gateway.prepare()
         let now = Instant(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
-        let plan = try Plan(
-            id: "pro_monthly",
-            name: "Pro",
-            tier: .pro,
-            price: Money(minorUnits: 4900, currency: .usd),
-            included: try Capacities([.seats: 5]),
-            addons: [SeedPlans.extraSeats(price: SeedPlans.seatPrice)].map {
-                AddonOffer(code: $0.code, name: $0.name, kind: $0.kind, price: $0.price)  // no maximum
-            }
-        )
+        let plan = try BenchmarkPlans.pro()
         var ids: [SubscriptionID] = []
         for index in 0..<2 {
             let subscription = try Subscription(

@@ -70,10 +70,7 @@ public final class SQLiteStripeLedger: StripeLedger {
 
     /// Opens (or creates) the ledger's tables in the file at `path`.
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        self.database = try DatabaseQueue(path: path, configuration: configuration)
+        self.database = try SQLiteAccountDirectory.open(path)
     }
 
     public func migrate() async throws {
