@@ -49,6 +49,10 @@ public struct ServerSecret: Sendable, Hashable, CustomStringConvertible, CustomD
 /// reads the intent by that id, or — after a crash between Stripe's answer and the
 /// write — finds it among the customer's most recent intents by the key in its
 /// metadata (the list endpoint, which is consistent at once; the search endpoint is not).
+/// A lookup runs after the gateway's own call under the key has returned or timed out;
+/// should Stripe still be executing that call, a lookup may answer nil, and the service's
+/// retry under the same key then meets Stripe's idempotency (a 409 while it executes,
+/// which is an unknown outcome, then the first call's answer).
 public struct StripePaymentGateway: PaymentGateway {
     /// Where and how to reach Stripe.
     public struct Configuration: Sendable, Hashable {
@@ -350,12 +354,10 @@ struct StripeResponse {
     }
 }
 
+/// Stripe's JSON, read with explicit snake_case coding keys: a key strategy would also
+/// rewrite the keys of `metadata`, where the service's key lives.
 enum StripeJSON {
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
+    static let decoder = JSONDecoder()
 }
 
 /// The fields of a PaymentIntent the gateway reads
@@ -388,6 +390,11 @@ struct PaymentIntent: Decodable, Hashable {
     var status: Status
     var metadata: [String: String]
     var lastPaymentError: PaymentError?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, metadata
+        case lastPaymentError = "last_payment_error"
+    }
 }
 
 /// Why a payment attempt failed, as an intent's `last_payment_error` tells it.
@@ -396,6 +403,11 @@ struct PaymentError: Decodable, Hashable {
     var code: String?
     var declineCode: String?
     var message: String?
+
+    enum CodingKeys: String, CodingKey {
+        case type, code, message
+        case declineCode = "decline_code"
+    }
 
     /// The decline as the customer may read it: Stripe's message and decline code.
     var reason: String? {
@@ -407,13 +419,26 @@ struct PaymentError: Decodable, Hashable {
 struct PaymentIntentList: Decodable {
     var data: [PaymentIntent]
     var hasMore: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case hasMore = "has_more"
+    }
 }
 
 struct Customer: Decodable {
-    struct InvoiceSettings: Decodable { var defaultPaymentMethod: String? }
+    struct InvoiceSettings: Decodable {
+        var defaultPaymentMethod: String?
+        enum CodingKeys: String, CodingKey { case defaultPaymentMethod = "default_payment_method" }
+    }
     var id: String
     var deleted: Bool?
     var invoiceSettings: InvoiceSettings?
+
+    enum CodingKeys: String, CodingKey {
+        case id, deleted
+        case invoiceSettings = "invoice_settings"
+    }
 }
 
 /// Stripe's error body (<https://docs.stripe.com/api/errors>).
@@ -424,6 +449,12 @@ struct StripeErrorBody: Decodable {
         var declineCode: String?
         var message: String?
         var paymentIntent: PaymentIntent?
+
+        enum CodingKeys: String, CodingKey {
+            case type, code, message
+            case declineCode = "decline_code"
+            case paymentIntent = "payment_intent"
+        }
 
         var reason: String? {
             PaymentError(type: type, code: code, declineCode: declineCode, message: message).reason
