@@ -131,18 +131,9 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     /// Creates `api_tokens` and `account_subscriptions` when missing.
     public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            // The lock serializes servers starting at once (CREATE … IF NOT EXISTS races).
-            try await connection.query("SELECT pg_advisory_xact_lock(7305112)", logger: logger)
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        CREATE SCHEMA IF NOT EXISTS \(schema);
-                        """
-                ),
-                logger: logger
-            )
-            for statement in [
+        try await Self.createIfMissing(
+            in: schema,
+            [
                 """
                 CREATE TABLE IF NOT EXISTS \(schema).api_tokens (
                     id text PRIMARY KEY,
@@ -163,7 +154,28 @@ public struct PostgresAccountDirectory: AccountDirectory {
                 CREATE INDEX IF NOT EXISTS account_subscriptions_account
                     ON \(schema).account_subscriptions (account, subscription_id)
                 """,
-            ] {
+            ],
+            client: client,
+            logger: logger
+        )
+    }
+
+    /// Creates the schema and runs `statements` (each `… IF NOT EXISTS`) in one
+    /// transaction, under an advisory lock that serializes servers starting at once
+    /// (concurrent `CREATE … IF NOT EXISTS` statements race).
+    static func createIfMissing(
+        in schema: String,
+        _ statements: [String],
+        client: PostgresClient,
+        logger: Logger
+    ) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7305112)", logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"),
+                logger: logger
+            )
+            for statement in statements {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }

@@ -182,11 +182,9 @@ public struct PostgresStripeLedger: StripeLedger {
     }
 
     public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            // The directory's lock: servers starting at once take turns.
-            try await connection.query("SELECT pg_advisory_xact_lock(7305112)", logger: logger)
-            for statement in [
-                "CREATE SCHEMA IF NOT EXISTS \(schema)",
+        try await PostgresAccountDirectory.createIfMissing(
+            in: schema,
+            [
                 """
                 CREATE TABLE IF NOT EXISTS \(schema).stripe_charges (
                     idempotency_key text COLLATE "C" PRIMARY KEY,
@@ -202,10 +200,10 @@ public struct PostgresStripeLedger: StripeLedger {
                     handled_at timestamptz NOT NULL DEFAULT now()
                 )
                 """,
-            ] {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-            }
-        }
+            ],
+            client: client,
+            logger: logger
+        )
     }
 
     public func open(_ key: String, customer: String, paymentMethod: String) async throws -> StripeLedgerEntry {
