@@ -57,6 +57,37 @@ final class CodableTests: XCTestCase {
         )
     }
 
+    /// Plan changes, cancellation and the credit balance in their documented shapes.
+    func testGoldenLifecycleShapes() throws {
+        let april = try instant("2026-04-01T00:00:00Z")
+        let at = try instant("2026-04-16T00:00:00Z")
+        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 2))
+        let credit = BillingPolicy(unusedTime: .accountCredit)
+        let plus = try SeedPlans.subscription(SeedPlans.plus, anchor: april)
+        let operation = SubscriptionOperation.changePlan(to: SeedPlans.starter, timing: .atPeriodEnd)
+        try assertGolden(operation, "subscription-operation")
+        try assertGolden(SubscriptionOperation.cancel(), "subscription-operation-cancel")
+        let scheduled = try plus.apply(operation, by: SeedPlans.owner, usage: usage, at: at)
+        try assertGolden(try scheduled.subscription.apply(.cancel(), by: SeedPlans.owner, at: at), "cancel-outcome")
+        let downgrade = try plus.apply(
+            .changePlan(to: SeedPlans.starter),
+            by: SeedPlans.owner,
+            usage: usage,
+            at: at,
+            policy: credit
+        )
+        try assertGolden(downgrade, "plan-change-outcome")
+        try assertGolden(
+            try downgrade.subscription.quote(
+                .changePlan(to: SeedPlans.pro),
+                by: SeedPlans.viewer,
+                at: at,
+                policy: credit
+            ),
+            "plan-change-quote"
+        )
+    }
+
     func testGoldenSubscriptionShapes() throws {
         try assertGolden(SeedPlans.pro, "plan")
         try assertGolden(SeedPlans.business, "plan-with-features-and-packs")

@@ -759,7 +759,7 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
     ]
 
-    static var allEntries: [Entry] { entries + subscriptionEntries + quotaEntries + hostEntries }
+    static var allEntries: [Entry] { entries + subscriptionEntries + quotaEntries + lifecycleEntries + hostEntries }
 
     func testEveryMessageExactly() async {
         for entry in Self.allEntries {

@@ -9,7 +9,8 @@
 /// ## JSON
 ///
 /// The bare string, for example `"seats"`. The empty string is refused.
-public protocol StringValue: RawRepresentable<String>, Sendable, Hashable, Codable, CustomStringConvertible,
+public protocol StringValue: RawRepresentable<String>, Sendable, Hashable, Codable, CodingKeyRepresentable,
+    CustomStringConvertible,
     ExpressibleByStringLiteral
 {
     /// Creates a value from its raw string.

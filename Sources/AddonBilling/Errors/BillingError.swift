@@ -180,6 +180,10 @@ extension BillingError {
         public static let requestPredatesRenewal = Code(rawValue: "requestPredatesRenewal")
         /// A request could not be read: malformed JSON or a missing field.
         public static let malformedRequest = Code(rawValue: "malformedRequest")
+        /// A plan change names the plan the subscription is already on.
+        public static let samePlan = Code(rawValue: "samePlan")
+        /// A plan change would end an add-on the new plan does not sell, and the caller did not ask to drop it.
+        public static let addonNotSold = Code(rawValue: "addonNotSold")
 
         /// Every code this version of the package can throw, in catalogue order.
         public static let known: [Code] = [
@@ -193,7 +197,7 @@ extension BillingError {
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
             .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy, .intentVoided,
             .idempotencyKeyReused, .invalidIdempotencyKey, .chargeMismatch, .nothingDue, .requestPredatesRenewal,
-            .malformedRequest,
+            .malformedRequest, .samePlan, .addonNotSold,
         ]
     }
 }

@@ -136,6 +136,31 @@ public struct AddonService: Sendable {
         try await perform(.apply(operation, actor: actor, usage: usage), on: id, idempotencyKey: idempotencyKey)
     }
 
+    /// Applies a subscription operation — a plan change, a cancellation, a pause or resume —
+    /// exactly once, charging what it bills (an upgrade's prorated difference, a new cycle).
+    ///
+    /// - Parameters:
+    ///   - operation: What to do.
+    ///   - id: The subscription.
+    ///   - actor: Who asks; needs `billing.update`.
+    ///   - usage: What the organization uses now; required when a plan change lowers a slot capacity.
+    ///   - idempotencyKey: The caller's key; a retry with it returns the first result.
+    /// - Returns: The receipt: the outcome and what was charged.
+    /// - Throws: The core's refusals and the errors of ``apply(_:on:by:usage:idempotencyKey:)``.
+    public func change(
+        _ operation: SubscriptionOperation,
+        on id: SubscriptionID,
+        by actor: BillingActor,
+        usage: CapacityUsage? = nil,
+        idempotencyKey: IdempotencyKey
+    ) async throws -> ServiceReceipt {
+        try await perform(
+            .changeSubscription(operation, actor: actor, usage: usage),
+            on: id,
+            idempotencyKey: idempotencyKey
+        )
+    }
+
     /// Records usage exactly once, buying the auto-recharge pack it triggers.
     ///
     /// A declined recharge does not lose the usage: it is decided again without the
@@ -202,8 +227,8 @@ public struct AddonService: Sendable {
                 base = .dunning(id, invoicePeriod: unpaid.invoice.period.start, failedAttempts: unpaid.failedAttempts)
                 request = .retryPayment(attempt: unpaid.failedAttempts)
             } else {
-                base = .renewal(id, boundary: subscription.billedThrough)
-                request = .renew(boundary: subscription.billedThrough)
+                base = .renewal(id, boundary: subscription.nextBoundary)
+                request = .renew(boundary: subscription.nextBoundary)
             }
             do {
                 return try await perform(request, on: id, idempotencyKey: try await usableKey(base), at: now)

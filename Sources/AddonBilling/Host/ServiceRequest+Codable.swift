@@ -10,6 +10,7 @@ extension ServiceRequest {
         case rule
         case boundary
         case attempt
+        case subscriptionOperation
     }
     /// Decodes the tagged object form.
     package init(from decoder: any Decoder) throws {
@@ -38,6 +39,12 @@ extension ServiceRequest {
                 try container.decode(AutoRechargeRule.self, forKey: .rule),
                 actor: try container.decode(BillingActor.self, forKey: .actor)
             )
+        case "changeSubscription":
+            self = .changeSubscription(
+                try container.decode(SubscriptionOperation.self, forKey: .subscriptionOperation),
+                actor: try container.decode(BillingActor.self, forKey: .actor),
+                usage: try container.decodeIfPresent(CapacityUsage.self, forKey: .usage)
+            )
         case let other:
             self = try decoder.validating { () throws(BillingError) in
                 throw BillingError.unknownName(
@@ -45,6 +52,7 @@ extension ServiceRequest {
                     of: "service request",
                     accepted: [
                         "apply", "recordUsage", "renew", "retryPayment", "payUnpaidInvoice", "configureAutoRecharge",
+                        "changeSubscription",
                     ]
                 )
             }
@@ -77,6 +85,11 @@ extension ServiceRequest {
             try container.encode("configureAutoRecharge", forKey: .type)
             try container.encode(rule, forKey: .rule)
             try container.encode(actor, forKey: .actor)
+        case .changeSubscription(let operation, let actor, let usage):
+            try container.encode("changeSubscription", forKey: .type)
+            try container.encode(operation, forKey: .subscriptionOperation)
+            try container.encode(actor, forKey: .actor)
+            try container.encodeIfPresent(usage, forKey: .usage)
         }
     }
 }

@@ -6,7 +6,8 @@
 /// `{"type": "apply", "operation": {...}, "actor": {...}, "usage": {...}}`,
 /// `{"type": "recordUsage", "units": 5000, "capacity": "messages", "overage": "refuse"}`,
 /// `{"type": "renew", "boundary": "2026-05-01T00:00:00Z"}`, `{"type": "retryPayment", "attempt": 1}`,
-/// `{"type": "payUnpaidInvoice", "actor": {...}}`, `{"type": "configureAutoRecharge", "rule": {...}, "actor": {...}}`.
+/// `{"type": "payUnpaidInvoice", "actor": {...}}`, `{"type": "configureAutoRecharge", "rule": {...}, "actor": {...}}`,
+/// `{"type": "changeSubscription", "subscriptionOperation": {...}, "actor": {...}, "usage": {...}}`.
 package enum ServiceRequest: Sendable, Hashable, Codable {
     /// An operation on the subscription's add-ons.
     case apply(AddonOperation, actor: BillingActor, usage: CapacityUsage?)
@@ -20,6 +21,8 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
     case payUnpaidInvoice(actor: BillingActor)
     /// A new auto-recharge rule.
     case configureAutoRecharge(AutoRechargeRule, actor: BillingActor)
+    /// An operation on the subscription itself: a plan change, a cancellation, a pause.
+    case changeSubscription(SubscriptionOperation, actor: BillingActor, usage: CapacityUsage?)
 
     /// Decides the request on a subscription: the pure core, nothing else.
     ///
@@ -78,6 +81,8 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
         case .configureAutoRecharge(let rule, let actor):
             let configured = try subscription.configuringAutoRecharge(rule, by: actor)
             return Outcome(configured, try Decision(.configuration, currency: subscription.currency))
+        case .changeSubscription(let operation, let actor, let usage):
+            return try subscription.apply(operation, by: actor, usage: usage, at: at, policy: policy)
         }
     }
 
@@ -86,7 +91,7 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
     var survivesDecline: Bool {
         switch self {
         case .recordUsage, .renew, .retryPayment: true
-        case .apply, .payUnpaidInvoice, .configureAutoRecharge: false
+        case .apply, .payUnpaidInvoice, .configureAutoRecharge, .changeSubscription: false
         }
     }
 }

@@ -64,6 +64,11 @@ extension Money {
         return Money(minorUnits: difference, currency: currency)
     }
 
+    /// The amount with its sign flipped, for credit lines.
+    ///
+    /// - Throws: ``BillingError/Code/overflow`` for the one amount whose negation does not fit.
+    func negated() throws(BillingError) -> Money { try Money.zero(currency).subtracting(self) }
+
     /// The amount times a whole quantity, for example a unit price times seats.
     ///
     /// - Throws: ``BillingError/Code/overflow`` when the product does not fit.

@@ -5,6 +5,8 @@ extension BillingPolicy {
         case removalTiming
         case dunning
         case upgradeShare
+        case unusedTime
+        case trialEndAnchoring
     }
     /// Decodes the documented shape, filling in defaults.
     public init(from decoder: any Decoder) throws {
@@ -14,7 +16,10 @@ extension BillingPolicy {
             rounding: try container.decodeIfPresent(RoundingRule.self, forKey: .rounding) ?? .halfEven,
             removalTiming: try container.decodeIfPresent(RemovalTiming.self, forKey: .removalTiming) ?? .atPeriodEnd,
             dunning: try container.decodeIfPresent(DunningPolicy.self, forKey: .dunning) ?? .standard,
-            upgradeShare: try container.decodeIfPresent(Fraction.self, forKey: .upgradeShare) ?? Self.seedUpgradeShare
+            upgradeShare: try container.decodeIfPresent(Fraction.self, forKey: .upgradeShare) ?? Self.seedUpgradeShare,
+            unusedTime: try container.decodeIfPresent(UnusedTimePolicy.self, forKey: .unusedTime) ?? .forfeit,
+            trialEndAnchoring: try container.decodeIfPresent(TrialEndAnchoring.self, forKey: .trialEndAnchoring)
+                ?? .trialEnd
         )
     }
 }

@@ -10,12 +10,33 @@ public enum RemovalTiming: String, Sendable, Hashable, CaseIterable, Codable {
     case immediately
 }
 
+/// What happens to the paid time left in a period when a plan change or a cancellation settles it.
+///
+/// Either way nothing is refunded to the card. Worked examples are in the Subscriptions guide.
+public enum UnusedTimePolicy: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Refund-free, as the seed pages are (the default): the unused time counts against an
+    /// upgrade's prorated difference, and whatever is left over is not returned.
+    case forfeit
+    /// Stripe-like: what is left over becomes account credit, applied to the next invoices.
+    case accountCredit
+}
+
+/// Where the first paid period starts when a free trial ends before the next billing date.
+public enum TrialEndAnchoring: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Stripe's default: the trial end becomes the billing anchor; the first paid period starts
+    /// there and is billed in full then.
+    case trialEnd
+    /// The cycle stays; the rest of the period from the trial end is billed prorated then.
+    case keepCycle
+}
+
 /// The host's choices for the money rules.
 ///
 /// ## JSON
 ///
 /// `{"prorationUnit": "second", "rounding": "halfEven", "removalTiming": "atPeriodEnd", "dunning": {...},
-/// "upgradeShare": "3/10"}`; each field may be left out for its default.
+/// "upgradeShare": "3/10", "unusedTime": "forfeit", "trialEndAnchoring": "trialEnd"}`; each field may be left
+/// out for its default.
 public struct BillingPolicy: Sendable, Hashable, Codable {
     /// What "the rest of the period" is measured in.
     public var prorationUnit: ProrationUnit
@@ -28,25 +49,34 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     /// Seed 003's upgrade rule: past this share of the plan price, add-on charges deserve a
     /// look at a higher tier (``Subscription/upgradeAdvice(catalog:by:policy:)``); 3/10 by default.
     public var upgradeShare: Fraction
+    /// What a plan change or an immediate cancellation does with the paid time left.
+    public var unusedTime: UnusedTimePolicy
+    /// Where the first paid period starts when a trial ends before the next billing date.
+    public var trialEndAnchoring: TrialEndAnchoring
 
     /// Seed 003's share: 3/10, from "if extra-seat charges per month exceed 30% of your plan's price".
     public static let seedUpgradeShare = Fraction(unchecked: 3, 10)
 
     /// Creates a policy; the defaults prorate by the second, round half-even,
     /// remove slots at the period end, retry failed renewals on days 3, 8 and 15, and
-    /// advise an upgrade past add-on charges of 30% of the plan price.
+    /// advise an upgrade past add-on charges of 30% of the plan price, refund no unused
+    /// time, and start the first paid period at a trial's end.
     public init(
         prorationUnit: ProrationUnit = .second,
         rounding: RoundingRule = .halfEven,
         removalTiming: RemovalTiming = .atPeriodEnd,
         dunning: DunningPolicy = .standard,
-        upgradeShare: Fraction = seedUpgradeShare
+        upgradeShare: Fraction = seedUpgradeShare,
+        unusedTime: UnusedTimePolicy = .forfeit,
+        trialEndAnchoring: TrialEndAnchoring = .trialEnd
     ) {
         self.prorationUnit = prorationUnit
         self.rounding = rounding
         self.removalTiming = removalTiming
         self.dunning = dunning
         self.upgradeShare = upgradeShare
+        self.unusedTime = unusedTime
+        self.trialEndAnchoring = trialEndAnchoring
     }
 
     /// The defaults.

@@ -1,4 +1,4 @@
-/// Seats added to a contract-managed plan by its account manager (seed 004).
+/// Seats added to (or removed from) a contract-managed plan by its account manager (seed 004).
 ///
 /// Self-serve changes are refused on such plans; the account manager confirms the
 /// change and the package computes it: on an annual upfront contract the added
@@ -12,11 +12,11 @@
 public struct ContractAmendment: Sendable, Hashable, Codable {
     /// The contract-managed add-on amended.
     public let addon: AddonCode
-    /// Seats added.
+    /// Seats added; negative for seats removed at the contract's renewal.
     public let seats: Int64
     /// The contract's price per seat per period.
     public let unitPrice: Money
-    /// What the added seats cost per period from the next cycle.
+    /// What the added seats cost per period from the next cycle (negative for a reduction).
     public let recurringFromNextCycle: Money
     /// When full billing starts: the next cycle.
     public let nextCycle: Instant
@@ -75,5 +75,57 @@ extension Subscription {
             outcome.subscription,
             try Decision(.contractAmendment, currency: currency, charges: outcome.lines, amendment: amendment)
         )
+    }
+
+    /// Computes an account-manager amendment removing seats from a contract-managed add-on.
+    ///
+    /// The reduction takes effect at the contract's renewal (the next billing date), refund-free,
+    /// never below the seats in use and never into the seats the plan includes; until then the
+    /// seats stay usable. Buying them back before the renewal withdraws it.
+    ///
+    /// - Parameters:
+    ///   - seats: Seats to remove; at least 1.
+    ///   - addon: The contract-managed add-on.
+    ///   - usage: The seats in use now.
+    ///   - at: When the amendment is agreed; within the current term.
+    /// - Returns: The subscription with the reduction scheduled, and the decision with the amendment.
+    /// - Throws: ``BillingError/Code/wrongAddonKind`` unless the add-on is a contract-managed slot
+    ///   add-on; ``BillingError/Code/invalidQuantity``; ``BillingError/Code/addonNotActive`` without
+    ///   contract seats above the plan's; ``BillingError/Code/removalExceedsExtra``;
+    ///   ``BillingError/Code/usageFull``; ``BillingError/Code/renewalDue``.
+    public func contractAmendment(
+        removing seats: Int64,
+        from addon: AddonCode,
+        usage: CapacityUsage,
+        at: Instant
+    ) throws(BillingError) -> Outcome {
+        try usage.validate()
+        guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
+        guard offer.availability == .contractManaged, case .recurringSlots = offer.kind else {
+            throw BillingError.notContractManaged(offer)
+        }
+        guard status.allowsReductions else { throw BillingError.notChangeable(status) }
+        guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
+        let period = try currentPeriod()
+        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        var change = Change(
+            subscription: self,
+            offer: offer,
+            operation: .removeSlots(addon, quantity: seats),
+            period: period,
+            at: at
+        )
+        try change.remove(quantity: seats, usage: usage, timing: .atPeriodEnd)
+        let outcome = try change.outcome()
+        let unitPrice = line(addon)?.unitPrice ?? offer.price ?? .zero(currency)
+        let amendment = ContractAmendment(
+            addon: addon,
+            seats: -seats,
+            unitPrice: unitPrice,
+            recurringFromNextCycle: try unitPrice.multiplied(by: -seats),
+            nextCycle: period.end
+        )
+        return Outcome(outcome.subscription, try Decision(.contractAmendment, currency: currency, amendment: amendment))
     }
 }

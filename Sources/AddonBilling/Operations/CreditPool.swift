@@ -47,8 +47,8 @@ public struct CreditPool: Sendable, Hashable, Codable {
     /// Credits consumed from the pool.
     public var used: Int64 { members.reduce(0) { $0 + $1.used } }
 
-    /// Credits left.
-    public var remaining: Int64 { total - used }
+    /// Credits left; zero when a member whose subscription ended took away credits already drawn.
+    public var remaining: Int64 { max(0, total - used) }
 
     /// Adds a member's seat and its credits.
     ///
@@ -82,7 +82,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         // The leaver's usage stays counted: it was drawn from the pool.
         let restTotal = try Change.sum(rest.map(\.credits))
         guard used <= restTotal else {
-            throw BillingError.quotaExceeded("credits", requested: used, remaining: restTotal)
+            throw BillingError.poolExhausted(requested: used, remaining: restTotal, seats: rest.count)
         }
         guard let first = rest.first else { return CreditPool(organization: organization, tier: tier) }
         var adjusted = rest
@@ -98,7 +98,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         guard credits >= 1 else { throw BillingError.invalidQuantity(credits) }
         guard let index = members.firstIndex(where: { $0.id == id }) else { throw BillingError.notInPool(id) }
         guard credits <= remaining else {
-            throw BillingError.quotaExceeded("credits", requested: credits, remaining: remaining)
+            throw BillingError.poolExhausted(requested: credits, remaining: remaining, seats: members.count)
         }
         var updated = members
         let member = updated[index]
@@ -106,7 +106,40 @@ public struct CreditPool: Sendable, Hashable, Codable {
         return CreditPool(organization: organization, tier: tier, members: updated)
     }
 
+    /// Adds the seat of a member's subscription: the member is the subscription, on its plan's tier.
+    ///
+    /// - Parameters:
+    ///   - subscription: The member's subscription; active or trialing.
+    ///   - credits: The credits the seat brings each period.
+    /// - Returns: The pool with the member.
+    /// - Throws: ``BillingError/Code/subscriptionNotActive`` for a subscription that cannot buy, and
+    ///   the refusals of ``joining(_:tier:credits:)``.
+    public func joining(_ subscription: Subscription, credits: Int64) throws(BillingError) -> CreditPool {
+        guard subscription.status.allowsPurchases else { throw BillingError.cannotJoinPool(subscription.status) }
+        return try joining(subscription.id.rawValue, tier: subscription.plan.tier, credits: credits)
+    }
+
+    /// The pool after a member's subscription changed.
+    ///
+    /// A subscription that was canceled, paused or moved to another tier leaves, taking its
+    /// seat's credits; the credits it drew this period stay counted (the pool's ``remaining``
+    /// never goes below zero). Any other change keeps the pool.
+    public func following(_ subscription: Subscription) -> CreditPool {
+        let id = subscription.id.rawValue
+        guard let member = members.first(where: { $0.id == id }) else { return self }
+        let stays = subscription.status.allowsPurchases && subscription.plan.tier == tier
+        guard !stays else { return self }
+        var rest = members.filter { $0.id != id }
+        guard !rest.isEmpty else { return CreditPool(organization: organization, tier: tier) }
+        let first = rest[0]
+        let (drawn, overflow) = first.used.addingReportingOverflow(member.used)
+        rest[0] = PoolMember(id: first.id, credits: first.credits, used: overflow ? .max : drawn)
+        return CreditPool(organization: organization, tier: tier, members: rest)
+    }
+
     /// A new period: usage resets, members and credits stay.
+    ///
+    /// Call it when the period of the subscriptions sharing the pool renews.
     public func renewed() -> CreditPool {
         CreditPool(
             organization: organization,

@@ -9,6 +9,7 @@ extension Decision {
         case paymentRetry
         case amendment
         case heldUsage
+        case subscriptionChange
     }
     /// Decodes the documented shape, refusing an amount that is not the sum of the lines.
     public init(from decoder: any Decoder) throws {
@@ -23,7 +24,8 @@ extension Decision {
             renewals: try container.decodeIfPresent([Renewal].self, forKey: .renewals) ?? [],
             paymentRetry: try container.decodeIfPresent(PaymentRetry.self, forKey: .paymentRetry),
             amendment: try container.decodeIfPresent(ContractAmendment.self, forKey: .amendment),
-            heldUsage: try container.decodeIfPresent(HeldUsage.self, forKey: .heldUsage)
+            heldUsage: try container.decodeIfPresent(HeldUsage.self, forKey: .heldUsage),
+            subscriptionChange: try container.decodeIfPresent(SubscriptionChange.self, forKey: .subscriptionChange)
         )
         self = try decoder.validating { () throws(BillingError) in
             let sum = try decision.sumOfLines(in: amountDue.currency)
@@ -43,5 +45,6 @@ extension Decision {
         try container.encodeIfPresent(paymentRetry, forKey: .paymentRetry)
         try container.encodeIfPresent(amendment, forKey: .amendment)
         try container.encodeIfPresent(heldUsage, forKey: .heldUsage)
+        try container.encodeIfPresent(subscriptionChange, forKey: .subscriptionChange)
     }
 }

@@ -11,8 +11,8 @@
 ///
 /// `{"kind": "addonChange", "amountDue": {...}, "lines": [...], "change": {...}}`; `lines`
 /// appears for the kinds whose detail holds no invoice, and exactly the detail of the kind
-/// is present: `change`, `usage`, `renewals`, `paymentRetry`, `amendment` or `heldUsage` (a
-/// configuration change has none).
+/// is present: `change`, `usage`, `renewals`, `paymentRetry`, `amendment`, `heldUsage` or
+/// `subscriptionChange` (a configuration change has none).
 public struct Decision: Sendable, Hashable, Codable {
     /// What kind of decision it is: an open vocabulary.
     public struct Kind: StringValue {
@@ -35,6 +35,8 @@ public struct Decision: Sendable, Hashable, Codable {
         public static let contractAmendment: Kind = "contractAmendment"
         /// A configuration change (an auto-recharge rule) that charges nothing.
         public static let configuration: Kind = "configuration"
+        /// A plan change, cancellation, pause or resume; the detail is ``Decision/subscriptionChange``.
+        public static let subscriptionChange: Kind = "subscriptionChange"
     }
 
     /// What kind of decision it is.
@@ -55,6 +57,8 @@ public struct Decision: Sendable, Hashable, Codable {
     public let amendment: ContractAmendment?
     /// For usage held while another request holds the subscription.
     public let heldUsage: HeldUsage?
+    /// For a subscription operation: what it changes.
+    public let subscriptionChange: SubscriptionChange?
 
     /// The invoice lines to charge now.
     public var lines: [InvoiceLine] {
@@ -92,7 +96,8 @@ public struct Decision: Sendable, Hashable, Codable {
         renewals: [Renewal] = [],
         paymentRetry: PaymentRetry? = nil,
         amendment: ContractAmendment? = nil,
-        heldUsage: HeldUsage? = nil
+        heldUsage: HeldUsage? = nil,
+        lifecycle: SubscriptionChange? = nil
     ) throws(BillingError) {
         self.init(
             unchecked: kind,
@@ -103,7 +108,8 @@ public struct Decision: Sendable, Hashable, Codable {
             renewals: renewals,
             paymentRetry: paymentRetry,
             amendment: amendment,
-            heldUsage: heldUsage
+            heldUsage: heldUsage,
+            subscriptionChange: lifecycle
         )
         // An overflow is an error, never a free decision.
         self = with(amountDue: try sumOfLines(in: currency))
@@ -118,7 +124,8 @@ public struct Decision: Sendable, Hashable, Codable {
         renewals: [Renewal],
         paymentRetry: PaymentRetry?,
         amendment: ContractAmendment?,
-        heldUsage: HeldUsage?
+        heldUsage: HeldUsage?,
+        subscriptionChange: SubscriptionChange?
     ) {
         self.kind = kind
         self.amountDue = amountDue
@@ -129,6 +136,7 @@ public struct Decision: Sendable, Hashable, Codable {
         self.paymentRetry = paymentRetry
         self.amendment = amendment
         self.heldUsage = heldUsage
+        self.subscriptionChange = subscriptionChange
     }
 
     private func with(amountDue: Money) -> Decision {
@@ -141,7 +149,8 @@ public struct Decision: Sendable, Hashable, Codable {
             renewals: renewals,
             paymentRetry: paymentRetry,
             amendment: amendment,
-            heldUsage: heldUsage
+            heldUsage: heldUsage,
+            subscriptionChange: subscriptionChange
         )
     }
 }

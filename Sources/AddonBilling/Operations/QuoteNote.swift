@@ -56,6 +56,40 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         public static let packAdded: Kind = "packAdded"
         /// Confirmation: auto-recharge bought a pack.
         public static let autoRechargeBought: Kind = "autoRechargeBought"
+        /// A plan change takes effect on `date` (also its confirmation).
+        public static let planChangeScheduled: Kind = "planChangeScheduled"
+        /// Confirmation: the scheduled plan change is withdrawn; `name` is the plan kept.
+        public static let planChangeWithdrawn: Kind = "planChangeWithdrawn"
+        /// Confirmation: the plan is now `name`.
+        public static let planChanged: Kind = "planChanged"
+        /// A plan change is prorated; the next renewal (`date`) bills the full `amount` on `name`.
+        public static let planProrated: Kind = "planProrated"
+        /// A new billing cycle on `name` starts now; the next billing date is `date`.
+        public static let newCycle: Kind = "newCycle"
+        /// `count` extra slots of `capacity` are now included in the `name` plan and dropped as extras.
+        public static let coveredByPlan: Kind = "coveredByPlan"
+        /// The add-on `name` is not sold on the new plan and ends on `date`.
+        public static let droppedWithPlan: Kind = "droppedWithPlan"
+        /// The unused `amount` of the period through `date` is not refunded.
+        public static let unusedForfeited: Kind = "unusedForfeited"
+        /// `amount` of unused time became account credit.
+        public static let creditCreated: Kind = "creditCreated"
+        /// `amount` of account credit pays part of this charge.
+        public static let creditApplied: Kind = "creditApplied"
+        /// No refund for the current period.
+        public static let noRefund: Kind = "noRefund"
+        /// Confirmation: the `name` subscription ends on `date`.
+        public static let subscriptionWillEnd: Kind = "subscriptionWillEnd"
+        /// Confirmation: the `name` subscription is canceled.
+        public static let subscriptionCanceled: Kind = "subscriptionCanceled"
+        /// Confirmation: the cancellation is withdrawn.
+        public static let cancellationWithdrawn: Kind = "cancellationWithdrawn"
+        /// Billing is paused; service already paid for runs until `date`.
+        public static let paused: Kind = "paused"
+        /// Confirmation: paused.
+        public static let pausedConfirmation: Kind = "pausedConfirmation"
+        /// Confirmation: resumed.
+        public static let resumed: Kind = "resumed"
     }
 
     /// What the note says.
@@ -140,6 +174,56 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
             return "\(name) added: +\(plainUnits) until \(date)."
         case .autoRechargeBought:
             return "Auto-recharge bought \(name): +\(plainUnits)."
+        default:
+            return lifecycleText
+        }
+    }
+
+    /// The English of the subscription-operation kinds.
+    private var lifecycleText: String {
+        let name = self.name ?? ""
+        let date = self.date.map(\.description) ?? ""
+        let amount = self.amount?.description ?? ""
+        let count = self.count ?? 0
+        switch kind {
+        case .planChangeScheduled:
+            return "The change to the \(name) plan takes effect on \(date); until then nothing changes."
+        case .planChangeWithdrawn:
+            return "The scheduled plan change is withdrawn; the subscription stays on \(name)."
+        case .planChanged:
+            return "Plan changed to \(name)."
+        case .planProrated:
+            return "Pro-rated for the rest of the current billing period; the next renewal on \(date) bills the full "
+                + "\(amount) on \(name)."
+        case .newCycle:
+            return "A new billing cycle on \(name) starts now; the next billing date is \(date)."
+        case .coveredByPlan:
+            let units = capacity.map { $0.extraCount(count) } ?? "\(count) extras"
+            return "The \(name) plan includes \(units) you bought: \(count == 1 ? "it is" : "they are") dropped as "
+                + "extras, without refund."
+        case .droppedWithPlan:
+            return "\(name) is not sold on the new plan and ends on \(date), without refund."
+        case .unusedForfeited:
+            return "The unused \(amount) of the current billing period, through \(date), is not refunded."
+        case .creditCreated:
+            return "\(amount) of unused time is kept as account credit for the next invoices."
+        case .creditApplied:
+            return "\(amount) of account credit is applied."
+        case .noRefund:
+            return "No refund is issued for the current billing period."
+        case .subscriptionWillEnd:
+            return "Your \(name) subscription will end on \(date)."
+        case .subscriptionCanceled:
+            return "Your \(name) subscription is canceled."
+        case .cancellationWithdrawn:
+            return "The cancellation is withdrawn; the subscription renews as usual."
+        case .paused:
+            return "Billing is paused: nothing renews or is charged, and nothing can be bought, until you resume. "
+                + "Service already paid for runs until \(date)."
+        case .pausedConfirmation:
+            return "Subscription paused."
+        case .resumed:
+            return "Subscription resumed."
         default:
             return kind.rawValue
         }

@@ -26,7 +26,7 @@ extension Subscription {
     /// subscriptions without a scan.
     public var dueAt: Instant? {
         if let unpaidInvoice { return status == .pastDue ? unpaidInvoice.nextAttempt : nil }
-        return status.renews ? billedThrough : nil
+        return status.renews ? nextBoundary : nil
     }
 
     /// Opens the one period starting at `boundary`, as the service's renewal does.
@@ -40,10 +40,10 @@ extension Subscription {
         policy: BillingPolicy,
         paymentDeclined: Bool
     ) throws(BillingError) -> Outcome {
-        guard status.renews, unpaidInvoice == nil, billedThrough == boundary, boundary <= at else {
+        guard status.renews, unpaidInvoice == nil, nextBoundary == boundary, boundary <= at else {
             throw BillingError.nothingDue(id, billedThrough: billedThrough)
         }
-        let (next, renewal) = try crossingBoundary(policy: policy)
+        let (next, renewal) = try crossingNext(policy: policy)
         guard paymentDeclined, !renewal.invoice.total.isZero else {
             return Outcome(next, try Decision(.renewal, currency: currency, renewals: [renewal]))
         }

@@ -88,14 +88,14 @@ extension Subscription {
         var current = self
         var renewals: [Renewal] = []
         var invoiceLines = 0
-        while current.billedThrough <= at {
+        while current.status.renews && current.nextBoundary <= at {
             guard renewals.count < limit else { throw BillingError.renewalBacklog(limit: limit) }
             // Each period bills the plan and every continuing line: bound the work before doing it.
             invoiceLines += current.lines.count + 1
             guard invoiceLines <= Self.maximumRenewalInvoiceLines else {
                 throw BillingError.renewalTooLarge(periods: renewals.count + 1, lines: current.lines.count + 1)
             }
-            let (next, renewal) = try current.crossingBoundary(policy: policy)
+            let (next, renewal) = try current.crossingNext(policy: policy)
             current = next
             renewals.append(renewal)
         }
@@ -110,7 +110,7 @@ extension Subscription {
     ///
     /// - Throws: ``BillingError/Code/overflow`` and ``BillingError/Code/dateOutOfRange``.
     public func previewNextInvoice(policy: BillingPolicy = .standard) throws(BillingError) -> InvoicePreview {
-        let upcoming = try crossingBoundary(policy: policy).renewal.invoice
+        let upcoming = try crossingNext(policy: policy).renewal.invoice
         var notes: [String] = []
         for line in upcoming.lines {
             guard let addon = line.addon else { continue }
@@ -125,6 +125,109 @@ extension Subscription {
             )
         }
         return InvoicePreview(chargedThisPeriod: chargesThisPeriod, upcoming: upcoming, notes: notes)
+    }
+
+    /// Crosses the next boundary (``nextBoundary``), as renewal does: ends a trial that ends
+    /// before the next billing date, ends a subscription set to cancel, moves to a scheduled
+    /// plan, opens the period, and pays what it can of its invoice from the account credit.
+    func crossingNext(policy: BillingPolicy) throws(BillingError) -> (Subscription, renewal: Renewal) {
+        var current = self
+        if let end = pendingTrialEnd {
+            switch policy.trialEndAnchoring {
+            case .trialEnd:
+                // Stripe's default: the trial end becomes the billing anchor.
+                current = try reanchored(at: end)
+            case .keepCycle:
+                guard !cancelAtPeriodEnd else { return try ending(at: end) }
+                return try endingTrialInCycle(at: end, policy: policy)
+            }
+        }
+        let boundary = current.billedThrough
+        if current.cancelAtPeriodEnd { return try current.ending(at: boundary) }
+        if let scheduled = current.scheduledChange, let target = scheduled.plan {
+            let carry = try current.carryOver(
+                to: target,
+                prices: scheduled.addonPrices,
+                dropUnsold: true,
+                lenient: true
+            )
+            current = current.with(plan: target, lines: carry.lines, scheduledChange: .some(nil))
+            if target.interval != plan.interval { current = try current.reanchored(at: boundary) }
+        }
+        let (opened, renewal) = try current.crossingBoundary(policy: policy)
+        guard opened.creditBalance.minorUnits > 0, !renewal.invoice.lines.isEmpty else { return (opened, renewal) }
+        var settlement = Lifecycle.Settlement(opened)
+        var lines = renewal.invoice.lines
+        try settlement.applyCredit(to: &lines, span: renewal.invoice.period)
+        let invoice = try Invoice(period: renewal.invoice.period, lines: lines, currency: currency)
+        return (
+            opened.with(creditBalance: settlement.creditBalance),
+            Renewal(
+                invoice: invoice,
+                ended: renewal.ended,
+                reduced: renewal.reduced,
+                expired: renewal.expired,
+                status: renewal.status
+            )
+        )
+    }
+
+    /// Ends the subscription at `boundary`: nothing is billed, every add-on ends, packs expire.
+    private func ending(at boundary: Instant) throws(BillingError) -> (Subscription, renewal: Renewal) {
+        var expired = Capacities.none
+        for pack in quota.packs { expired = try expired.adding(pack.remaining, of: pack.capacity) }
+        let invoice = try Invoice(period: try cycle.period(containing: boundary), lines: [], currency: currency)
+        let next = with(
+            status: .canceled,
+            lines: [],
+            chargesThisPeriod: [],
+            quota: quota.renewed(),
+            scheduledChange: .some(nil),
+            cancelAtPeriodEnd: false
+        )
+        let ended = lines.filter { $0.quantity > 0 }.map(\.addon)
+        return (next, Renewal(invoice: invoice, ended: ended, reduced: [:], expired: expired, status: .canceled))
+    }
+
+    /// Ends the trial at `end` inside the cycle: the rest of the period is billed prorated now.
+    private func endingTrialInCycle(
+        at end: Instant,
+        policy: BillingPolicy
+    ) throws(BillingError) -> (Subscription, renewal: Renewal) {
+        let period = try currentPeriod()
+        let fraction = try cycle.remainingFraction(of: period, at: end, unit: policy.prorationUnit)
+        let rest = BillingPeriod(unchecked: end, period.end)
+        var lines = [
+            try InvoiceLine(
+                kind: .plan,
+                addon: nil,
+                name: plan.name,
+                quantity: 1,
+                unitPrice: plan.price,
+                span: rest,
+                fraction: fraction,
+                rounding: policy.rounding
+            )
+        ]
+        for line in self.lines where line.quantity > 0 {
+            lines.append(
+                try InvoiceLine(
+                    kind: .addon,
+                    addon: line.addon,
+                    name: plan.offer(line.addon)?.name ?? line.addon.rawValue,
+                    quantity: line.quantity,
+                    unitPrice: line.unitPrice,
+                    span: rest,
+                    fraction: fraction,
+                    rounding: policy.rounding
+                )
+            )
+        }
+        var settlement = Lifecycle.Settlement(self)
+        try settlement.applyCredit(to: &lines, span: rest)
+        let invoice = try Invoice(period: rest, lines: lines, currency: currency)
+        let next = with(status: .active, chargesThisPeriod: lines, creditBalance: settlement.creditBalance)
+        return (next, Renewal(invoice: invoice, ended: [], reduced: [:], expired: .none, status: .active))
     }
 
     /// Opens the period starting at ``billedThrough``.

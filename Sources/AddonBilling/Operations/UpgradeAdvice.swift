@@ -34,6 +34,19 @@ public struct UpgradeAdvice: Sendable, Hashable, Codable {
     public let message: String
 }
 
+extension UpgradeAdvice {
+    /// The plan change the advice recommends, ready to quote and apply: to the compared tier,
+    /// now, with the add-ons at that tier's prices — so the change's next renewal bills
+    /// ``alternativeTotal``, the total the advice quoted.
+    ///
+    /// - Parameter catalog: The catalog the advice was computed from.
+    /// - Returns: The operation, or nil when the advice names no tier found in `catalog`.
+    public func planChange(in catalog: [Plan]) -> SubscriptionOperation? {
+        guard let id = alternativePlan, let plan = catalog.first(where: { $0.id == id }) else { return nil }
+        return .changePlan(to: plan, timing: .now, addonPrices: .newPlan)
+    }
+}
+
 extension Subscription {
     /// Compares the current plan with add-ons against the higher tiers of a catalog.
     ///

@@ -25,6 +25,12 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         public static let addon: Kind = "addon"
         /// A one-time pack.
         public static let pack: Kind = "pack"
+        /// A plan change's prorated difference for the rest of the period; `name` is the new plan's.
+        public static let planChange: Kind = "planChange"
+        /// Paid time left on the plan before an interval change, counted against the new period; negative.
+        public static let unusedTime: Kind = "unusedTime"
+        /// Account credit applied to the invoice; negative.
+        public static let credit: Kind = "credit"
     }
 
     /// What the line charges for.
@@ -74,6 +80,20 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         self.prorated = fraction != .one
     }
 
+    /// A line of a fixed amount: a credit or a settled unused time, already rounded.
+    init(kind: Kind, name: String, amount: Money, span: BillingPeriod) {
+        self.kind = kind
+        self.addon = nil
+        self.name = name
+        self.grants = nil
+        self.quantity = 1
+        self.unitPrice = amount
+        self.span = span
+        self.fraction = .one
+        self.amount = amount
+        self.prorated = false
+    }
+
     /// A sentence a person reads on the invoice, rendered from the line's data.
     public var description: String {
         let span = "\(self.span.start) to \(self.span.end)"
@@ -85,6 +105,12 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         case .pack:
             let units = grants.map { ", \($0.capacity.count($0.units))" } ?? ""
             return "\(quantity) × \(name), one-time\(units) until \(self.span.end)"
+        case .planChange:
+            return "Change to the \(name) plan, \(span)" + (prorated ? ", prorated \(fraction)" : "")
+        case .unusedTime:
+            return "Unused time on the \(name) plan, \(span)"
+        case .credit:
+            return "Account credit applied"
         default:
             return "\(quantity) × \(name), \(span)"
         }

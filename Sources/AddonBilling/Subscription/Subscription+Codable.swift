@@ -10,6 +10,9 @@ extension Subscription {
         case chargesThisPeriod
         case quota
         case unpaidInvoice
+        case creditBalance
+        case scheduledChange
+        case cancelAtPeriodEnd
     }
     /// Decodes the documented shape, validating like the initializer.
     public init(from decoder: any Decoder) throws {
@@ -24,6 +27,9 @@ extension Subscription {
         let charges = try container.decodeIfPresent([InvoiceLine].self, forKey: .chargesThisPeriod) ?? []
         let quota = try container.decodeIfPresent(QuotaLedger.self, forKey: .quota) ?? .empty
         let unpaidInvoice = try container.decodeIfPresent(UnpaidInvoice.self, forKey: .unpaidInvoice)
+        let creditBalance = try container.decodeIfPresent(Money.self, forKey: .creditBalance)
+        let scheduledChange = try container.decodeIfPresent(SubscriptionOperation.self, forKey: .scheduledChange)
+        let cancelAtPeriodEnd = try container.decodeIfPresent(Bool.self, forKey: .cancelAtPeriodEnd) ?? false
         self = try decoder.validating { () throws(BillingError) in
             try Subscription(
                 id: id,
@@ -35,11 +41,14 @@ extension Subscription {
                 lines: lines,
                 chargesThisPeriod: charges,
                 quota: quota,
-                unpaidInvoice: unpaidInvoice
+                unpaidInvoice: unpaidInvoice,
+                creditBalance: creditBalance,
+                scheduledChange: scheduledChange,
+                cancelAtPeriodEnd: cancelAtPeriodEnd
             )
         }
     }
-    /// Encodes the documented shape, with `null` for no trial.
+    /// Encodes the documented shape, with `null` for no trial and the optional fields only when set.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
@@ -52,5 +61,8 @@ extension Subscription {
         try container.encode(chargesThisPeriod, forKey: .chargesThisPeriod)
         try container.encode(quota, forKey: .quota)
         try container.encodeIfPresent(unpaidInvoice, forKey: .unpaidInvoice)
+        if !creditBalance.isZero { try container.encode(creditBalance, forKey: .creditBalance) }
+        try container.encodeIfPresent(scheduledChange, forKey: .scheduledChange)
+        if cancelAtPeriodEnd { try container.encode(true, forKey: .cancelAtPeriodEnd) }
     }
 }

@@ -14,10 +14,12 @@
 /// ```json
 /// {"id": "sub_1", "plan": {...}, "status": "active", "cycle": {...}, "trialEnd": null,
 ///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...},
-///  "unpaidInvoice": {...}}
+///  "unpaidInvoice": {...}, "creditBalance": {...}, "scheduledChange": {...}, "cancelAtPeriodEnd": true}
 /// ```
 ///
-/// `unpaidInvoice` appears only while a failed renewal is owed (see ``UnpaidInvoice``).
+/// `unpaidInvoice` appears only while a failed renewal is owed (see ``UnpaidInvoice``),
+/// `creditBalance` only when above zero, `scheduledChange` only while a plan change waits
+/// for the next billing date, and `cancelAtPeriodEnd` only when true.
 public struct Subscription: Sendable, Hashable, Codable {
     /// The values, compared and hashed as synthesized.
     struct Fields: Sendable, Hashable {
@@ -31,6 +33,9 @@ public struct Subscription: Sendable, Hashable, Codable {
         let chargesThisPeriod: [InvoiceLine]
         let quota: QuotaLedger
         let unpaidInvoice: UnpaidInvoice?
+        let creditBalance: Money
+        let scheduledChange: SubscriptionOperation?
+        let cancelAtPeriodEnd: Bool
     }
 
     /// The values in one shared box: copying a subscription copies one reference.
@@ -67,6 +72,14 @@ public struct Subscription: Sendable, Hashable, Codable {
     /// The renewal invoice whose payment failed and is being retried, while the
     /// subscription is `past_due` (or left when it became `unpaid` or `canceled`).
     public var unpaidInvoice: UnpaidInvoice? { storage.fields.unpaidInvoice }
+    /// Account credit for unused time, kept under ``UnusedTimePolicy/accountCredit`` and
+    /// applied to the next invoices; zero or more, never lost.
+    public var creditBalance: Money { storage.fields.creditBalance }
+    /// A plan change scheduled for the next billing date (``SubscriptionOperation/changePlan(to:timing:addonPrices:dropUnsold:)``
+    /// with ``ChangeTiming/atPeriodEnd``), until renewal applies it or it is withdrawn.
+    public var scheduledChange: SubscriptionOperation? { storage.fields.scheduledChange }
+    /// Whether the subscription ends at the next billing date instead of renewing; reversible until then.
+    public var cancelAtPeriodEnd: Bool { storage.fields.cancelAtPeriodEnd }
 
     /// Builds a subscription from stored values, checking that they agree with its plan.
     ///
@@ -81,10 +94,15 @@ public struct Subscription: Sendable, Hashable, Codable {
     ///   - chargesThisPeriod: Prorated lines charged in the current period.
     ///   - quota: Consumption, packs and auto-recharge rules.
     ///   - unpaidInvoice: The renewal invoice whose payment failed, if any.
+    ///   - creditBalance: Account credit for unused time; zero by default.
+    ///   - scheduledChange: A plan change waiting for the next billing date.
+    ///   - cancelAtPeriodEnd: Whether the subscription ends at the next billing date.
     /// - Throws: ``BillingError/Code/invalidSubscription`` when a line's add-on is
     ///   not in the plan's catalog, appears twice, is a one-time pack, or is priced
     ///   in another currency than the plan, when the cycle's interval is not the
-    ///   plan's, or when `billedThrough` is not a billing date of the cycle.
+    ///   plan's, when `billedThrough` is not a billing date of the cycle, when the
+    ///   credit balance is negative, or when the scheduled change is not a plan change
+    ///   in the plan's currency.
     public init(
         id: SubscriptionID,
         plan: Plan,
@@ -95,7 +113,10 @@ public struct Subscription: Sendable, Hashable, Codable {
         lines: [AddonLine] = [],
         chargesThisPeriod: [InvoiceLine] = [],
         quota: QuotaLedger = .empty,
-        unpaidInvoice: UnpaidInvoice? = nil
+        unpaidInvoice: UnpaidInvoice? = nil,
+        creditBalance: Money? = nil,
+        scheduledChange: SubscriptionOperation? = nil,
+        cancelAtPeriodEnd: Bool = false
     ) throws(BillingError) {
         guard cycle.interval == plan.interval else {
             throw BillingError.intervalMismatch(cycle.interval, plan.interval)
@@ -141,6 +162,16 @@ public struct Subscription: Sendable, Hashable, Codable {
         if let unpaidInvoice, unpaidInvoice.invoice.total.currency != plan.price.currency {
             throw BillingError.currencyMismatch(plan.price.currency, unpaidInvoice.invoice.total.currency)
         }
+        let credit = creditBalance ?? .zero(plan.price.currency)
+        guard credit.currency == plan.price.currency else {
+            throw BillingError.currencyMismatch(plan.price.currency, credit.currency)
+        }
+        guard credit.minorUnits >= 0 else { throw BillingError.negativeCredit(credit) }
+        if let scheduledChange {
+            guard scheduledChange.kind == .changePlan, let target = scheduledChange.plan,
+                target.price.currency == plan.price.currency
+            else { throw BillingError.invalidScheduledChange(scheduledChange) }
+        }
         self.init(
             unchecked: id,
             plan: plan,
@@ -151,7 +182,10 @@ public struct Subscription: Sendable, Hashable, Codable {
             lines: known,
             chargesThisPeriod: chargesThisPeriod,
             quota: quota,
-            unpaidInvoice: unpaidInvoice
+            unpaidInvoice: unpaidInvoice,
+            creditBalance: credit,
+            scheduledChange: scheduledChange,
+            cancelAtPeriodEnd: cancelAtPeriodEnd
         )
     }
 
@@ -165,7 +199,10 @@ public struct Subscription: Sendable, Hashable, Codable {
         lines: [AddonLine],
         chargesThisPeriod: [InvoiceLine],
         quota: QuotaLedger,
-        unpaidInvoice: UnpaidInvoice?
+        unpaidInvoice: UnpaidInvoice?,
+        creditBalance: Money,
+        scheduledChange: SubscriptionOperation?,
+        cancelAtPeriodEnd: Bool
     ) {
         self.storage = Storage(
             Fields(
@@ -178,31 +215,42 @@ public struct Subscription: Sendable, Hashable, Codable {
                 lines: lines,
                 chargesThisPeriod: chargesThisPeriod,
                 quota: quota,
-                unpaidInvoice: unpaidInvoice
+                unpaidInvoice: unpaidInvoice,
+                creditBalance: creditBalance,
+                scheduledChange: scheduledChange,
+                cancelAtPeriodEnd: cancelAtPeriodEnd
             )
         )
     }
 
     /// A copy with some fields changed.
     func with(
+        plan: Plan? = nil,
         status: SubscriptionStatus? = nil,
+        cycle: BillingCycle? = nil,
         billedThrough: Instant? = nil,
         lines: [AddonLine]? = nil,
         chargesThisPeriod: [InvoiceLine]? = nil,
         quota: QuotaLedger? = nil,
-        unpaidInvoice: UnpaidInvoice?? = nil
+        unpaidInvoice: UnpaidInvoice?? = nil,
+        creditBalance: Money? = nil,
+        scheduledChange: SubscriptionOperation?? = nil,
+        cancelAtPeriodEnd: Bool? = nil
     ) -> Subscription {
         Subscription(
             unchecked: id,
-            plan: plan,
+            plan: plan ?? self.plan,
             status: status ?? self.status,
-            cycle: cycle,
+            cycle: cycle ?? self.cycle,
             trialEnd: trialEnd,
             billedThrough: billedThrough ?? self.billedThrough,
             lines: lines ?? self.lines,
             chargesThisPeriod: chargesThisPeriod ?? self.chargesThisPeriod,
             quota: quota ?? self.quota,
-            unpaidInvoice: unpaidInvoice ?? self.unpaidInvoice
+            unpaidInvoice: unpaidInvoice ?? self.unpaidInvoice,
+            creditBalance: creditBalance ?? self.creditBalance,
+            scheduledChange: scheduledChange ?? self.scheduledChange,
+            cancelAtPeriodEnd: cancelAtPeriodEnd ?? self.cancelAtPeriodEnd
         )
     }
 
