@@ -16,6 +16,8 @@ enum Demo {
             try featureAndAutoRenew(&out)
             try messagePackMonth(&out)
             try upgradeAdvice(&out)
+            try planChanges(&out)
+            try trialsCancellationAndPause(&out)
             try seatsByPlan(&out)
             try await throughTheService(&out)
             try await failedRenewal(&out)
@@ -494,7 +496,7 @@ enum Demo {
     }
 
     /// Runs an attempt that should be refused and prints the refusal.
-    private static func refuse(_ out: inout Transcript, _ attempt: () throws -> Void) {
+    static func refuse(_ out: inout Transcript, _ attempt: () throws -> Void) {
         do {
             try attempt()
             out.line("(accepted)")
@@ -505,7 +507,7 @@ enum Demo {
         }
     }
 
-    private static func instant(_ text: String) throws(BillingError) -> Instant { try Instant(parsing: text) }
+    static func instant(_ text: String) throws(BillingError) -> Instant { try Instant(parsing: text) }
 
     private static func days(_ period: BillingPeriod) -> Int64 { period.seconds / 86_400 }
 }

@@ -46,14 +46,14 @@ public struct OperationRequest: Sendable, Hashable, Codable {
 
     /// Quotes the operation.
     ///
-    /// - Throws: The refusals of ``Subscription/quote(_:by:usage:at:policy:)``.
+    /// - Throws: The refusals of ``Subscription/quote(_:by:usage:at:policy:)->Quote``.
     public func quote() throws(BillingError) -> Quote {
         try subscription.quote(operation, by: actor, usage: usage, at: at, policy: policy)
     }
 
     /// Applies the operation.
     ///
-    /// - Throws: The refusals of ``Subscription/apply(_:by:usage:at:policy:)``.
+    /// - Throws: The refusals of ``Subscription/apply(_:by:usage:at:policy:)-(AddonOperation,_,_,_,_)``.
     public func apply() throws(BillingError) -> Outcome {
         try subscription.apply(operation, by: actor, usage: usage, at: at, policy: policy)
     }

@@ -89,6 +89,16 @@ final class CommandLineTests: XCTestCase {
             "Buying a seat now: [subscriptionNotActive] Cannot purchase extra slots: subscription is not active",
             "payment attempt 2 — declined again; now past_due; next retry 2026-05-09T00:00:00Z.",
             "payment attempt 3 — paid $49.00; now active.",
+            "May's invoice on Plus: $99.00 — what the advice quoted.",
+            "$25.00  Change to the Growth plan, 2026-04-16T00:00:00Z to 2026-05-01T00:00:00Z, prorated 1/2",
+            "The unused $40.00 of the current billing period, through 2026-05-01T00:00:00Z, is not refunded.",
+            "Under the account-credit policy instead: $40.00 of credit.",
+            "-$24.50  Unused time on the Pro plan",
+            "due now $465.50; next billing date 2027-04-16T00:00:00Z.",
+            "$49.00 billed then, status active, next billing date 2026-05-11T00:00:00Z",
+            "Keeping the cycle instead: $32.67 for the rest of April",
+            "Not withdrawn: on 2026-05-01 the subscription is canceled, $0.00 billed.",
+            "a new cycle, $49.00 now, next billing date 2026-07-10T00:00:00Z.",
         ]
         for line in expected { XCTAssertTrue(text.contains(line), "the demo does not say: \(line)") }
         XCTAssertFalse(text.contains("unexpected error"), text)

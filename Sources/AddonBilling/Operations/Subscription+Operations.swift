@@ -16,7 +16,7 @@ extension Subscription {
     ///   - policy: The host's money rules.
     /// - Returns: What applying the operation at `at` would charge and change.
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.read`, and the
-    ///   refusals of ``apply(_:by:usage:at:policy:)`` after the permission and status gates.
+    ///   refusals of ``apply(_:by:usage:at:policy:)-(AddonOperation,_,_,_,_)`` after the permission and status gates.
     public func quote(
         _ operation: AddonOperation,
         by actor: BillingActor,
@@ -65,7 +65,7 @@ extension Subscription {
         }
     }
 
-    /// The one decision behind both ``quote(_:by:usage:at:policy:)`` and ``apply(_:by:usage:at:policy:)``:
+    /// The one decision behind both ``quote(_:by:usage:at:policy:)->Quote`` and ``apply(_:by:usage:at:policy:)-(AddonOperation,_,_,_,_)``:
     /// `finish` reads the quote from it, or builds the new subscription from it when applying.
     func decide<Result>(
         _ operation: AddonOperation,
