@@ -27,6 +27,7 @@ public enum SubscriptionStoreConformance {
             ("unfinished intents page by key", unfinishedIntentsPage),
             ("due subscriptions", dueSubscriptions),
             ("unknown subscriptions", unknownSubscriptions),
+            ("lifecycle fields and a trial's end", lifecycleFields),
         ]
         for (name, check) in checks {
             do {
@@ -257,6 +258,34 @@ public enum SubscriptionStoreConformance {
             limit: 10
         )
         return june.map(\.id).contains("conf_due2") ? nil : "a subscription renewed to June was not due in June"
+    }
+
+    private static let lifecycleFields: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+        // A credit balance, a scheduled plan change and a cancellation survive the store, and a
+        // trial ending before the billing date is due at its end.
+        let changing = try Subscription(
+            id: "conf_lifecycle",
+            plan: SeedPlans.pro,
+            cycle: try BillingCycle(anchor: april, interval: .monthly),
+            creditBalance: Money(minorUnits: 1234, currency: .usd),
+            scheduledChange: .changePlan(to: SeedPlans.plus, timing: .atPeriodEnd, addonPrices: .newPlan),
+            cancelAtPeriodEnd: true
+        )
+        let trialEnd = try april.advanced(by: 10 * 86_400)
+        let trial = try Subscription(
+            id: "conf_trial",
+            plan: SeedPlans.pro,
+            status: .trialing,
+            cycle: try BillingCycle(anchor: april, interval: .monthly),
+            trialEnd: trialEnd
+        )
+        try await store.insert(StoredSubscription(subscription: changing))
+        try await store.insert(StoredSubscription(subscription: trial))
+        guard try await store.load(changing.id).subscription == changing else {
+            return "the credit balance, scheduled change or cancellation did not survive the store"
+        }
+        let due = try await store.dueSubscriptions(at: trialEnd, after: nil, limit: 10)
+        return due.map(\.id) == [trial.id] ? nil : "at the trial's end, due were \(due.map(\.id.rawValue))"
     }
 
     private static let unknownSubscriptions: @Sendable (any SubscriptionStore) async throws -> String? = { store in

@@ -71,6 +71,8 @@ public struct BillingAPI: Sendable {
         v1.get("subscriptions/:id/invoice-preview") { _, context in try await self.invoicePreview(context) }
         v1.get("subscriptions/:id/advice") { request, context in try await self.advice(request, context) }
         v1.post("subscriptions/:id/payments") { request, context in try await self.pay(request, context) }
+        v1.post("subscriptions/:id/changes/quote") { request, context in try await self.quoteChange(request, context) }
+        v1.post("subscriptions/:id/changes") { request, context in try await self.change(request, context) }
         v1.put("subscriptions/:id/customer") { request, context in try await self.setCustomer(request, context) }
         return router
     }
@@ -174,6 +176,35 @@ public struct BillingAPI: Sendable {
         let (grant, subscription) = try await owned(context)
         let key = try await countingReplays(try idempotencyKey(request, grant))
         return try json(try await service.payUnpaidInvoice(on: subscription.id, by: grant.actor, idempotencyKey: key))
+    }
+
+    /// Quotes a plan change, cancellation, pause or resume; open to `billing.read`.
+    func quoteChange(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let body = try await decode(ChangeBody.self, request)
+        let quote = try subscription.quote(
+            try body.change.operation(in: catalog),
+            by: grant.actor,
+            usage: body.usage,
+            at: service.clock.now(),
+            policy: service.policy
+        )
+        return try json(quote)
+    }
+
+    /// Applies a plan change, cancellation, pause or resume exactly once under the request's key.
+    func change(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        let key = try await countingReplays(try idempotencyKey(request, grant))
+        let body = try await decode(ChangeBody.self, request)
+        let receipt = try await service.change(
+            try body.change.operation(in: catalog),
+            on: subscription.id,
+            by: grant.actor,
+            usage: body.usage,
+            idempotencyKey: key
+        )
+        return try json(receipt)
     }
 
     /// Links the subscription to its customer at the payment provider.
@@ -391,4 +422,51 @@ struct ErrorMiddleware: RouterMiddleware {
             throw APIError.internal
         }
     }
+}
+
+/// The body of a subscription change: the operation, naming its plan from the server's catalog
+/// (a client never sends a plan's prices), and what is in use now.
+///
+/// `{"change": {"type": "changePlan", "plan": "pro_monthly", "timing": "now", "addonPrices": "keepLocked",
+/// "dropUnsold": false}, "usage": {...}}`; `type` is also `cancel` (with `timing`, `atPeriodEnd` by default),
+/// `withdrawPlanChange`, `withdrawCancellation`, `pause` or `resume`.
+struct ChangeBody: Decodable {
+    struct Change: Decodable {
+        var type: SubscriptionOperation.Kind
+        var plan: PlanID?
+        var timing: ChangeTiming?
+        var addonPrices: AddonPriceRule?
+        var dropUnsold: Bool?
+
+        /// The core's operation, with the plan read from `catalog`.
+        func operation(in catalog: [PlanID: Plan]) throws -> SubscriptionOperation {
+            switch type {
+            case .changePlan:
+                guard let id = plan else {
+                    throw BillingError(code: .malformedRequest, message: "A plan change names its plan.")
+                }
+                guard let target = catalog[id] else { throw APIError.notFound("plan") }
+                return .changePlan(
+                    to: target,
+                    timing: timing ?? .now,
+                    addonPrices: addonPrices ?? .keepLocked,
+                    dropUnsold: dropUnsold ?? false
+                )
+            case .cancel: return .cancel(timing: timing ?? .atPeriodEnd)
+            case .withdrawPlanChange: return .withdrawPlanChange
+            case .withdrawCancellation: return .withdrawCancellation
+            case .pause: return .pause
+            case .resume: return .resume
+            default:
+                throw BillingError(
+                    code: .malformedRequest,
+                    message: "change.type must be changePlan, cancel, withdrawPlanChange, withdrawCancellation, "
+                        + "pause or resume."
+                )
+            }
+        }
+    }
+
+    var change: Change
+    var usage: CapacityUsage?
 }

@@ -105,6 +105,8 @@ let addTwoSeats = ByteBuffer(
     string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 2}}"#
 )
 
+let upgradeToPro = ByteBuffer(string: #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#)
+
 extension BillingServerTests {
     // MARK: The seed scenario
 
@@ -229,6 +231,8 @@ extension BillingServerTests {
                 (.get, "/advice", nil),
                 (.post, "/payments", nil),
                 (.put, "/customer", ByteBuffer(string: #"{"customer": "cus_x"}"#)),
+                (.post, "/changes/quote", upgradeToPro),
+                (.post, "/changes", upgradeToPro),
             ]
             // Every route of a subscription is in the list.
             let listed = Set(

@@ -39,7 +39,7 @@ extension StripeWebhookTests {
         let documented = try Self.documentedStatuses()
         XCTAssertEqual(try Self.document["openapi"] as? String, "3.1.0")
         XCTAssertEqual(Set(harness.assembly.routes), Set(documented.keys))
-        XCTAssertEqual(harness.assembly.routes.count, 14)
+        XCTAssertEqual(harness.assembly.routes.count, 16)
     }
 
     func testEveryErrorIsTheOneErrorShapeAndEveryV1RouteAnswers401() throws {
@@ -79,6 +79,9 @@ extension StripeWebhookTests {
                 "POST /v1/subscriptions/{id}/operations": operation,
                 "POST /v1/subscriptions/{id}/usage": #"{"capacity": "seats", "units": 1}"#,
                 "PUT /v1/subscriptions/{id}/customer": #"{"customer": "cus_acme"}"#,
+                "POST /v1/subscriptions/{id}/changes/quote":
+                    #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,
+                "POST /v1/subscriptions/{id}/changes": #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,
                 "POST /webhooks/stripe": #"{"id": "evt_1", "type": "customer.created", "data": {"object": {}}}"#,
             ]
             func send(
@@ -92,7 +95,8 @@ extension StripeWebhookTests {
                 let uri = String(parts[1]).replacingOccurrences(of: "{id}", with: subscription)
                     .replacingOccurrences(of: "{plan}", with: "starter")
                     .replacingOccurrences(of: "{capacity}", with: "seats")
-                var fields = headers(token, key: key)
+                // Keys are per route: one route's key reused by another would be refused as reused.
+                var fields = headers(token, key: key.map { "\($0)-\(route.replacingOccurrences(of: " ", with: "_"))" })
                 if route == "GET /metrics", token != nil {
                     fields[.authorization] = "Bearer \(BillingServerTests.metricsToken)"
                 }
@@ -128,5 +132,7 @@ extension StripeWebhookTests {
         let operations = seen["POST /v1/subscriptions/{id}/operations"] ?? []
         XCTAssertTrue(operations.isSuperset(of: [200, 400, 401, 404, 413]), "\(operations.sorted())")
         XCTAssertTrue(seen["POST /webhooks/stripe"]?.contains(400) == true)
+        let changes = seen["POST /v1/subscriptions/{id}/changes"] ?? []
+        XCTAssertTrue(changes.isSuperset(of: [200, 400, 401, 404, 413]), "\(changes.sorted())")
     }
 }
