@@ -87,6 +87,39 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertEqual(try bought.subscription.capacity(.seats), 4)
     }
 
+    func testOnlyTheOwnerMayChangeAPlanThatDropsAnOwnerOnlyAddon() throws {
+        let april = try instant("2026-04-01T00:00:00Z")
+        let at = try instant("2026-04-16T00:00:00Z")
+        let growth = try SeedPlans.subscription(SeedPlans.agentPlatform, anchor: april)
+            .apply(.addSlots("extra_chatbot_slots", quantity: 1), by: SeedPlans.owner, at: april).subscription
+        let toPlus = SubscriptionOperation.changePlan(to: SeedPlans.plus, dropUnsold: true)
+        let quote = try growth.quote(toPlus, by: SeedPlans.admin, usage: seatsInUse(3), at: at)
+        XCTAssertEqual(quote.refusal?.code, .ownerOnly)
+        XCTAssertEqual(quote.change.dropped, ["extra_chatbot_slots"])
+        XCTAssertBillingError(try growth.apply(toPlus, by: SeedPlans.admin, usage: seatsInUse(3), at: at), .ownerOnly)
+        XCTAssertEqual(
+            try growth.apply(toPlus, by: SeedPlans.owner, usage: seatsInUse(3), at: at).subscription.lines,
+            []
+        )
+        // Growth's 2 agents cover Solo's extra chatbot slot: that removes it, so it is the owner's change too.
+        let solo = try SeedPlans.subscription(SeedPlans.agentPlatformSolo, anchor: april)
+            .apply(.addSlots("extra_chatbot_slots", quantity: 1), by: SeedPlans.owner, at: april).subscription
+        let covering = try solo.quote(.changePlan(to: SeedPlans.agentPlatform), by: SeedPlans.admin, at: at)
+        XCTAssertEqual(covering.refusal?.code, .ownerOnly)
+        XCTAssertEqual(covering.change.covered, ["extra_chatbot_slots": 1])
+        // Keeping the Owner Only slots as they are is anyone's change with billing.update.
+        let scale = try Plan(
+            id: "scale_monthly",
+            name: "Scale",
+            tier: .business,
+            price: Money(minorUnits: 14_900, currency: .usd),
+            interval: .monthly,
+            included: [.seats: 3, .agentSlots: 2],
+            addons: SeedPlans.agentPlatform.addons
+        )
+        XCTAssertTrue(try growth.quote(.changePlan(to: scale), by: SeedPlans.admin, at: at).mayApply)
+    }
+
     // MARK: Downgrades: refund-free, never below usage
 
     func testADowngradeRefundsNothingAndKeepsUsage() throws {
@@ -365,6 +398,13 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertEqual(pool.total, 500)
         XCTAssertEqual(pool.remaining, 0)
         XCTAssertEqual(pool.following(ana), pool)
+        XCTAssertEqual(pool.periodStart, april)
+        // Ana's subscription renews into May: the pool starts a new period with her.
+        let may = try ana.renew(at: try instant("2026-05-01T00:00:00Z")).subscription
+        let reset = pool.following(may)
+        XCTAssertEqual(reset.remaining, 500)
+        XCTAssertEqual(reset.periodStart, try instant("2026-05-01T00:00:00Z"))
+        XCTAssertEqual(reset.following(may), reset)
         // Ana moves to Plus, another tier: she leaves too; a new period resets what is left.
         let moved = try ana.apply(.changePlan(to: SeedPlans.plus), by: SeedPlans.owner, at: at).subscription
         XCTAssertEqual(pool.following(moved).members, [])

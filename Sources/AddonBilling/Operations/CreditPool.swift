@@ -21,7 +21,8 @@ public struct PoolMember: Sendable, Hashable, Codable {
 ///
 /// ## JSON
 ///
-/// `{"organization": "acme", "tier": "pro", "members": [...]}`.
+/// `{"organization": "acme", "tier": "pro", "members": [...], "periodStart": "2026-04-01T00:00:00Z"}`;
+/// `periodStart` appears once a subscription has joined.
 public struct CreditPool: Sendable, Hashable, Codable {
     /// The organization the pool belongs to.
     public let organization: String
@@ -29,16 +30,31 @@ public struct CreditPool: Sendable, Hashable, Codable {
     public let tier: PlanTier
     /// The members, in joining order.
     public let members: [PoolMember]
+    /// The start of the period whose usage the pool counts, once a subscription joined:
+    /// ``following(_:)`` resets the usage when a member's subscription enters a later period
+    /// (the members share their organization's billing cycle).
+    public let periodStart: Instant?
 
     /// Creates an empty pool for a tier.
     public init(organization: String, tier: PlanTier) {
         self.init(organization: organization, tier: tier, members: [])
     }
 
-    init(organization: String, tier: PlanTier, members: [PoolMember]) {
+    init(organization: String, tier: PlanTier, members: [PoolMember], periodStart: Instant? = nil) {
         self.organization = organization
         self.tier = tier
         self.members = members
+        self.periodStart = periodStart
+    }
+
+    /// The same pool with other members.
+    private func with(members: [PoolMember], periodStart: Instant? = nil) -> CreditPool {
+        CreditPool(
+            organization: organization,
+            tier: tier,
+            members: members,
+            periodStart: periodStart ?? self.periodStart
+        )
     }
 
     /// The pool's credits: the sum of its members' (joining checks that it fits).
@@ -65,11 +81,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         guard credits >= 0 else { throw BillingError.negativeCapacity("credits", credits) }
         guard !members.contains(where: { $0.id == id }) else { throw BillingError.alreadyInPool(id) }
         _ = try Change.sum(members.map(\.credits) + [credits])
-        return CreditPool(
-            organization: organization,
-            tier: self.tier,
-            members: members + [PoolMember(id: id, credits: credits, used: 0)]
-        )
+        return with(members: members + [PoolMember(id: id, credits: credits, used: 0)])
     }
 
     /// Removes a member and their seat's credits.
@@ -84,10 +96,10 @@ public struct CreditPool: Sendable, Hashable, Codable {
         guard used <= restTotal else {
             throw BillingError.poolExhausted(requested: used, remaining: restTotal, seats: rest.count)
         }
-        guard let first = rest.first else { return CreditPool(organization: organization, tier: tier) }
+        guard let first = rest.first else { return with(members: []) }
         var adjusted = rest
         adjusted[0] = PoolMember(id: first.id, credits: first.credits, used: first.used + member.used)
-        return CreditPool(organization: organization, tier: tier, members: adjusted)
+        return with(members: adjusted)
     }
 
     /// Consumes credits from the pool on behalf of a member.
@@ -103,7 +115,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         var updated = members
         let member = updated[index]
         updated[index] = PoolMember(id: member.id, credits: member.credits, used: member.used + credits)
-        return CreditPool(organization: organization, tier: tier, members: updated)
+        return with(members: updated)
     }
 
     /// Adds the seat of a member's subscription: the member is the subscription, on its plan's tier.
@@ -116,35 +128,38 @@ public struct CreditPool: Sendable, Hashable, Codable {
     ///   the refusals of ``joining(_:tier:credits:)``.
     public func joining(_ subscription: Subscription, credits: Int64) throws(BillingError) -> CreditPool {
         guard subscription.status.allowsPurchases else { throw BillingError.cannotJoinPool(subscription.status) }
-        return try joining(subscription.id.rawValue, tier: subscription.plan.tier, credits: credits)
+        let joined = try joining(subscription.id.rawValue, tier: subscription.plan.tier, credits: credits)
+        if let periodStart { return joined.with(members: joined.members, periodStart: periodStart) }
+        return joined.with(members: joined.members, periodStart: try subscription.currentPeriod().start)
     }
 
     /// The pool after a member's subscription changed.
     ///
     /// A subscription that was canceled, paused or moved to another tier leaves, taking its
     /// seat's credits; the credits it drew this period stay counted (the pool's ``remaining``
-    /// never goes below zero). Any other change keeps the pool.
+    /// never goes below zero). A member's subscription that entered a later period than
+    /// ``periodStart`` starts a new period of the pool: usage resets. Any other change keeps the pool.
     public func following(_ subscription: Subscription) -> CreditPool {
         let id = subscription.id.rawValue
         guard let member = members.first(where: { $0.id == id }) else { return self }
         let stays = subscription.status.allowsPurchases && subscription.plan.tier == tier
-        guard !stays else { return self }
+        guard !stays else {
+            guard let start = try? subscription.currentPeriod().start, let current = periodStart, start > current
+            else { return self }
+            return renewed().with(members: renewed().members, periodStart: start)
+        }
         var rest = members.filter { $0.id != id }
-        guard !rest.isEmpty else { return CreditPool(organization: organization, tier: tier) }
+        guard !rest.isEmpty else { return with(members: []) }
         let first = rest[0]
         let (drawn, overflow) = first.used.addingReportingOverflow(member.used)
         rest[0] = PoolMember(id: first.id, credits: first.credits, used: overflow ? .max : drawn)
-        return CreditPool(organization: organization, tier: tier, members: rest)
+        return with(members: rest)
     }
 
     /// A new period: usage resets, members and credits stay.
     ///
     /// Call it when the period of the subscriptions sharing the pool renews.
     public func renewed() -> CreditPool {
-        CreditPool(
-            organization: organization,
-            tier: tier,
-            members: members.map { PoolMember(id: $0.id, credits: $0.credits, used: 0) }
-        )
+        with(members: members.map { PoolMember(id: $0.id, credits: $0.credits, used: 0) })
     }
 }

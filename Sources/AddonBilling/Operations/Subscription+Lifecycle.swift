@@ -25,6 +25,7 @@ extension Subscription {
         do { try actor.require(.billingUpdate) } catch { refusal = error }
         do {
             let decided = try Lifecycle(self, operation, usage: usage, at: at, policy: policy).decide()
+            if refusal == nil, !actor.isOwner, let offer = decided.ownerOnly { refusal = BillingError.ownerOnly(offer) }
             return SubscriptionQuote(
                 change: decided.change,
                 lines: decided.lines,
@@ -38,6 +39,9 @@ extension Subscription {
 
     /// Applies a subscription operation: the new subscription and the lines to charge now.
     ///
+    /// A plan change that drops, covers or reprices an Owner Only add-on is the owner's to
+    /// make (seed 000: only the organization owner can add or remove it).
+    ///
     /// A plan change now charges the prorated difference when the new recurring total is
     /// higher; when it is lower nothing is refunded — the new capacity applies now and the
     /// new price from the next billing date — or, under ``UnusedTimePolicy/accountCredit``,
@@ -45,7 +49,7 @@ extension Subscription {
     /// Subscriptions guide, and capacity never falls below what is in use.
     ///
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.update`;
-    ///   ``BillingError/Code/subscriptionNotActive`` for a status the operation does not apply
+    ///   ``BillingError/Code/ownerOnly``; ``BillingError/Code/subscriptionNotActive`` for a status the operation does not apply
     ///   to; ``BillingError/Code/samePlan``; ``BillingError/Code/addonNotSold`` for an add-on the
     ///   new plan does not sell (unless asked to drop it); ``BillingError/Code/usageFull`` and
     ///   ``BillingError/Code/usageRequired``; ``BillingError/Code/nothingScheduled`` for a
@@ -60,6 +64,7 @@ extension Subscription {
     ) throws(BillingError) -> Outcome {
         try actor.require(.billingUpdate)
         let decided = try Lifecycle(self, operation, usage: usage, at: at, policy: policy).decide()
+        if !actor.isOwner, let offer = decided.ownerOnly { throw BillingError.ownerOnly(offer) }
         return Outcome(
             decided.subscription,
             try Decision(.subscriptionChange, currency: currency, charges: decided.lines, lifecycle: decided.change)
@@ -125,6 +130,8 @@ struct Lifecycle {
         let subscription: Subscription
         let lines: [InvoiceLine]
         let change: SubscriptionChange
+        /// An Owner Only add-on the change drops, covers or reprices: only the owner may apply it.
+        var ownerOnly: AddonOffer?
     }
 
     /// The money side of settling the rest of a period.
@@ -249,7 +256,7 @@ struct Lifecycle {
         }
         guard now else {
             notes.append(QuoteNote(.planChangeScheduled, name: target.name, date: period.end))
-            return try finish(
+            var scheduled = try finish(
                 subscription.with(scheduledChange: .some(operation)),
                 effective: period.end,
                 toPlan: target,
@@ -259,6 +266,8 @@ struct Lifecycle {
                 notes: notes,
                 confirmation: QuoteNote(.planChangeScheduled, name: target.name, date: period.end)
             )
+            scheduled.ownerOnly = ownerOnlyTouched(by: carry)
+            return scheduled
         }
         var settlement = Settlement(subscription)
         var lines: [InvoiceLine] = []
@@ -328,7 +337,7 @@ struct Lifecycle {
         if settlement.creditApplied.minorUnits > 0 {
             notes.append(QuoteNote(.creditApplied, amount: settlement.creditApplied))
         }
-        return try finish(
+        var decided = try finish(
             after.with(creditBalance: settlement.creditBalance),
             lines: lines,
             effective: at,
@@ -340,6 +349,18 @@ struct Lifecycle {
             notes: notes,
             confirmation: QuoteNote(.planChanged, name: target.name)
         )
+        decided.ownerOnly = ownerOnlyTouched(by: carry)
+        return decided
+    }
+
+    /// The first Owner Only add-on a carry-over drops, covers or reprices.
+    private func ownerOnlyTouched(by carry: Carry) -> AddonOffer? {
+        for line in subscription.lines where line.continuingQuantity > 0 {
+            guard let offer = subscription.plan.offer(line.addon), offer.ownerOnly else { continue }
+            let carried = carry.lines.first { $0.addon == line.addon }
+            if carried?.quantity != line.continuingQuantity || carried?.unitPrice != line.unitPrice { return offer }
+        }
+        return nil
     }
 
     /// How each slot capacity moves to `target`, refusing to go below what is in use.
