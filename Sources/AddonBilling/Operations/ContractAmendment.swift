@@ -43,17 +43,11 @@ extension Subscription {
         at: Instant,
         rounding: RoundingRule = .halfEven
     ) throws(BillingError) -> Outcome {
-        guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
-        guard offer.availability == .contractManaged, case .recurringSlots = offer.kind else {
-            throw BillingError.notContractManaged(offer)
+        let (offer, period) = try contractTerm(addon, seats: seats, at: at) { offer throws(BillingError) in
+            guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
         }
-        guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
         guard let price = offer.price else { throw BillingError.priceNotConfigured(offer) }
         guard price.currency == currency else { throw BillingError.currencyMismatch(currency, price.currency) }
-        guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
-        let period = try currentPeriod()
-        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
         // The same decision as a purchase, measured in whole days of the term.
         var change = Change(
             subscription: self,
@@ -100,15 +94,9 @@ extension Subscription {
         at: Instant
     ) throws(BillingError) -> Outcome {
         try usage.validate()
-        guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
-        guard offer.availability == .contractManaged, case .recurringSlots = offer.kind else {
-            throw BillingError.notContractManaged(offer)
+        let (offer, period) = try contractTerm(addon, seats: seats, at: at) { _ throws(BillingError) in
+            guard status.allowsReductions else { throw BillingError.notChangeable(status) }
         }
-        guard status.allowsReductions else { throw BillingError.notChangeable(status) }
-        guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
-        let period = try currentPeriod()
-        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
         var change = Change(
             subscription: self,
             offer: offer,
@@ -127,5 +115,25 @@ extension Subscription {
             nextCycle: period.end
         )
         return Outcome(outcome.subscription, try Decision(.contractAmendment, currency: currency, amendment: amendment))
+    }
+
+    /// The gates of an amendment: a contract-managed slot add-on, the status (`checkStatus`),
+    /// at least one seat, and `at` within the current term.
+    private func contractTerm(
+        _ addon: AddonCode,
+        seats: Int64,
+        at: Instant,
+        checkStatus: (AddonOffer) throws(BillingError) -> Void
+    ) throws(BillingError) -> (AddonOffer, BillingPeriod) {
+        guard let offer = plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
+        guard offer.availability == .contractManaged, case .recurringSlots = offer.kind else {
+            throw BillingError.notContractManaged(offer)
+        }
+        try checkStatus(offer)
+        guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
+        let period = try currentPeriod()
+        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        return (offer, period)
     }
 }

@@ -197,32 +197,12 @@ extension Subscription {
         let period = try currentPeriod()
         let fraction = try cycle.remainingFraction(of: period, at: end, unit: policy.prorationUnit)
         let rest = BillingPeriod(unchecked: end, period.end)
-        var lines = [
-            try InvoiceLine(
-                kind: .plan,
-                addon: nil,
-                name: plan.name,
-                quantity: 1,
-                unitPrice: plan.price,
-                span: rest,
-                fraction: fraction,
-                rounding: policy.rounding
-            )
-        ]
-        for line in self.lines where line.quantity > 0 {
-            lines.append(
-                try InvoiceLine(
-                    kind: .addon,
-                    addon: line.addon,
-                    name: plan.offer(line.addon)?.name ?? line.addon.rawValue,
-                    quantity: line.quantity,
-                    unitPrice: line.unitPrice,
-                    span: rest,
-                    fraction: fraction,
-                    rounding: policy.rounding
-                )
-            )
-        }
+        var lines = try recurringLines(
+            self.lines.filter { $0.quantity > 0 },
+            span: rest,
+            fraction: fraction,
+            policy: policy
+        )
         var settlement = Lifecycle.Settlement(self)
         try settlement.applyCredit(to: &lines, span: rest)
         let invoice = try Invoice(period: rest, lines: lines, currency: currency)
@@ -252,34 +232,8 @@ extension Subscription {
         if status == .trialing, (trialEnd ?? boundary) <= boundary { newStatus = .active }
         let inTrial = newStatus == .trialing
         var invoiceLines: [InvoiceLine] = []
-        invoiceLines.reserveCapacity(inTrial ? 0 : continuing.count + 1)
         if !inTrial {
-            invoiceLines.append(
-                try InvoiceLine(
-                    kind: .plan,
-                    addon: nil,
-                    name: plan.name,
-                    quantity: 1,
-                    unitPrice: plan.price,
-                    span: period,
-                    fraction: .one,
-                    rounding: policy.rounding
-                )
-            )
-            for line in continuing {
-                invoiceLines.append(
-                    try InvoiceLine(
-                        kind: .addon,
-                        addon: line.addon,
-                        name: plan.offer(line.addon)?.name ?? line.addon.rawValue,
-                        quantity: line.quantity,
-                        unitPrice: line.unitPrice,
-                        span: period,
-                        fraction: .one,
-                        rounding: policy.rounding
-                    )
-                )
-            }
+            invoiceLines = try recurringLines(continuing, span: period, fraction: .one, policy: policy)
         }
         let invoice = try Invoice(period: period, lines: invoiceLines, currency: currency)
         var expired = Capacities.none
@@ -292,5 +246,43 @@ extension Subscription {
             quota: quota.renewed()
         )
         return (next, Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: newStatus))
+    }
+
+    /// The plan's line and one line per add-on line, for `span`, each `fraction` of a period.
+    private func recurringLines(
+        _ lines: [AddonLine],
+        span: BillingPeriod,
+        fraction: Fraction,
+        policy: BillingPolicy
+    ) throws(BillingError) -> [InvoiceLine] {
+        var invoiceLines: [InvoiceLine] = []
+        invoiceLines.reserveCapacity(lines.count + 1)
+        invoiceLines.append(
+            try InvoiceLine(
+                kind: .plan,
+                addon: nil,
+                name: plan.name,
+                quantity: 1,
+                unitPrice: plan.price,
+                span: span,
+                fraction: fraction,
+                rounding: policy.rounding
+            )
+        )
+        for line in lines {
+            invoiceLines.append(
+                try InvoiceLine(
+                    kind: .addon,
+                    addon: line.addon,
+                    name: plan.offer(line.addon)?.name ?? line.addon.rawValue,
+                    quantity: line.quantity,
+                    unitPrice: line.unitPrice,
+                    span: span,
+                    fraction: fraction,
+                    rounding: policy.rounding
+                )
+            )
+        }
+        return invoiceLines
     }
 }
