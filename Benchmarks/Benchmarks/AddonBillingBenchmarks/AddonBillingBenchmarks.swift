@@ -127,6 +127,32 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("plan-change-quote-3-lines") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                try fixtures.threeLines.quote(
+                    fixtures.upgrade,
+                    by: SeedPlans.owner,
+                    usage: fixtures.usage,
+                    at: fixtures.midPeriod
+                )
+            )
+        }
+    }
+
+    Benchmark("plan-change-apply-3-lines") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                try fixtures.threeLines.apply(
+                    fixtures.upgrade,
+                    by: SeedPlans.owner,
+                    usage: fixtures.usage,
+                    at: fixtures.midPeriod
+                )
+            )
+        }
+    }
+
     Benchmark("billing-schedule-24-months") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try fixtures.schedule.items(through: fixtures.twoYearsLater))
@@ -188,6 +214,7 @@ struct Fixtures: Sendable {
     let recharging: Subscription
     let addTwoSeats: AddonOperation
     let removeOneSeat: AddonOperation
+    let upgrade: SubscriptionOperation
     let usage: CapacityUsage
     let schedule: BillingSchedule
     let twoYearsLater: CivilDate
@@ -234,6 +261,17 @@ struct Fixtures: Sendable {
             recharging: try! threeLines.configuringAutoRecharge(rule, by: SeedPlans.owner),
             addTwoSeats: .addSlots("extra_members", quantity: 2),
             removeOneSeat: .removeSlots("extra_members", quantity: 1),
+            upgrade: .changePlan(
+                to: try! Plan(
+                    id: "enterprise_monthly",
+                    name: "Enterprise",
+                    tier: .business,
+                    price: Money(minorUnits: 49_900, currency: .usd),
+                    interval: .monthly,
+                    included: [.seats: 12, .agentSlots: 10, .messages: 200_000],
+                    addons: SeedPlans.business.addons
+                )
+            ),
             usage: CapacityUsage(seats: SeatUsage(activeMembers: 8, pendingInvitations: 2)),
             schedule: try! BillingSchedule(interval: .monthly, billingDay: 15, start: try! CivilDate(parsing: "2026-04-01")),
             twoYearsLater: try! CivilDate(parsing: "2028-03-31"),
