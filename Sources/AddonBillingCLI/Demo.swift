@@ -20,6 +20,7 @@ enum Demo {
             try trialsCancellationAndPause(&out)
             try seatsByPlan(&out)
             try await throughTheService(&out)
+            try await documents(&out)
             try await failedRenewal(&out)
             try seedProration(&out)
             try dayProrationInNamedZone(&out)

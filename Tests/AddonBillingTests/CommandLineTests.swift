@@ -77,7 +77,7 @@ final class CommandLineTests: XCTestCase {
             "total $68.00; slots that left: 2",
             "[ownerOnly] Additional Chatbot Slots is Owner Only",
             "[subscriptionNotActive] Cannot purchase extra slots: subscription is not active",
-            "Auto-recharge bought Message pack (100,000 messages): +100000 messages.",
+            "Auto-recharge bought Message pack (100,000 messages): +100,000 messages.",
             "60000 unused pack messages expired; packs never renew.",
             "Upgrade to Plus: $99.00 a period instead of $125.00 with add-ons.",
             "Stacking add-ons is cheaper: $68.00 a period, against $99.00 on Plus.",
@@ -99,6 +99,12 @@ final class CommandLineTests: XCTestCase {
             "Keeping the cycle instead: $32.67 for the rest of April",
             "Not withdrawn: on 2026-05-01 the subscription is canceled, $0.00 billed.",
             "a new cycle, $49.00 now, next billing date 2026-07-10T00:00:00Z.",
+            "Receipt ACME-000001",
+            "Added 2 extra seats",
+            "April 16 – April 30, 2026    $19.00",
+            "the next renewal on May 1, 2026 bills the full $38.00 for them.",
+            "Invoice ACME-000002",
+            "Invoice for May 1 – May 31, 2026",
         ]
         for line in expected { XCTAssertTrue(text.contains(line), "the demo does not say: \(line)") }
         XCTAssertFalse(text.contains("unexpected error"), text)

@@ -497,7 +497,7 @@ final class ErrorCatalogueTests: XCTestCase {
                 )
             },
             code: .quotaExceeded,
-            message: "Not enough messages left: 60000 messages requested, 50000 remaining this period. Buy a pack or "
+            message: "Not enough messages left: 60,000 messages requested, 50,000 remaining this period. Buy a pack or "
                 + "turn on auto-recharge."
         ),
         Entry(

@@ -22,7 +22,7 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertEqual(
             first.quote.notes.map(\.text),
             [
-                "One-time: charged once at full price, never prorated and never renewed. Adds 100000 messages to this "
+                "One-time: charged once at full price, never prorated and never renewed. Adds 100,000 messages to this "
                     + "period; unused messages expire on 2026-05-01T00:00:00Z."
             ]
         )
@@ -64,7 +64,7 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertBillingError(
             try usage.subscription.recordUsage(70_001, of: .messages, at: at),
             .quotaExceeded,
-            message: "Not enough messages left: 70001 messages requested, 70000 remaining this period. Buy a pack or "
+            message: "Not enough messages left: 70,001 messages requested, 70,000 remaining this period. Buy a pack or "
                 + "turn on auto-recharge."
         )
         let over = try usage.subscription.recordUsage(70_010, of: .messages, at: at, overage: .record)
@@ -96,7 +96,7 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertEqual(usage.amountDue, usd(4000))
         XCTAssertEqual(
             usage.usage.recharge?.confirmation.text,
-            "Auto-recharge bought Message pack (100,000 messages): +100000 messages."
+            "Auto-recharge bought Message pack (100,000 messages): +100,000 messages."
         )
         XCTAssertEqual(usage.usage.report.remaining, 105_000)
         subscription = usage.subscription
@@ -136,7 +136,8 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertBillingError(
             try subscription.recordUsage(150_001, of: .messages, at: at),
             .quotaExceeded,
-            message: "Not enough messages left: 150001 messages requested, 50000 remaining this period. Buy a pack or "
+            message:
+                "Not enough messages left: 150,001 messages requested, 50,000 remaining this period. Buy a pack or "
                 + "turn on auto-recharge."
         )
     }
@@ -186,7 +187,7 @@ final class PackAndQuotaTests: XCTestCase {
         XCTAssertEqual(projection.pack, pack)
         XCTAssertEqual(
             projection.advice,
-            "At this pace 90000 messages will be used of 50000. The quota runs out around 2026-04-17T16:00:00Z. "
+            "At this pace 90,000 messages will be used of 50,000. The quota runs out around April 17, 2026. "
                 + "Buy 1 × Message pack (100,000 messages) ahead so you don't run out mid-period."
         )
         // A known campaign of 150,000 more messages: two packs more.

@@ -38,14 +38,14 @@ public struct CapacityKind: StringValue {
         }
     }
 
-    /// "1 seat", "2 seats".
+    /// "1 seat", "2 seats", "100,000 messages".
     func count(_ value: Int64) -> String {
-        "\(value) \(value == 1 ? unitName.singular : unitName.plural)"
+        "\(value.grouped) \(value == 1 ? unitName.singular : unitName.plural)"
     }
 
     /// "1 extra seat", "2 extra seats".
     func extraCount(_ value: Int64) -> String {
-        "\(value) extra \(value == 1 ? unitName.singular : unitName.plural)"
+        "\(value.grouped) extra \(value == 1 ? unitName.singular : unitName.plural)"
     }
 }
 

@@ -86,7 +86,8 @@ extension BillingError {
     static func poolExhausted(requested: Int64, remaining: Int64, seats: Int) -> BillingError {
         BillingError(
             code: .quotaExceeded,
-            message: "Not enough credits left in the pool: \(requested) requested, \(remaining) remaining this "
+            message:
+                "Not enough credits left in the pool: \(requested.grouped) requested, \(remaining.grouped) remaining this "
                 + "period for \(seats) seat\(seats == 1 ? "" : "s"). Add a seat to the pool for more credits."
         )
     }
@@ -95,6 +96,15 @@ extension BillingError {
         BillingError(
             code: .subscriptionNotActive,
             message: "Only an active or trialing seat can join the credit pool; this subscription is \(status)."
+        )
+    }
+}
+
+extension BillingError {
+    static func unknownIntent(_ key: IdempotencyKey) -> BillingError {
+        BillingError(
+            code: .nothingDue,
+            message: "No request was recorded under the key \(key), so it has no documents."
         )
     }
 }

@@ -195,7 +195,7 @@ extension BillingError {
     }
 
     /// The note every refund-free reduction carries.
-    static func refundFreeNote(_ nextBillingDate: Instant) -> String {
+    static func refundFreeNote(_ nextBillingDate: String) -> String {
         "No refund is issued for the current billing period; the lower price applies from the next billing date, "
             + "\(nextBillingDate)."
     }
@@ -280,7 +280,7 @@ extension BillingError {
         BillingError(
             code: .quotaExceeded,
             message: "Not enough \(capacity.unitName.plural) left: \(capacity.count(requested)) requested, "
-                + "\(remaining) remaining this period. Buy a pack or turn on auto-recharge."
+                + "\(remaining.grouped) remaining this period. Buy a pack or turn on auto-recharge."
         )
     }
 

@@ -122,9 +122,13 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// The note in English.
-    public var text: String {
+    public var text: String { text(in: nil) }
+
+    /// The note in English, its date read in `zone` as people read it ("May 1, 2026"), or as
+    /// an RFC 3339 instant without a zone.
+    func text(in zone: BillingTimeZone?) -> String {
         let name = self.name ?? ""
-        let date = self.date.map(\.description) ?? ""
+        let date = dateText(in: zone)
         let count = self.count ?? 0
         let units = capacity.map { $0.extraCount(count) } ?? "\(count) × \(name)"
         let plainUnits = capacity.map { $0.count(count) } ?? "\(count)"
@@ -136,7 +140,7 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
             return "\(capitalized) removed earlier this period \(count == 1 ? "is" : "are") restored at no charge: "
                 + "already paid for until \(date)."
         case .freeDuringTrial:
-            let first = self.date.map { " on \($0)" } ?? ""
+            let first = self.date == nil ? "" : " on \(date)"
             return "Free during the trial; billed in full from the first paid period\(first)."
         case .prorated:
             return "Pro-rated for the rest of the current billing period; the next renewal on \(date) bills the full "
@@ -146,7 +150,7 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         case .leavesNow:
             return "The slots leave now; buying them back before \(date) costs nothing."
         case .refundFree:
-            return BillingError.refundFreeNote(self.date ?? Instant(secondsSinceEpoch: 0))
+            return BillingError.refundFreeNote(date)
         case .renewsAgain:
             return "\(name) renews again from \(date), at no charge now."
         case .endsAtPeriodEnd:
@@ -175,14 +179,20 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         case .autoRechargeBought:
             return "Auto-recharge bought \(name): +\(plainUnits)."
         default:
-            return lifecycleText
+            return lifecycleText(date: date)
         }
     }
 
+    /// The note's date as text: readable in `zone`, else RFC 3339.
+    private func dateText(in zone: BillingTimeZone?) -> String {
+        guard let date else { return "" }
+        guard let zone, let readable = try? zone.readableDate(date) else { return date.description }
+        return readable
+    }
+
     /// The English of the subscription-operation kinds.
-    private var lifecycleText: String {
+    private func lifecycleText(date: String) -> String {
         let name = self.name ?? ""
-        let date = self.date.map(\.description) ?? ""
         let amount = self.amount?.description ?? ""
         let count = self.count ?? 0
         switch kind {

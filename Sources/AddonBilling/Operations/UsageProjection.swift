@@ -82,15 +82,17 @@ extension Subscription {
         }
         let advice: String
         if shortfall <= 0 {
-            advice = "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted); no pack needed."
-        } else if let offer, packs > 0 {
-            let when = runsOut.map { " The quota runs out around \($0)." } ?? ""
             advice =
-                "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted).\(when) Buy "
+                "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted.grouped); no pack needed."
+        } else if let offer, packs > 0 {
+            var when = ""
+            if let runsOut { when = " The quota runs out around \(try cycle.timeZone.readableDate(runsOut))." }
+            advice =
+                "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted.grouped).\(when) Buy "
                 + "\(packs) × \(offer.name) ahead so you don't run out mid-period."
         } else {
             advice =
-                "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted); "
+                "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted.grouped); "
                 + "this plan sells no pack for \(capacity.unitName.plural)."
         }
         return UsageProjection(

@@ -1,0 +1,297 @@
+/// An invoice, a receipt or a credit note, as a customer reads it: numbered, dated in the
+/// subscription's time zone, every line worded, with totals and what was paid.
+///
+/// Built from a completed ``ServiceReceipt`` (``AddonService/documents(for:numbering:)``) or
+/// directly from a ``Decision``; rendered as plain text (``plainText``), as HTML an e-mail can
+/// carry (``html``) and as JSON.
+///
+/// ## JSON
+///
+/// `{"kind": "receipt", "number": "acme-000001", "subscription": "sub_1", "plan": "Pro",
+/// "issuedAt": "2026-04-16T00:00:00Z", "issuedOn": "April 16, 2026", "headline": "Added 2 extra seats",
+/// "lines": [...], "subtotal": {...}, "discounts": {...}, "tax": {...}, "total": {...}, "amountPaid": {...},
+/// "amountDue": {...}, "chargeID": "ch_1", "notes": [...]}`.
+public struct BillingDocument: Sendable, Hashable, Codable {
+    /// What the document is.
+    public struct Kind: StringValue {
+        /// The kind's wire name.
+        public let rawValue: String
+        /// A kind by its wire name.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// An invoice: what a renewal, a payment retry or a plan change bills.
+        public static let invoice: Kind = "invoice"
+        /// A receipt: a purchase paid at once (add-on slots, a feature, a pack).
+        public static let receipt: Kind = "receipt"
+        /// A credit note: account credit created for unused time.
+        public static let creditNote: Kind = "creditNote"
+    }
+
+    /// One line, worded for a person.
+    ///
+    /// ## JSON
+    ///
+    /// `{"description": "2 × Extra seats, prorated (1/2 of the period)", "servicePeriod": "April 16 – April 30, 2026",
+    /// "quantity": 2, "unitPrice": {...}, "fraction": "1/2", "amount": {...}}`.
+    public struct Line: Sendable, Hashable, Codable {
+        /// What the line pays for, in words.
+        public let description: String
+        /// The service period, in the subscription's time zone.
+        public let servicePeriod: String
+        /// How many units.
+        public let quantity: Int64
+        /// The price of one unit for a whole period (or one pack).
+        public let unitPrice: Money
+        /// The part of a whole period charged.
+        public let fraction: Fraction
+        /// The amount.
+        public let amount: Money
+    }
+
+    /// What the document is.
+    public let kind: Kind
+    /// The document's number, from the host's numbering (gap-free per account).
+    public let number: String
+    /// The subscription billed.
+    public let subscription: SubscriptionID
+    /// The plan's name.
+    public let plan: String
+    /// When the document was issued.
+    public let issuedAt: Instant
+    /// The issue date as a person reads it, in the subscription's time zone.
+    public let issuedOn: String
+    /// What happened, in a sentence: "Added 2 extra seats".
+    public let headline: String
+    /// The lines.
+    public let lines: [Line]
+    /// The sum of the lines before discounts and tax.
+    public let subtotal: Money
+    /// Discounts taken off the subtotal; zero until coupons are applied.
+    public let discounts: Money
+    /// Tax added; zero until a tax calculator is configured.
+    public let tax: Money
+    /// Subtotal − discounts + tax (for a credit note: the credit created).
+    public let total: Money
+    /// What the charge paid of it.
+    public let amountPaid: Money
+    /// What is still owed: total − paid.
+    public let amountDue: Money
+    /// The provider's charge that paid it, if any.
+    public let chargeID: ChargeID?
+    /// Explanations a person needs, such as why an add-on appears twice.
+    public let notes: [String]
+}
+
+extension BillingDocument {
+    /// The documents of one decision: an invoice (or, for a purchase paid at once, a receipt)
+    /// when it charged or billed anything, and a credit note when it created account credit.
+    ///
+    /// - Parameters:
+    ///   - decision: What was decided.
+    ///   - subscription: The subscription after it: its plan and time zone word the document.
+    ///   - paid: What the charge paid.
+    ///   - chargeID: The provider's charge, if any.
+    ///   - issuedAt: When the documents are issued.
+    ///   - number: The number of each kind of document, from the host's numbering.
+    /// - Returns: The documents, the invoice or receipt first.
+    /// - Throws: ``BillingError/Code/overflow``; ``BillingError/Code/dateOutOfRange``; the numbering's errors.
+    public static func documents(
+        for decision: Decision,
+        subscription: Subscription,
+        paid: Money,
+        chargeID: ChargeID?,
+        issuedAt: Instant,
+        number: (Kind) throws -> String
+    ) throws -> [BillingDocument] {
+        let zone = subscription.cycle.timeZone
+        let issuedOn = try zone.readableDate(issuedAt)
+        var documents: [BillingDocument] = []
+        let billed = try Self.billedLines(decision)
+        if !billed.isEmpty {
+            let kind: Kind = decision.kind == .addonChange || decision.kind == .usage ? .receipt : .invoice
+            var lines: [Line] = []
+            for line in billed { lines.append(try Self.line(line, plan: subscription.plan, zone: zone)) }
+            let total = try Money.sum(billed.lazy.map(\.amount), in: subscription.currency)
+            documents.append(
+                BillingDocument(
+                    kind: kind,
+                    number: try number(kind),
+                    subscription: subscription.id,
+                    plan: subscription.plan.name,
+                    issuedAt: issuedAt,
+                    issuedOn: issuedOn,
+                    headline: try Self.headline(decision, zone: zone),
+                    lines: lines,
+                    subtotal: total,
+                    discounts: .zero(subscription.currency),
+                    tax: .zero(subscription.currency),
+                    total: total,
+                    amountPaid: paid,
+                    amountDue: try total.subtracting(paid),
+                    chargeID: chargeID,
+                    notes: decision.change?.notes.filter { $0.kind == .prorated }.map { $0.text(in: zone) }
+                        ?? decision.subscriptionChange?.notes.map { $0.text(in: zone) } ?? []
+                )
+            )
+        }
+        if let change = decision.subscriptionChange, change.creditCreated.minorUnits > 0 {
+            let credit = change.creditCreated
+            documents.append(
+                BillingDocument(
+                    kind: .creditNote,
+                    number: try number(.creditNote),
+                    subscription: subscription.id,
+                    plan: subscription.plan.name,
+                    issuedAt: issuedAt,
+                    issuedOn: issuedOn,
+                    headline: "Account credit of \(credit.formatted()) for unused time",
+                    lines: [
+                        Line(
+                            description: "Unused time of the current period, credited",
+                            servicePeriod: issuedOn,
+                            quantity: 1,
+                            unitPrice: credit,
+                            fraction: .one,
+                            amount: credit
+                        )
+                    ],
+                    subtotal: credit,
+                    discounts: .zero(subscription.currency),
+                    tax: .zero(subscription.currency),
+                    total: credit,
+                    amountPaid: .zero(subscription.currency),
+                    amountDue: .zero(subscription.currency),
+                    chargeID: nil,
+                    notes: ["The credit is applied to your next invoices; it is not refunded to your card."]
+                )
+            )
+        }
+        return documents
+    }
+
+    /// The lines a decision bills: those charged now, or a renewal's invoice that is owed.
+    private static func billedLines(_ decision: Decision) throws(BillingError) -> [InvoiceLine] {
+        let charged = decision.lines
+        guard charged.isEmpty else { return charged }
+        return decision.renewals.flatMap(\.invoice.lines)
+    }
+
+    /// A line worded for a person.
+    private static func line(_ line: InvoiceLine, plan: Plan, zone: BillingTimeZone) throws(BillingError) -> Line {
+        let prorated = line.prorated ? ", prorated (\(line.fraction) of the period)" : ""
+        let description: String
+        switch line.kind {
+        case .plan: description = "\(line.name) plan" + prorated
+        case .addon: description = "\(line.quantity.grouped) × \(line.name)" + prorated
+        case .pack:
+            let grants = line.grants.map { ": \($0.capacity.count($0.units))" } ?? ""
+            description = "\(line.quantity.grouped) × \(line.name), one-time\(grants)"
+        case .planChange: description = "Change to the \(line.name) plan" + prorated
+        case .unusedTime: description = "Unused time on the \(line.name) plan"
+        case .credit: description = "Account credit applied"
+        default: description = "\(line.quantity.grouped) × \(line.name)"
+        }
+        return Line(
+            description: description,
+            servicePeriod: try zone.readablePeriod(line.span),
+            quantity: line.quantity,
+            unitPrice: line.unitPrice,
+            fraction: line.fraction,
+            amount: line.amount
+        )
+    }
+
+    /// What happened, in a sentence.
+    private static func headline(_ decision: Decision, zone: BillingTimeZone) throws(BillingError) -> String {
+        if let change = decision.change {
+            switch change.confirmation.kind {
+            case .slotsAdded:
+                let count = change.confirmation.count ?? 0
+                return "Added " + (change.capacity.map { $0.kind.extraCount(count) } ?? "\(count.grouped) slots")
+            case .featureAdded: return "Added \(change.addonName)"
+            case .packAdded, .autoRechargeBought: return "Bought \(change.addonName)"
+            default: return change.confirmation.text(in: zone)
+            }
+        }
+        if let change = decision.subscriptionChange { return change.confirmation.text(in: zone) }
+        if let retry = decision.paymentRetry {
+            return "Payment of the invoice for \(try zone.readablePeriod(retry.invoice.period))"
+        }
+        if let amendment = decision.amendment {
+            return "Contract amendment: \(amendment.seats.grouped) seats"
+        }
+        if let renewal = decision.renewals.last {
+            return "Invoice for \(try zone.readablePeriod(renewal.invoice.period))"
+        }
+        return "Charges"
+    }
+}
+
+extension BillingDocument {
+    /// The document as plain text, for a terminal or a text e-mail.
+    public var plainText: String {
+        var text = "\(title) \(number)\n"
+        text += "\(plan) plan · subscription \(subscription) · issued \(issuedOn)\n\n"
+        text += headline + "\n\n"
+        for line in lines {
+            text += "  \(line.description)\n    \(line.servicePeriod)    \(line.amount.formatted())\n"
+        }
+        text += "\n"
+        for (label, amount) in totals { text += "  \(label): \(amount.formatted())\n" }
+        if let chargeID { text += "\nPaid by charge \(chargeID).\n" }
+        for note in notes { text += "\n\(note)\n" }
+        return text
+    }
+
+    /// The document as simple HTML an e-mail can carry: one table, no scripts, every text escaped.
+    public var html: String {
+        var html = "<!DOCTYPE html>\n<html><body>\n"
+        html += "<h1>\(Self.escape(title)) \(Self.escape(number))</h1>\n"
+        html += "<p>\(Self.escape(plan)) plan · subscription \(Self.escape(subscription.rawValue)) · "
+        html += "issued \(Self.escape(issuedOn))</p>\n<p><strong>\(Self.escape(headline))</strong></p>\n"
+        html += "<table>\n<tr><th>Description</th><th>Service period</th><th>Amount</th></tr>\n"
+        for line in lines {
+            html += "<tr><td>\(Self.escape(line.description))</td><td>\(Self.escape(line.servicePeriod))</td>"
+            html += "<td>\(Self.escape(line.amount.formatted()))</td></tr>\n"
+        }
+        for (label, amount) in totals {
+            html += "<tr><td colspan=\"2\">\(Self.escape(label))</td><td>\(Self.escape(amount.formatted()))</td></tr>\n"
+        }
+        html += "</table>\n"
+        if let chargeID { html += "<p>Paid by charge \(Self.escape(chargeID.rawValue)).</p>\n" }
+        for note in notes { html += "<p>\(Self.escape(note))</p>\n" }
+        return html + "</body></html>\n"
+    }
+
+    private var title: String {
+        switch kind {
+        case .receipt: "Receipt"
+        case .creditNote: "Credit note"
+        default: "Invoice"
+        }
+    }
+
+    private var totals: [(String, Money)] {
+        [
+            ("Subtotal", subtotal), ("Discounts", discounts), ("Tax", tax), ("Total", total),
+            ("Amount paid", amountPaid), ("Amount due", amountDue),
+        ]
+    }
+
+    /// Escapes the five characters HTML gives meaning to.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
