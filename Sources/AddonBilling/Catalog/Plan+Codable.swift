@@ -8,6 +8,7 @@ extension Plan {
         case included
         case hasTeams
         case addons
+        case overageRates
     }
     /// Encodes the documented shape.
     public func encode(to encoder: any Encoder) throws {
@@ -20,6 +21,7 @@ extension Plan {
         try container.encode(included, forKey: .included)
         try container.encode(hasTeams, forKey: .hasTeams)
         try container.encode(addons, forKey: .addons)
+        if !overageRates.isEmpty { try container.encode(overageRates, forKey: .overageRates) }
     }
     /// Decodes the documented shape, validating like the initializer.
     public init(from decoder: any Decoder) throws {
@@ -32,6 +34,7 @@ extension Plan {
         let included = try container.decodeIfPresent(Capacities.self, forKey: .included) ?? .none
         let hasTeams = try container.decodeIfPresent(Bool.self, forKey: .hasTeams) ?? true
         let addons = try container.decodeIfPresent([AddonOffer].self, forKey: .addons) ?? []
+        let overageRates = try container.decodeIfPresent([OverageRate].self, forKey: .overageRates) ?? []
         self = try decoder.validating { () throws(BillingError) in
             try Plan(
                 id: id,
@@ -41,7 +44,8 @@ extension Plan {
                 interval: interval,
                 included: included,
                 hasTeams: hasTeams,
-                addons: addons
+                addons: addons,
+                overageRates: overageRates
             )
         }
     }

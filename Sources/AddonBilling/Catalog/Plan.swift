@@ -5,8 +5,10 @@
 /// ```json
 /// {"id": "pro_monthly", "name": "Pro", "tier": "pro", "price": {"currency": "USD", "minorUnits": 4900},
 ///  "interval": {"unit": "month", "count": 1}, "included": {"seats": 5, "agentSlots": 2},
-///  "hasTeams": true, "addons": [ ... ]}
+///  "hasTeams": true, "addons": [ ... ], "overageRates": [ ... ]}
 /// ```
+///
+/// `overageRates` appears only when the plan prices overage (``OverageRate``).
 public struct Plan: Sendable, Hashable, Codable {
     /// The values, compared and hashed as synthesized; `positions` is a function of `addons`.
     struct Fields: Sendable, Hashable {
@@ -18,6 +20,7 @@ public struct Plan: Sendable, Hashable, Codable {
         let included: Capacities
         let hasTeams: Bool
         let addons: [AddonOffer]
+        let overageRates: [OverageRate]
         /// Positions of the offers by code, for catalogs too large to scan.
         let positions: [AddonCode: Int]
     }
@@ -62,7 +65,9 @@ public struct Plan: Sendable, Hashable, Codable {
     ///
     /// - Throws: ``BillingError/Code/invalidAmount`` for a negative plan or add-on
     ///   price; ``BillingError/Code/invalidCatalog`` when two add-ons share a code,
-    ///   a maximum quantity is below 1, or there are more than ``maximumAddons`` add-ons.
+    ///   a maximum quantity is below 1, or there are more than ``maximumAddons`` add-ons, or
+    ///   two overage rates price one capacity; ``BillingError/Code/currencyMismatch`` for an
+    ///   overage rate in another currency.
     public init(
         id: PlanID,
         name: String,
@@ -71,9 +76,17 @@ public struct Plan: Sendable, Hashable, Codable {
         interval: BillingInterval = .monthly,
         included: Capacities = .none,
         hasTeams: Bool = true,
-        addons: [AddonOffer] = []
+        addons: [AddonOffer] = [],
+        overageRates: [OverageRate] = []
     ) throws(BillingError) {
         guard !price.isNegative else { throw BillingError.negativePrice(price) }
+        var priced = Set<CapacityKind>()
+        for rate in overageRates {
+            guard rate.unitPrice.currency == price.currency else {
+                throw BillingError.currencyMismatch(price.currency, rate.unitPrice.currency)
+            }
+            guard priced.insert(rate.capacity).inserted else { throw BillingError.duplicateOverageRate(rate.capacity) }
+        }
         guard addons.count <= Self.maximumAddons else { throw BillingError.tooManyAddons(addons.count) }
         var codes = Set<AddonCode>()
         for offer in addons {
@@ -93,11 +106,20 @@ public struct Plan: Sendable, Hashable, Codable {
                 included: included,
                 hasTeams: hasTeams,
                 addons: addons,
+                overageRates: overageRates,
                 positions: addons.count > Self.scanLimit
                     ? Dictionary(addons.enumerated().map { ($1.code, $0) }, uniquingKeysWith: { first, _ in first })
                     : [:]
             )
         )
+    }
+
+    /// The prices of usage beyond the quotas, at most one per capacity.
+    public var overageRates: [OverageRate] { storage.fields.overageRates }
+
+    /// The overage rate of `capacity`, if the plan prices its overage.
+    public func overageRate(_ capacity: CapacityKind) -> OverageRate? {
+        storage.fields.overageRates.first { $0.capacity == capacity }
     }
 
     /// The catalog entry for `code`, if the plan lists it.

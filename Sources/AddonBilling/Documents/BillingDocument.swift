@@ -189,6 +189,7 @@ extension BillingDocument {
         case .planChange: description = "Change to the \(line.name) plan" + prorated
         case .unusedTime: description = "Unused time on the \(line.name) plan"
         case .credit: description = "Account credit applied"
+        case .overage: description = line.name
         default: description = "\(line.quantity.grouped) × \(line.name)"
         }
         return Line(

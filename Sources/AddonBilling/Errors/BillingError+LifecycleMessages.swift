@@ -108,3 +108,12 @@ extension BillingError {
         )
     }
 }
+
+extension BillingError {
+    static func duplicateOverageRate(_ capacity: CapacityKind) -> BillingError {
+        BillingError(
+            code: .invalidCatalog,
+            message: "The plan prices the overage of \(capacity) twice; a plan has at most one rate per capacity."
+        )
+    }
+}

@@ -310,7 +310,8 @@ struct Lifecycle {
             if trial {
                 after = staged.with(billedThrough: try staged.cycle.period(at: 0).end)
             } else {
-                let (opened, renewal) = try staged.crossingBoundary(policy: policy)
+                // Overage so far stays in the carried ledger and is billed at the next renewal.
+                let (opened, renewal) = try staged.crossingBoundary(policy: policy, overage: [])
                 lines = renewal.invoice.lines
                 let unused = try paid.scaled(times: fraction, rounding: policy.rounding)
                 settlement.unusedTime = unused

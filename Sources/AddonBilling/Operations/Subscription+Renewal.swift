@@ -144,6 +144,8 @@ extension Subscription {
         }
         let boundary = current.billedThrough
         if current.cancelAtPeriodEnd { return try current.ending(at: boundary) }
+        // Overage of the period that ends is priced by the plan it was used under.
+        let arrears = try current.overageLines(policy: policy)
         if let scheduled = current.scheduledChange, let target = scheduled.plan {
             let carry = try current.carryOver(
                 to: target,
@@ -154,7 +156,7 @@ extension Subscription {
             current = current.with(plan: target, lines: carry.lines, scheduledChange: .some(nil))
             if target.interval != plan.interval { current = try current.reanchored(at: boundary) }
         }
-        let (opened, renewal) = try current.crossingBoundary(policy: policy)
+        let (opened, renewal) = try current.crossingBoundary(policy: policy, overage: arrears)
         guard opened.creditBalance.minorUnits > 0, !renewal.invoice.lines.isEmpty else { return (opened, renewal) }
         var settlement = Lifecycle.Settlement(opened)
         var lines = renewal.invoice.lines
@@ -211,7 +213,15 @@ extension Subscription {
     }
 
     /// Opens the period starting at ``billedThrough``.
-    func crossingBoundary(policy: BillingPolicy) throws(BillingError) -> (Subscription, renewal: Renewal) {
+    ///
+    /// The invoice also bills, in arrears, the overage of the period that ends (`overage`,
+    /// priced by this plan's rates unless given).
+    func crossingBoundary(
+        policy: BillingPolicy,
+        overage: [InvoiceLine]? = nil
+    ) throws(BillingError) -> (Subscription, renewal: Renewal) {
+        var arrears = overage ?? []
+        if overage == nil { arrears = try overageLines(policy: policy) }
         let boundary = billedThrough
         let period = try cycle.period(containing: boundary)
         var ended: [AddonCode] = []
@@ -235,6 +245,7 @@ extension Subscription {
         if !inTrial {
             invoiceLines = try recurringLines(continuing, span: period, fraction: .one, policy: policy)
         }
+        invoiceLines += arrears
         let invoice = try Invoice(period: period, lines: invoiceLines, currency: currency)
         var expired = Capacities.none
         for pack in quota.packs { expired = try expired.adding(pack.remaining, of: pack.capacity) }
@@ -284,5 +295,39 @@ extension Subscription {
             )
         }
         return invoiceLines
+    }
+
+    /// The overage of the period ending at ``billedThrough``, priced by the plan's rates, one
+    /// line per capacity; none after a free trial.
+    func overageLines(policy: BillingPolicy) throws(BillingError) -> [InvoiceLine] {
+        guard !plan.overageRates.isEmpty, status != .trialing else { return [] }
+        let ended = try currentPeriod()
+        var lines: [InvoiceLine] = []
+        for rate in plan.overageRates {
+            let units = quota.overage[rate.capacity]
+            guard units > 0 else { continue }
+            let blocks = rate.blocks(for: units)
+            let charge = try rate.charge(for: units)
+            let full = try rate.unitPrice.multiplied(by: blocks)
+            let perBlock = rate.blockSize == 1 ? "" : " (\(blocks.grouped) × \(rate.blockSize.grouped))"
+            let name = "\(rate.capacity.count(units)) beyond the quota\(perBlock)"
+            guard charge == full else {
+                lines.append(InvoiceLine(kind: .overage, name: name + ", capped", amount: charge, span: ended))
+                continue
+            }
+            lines.append(
+                try InvoiceLine(
+                    kind: .overage,
+                    addon: nil,
+                    name: name,
+                    quantity: blocks,
+                    unitPrice: rate.unitPrice,
+                    span: ended,
+                    fraction: .one,
+                    rounding: policy.rounding
+                )
+            )
+        }
+        return lines
     }
 }

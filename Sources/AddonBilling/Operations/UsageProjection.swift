@@ -3,7 +3,9 @@
 /// ## JSON
 ///
 /// `{"capacity": "messages", "used": 60000, "granted": 150000, "projectedAtPeriodEnd": 124000,
-///  "runsOutAt": null, "packsToBuy": 0, "pack": "message_pack", "advice": "..."}`.
+///  "runsOutAt": null, "packsToBuy": 0, "pack": "message_pack", "expectedOverage": 0,
+///  "expectedOverageCharge": {...}, "advice": "..."}`; `expectedOverageCharge` appears when the
+///  plan prices the capacity's overage.
 public struct UsageProjection: Sendable, Hashable, Codable {
     /// The capacity projected.
     public let capacity: CapacityKind
@@ -19,6 +21,10 @@ public struct UsageProjection: Sendable, Hashable, Codable {
     public let packsToBuy: Int64
     /// The pack the advice counts in, if the plan sells one for the capacity.
     public let pack: AddonCode?
+    /// Units projected beyond the quota by the period's end, without buying packs.
+    public let expectedOverage: Int64
+    /// What that overage would cost on the next invoice, when the plan prices it (``OverageRate``).
+    public let expectedOverageCharge: Money?
     /// The advice in a sentence.
     public let advice: String
 }
@@ -80,6 +86,16 @@ extension Subscription {
         if let offer, case .oneTimePack(_, let size) = offer.kind, shortfall > 0 {
             packs = Int64(clamping: (shortfall + Int128(size) - 1) / Int128(size))
         }
+        let expectedOverage = shortfall > 0 ? Int64(clamping: shortfall) : 0
+        let expectedCharge = try plan.overageRate(capacity).map { rate throws(BillingError) in
+            try rate.charge(for: expectedOverage)
+        }
+        var billed = ""
+        if let expectedCharge, expectedOverage > 0 {
+            billed =
+                " Without a pack, \(capacity.count(expectedOverage)) beyond the quota would add about "
+                + "\(expectedCharge) to the next invoice."
+        }
         let advice: String
         if shortfall <= 0 {
             advice =
@@ -89,11 +105,11 @@ extension Subscription {
             if let runsOut { when = " The quota runs out around \(try cycle.timeZone.readableDate(runsOut))." }
             advice =
                 "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted.grouped).\(when) Buy "
-                + "\(packs) × \(offer.name) ahead so you don't run out mid-period."
+                + "\(packs) × \(offer.name) ahead so you don't run out mid-period.\(billed)"
         } else {
             advice =
                 "At this pace \(capacity.count(projectedUnits)) will be used of \(report.granted.grouped); "
-                + "this plan sells no pack for \(capacity.unitName.plural)."
+                + "this plan sells no pack for \(capacity.unitName.plural).\(billed)"
         }
         return UsageProjection(
             capacity: capacity,
@@ -103,6 +119,8 @@ extension Subscription {
             runsOutAt: runsOut,
             packsToBuy: packs,
             pack: offer?.code,
+            expectedOverage: expectedOverage,
+            expectedOverageCharge: expectedCharge,
             advice: advice
         )
     }

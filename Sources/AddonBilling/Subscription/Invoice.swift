@@ -31,6 +31,8 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         public static let unusedTime: Kind = "unusedTime"
         /// Account credit applied to the invoice; negative.
         public static let credit: Kind = "credit"
+        /// Usage beyond a quota in the period that ended, billed in arrears (``OverageRate``).
+        public static let overage: Kind = "overage"
     }
 
     /// What the line charges for.
@@ -111,6 +113,8 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
             return "Unused time on the \(name) plan, \(span)"
         case .credit:
             return "Account credit applied"
+        case .overage:
+            return "\(name), \(span)"
         default:
             return "\(quantity) × \(name), \(span)"
         }
