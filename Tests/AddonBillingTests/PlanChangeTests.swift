@@ -120,6 +120,35 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertTrue(try growth.quote(.changePlan(to: scale), by: SeedPlans.admin, at: at).mayApply)
     }
 
+    func testCarriedAddonsKeepTheirLockedPriceOrTakeTheNewPlansByRule() throws {
+        let april = try instant("2026-04-01T00:00:00Z")
+        let at = try instant("2026-04-16T00:00:00Z")
+        // A chatbot slot bought at an older $20.00; Growth now sells it at $29.00.
+        let growth = try SeedPlans.subscription(
+            SeedPlans.agentPlatform,
+            anchor: april,
+            lines: [try AddonLine(addon: "extra_chatbot_slots", quantity: 1, unitPrice: usd(2000), start: april)]
+        )
+        let scale = try Plan(
+            id: "scale_monthly",
+            name: "Scale",
+            tier: .business,
+            price: usd(14_900),
+            included: [.seats: 3, .agentSlots: 2],
+            addons: SeedPlans.agentPlatform.addons
+        )
+        let locked = try growth.apply(.changePlan(to: scale), by: SeedPlans.owner, at: at)
+        XCTAssertEqual(locked.subscription.line("extra_chatbot_slots")?.unitPrice, usd(2000))
+        XCTAssertEqual(try locked.subscription.nextRenewalTotal(), usd(16_900))
+        // ($169 − $99) × 1/2 = $35.00 now.
+        XCTAssertEqual(locked.amountDue, usd(3500))
+        let repriced = try growth.apply(.changePlan(to: scale, addonPrices: .newPlan), by: SeedPlans.owner, at: at)
+        XCTAssertEqual(repriced.subscription.line("extra_chatbot_slots")?.unitPrice, usd(2900))
+        XCTAssertEqual(try repriced.subscription.nextRenewalTotal(), usd(17_800))
+        // ($178 − $99) × 1/2 = $39.50 now.
+        XCTAssertEqual(repriced.amountDue, usd(3950))
+    }
+
     // MARK: Downgrades: refund-free, never below usage
 
     func testADowngradeRefundsNothingAndKeepsUsage() throws {
