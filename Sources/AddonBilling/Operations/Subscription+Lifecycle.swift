@@ -204,22 +204,20 @@ struct Lifecycle {
                 confirmation: QuoteNote(.pausedConfirmation)
             )
         case .resume: return try resume()
-        default: throw BillingError.unknownName(operation.kind.rawValue, of: "subscription operation", accepted: [])
+        default:
+            let known: [SubscriptionOperation.Kind] = [
+                .changePlan, .withdrawPlanChange, .cancel, .withdrawCancellation, .pause, .resume,
+            ]
+            throw BillingError.unknownName(
+                operation.kind.rawValue,
+                of: "subscription operation",
+                accepted: known.map(\.rawValue)
+            )
         }
     }
 
     /// The current paid period, with `at` inside it.
-    private func period() throws(BillingError) -> BillingPeriod {
-        let period = try subscription.currentPeriod()
-        guard at >= period.start else {
-            guard period.start > subscription.cycle.anchor else { throw BillingError.instantOutsidePeriod(at, period) }
-            throw BillingError.predatesRenewal(at: at, periodStart: period.start)
-        }
-        guard at < period.end else {
-            throw BillingError.renewalDue(at: at, billedThrough: subscription.billedThrough)
-        }
-        return period
-    }
+    private func period() throws(BillingError) -> BillingPeriod { try subscription.paidPeriod(containing: at) }
 
     // MARK: Plan changes
 

@@ -98,14 +98,7 @@ extension Subscription {
         policy: BillingPolicy
     ) throws(BillingError) -> Change {
         try Gates.checkOffer(self, offer, operation)
-        let period = try currentPeriod()
-        guard at >= period.start else {
-            // A change asked for in a period that renewal has since closed must not reach into the
-            // new one (the removed slots are already billed there): refused, saying so.
-            guard period.start > cycle.anchor else { throw BillingError.instantOutsidePeriod(at, period) }
-            throw BillingError.predatesRenewal(at: at, periodStart: period.start)
-        }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        let period = try paidPeriod(containing: at)
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
         /// Seed 003's rule needs the usage: a reduction of capacity without it is refused, never capped at zero.
         func inUse() throws(BillingError) -> CapacityUsage {
@@ -134,6 +127,22 @@ extension Subscription {
             try change.buyPack(quantity: operation.quantity, policy: policy)
         }
         return change
+    }
+
+    /// The current paid period, when `at` lies in it: the period every change is decided in.
+    ///
+    /// - Throws: ``BillingError/Code/requestPredatesRenewal`` for an instant in a period renewal
+    ///   has since closed (a change there must not reach into the new one, already billed);
+    ///   ``BillingError/Code/instantOutsidePeriod`` before the first period;
+    ///   ``BillingError/Code/renewalDue`` after the paid period.
+    func paidPeriod(containing at: Instant) throws(BillingError) -> BillingPeriod {
+        let period = try currentPeriod()
+        guard at >= period.start else {
+            guard period.start > cycle.anchor else { throw BillingError.instantOutsidePeriod(at, period) }
+            throw BillingError.predatesRenewal(at: at, periodStart: period.start)
+        }
+        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        return period
     }
 
     /// How many extra slots of an add-on can be removed now, and why not more: seed 003's
