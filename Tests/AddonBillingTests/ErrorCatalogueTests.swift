@@ -759,7 +759,9 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
     ]
 
-    static var allEntries: [Entry] { entries + subscriptionEntries + quotaEntries + lifecycleEntries + hostEntries }
+    static var allEntries: [Entry] {
+        entries + subscriptionEntries + quotaEntries + lifecycleEntries + couponEntries + hostEntries
+    }
 
     func testEveryMessageExactly() async {
         for entry in Self.allEntries {

@@ -117,3 +117,80 @@ extension BillingError {
         )
     }
 }
+
+// The messages of coupons and tax.
+extension BillingError {
+    static func invalidCoupon(_ code: CouponCode, _ reason: String) -> BillingError {
+        BillingError(code: .invalidCoupon, message: "The coupon \(code) is invalid: \(reason).")
+    }
+
+    static func invalidTaxRate(_ name: String, _ rate: Fraction) -> BillingError {
+        BillingError(
+            code: .invalidCoupon,
+            message: "The tax rate \"\(name)\" is \(rate); a rate must be 0 to 1 (0% to 100%)."
+        )
+    }
+
+    static func couponExpired(_ coupon: Coupon, redeemBy: Instant, zone: BillingTimeZone) -> BillingError {
+        let date = (try? zone.readableDate(redeemBy)) ?? redeemBy.description
+        return BillingError(
+            code: .couponNotRedeemable,
+            message: "The coupon \(coupon.code) could be redeemed until \(date); it has expired."
+        )
+    }
+
+    static func couponUsedUp(_ coupon: Coupon, limit: Int64) -> BillingError {
+        BillingError(
+            code: .couponNotRedeemable,
+            message: "The coupon \(coupon.code) has been redeemed the most times it may be "
+                + "(\(limit.grouped)); it can no longer be redeemed."
+        )
+    }
+
+    static func couponCurrency(_ coupon: Coupon, _ currency: Currency) -> BillingError {
+        BillingError(
+            code: .couponNotRedeemable,
+            message: "The coupon \(coupon.code) takes \(coupon.amountOff?.formatted() ?? "an amount") off, "
+                + "but the subscription is billed in \(currency.code)."
+        )
+    }
+
+    static func couponCoversNothing(_ coupon: Coupon, plan: Plan) -> BillingError {
+        BillingError(
+            code: .couponNotRedeemable,
+            message: "The coupon \(coupon.code) discounts nothing the \(plan.name) plan sells."
+        )
+    }
+
+    static func discountAlreadyApplies(_ current: Discount) -> BillingError {
+        BillingError(
+            code: .couponNotRedeemable,
+            message: "The coupon \(current.coupon.code) already applies to this subscription; "
+                + "remove it before redeeming another."
+        )
+    }
+
+    static let noDiscount = BillingError(
+        code: .nothingScheduled,
+        message: "The subscription has no discount to remove."
+    )
+
+    static func negativeRedemptions(_ count: Int64) -> BillingError {
+        BillingError(
+            code: .invalidQuantity,
+            message: "The coupon's redemption count is \(count); it must be zero or more."
+        )
+    }
+}
+
+extension BillingError {
+    static func notActive(_ status: SubscriptionStatus, redeeming coupon: Coupon) -> BillingError {
+        let advice =
+            status == .pastDue || status == .unpaid
+            ? "resolve the failed payment first" : "it must be active or trialing"
+        return BillingError(
+            code: .subscriptionNotActive,
+            message: "Cannot redeem the coupon \(coupon.code): subscription is not active (it is \(status)); \(advice)."
+        )
+    }
+}

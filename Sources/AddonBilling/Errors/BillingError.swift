@@ -184,6 +184,11 @@ extension BillingError {
         public static let samePlan = Code(rawValue: "samePlan")
         /// A plan change would end an add-on the new plan does not sell, and the caller did not ask to drop it.
         public static let addonNotSold = Code(rawValue: "addonNotSold")
+        /// A coupon or a tax rate is malformed: a percent out of range, a term without its renewals.
+        public static let invalidCoupon = Code(rawValue: "invalidCoupon")
+        /// A coupon cannot be redeemed: past its redeem-by date, out of redemptions, in another
+        /// currency, covering nothing the plan sells, or a discount already applies.
+        public static let couponNotRedeemable = Code(rawValue: "couponNotRedeemable")
 
         /// Every code this version of the package can throw, in catalogue order.
         public static let known: [Code] = [
@@ -197,7 +202,7 @@ extension BillingError {
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
             .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy, .intentVoided,
             .idempotencyKeyReused, .invalidIdempotencyKey, .chargeMismatch, .nothingDue, .requestPredatesRenewal,
-            .malformedRequest, .samePlan, .addonNotSold,
+            .malformedRequest, .samePlan, .addonNotSold, .invalidCoupon, .couponNotRedeemable,
         ]
     }
 }

@@ -87,6 +87,8 @@ public struct AddonService: Sendable {
     public let policy: BillingPolicy
     /// How conflicts and unknown outcomes are retried.
     public let retry: RetryPolicy
+    /// Where tax rates come from, when the host has a tax engine; otherwise ``policy``'s own table.
+    public let taxes: (any TaxCalculator)?
 
     /// How many unfinished intents or due subscriptions one store call returns.
     static let pageSize = 200
@@ -101,13 +103,28 @@ public struct AddonService: Sendable {
         gateway: any PaymentGateway,
         clock: BillingClock,
         policy: BillingPolicy = .standard,
-        retry: RetryPolicy = .standard
+        retry: RetryPolicy = .standard,
+        taxes: (any TaxCalculator)? = nil
     ) {
         self.store = store
         self.gateway = gateway
         self.clock = clock
         self.policy = policy
         self.retry = retry
+        self.taxes = taxes
+    }
+
+    /// The money rules for one decision on `subscription` at `at`.
+    ///
+    /// They are ``policy`` with the tax calculator's rates, when there is one. Quote with them so
+    /// the quote taxes as the charge will.
+    ///
+    /// - Throws: The calculator's errors.
+    public func policy(for subscription: Subscription, at: Instant) async throws -> BillingPolicy {
+        guard let taxes else { return policy }
+        var rules = policy
+        rules.taxes = try await taxes.taxTable(for: subscription, at: at)
+        return rules
     }
 
     // MARK: Requests
@@ -331,8 +348,9 @@ public struct AddonService: Sendable {
                 continue
             }
             let outcome: Outcome
+            let rules = try await policy(for: stored.subscription, at: record.at)
             do {
-                outcome = try record.request.decide(on: stored.subscription, at: record.at, policy: policy)
+                outcome = try record.request.decide(on: stored.subscription, at: record.at, policy: rules)
             } catch {
                 var failed = record
                 failed.state = .failed
@@ -508,11 +526,12 @@ public struct AddonService: Sendable {
         next.after = nil
         let stored = try await store.load(record.subscription)
         var subscription = stored.subscription
+        let rules = try await policy(for: stored.subscription, at: record.at)
         if record.request.survivesDecline,
             let outcome = try? record.request.decide(
                 on: stored.subscription,
                 at: record.at,
-                policy: policy,
+                policy: rules,
                 paymentDeclined: true
             ), outcome.amountDue.isZero
         {

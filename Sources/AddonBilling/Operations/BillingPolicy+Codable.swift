@@ -7,6 +7,8 @@ extension BillingPolicy {
         case upgradeShare
         case unusedTime
         case trialEndAnchoring
+        case taxes
+        case taxRounding
     }
     /// Decodes the documented shape, filling in defaults.
     public init(from decoder: any Decoder) throws {
@@ -19,7 +21,23 @@ extension BillingPolicy {
             upgradeShare: try container.decodeIfPresent(Fraction.self, forKey: .upgradeShare) ?? Self.seedUpgradeShare,
             unusedTime: try container.decodeIfPresent(UnusedTimePolicy.self, forKey: .unusedTime) ?? .forfeit,
             trialEndAnchoring: try container.decodeIfPresent(TrialEndAnchoring.self, forKey: .trialEndAnchoring)
-                ?? .trialEnd
+                ?? .trialEnd,
+            taxes: try container.decodeIfPresent(TaxTable.self, forKey: .taxes) ?? .none,
+            taxRounding: try container.decodeIfPresent(TaxRounding.self, forKey: .taxRounding) ?? .perLine
         )
+    }
+
+    /// Encodes the documented shape; `taxes` only when it taxes something.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(prorationUnit, forKey: .prorationUnit)
+        try container.encode(rounding, forKey: .rounding)
+        try container.encode(removalTiming, forKey: .removalTiming)
+        try container.encode(dunning, forKey: .dunning)
+        try container.encode(upgradeShare, forKey: .upgradeShare)
+        try container.encode(unusedTime, forKey: .unusedTime)
+        try container.encode(trialEndAnchoring, forKey: .trialEndAnchoring)
+        if !taxes.isEmpty { try container.encode(taxes, forKey: .taxes) }
+        try container.encode(taxRounding, forKey: .taxRounding)
     }
 }

@@ -35,8 +35,8 @@ public enum TrialEndAnchoring: String, Sendable, Hashable, CaseIterable, Codable
 /// ## JSON
 ///
 /// `{"prorationUnit": "second", "rounding": "halfEven", "removalTiming": "atPeriodEnd", "dunning": {...},
-/// "upgradeShare": "3/10", "unusedTime": "forfeit", "trialEndAnchoring": "trialEnd"}`; each field may be left
-/// out for its default.
+/// "upgradeShare": "3/10", "unusedTime": "forfeit", "trialEndAnchoring": "trialEnd", "taxes": {...},
+/// "taxRounding": "perLine"}`; each field may be left out for its default.
 public struct BillingPolicy: Sendable, Hashable, Codable {
     /// What "the rest of the period" is measured in.
     public var prorationUnit: ProrationUnit
@@ -53,6 +53,12 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     public var unusedTime: UnusedTimePolicy
     /// Where the first paid period starts when a trial ends before the next billing date.
     public var trialEndAnchoring: TrialEndAnchoring
+    /// The tax rates charges are taxed at; none by default.
+    ///
+    /// ``AddonService`` replaces them with its ``TaxCalculator``'s answer for each request when it has one.
+    public var taxes: TaxTable
+    /// Whether tax is rounded per line (the default) or per invoice.
+    public var taxRounding: TaxRounding
 
     /// Seed 003's share: 3/10, from "if extra-seat charges per month exceed 30% of your plan's price".
     public static let seedUpgradeShare = Fraction(unchecked: 3, 10)
@@ -60,7 +66,8 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     /// Creates a policy; the defaults prorate by the second, round half-even,
     /// remove slots at the period end, retry failed renewals on days 3, 8 and 15, and
     /// advise an upgrade past add-on charges of 30% of the plan price, refund no unused
-    /// time, and start the first paid period at a trial's end.
+    /// time, start the first paid period at a trial's end, and tax nothing (rounded per line
+    /// once rates are given).
     public init(
         prorationUnit: ProrationUnit = .second,
         rounding: RoundingRule = .halfEven,
@@ -68,7 +75,9 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
         dunning: DunningPolicy = .standard,
         upgradeShare: Fraction = seedUpgradeShare,
         unusedTime: UnusedTimePolicy = .forfeit,
-        trialEndAnchoring: TrialEndAnchoring = .trialEnd
+        trialEndAnchoring: TrialEndAnchoring = .trialEnd,
+        taxes: TaxTable = .none,
+        taxRounding: TaxRounding = .perLine
     ) {
         self.prorationUnit = prorationUnit
         self.rounding = rounding
@@ -77,6 +86,8 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
         self.upgradeShare = upgradeShare
         self.unusedTime = unusedTime
         self.trialEndAnchoring = trialEndAnchoring
+        self.taxes = taxes
+        self.taxRounding = taxRounding
     }
 
     /// The defaults.

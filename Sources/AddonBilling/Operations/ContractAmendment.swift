@@ -32,7 +32,7 @@ extension Subscription {
     ///   - seats: Seats to add; at least 1.
     ///   - addon: The contract-managed add-on.
     ///   - at: When the amendment takes effect; within the current term.
-    ///   - rounding: How the prorated amount is rounded.
+    ///   - policy: The rounding rule and the tax; the amendment always prorates by whole days of the term.
     /// - Returns: The subscription with the seats added, and the decision with the amendment.
     /// - Throws: ``BillingError/Code/wrongAddonKind`` unless the add-on is a
     ///   contract-managed slot add-on; ``BillingError/Code/priceNotConfigured``;
@@ -41,7 +41,7 @@ extension Subscription {
         adding seats: Int64,
         to addon: AddonCode,
         at: Instant,
-        rounding: RoundingRule = .halfEven
+        policy: BillingPolicy = .standard
     ) throws(BillingError) -> Outcome {
         let (offer, period) = try contractTerm(addon, seats: seats, at: at) { offer throws(BillingError) in
             guard status.allowsPurchases else { throw BillingError.notActive(status, buying: offer) }
@@ -56,7 +56,9 @@ extension Subscription {
             period: period,
             at: at
         )
-        try change.add(quantity: seats, policy: BillingPolicy(prorationUnit: .day, rounding: rounding))
+        var terms = policy
+        terms.prorationUnit = .day
+        try change.add(quantity: seats, policy: terms)
         let outcome = try change.outcome()
         let amendment = ContractAmendment(
             addon: addon,

@@ -73,11 +73,11 @@ public struct Decision: Sendable, Hashable, Codable {
         var total = Money.zero(currency)
         if let paymentRetry {
             return paymentRetry.paid
-                ? try Money.sum(paymentRetry.invoice.lines.lazy.map(\.amount), in: currency) : total
+                ? try Money.sum(paymentRetry.invoice.lines.lazy.map(\.total), in: currency) : total
         }
-        for line in charges { total = try total.adding(line.amount) }
+        for line in charges { total = try total.adding(line.total) }
         for renewal in renewals where renewal.status.renews {
-            for line in renewal.invoice.lines { total = try total.adding(line.amount) }
+            for line in renewal.invoice.lines { total = try total.adding(line.total) }
         }
         return total
     }

@@ -12,7 +12,7 @@ extension Quote {
         let amountDue = try container.decode(Money.self, forKey: .amountDue)
         let refusal = try container.decodeIfPresent(BillingError.self, forKey: .refusal)
         self = try decoder.validating { () throws(BillingError) in
-            let sum = try Money.sum(lines.map(\.amount), in: amountDue.currency)
+            let sum = try Money.sum(lines.map(\.total), in: amountDue.currency)
             guard sum == amountDue else { throw BillingError.invoiceTotalMismatch(amountDue, sum) }
             return Quote(change: change, lines: lines, amountDue: amountDue, refusal: refusal)
         }

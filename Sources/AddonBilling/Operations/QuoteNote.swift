@@ -90,6 +90,13 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         public static let pausedConfirmation: Kind = "pausedConfirmation"
         /// Confirmation: resumed.
         public static let resumed: Kind = "resumed"
+        /// Confirmation: the coupon `name` (its label) is applied.
+        public static let couponRedeemed: Kind = "couponRedeemed"
+        /// How long a discount lasts: `count` renewals from `date` (none: forever); an `amount` off
+        /// comes off renewal invoices only.
+        public static let discountTerm: Kind = "discountTerm"
+        /// Confirmation: the discount `name` is removed.
+        public static let discountRemoved: Kind = "discountRemoved"
     }
 
     /// What the note says.
@@ -234,6 +241,20 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
             return "Subscription paused."
         case .resumed:
             return "Subscription resumed."
+        case .couponRedeemed:
+            return "Coupon applied: \(name)."
+        case .discountTerm:
+            let term: String
+            switch self.count {
+            case nil: term = "It discounts every charge for as long as the subscription lasts."
+            case 1: term = "It discounts charges until and including the renewal on \(date)."
+            default:
+                term = "It discounts charges until and including the \(count.grouped) renewal invoices from \(date) on."
+            }
+            return self.amount == nil
+                ? term : term + " An amount off comes off renewal invoices only, not prorated purchases."
+        case .discountRemoved:
+            return "The discount \(name) is removed; charges from now on are at full price."
         default:
             return kind.rawValue
         }

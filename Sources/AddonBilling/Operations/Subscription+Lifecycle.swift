@@ -29,7 +29,7 @@ extension Subscription {
             return SubscriptionQuote(
                 change: decided.change,
                 lines: decided.lines,
-                amountDue: try Money.sum(decided.lines.lazy.map(\.amount), in: currency),
+                amountDue: try Money.sum(decided.lines.lazy.map(\.total), in: currency),
                 refusal: refusal
             )
         } catch {
@@ -164,7 +164,7 @@ struct Lifecycle {
 
         /// Pays what it can of `lines` from the credit balance, appending the credit line.
         mutating func applyCredit(to lines: inout [InvoiceLine], span: BillingPeriod) throws(BillingError) {
-            let due = try Money.sum(lines.lazy.map(\.amount), in: creditBalance.currency)
+            let due = try Money.sum(lines.lazy.map(\.total), in: creditBalance.currency)
             let applied = min(due.minorUnits, creditBalance.minorUnits)
             guard applied > 0 else { return }
             let amount = Money(minorUnits: applied, currency: due.currency)
@@ -204,16 +204,63 @@ struct Lifecycle {
                 confirmation: QuoteNote(.pausedConfirmation)
             )
         case .resume: return try resume()
+        case .redeemCoupon: return try redeem()
+        case .removeDiscount:
+            guard let current = subscription.discount else { throw BillingError.noDiscount }
+            return try finish(
+                subscription.with(discount: .some(nil)),
+                effective: at,
+                notes: [],
+                confirmation: QuoteNote(.discountRemoved, name: current.coupon.label)
+            )
         default:
-            let known: [SubscriptionOperation.Kind] = [
-                .changePlan, .withdrawPlanChange, .cancel, .withdrawCancellation, .pause, .resume,
-            ]
             throw BillingError.unknownName(
                 operation.kind.rawValue,
                 of: "subscription operation",
-                accepted: known.map(\.rawValue)
+                accepted: SubscriptionOperation.Kind.known.map(\.rawValue)
             )
         }
+    }
+
+    // MARK: Coupons
+
+    /// Redeems the operation's coupon after the promotion's limits: it charges nothing now.
+    private func redeem() throws(BillingError) -> Decided {
+        guard let coupon = operation.coupon else { throw BillingError.nothingToWithdraw("coupon") }
+        guard subscription.status.allowsPurchases else {
+            throw BillingError.notActive(subscription.status, redeeming: coupon)
+        }
+        if let current = subscription.discount { throw BillingError.discountAlreadyApplies(current) }
+        if let redeemBy = coupon.redeemBy, at > redeemBy {
+            throw BillingError.couponExpired(coupon, redeemBy: redeemBy, zone: subscription.cycle.timeZone)
+        }
+        guard operation.timesRedeemed >= 0 else { throw BillingError.negativeRedemptions(operation.timesRedeemed) }
+        if let limit = coupon.maxRedemptions, operation.timesRedeemed >= limit {
+            throw BillingError.couponUsedUp(coupon, limit: limit)
+        }
+        if let amountOff = coupon.amountOff, amountOff.currency != subscription.currency {
+            throw BillingError.couponCurrency(coupon, subscription.currency)
+        }
+        let scope = coupon.appliesTo
+        let sold = subscription.plan.addons.map(\.code)
+        guard scope.plan || scope.addons.map({ !$0.isDisjoint(with: sold) }) ?? !sold.isEmpty else {
+            throw BillingError.couponCoversNothing(coupon, plan: subscription.plan)
+        }
+        _ = try period()
+        let discount = Discount(redeeming: coupon, at: at)
+        return try finish(
+            subscription.with(discount: .some(discount)),
+            effective: at,
+            notes: [
+                QuoteNote(
+                    .discountTerm,
+                    count: discount.renewalsLeft,
+                    date: subscription.billedThrough,
+                    amount: coupon.amountOff
+                )
+            ],
+            confirmation: QuoteNote(.couponRedeemed, name: coupon.label)
+        )
     }
 
     /// The current paid period, with `at` inside it.
@@ -283,18 +330,17 @@ struct Lifecycle {
                 let difference = try newTotal.subtracting(paid)
                 let due = try difference.scaled(times: fraction, rounding: policy.rounding)
                 if due.minorUnits > 0 {
-                    lines.append(
-                        try InvoiceLine(
-                            kind: .planChange,
-                            addon: nil,
-                            name: target.name,
-                            quantity: 1,
-                            unitPrice: difference,
-                            span: rest,
-                            fraction: fraction,
-                            rounding: policy.rounding
-                        )
+                    let charge = try InvoiceLine(
+                        kind: .planChange,
+                        addon: nil,
+                        name: target.name,
+                        quantity: 1,
+                        unitPrice: difference,
+                        span: rest,
+                        fraction: fraction,
+                        rounding: policy.rounding
                     )
+                    lines = try moved.priced([charge], renewal: false, policy: policy)
                     notes.append(QuoteNote(.planProrated, name: target.name, date: period.end, amount: newTotal))
                 } else {
                     try settlement.leftOver(try due.negated(), policy: policy.unusedTime)
@@ -313,7 +359,7 @@ struct Lifecycle {
                 lines = renewal.invoice.lines
                 let unused = try paid.scaled(times: fraction, rounding: policy.rounding)
                 settlement.unusedTime = unused
-                let total = try Money.sum(lines.lazy.map(\.amount), in: subscription.currency)
+                let total = try Money.sum(lines.lazy.map(\.total), in: subscription.currency)
                 let counted = Money(minorUnits: min(unused.minorUnits, total.minorUnits), currency: unused.currency)
                 if counted.minorUnits > 0 {
                     lines.append(

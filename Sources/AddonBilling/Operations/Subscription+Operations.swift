@@ -265,18 +265,17 @@ struct Change {
                 notes.append(QuoteNote(.freeDuringTrial, date: subscription.trialEnd))
             } else {
                 let fraction = try subscription.cycle.remainingFraction(of: period, at: at, unit: policy.prorationUnit)
-                lines.append(
-                    try InvoiceLine(
-                        kind: .addon,
-                        addon: offer.code,
-                        name: name,
-                        quantity: charged,
-                        unitPrice: base.unitPrice,
-                        span: BillingPeriod(unchecked: at, period.end),
-                        fraction: fraction,
-                        rounding: policy.rounding
-                    )
+                let charge = try InvoiceLine(
+                    kind: .addon,
+                    addon: offer.code,
+                    name: name,
+                    quantity: charged,
+                    unitPrice: base.unitPrice,
+                    span: BillingPeriod(unchecked: at, period.end),
+                    fraction: fraction,
+                    rounding: policy.rounding
                 )
+                lines += try subscription.priced([charge], renewal: false, policy: policy)
                 if fraction != .one {
                     notes.append(
                         QuoteNote(
@@ -324,19 +323,18 @@ struct Change {
             expiresAt: period.end,
             autoRecharge: automatic
         )
-        lines.append(
-            try InvoiceLine(
-                kind: .pack,
-                addon: offer.code,
-                name: name,
-                grants: (amount, capacity),
-                quantity: quantity,
-                unitPrice: price,
-                span: BillingPeriod(unchecked: at, period.end),
-                fraction: .one,
-                rounding: policy.rounding
-            )
+        let charge = try InvoiceLine(
+            kind: .pack,
+            addon: offer.code,
+            name: name,
+            grants: (amount, capacity),
+            quantity: quantity,
+            unitPrice: price,
+            span: BillingPeriod(unchecked: at, period.end),
+            fraction: .one,
+            rounding: policy.rounding
         )
+        lines += try subscription.priced([charge], renewal: false, policy: policy)
         effective = at
         notes.append(QuoteNote(.oneTime, count: amount, capacity: capacity, date: period.end))
         confirmation =
@@ -471,7 +469,7 @@ struct Change {
     /// The sum of the lines, in the subscription's currency.
     private func amountDue() throws(BillingError) -> Money {
         var total = Money.zero(subscription.currency)
-        for line in lines { total = try total.adding(line.amount) }
+        for line in lines { total = try total.adding(line.total) }
         return total
     }
 

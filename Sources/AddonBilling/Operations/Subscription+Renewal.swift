@@ -116,7 +116,7 @@ extension Subscription {
             guard let addon = line.addon else { continue }
             let prorated = chargesThisPeriod.filter { $0.addon == addon && $0.prorated }
             guard !prorated.isEmpty else { continue }
-            let charged = try Money.sum(prorated.map(\.amount), in: currency)
+            let charged = try Money.sum(prorated.map(\.total), in: currency)
             let name = plan.offer(addon)?.name ?? addon.rawValue
             notes.append(
                 "\(name) appears twice: \(charged) was the prorated charge for the rest of the current period, "
@@ -199,16 +199,22 @@ extension Subscription {
         let period = try currentPeriod()
         let fraction = try cycle.remainingFraction(of: period, at: end, unit: policy.prorationUnit)
         let rest = BillingPeriod(unchecked: end, period.end)
-        var lines = try recurringLines(
+        let recurring = try recurringLines(
             self.lines.filter { $0.quantity > 0 },
             span: rest,
             fraction: fraction,
             policy: policy
         )
+        var lines = try priced(recurring, renewal: true, policy: policy)
         var settlement = Lifecycle.Settlement(self)
         try settlement.applyCredit(to: &lines, span: rest)
         let invoice = try Invoice(period: rest, lines: lines, currency: currency)
-        let next = with(status: .active, chargesThisPeriod: lines, creditBalance: settlement.creditBalance)
+        let next = with(
+            status: .active,
+            chargesThisPeriod: lines,
+            creditBalance: settlement.creditBalance,
+            discount: .some(discount?.afterRenewal())
+        )
         return (next, Renewal(invoice: invoice, ended: [], reduced: [:], expired: .none, status: .active))
     }
 
@@ -245,7 +251,7 @@ extension Subscription {
         if !inTrial {
             invoiceLines = try recurringLines(continuing, span: period, fraction: .one, policy: policy)
         }
-        invoiceLines += arrears
+        invoiceLines = try priced(invoiceLines + arrears, renewal: true, policy: policy)
         let invoice = try Invoice(period: period, lines: invoiceLines, currency: currency)
         var expired = Capacities.none
         for pack in quota.packs { expired = try expired.adding(pack.remaining, of: pack.capacity) }
@@ -254,7 +260,9 @@ extension Subscription {
             billedThrough: period.end,
             lines: continuing,
             chargesThisPeriod: [],
-            quota: quota.renewed()
+            quota: quota.renewed(),
+            // A discount lasts a number of invoices billed: a trial period's empty one does not count.
+            discount: .some(invoiceLines.isEmpty ? discount : discount?.afterRenewal())
         )
         return (next, Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: newStatus))
     }

@@ -23,7 +23,8 @@ public enum AddonPriceRule: String, Sendable, Hashable, CaseIterable, Codable {
 ///
 /// `{"type": "changePlan", "plan": {...}, "timing": "now", "addonPrices": "keepLocked", "dropUnsold": false}`,
 /// `{"type": "cancel", "timing": "atPeriodEnd"}`, `{"type": "withdrawPlanChange"}`,
-/// `{"type": "withdrawCancellation"}`, `{"type": "pause"}`, `{"type": "resume"}`.
+/// `{"type": "withdrawCancellation"}`, `{"type": "pause"}`, `{"type": "resume"}`,
+/// `{"type": "redeemCoupon", "coupon": {...}, "timesRedeemed": 12}`, `{"type": "removeDiscount"}`.
 /// `timing` defaults to `now` for a plan change and `atPeriodEnd` for a cancellation.
 public struct SubscriptionOperation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// What the operation does.
@@ -45,6 +46,16 @@ public struct SubscriptionOperation: Sendable, Hashable, Codable, CustomStringCo
         public static let pause: Kind = "pause"
         /// Resume a paused subscription.
         public static let resume: Kind = "resume"
+        /// Redeem a coupon: it becomes the subscription's discount.
+        public static let redeemCoupon: Kind = "redeemCoupon"
+        /// Remove the subscription's discount.
+        public static let removeDiscount: Kind = "removeDiscount"
+
+        /// Every kind this version performs.
+        static let known: [Kind] = [
+            .changePlan, .withdrawPlanChange, .cancel, .withdrawCancellation, .pause, .resume, .redeemCoupon,
+            .removeDiscount,
+        ]
     }
 
     /// What the operation does.
@@ -57,15 +68,24 @@ public struct SubscriptionOperation: Sendable, Hashable, Codable, CustomStringCo
     public let addonPrices: AddonPriceRule
     /// For a plan change: end the add-ons the new plan does not sell, instead of refusing.
     public let dropUnsold: Bool
+    /// For a redemption: the coupon.
+    public let coupon: Coupon?
+    /// For a redemption: how many times the coupon has been redeemed so far, over all
+    /// subscriptions, from the host's records (checked against its maximum).
+    public let timesRedeemed: Int64
 
     init(
         _ kind: Kind,
         plan: Plan? = nil,
         timing: ChangeTiming = .now,
         addonPrices: AddonPriceRule = .keepLocked,
-        dropUnsold: Bool = false
+        dropUnsold: Bool = false,
+        coupon: Coupon? = nil,
+        timesRedeemed: Int64 = 0
     ) {
         self.kind = kind
+        self.coupon = coupon
+        self.timesRedeemed = timesRedeemed
         self.plan = plan
         self.timing = timing
         self.addonPrices = addonPrices
@@ -104,12 +124,27 @@ public struct SubscriptionOperation: Sendable, Hashable, Codable, CustomStringCo
     public static let pause = SubscriptionOperation(.pause)
     /// Resume a paused subscription.
     public static let resume = SubscriptionOperation(.resume)
+    /// Remove the subscription's discount; charges from now on are at full price.
+    public static let removeDiscount = SubscriptionOperation(.removeDiscount)
+
+    /// Redeem `coupon` on the subscription: charges nothing now; the discount applies to the
+    /// charges that follow, for as long as the coupon's term.
+    ///
+    /// - Parameters:
+    ///   - coupon: The coupon, from the host's catalog.
+    ///   - timesRedeemed: How many times it has been redeemed so far over all subscriptions; a host
+    ///     with a maximum must count redemptions atomically (the refusal is only as good as the count).
+    /// - Returns: The operation, to quote or apply.
+    public static func redeemCoupon(_ coupon: Coupon, timesRedeemed: Int64 = 0) -> SubscriptionOperation {
+        SubscriptionOperation(.redeemCoupon, coupon: coupon, timesRedeemed: timesRedeemed)
+    }
 
     /// For example `changePlan plus_monthly now`.
     public var description: String {
         switch kind {
         case .changePlan: "\(kind.rawValue) \(plan?.id.rawValue ?? "?") \(timing.rawValue)"
         case .cancel: "\(kind.rawValue) \(timing.rawValue)"
+        case .redeemCoupon: "\(kind.rawValue) \(coupon?.code.rawValue ?? "?")"
         default: kind.rawValue
         }
     }
@@ -122,13 +157,15 @@ extension SubscriptionOperation {
         case timing
         case addonPrices
         case dropUnsold
+        case coupon
+        case timesRedeemed
     }
 
     /// Decodes the documented shape.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try container.decode(Kind.self, forKey: .type)
-        let known: [Kind] = [.changePlan, .withdrawPlanChange, .cancel, .withdrawCancellation, .pause, .resume]
+        let known = Kind.known
         guard known.contains(kind) else {
             self = try decoder.validating { () throws(BillingError) in
                 throw BillingError.unknownName(
@@ -146,13 +183,25 @@ extension SubscriptionOperation {
                 DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "A plan change names its plan.")
             )
         }
+        let coupon = try container.decodeIfPresent(Coupon.self, forKey: .coupon)
+        if kind == .redeemCoupon, coupon == nil {
+            throw DecodingError.keyNotFound(
+                CodingKeys.coupon,
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "A redemption names its coupon."
+                )
+            )
+        }
         self.init(
             kind,
             plan: kind == .changePlan ? plan : nil,
             timing: try container.decodeIfPresent(ChangeTiming.self, forKey: .timing)
                 ?? (kind == .cancel ? .atPeriodEnd : .now),
             addonPrices: try container.decodeIfPresent(AddonPriceRule.self, forKey: .addonPrices) ?? .keepLocked,
-            dropUnsold: try container.decodeIfPresent(Bool.self, forKey: .dropUnsold) ?? false
+            dropUnsold: try container.decodeIfPresent(Bool.self, forKey: .dropUnsold) ?? false,
+            coupon: kind == .redeemCoupon ? coupon : nil,
+            timesRedeemed: try container.decodeIfPresent(Int64.self, forKey: .timesRedeemed) ?? 0
         )
     }
 
@@ -168,6 +217,9 @@ extension SubscriptionOperation {
             try container.encode(dropUnsold, forKey: .dropUnsold)
         case .cancel:
             try container.encode(timing, forKey: .timing)
+        case .redeemCoupon:
+            try container.encodeIfPresent(coupon, forKey: .coupon)
+            try container.encode(timesRedeemed, forKey: .timesRedeemed)
         default:
             break
         }

@@ -11,7 +11,36 @@
 ///  "span": {"start": "2026-04-16T00:00:00Z", "end": "2026-05-01T00:00:00Z"},
 ///  "fraction": "1/2", "amount": {"currency": "USD", "minorUnits": 1900}, "prorated": true}
 /// ```
+///
+/// A discounted or taxed line adds `"discount": {"coupon": "SPRING20", "amount": {...}}`,
+/// `"tax": {"rate": {...}, "taxable": {...}, "amount": {...}}` and `"total": {...}`.
 public struct InvoiceLine: Sendable, Hashable, Codable {
+    /// The part of a coupon's discount that falls on a line.
+    ///
+    /// ## JSON
+    ///
+    /// `{"coupon": "SPRING20", "amount": {"currency": "USD", "minorUnits": 380}}`.
+    public struct DiscountAmount: Sendable, Hashable, Codable {
+        /// The coupon.
+        public let coupon: CouponCode
+        /// The amount taken off the line: zero or more, at most its amount.
+        public let amount: Money
+    }
+
+    /// The tax of a line.
+    ///
+    /// ## JSON
+    ///
+    /// `{"rate": {"name": "VAT", "rate": "19/100", "inclusive": false}, "taxable": {...}, "amount": {...}}`.
+    public struct TaxAmount: Sendable, Hashable, Codable {
+        /// The rate.
+        public let rate: TaxRate
+        /// What the tax is on: the line's amount less its discount.
+        public let taxable: Money
+        /// The tax: on top of the taxable amount when exclusive, contained in it when inclusive.
+        public let amount: Money
+    }
+
     /// What a line charges for.
     public struct Kind: StringValue {
         /// The kind's wire name.
@@ -55,6 +84,13 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     public let amount: Money
     /// Whether the line is a prorated part of a period.
     public let prorated: Bool
+    /// The part of a coupon's discount on this line, if any.
+    public let discount: DiscountAmount?
+    /// The line's tax, if taxed.
+    public let tax: TaxAmount?
+    /// What the line adds to the invoice: amount − discount + tax when exclusive (an inclusive
+    /// tax is already in the amount).
+    public let total: Money
 
     /// Creates a line, computing its amount.
     ///
@@ -80,6 +116,9 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         self.fraction = fraction
         self.amount = try unitPrice.scaled(by: quantity, times: fraction, rounding: rounding)
         self.prorated = fraction != .one
+        self.discount = nil
+        self.tax = nil
+        self.total = amount
     }
 
     /// A line of a fixed amount: a credit or a settled unused time, already rounded.
@@ -94,6 +133,35 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         self.fraction = .one
         self.amount = amount
         self.prorated = false
+        self.discount = nil
+        self.tax = nil
+        self.total = amount
+    }
+
+    /// The line with its discount and tax, and the total they make.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    func priced(discount: DiscountAmount?, tax: TaxAmount?) throws(BillingError) -> InvoiceLine {
+        try InvoiceLine(copying: self, discount: discount, tax: tax)
+    }
+
+    init(copying line: InvoiceLine, discount: DiscountAmount?, tax: TaxAmount?) throws(BillingError) {
+        self.kind = line.kind
+        self.addon = line.addon
+        self.name = line.name
+        self.grants = line.grants
+        self.quantity = line.quantity
+        self.unitPrice = line.unitPrice
+        self.span = line.span
+        self.fraction = line.fraction
+        self.amount = line.amount
+        self.prorated = line.prorated
+        self.discount = discount
+        self.tax = tax
+        var total = line.amount
+        if let discount { total = try total.subtracting(discount.amount) }
+        if let tax, !tax.rate.inclusive { total = try total.adding(tax.amount) }
+        self.total = total
     }
 
     /// A sentence a person reads on the invoice, rendered from the line's data.
@@ -125,7 +193,7 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         lhs.kind == rhs.kind && lhs.addon == rhs.addon && lhs.name == rhs.name && lhs.grants?.units == rhs.grants?.units
             && lhs.grants?.capacity == rhs.grants?.capacity && lhs.quantity == rhs.quantity
             && lhs.unitPrice == rhs.unitPrice && lhs.span == rhs.span && lhs.fraction == rhs.fraction
-            && lhs.amount == rhs.amount
+            && lhs.amount == rhs.amount && lhs.discount == rhs.discount && lhs.tax == rhs.tax
     }
 
     /// Hashes the line's data.
@@ -140,10 +208,14 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         hasher.combine(span)
         hasher.combine(fraction)
         hasher.combine(amount)
+        hasher.combine(discount)
+        hasher.combine(tax)
     }
 }
 
 /// An invoice: lines for one billing period and their total.
+///
+/// The total is the sum of the lines' totals: Σ amounts − discounts + exclusive tax.
 ///
 /// ## JSON
 ///
@@ -154,7 +226,7 @@ public struct Invoice: Sendable, Hashable, Codable {
     public let period: BillingPeriod
     /// The lines, plan first.
     public let lines: [InvoiceLine]
-    /// The sum of the lines.
+    /// The sum of the lines' totals.
     public let total: Money
 
     /// Creates an invoice, summing its lines.
@@ -163,6 +235,27 @@ public struct Invoice: Sendable, Hashable, Codable {
     public init(period: BillingPeriod, lines: [InvoiceLine], currency: Currency) throws(BillingError) {
         self.period = period
         self.lines = lines
-        self.total = try Money.sum(lines.map(\.amount), in: currency)
+        self.total = try Money.sum(lines.lazy.map(\.total), in: currency)
+    }
+
+    /// The sum of the lines' amounts, before discounts and tax.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func subtotal() throws(BillingError) -> Money {
+        try Money.sum(lines.lazy.map(\.amount), in: total.currency)
+    }
+
+    /// The discounts taken off the lines.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func discounts() throws(BillingError) -> Money {
+        try Money.sum(lines.lazy.compactMap(\.discount?.amount), in: total.currency)
+    }
+
+    /// The tax of the lines, exclusive and inclusive alike.
+    ///
+    /// - Throws: ``BillingError/Code/overflow``.
+    public func tax() throws(BillingError) -> Money {
+        try Money.sum(lines.lazy.compactMap(\.tax?.amount), in: total.currency)
     }
 }

@@ -12,6 +12,9 @@ extension InvoiceLine {
         case fraction
         case amount
         case prorated
+        case discount
+        case tax
+        case total
     }
     /// Decodes the documented shape, refusing an amount that is not
     /// `unitPrice × quantity × fraction` rounded by some rule.
@@ -37,6 +40,25 @@ extension InvoiceLine {
             try? unitPrice.scaled(by: quantity, times: fraction, rounding: .down),
             try? unitPrice.scaled(by: quantity, times: fraction, rounding: .up)
         )
+        self.discount = try container.decodeIfPresent(DiscountAmount.self, forKey: .discount)
+        self.tax = try container.decodeIfPresent(TaxAmount.self, forKey: .tax)
+        var total = amount
+        if let discount {
+            guard discount.amount.minorUnits >= 0, discount.amount.minorUnits <= max(amount.minorUnits, 0),
+                let less = try? total.subtracting(discount.amount)
+            else { throw Self.corrupt(decoder, "The line's discount \(discount.amount) exceeds its amount \(amount).") }
+            total = less
+        }
+        if let tax, !tax.rate.inclusive {
+            guard let more = try? total.adding(tax.amount) else {
+                throw Self.corrupt(decoder, "The line's tax \(tax.amount) does not fit its total.")
+            }
+            total = more
+        }
+        self.total = total
+        if let stated = try container.decodeIfPresent(Money.self, forKey: .total), stated != total {
+            throw Self.corrupt(decoder, "The line's total \(stated) is not amount − discount + tax (\(total)).")
+        }
         guard amount == down || amount == up else {
             throw DecodingError.dataCorrupted(
                 .init(
@@ -46,6 +68,10 @@ extension InvoiceLine {
             )
         }
     }
+    private static func corrupt(_ decoder: any Decoder, _ message: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: message))
+    }
+
     /// Encodes the documented shape.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -61,5 +87,9 @@ extension InvoiceLine {
         try container.encode(fraction, forKey: .fraction)
         try container.encode(amount, forKey: .amount)
         try container.encode(prorated, forKey: .prorated)
+        guard discount != nil || tax != nil else { return }
+        try container.encodeIfPresent(discount, forKey: .discount)
+        try container.encodeIfPresent(tax, forKey: .tax)
+        try container.encode(total, forKey: .total)
     }
 }

@@ -13,6 +13,7 @@ extension Subscription {
         case creditBalance
         case scheduledChange
         case cancelAtPeriodEnd
+        case discount
     }
     /// Decodes the documented shape, validating like the initializer.
     public init(from decoder: any Decoder) throws {
@@ -30,6 +31,7 @@ extension Subscription {
         let creditBalance = try container.decodeIfPresent(Money.self, forKey: .creditBalance)
         let scheduledChange = try container.decodeIfPresent(SubscriptionOperation.self, forKey: .scheduledChange)
         let cancelAtPeriodEnd = try container.decodeIfPresent(Bool.self, forKey: .cancelAtPeriodEnd) ?? false
+        let discount = try container.decodeIfPresent(Discount.self, forKey: .discount)
         self = try decoder.validating { () throws(BillingError) in
             try Subscription(
                 id: id,
@@ -44,7 +46,8 @@ extension Subscription {
                 unpaidInvoice: unpaidInvoice,
                 creditBalance: creditBalance,
                 scheduledChange: scheduledChange,
-                cancelAtPeriodEnd: cancelAtPeriodEnd
+                cancelAtPeriodEnd: cancelAtPeriodEnd,
+                discount: discount
             )
         }
     }
@@ -64,5 +67,6 @@ extension Subscription {
         if !creditBalance.isZero { try container.encode(creditBalance, forKey: .creditBalance) }
         try container.encodeIfPresent(scheduledChange, forKey: .scheduledChange)
         if cancelAtPeriodEnd { try container.encode(true, forKey: .cancelAtPeriodEnd) }
+        try container.encodeIfPresent(discount, forKey: .discount)
     }
 }

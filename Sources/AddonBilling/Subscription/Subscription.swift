@@ -14,12 +14,13 @@
 /// ```json
 /// {"id": "sub_1", "plan": {...}, "status": "active", "cycle": {...}, "trialEnd": null,
 ///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...},
-///  "unpaidInvoice": {...}, "creditBalance": {...}, "scheduledChange": {...}, "cancelAtPeriodEnd": true}
+///  "unpaidInvoice": {...}, "creditBalance": {...}, "scheduledChange": {...}, "cancelAtPeriodEnd": true,
+///  "discount": {...}}
 /// ```
 ///
 /// `unpaidInvoice` appears only while a failed renewal is owed (see ``UnpaidInvoice``),
 /// `creditBalance` only when above zero, `scheduledChange` only while a plan change waits
-/// for the next billing date, and `cancelAtPeriodEnd` only when true.
+/// for the next billing date, `cancelAtPeriodEnd` only when true, and `discount` only while a coupon applies.
 public struct Subscription: Sendable, Hashable, Codable {
     /// The values, compared and hashed as synthesized.
     struct Fields: Sendable, Hashable {
@@ -36,6 +37,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         let creditBalance: Money
         let scheduledChange: SubscriptionOperation?
         let cancelAtPeriodEnd: Bool
+        let discount: Discount?
     }
 
     /// The values in one shared box: copying a subscription copies one reference.
@@ -80,6 +82,8 @@ public struct Subscription: Sendable, Hashable, Codable {
     public var scheduledChange: SubscriptionOperation? { storage.fields.scheduledChange }
     /// Whether the subscription ends at the next billing date instead of renewing; reversible until then.
     public var cancelAtPeriodEnd: Bool { storage.fields.cancelAtPeriodEnd }
+    /// The coupon redeemed on the subscription, while it lasts (``Coupon``).
+    public var discount: Discount? { storage.fields.discount }
 
     /// Builds a subscription from stored values, checking that they agree with its plan.
     ///
@@ -97,12 +101,14 @@ public struct Subscription: Sendable, Hashable, Codable {
     ///   - creditBalance: Account credit for unused time; zero by default.
     ///   - scheduledChange: A plan change waiting for the next billing date.
     ///   - cancelAtPeriodEnd: Whether the subscription ends at the next billing date.
+    ///   - discount: The coupon redeemed, while it lasts.
     /// - Throws: ``BillingError/Code/invalidSubscription`` when a line's add-on is
     ///   not in the plan's catalog, appears twice, is a one-time pack, or is priced
     ///   in another currency than the plan, when the cycle's interval is not the
     ///   plan's, when `billedThrough` is not a billing date of the cycle, when the
     ///   credit balance is negative, or when the scheduled change is not a plan change
-    ///   in the plan's currency.
+    ///   in the plan's currency; ``BillingError/Code/currencyMismatch`` for an amount-off discount
+    ///   in another currency.
     public init(
         id: SubscriptionID,
         plan: Plan,
@@ -116,7 +122,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         unpaidInvoice: UnpaidInvoice? = nil,
         creditBalance: Money? = nil,
         scheduledChange: SubscriptionOperation? = nil,
-        cancelAtPeriodEnd: Bool = false
+        cancelAtPeriodEnd: Bool = false,
+        discount: Discount? = nil
     ) throws(BillingError) {
         guard cycle.interval == plan.interval else {
             throw BillingError.intervalMismatch(cycle.interval, plan.interval)
@@ -172,6 +179,9 @@ public struct Subscription: Sendable, Hashable, Codable {
                 target.price.currency == plan.price.currency
             else { throw BillingError.invalidScheduledChange(scheduledChange) }
         }
+        if let amountOff = discount?.coupon.amountOff, amountOff.currency != plan.price.currency {
+            throw BillingError.currencyMismatch(plan.price.currency, amountOff.currency)
+        }
         self.init(
             unchecked: id,
             plan: plan,
@@ -185,7 +195,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             unpaidInvoice: unpaidInvoice,
             creditBalance: credit,
             scheduledChange: scheduledChange,
-            cancelAtPeriodEnd: cancelAtPeriodEnd
+            cancelAtPeriodEnd: cancelAtPeriodEnd,
+            discount: discount
         )
     }
 
@@ -202,7 +213,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         unpaidInvoice: UnpaidInvoice?,
         creditBalance: Money,
         scheduledChange: SubscriptionOperation?,
-        cancelAtPeriodEnd: Bool
+        cancelAtPeriodEnd: Bool,
+        discount: Discount?
     ) {
         self.storage = Storage(
             Fields(
@@ -218,7 +230,8 @@ public struct Subscription: Sendable, Hashable, Codable {
                 unpaidInvoice: unpaidInvoice,
                 creditBalance: creditBalance,
                 scheduledChange: scheduledChange,
-                cancelAtPeriodEnd: cancelAtPeriodEnd
+                cancelAtPeriodEnd: cancelAtPeriodEnd,
+                discount: discount
             )
         )
     }
@@ -235,7 +248,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         unpaidInvoice: UnpaidInvoice?? = nil,
         creditBalance: Money? = nil,
         scheduledChange: SubscriptionOperation?? = nil,
-        cancelAtPeriodEnd: Bool? = nil
+        cancelAtPeriodEnd: Bool? = nil,
+        discount: Discount?? = nil
     ) -> Subscription {
         Subscription(
             unchecked: id,
@@ -250,7 +264,8 @@ public struct Subscription: Sendable, Hashable, Codable {
             unpaidInvoice: unpaidInvoice ?? self.unpaidInvoice,
             creditBalance: creditBalance ?? self.creditBalance,
             scheduledChange: scheduledChange ?? self.scheduledChange,
-            cancelAtPeriodEnd: cancelAtPeriodEnd ?? self.cancelAtPeriodEnd
+            cancelAtPeriodEnd: cancelAtPeriodEnd ?? self.cancelAtPeriodEnd,
+            discount: discount ?? self.discount
         )
     }
 
