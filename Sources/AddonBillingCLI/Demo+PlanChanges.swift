@@ -45,7 +45,7 @@ extension Demo {
 
         let plus = try SeedPlans.subscription(SeedPlans.plus, anchor: april)
         let few = CapacityUsage(seats: SeatUsage(activeMembers: 2))
-        out.line("Plus ($99.00) down to Starter ($19.00, 2 seats) on \(at) with 4 seats in use, then with 2:")
+        out.line("Plus ($99.00) down to Starter ($19.00, 2 seats) on \(readable(at)) with 4 seats in use, then with 2:")
         refuse(&out) {
             _ = try plus.apply(
                 .changePlan(to: SeedPlans.starter),
@@ -66,15 +66,15 @@ extension Demo {
         out.line("Under the account-credit policy instead: \(credited.subscription.creditBalance) of credit.")
         let july = try credited.subscription.renew(at: try instant("2026-07-01T00:00:00Z"), policy: credit)
         for renewal in july.decision.renewals {
-            out.line("  \(renewal.invoice.period.start): invoice \(renewal.invoice.total)")
+            out.line("  \(readable(renewal.invoice.period.start)): invoice \(renewal.invoice.total)")
         }
         out.line("  credit left: \(july.subscription.creditBalance)")
 
         let monthly = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
-        out.line("Pro monthly to Pro annual on \(at):")
+        out.line("Pro monthly to Pro annual on \(readable(at)):")
         let annual = try monthly.apply(.changePlan(to: SeedPlans.proAnnual), by: SeedPlans.owner, at: at)
-        for line in annual.lines { out.line("  \(line.amount)  \(line.description)") }
-        out.line("  due now \(annual.amountDue); next billing date \(annual.subscription.billedThrough).")
+        for line in annual.lines { out.line("  \(line.amount)  \(line.description(in: .utc))") }
+        out.line("  due now \(annual.amountDue); next billing date \(readable(annual.subscription.billedThrough)).")
     }
 
     /// A trial ending mid-period, a cancellation at period end and withdrawn, a pause and resume.
@@ -85,13 +85,13 @@ extension Demo {
         let trial = try SeedPlans.subscription(SeedPlans.pro, anchor: april, status: .trialing, trialEnd: trialEnd)
         let anchored = try trial.renew(at: trialEnd)
         out.line(
-            "Trial ends \(trialEnd): \(anchored.amountDue) billed then, status \(anchored.subscription.status), "
-                + "next billing date \(anchored.subscription.billedThrough) (the trial end is the new anchor)."
+            "Trial ends \(readable(trialEnd)): \(anchored.amountDue) billed then, status \(anchored.subscription.status), "
+                + "next billing date \(readable(anchored.subscription.billedThrough)) (the trial end is the new anchor)."
         )
         let kept = try trial.renew(at: trialEnd, policy: BillingPolicy(trialEndAnchoring: .keepCycle))
         out.line(
             "Keeping the cycle instead: \(kept.amountDue) for the rest of April, next billing date "
-                + "\(kept.subscription.billedThrough)."
+                + "\(readable(kept.subscription.billedThrough))."
         )
         let at = try instant("2026-04-16T00:00:00Z")
         let pro = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
@@ -101,7 +101,7 @@ extension Demo {
         out.line("Changed their mind: \(kept2.decision.subscriptionChange?.confirmation.text ?? "")")
         let ended = try canceling.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         out.line(
-            "Not withdrawn: on 2026-05-01 the subscription is \(ended.subscription.status), \(ended.amountDue) billed."
+            "Not withdrawn: on May 1, 2026 the subscription is \(ended.subscription.status), \(ended.amountDue) billed."
         )
         let paused = try pro.apply(.pause, by: SeedPlans.owner, at: at)
         out.line(paused.decision.subscriptionChange?.notes.first?.text ?? "")
@@ -111,8 +111,8 @@ extension Demo {
             at: try instant("2026-06-10T00:00:00Z")
         )
         out.line(
-            "Resumed on 2026-06-10, after the paid time ran out: a new cycle, \(resumed.amountDue) now, next billing "
-                + "date \(resumed.subscription.billedThrough)."
+            "Resumed on June 10, 2026, after the paid time ran out: a new cycle, \(resumed.amountDue) now, next billing "
+                + "date \(readable(resumed.subscription.billedThrough))."
         )
     }
 
@@ -126,7 +126,7 @@ extension Demo {
             "  \(what): due now \(quote.amountDue); from then on \(change.nextRenewalTotal) a period "
                 + "(was \(change.currentTotal))."
         )
-        for line in quote.lines { out.line("    \(line.amount)  \(line.description)") }
+        for line in quote.lines { out.line("    \(line.amount)  \(line.description(in: .utc))") }
         for note in change.notes { out.line("    · \(note.text)") }
         out.line("    Toast: \"\(change.confirmation.text)\"")
     }

@@ -21,6 +21,7 @@ enum Demo {
             try seatsByPlan(&out)
             try await throughTheService(&out)
             try await documents(&out)
+            try await couponsAndTax(&out)
             try await failedRenewal(&out)
             try seedProration(&out)
             try dayProrationInNamedZone(&out)
@@ -49,8 +50,8 @@ enum Demo {
         show(try outcome.quote, &out)
         out.line("Toast: \"\(try outcome.quote.confirmation)\"")
         let preview = try outcome.subscription.previewNextInvoice()
-        out.line("Next invoice on \(preview.upcoming.period.start):")
-        for line in preview.upcoming.lines { out.line("  \(line.amount)  \(line.description)") }
+        out.line("Next invoice on \(readable(preview.upcoming.period.start)):")
+        for line in preview.upcoming.lines { out.line("  \(line.amount)  \(line.description(in: .utc))") }
         out.line("  total \(preview.upcoming.total)")
         for note in preview.notes { out.line("Why two lines? \(note)") }
     }
@@ -99,8 +100,8 @@ enum Demo {
         show(try removed.quote, &out)
         let renewal = try removed.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         for period in renewal.decision.renewals {
-            out.line("Invoice for \(period.invoice.period.start) to \(period.invoice.period.end):")
-            for line in period.invoice.lines { out.line("  \(line.amount)  \(line.description)") }
+            out.line("Invoice for \(readable(period.invoice.period)):")
+            for line in period.invoice.lines { out.line("  \(line.amount)  \(line.description(in: .utc))") }
             out.line("  total \(period.invoice.total); slots that left: \(period.reduced[seats] ?? 0)")
         }
         let bought = try removed.subscription.apply(.addSlots(seats, quantity: 2), by: SeedPlans.owner, at: at)
@@ -160,7 +161,7 @@ enum Demo {
         let renewal = try off.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         let ended = renewal.decision.renewals.flatMap(\.ended).map(\.rawValue).joined(separator: ", ")
         out.line(
-            "Renewal on 2026-05-01 bills \(renewal.decision.renewals.first?.invoice.total ?? .zero(.usd)); ended: \(ended)."
+            "Renewal on May 1, 2026 bills \(renewal.decision.renewals.first?.invoice.total ?? .zero(.usd)); ended: \(ended)."
         )
     }
 
@@ -189,7 +190,9 @@ enum Demo {
         out.line("Buy ahead for known events: a 120,000-message campaign → \(campaign.advice)")
         for day in ["2026-04-03T00:00:00Z", "2026-04-04T00:00:00Z"] {
             let bought = try subscription.apply(.buyPack(pack), by: SeedPlans.admin, at: try instant(day))
-            out.line("\(day.prefix(10)): \(try bought.quote.confirmation) Charged \(bought.amountDue), never prorated.")
+            out.line(
+                "\(readable(try instant(day))): \(try bought.quote.confirmation) Charged \(bought.amountDue), never prorated."
+            )
             subscription = bought.subscription
         }
         let rule = try AutoRechargeRule(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
@@ -201,23 +204,29 @@ enum Demo {
         ] {
             let recorded = try subscription.recordUsage(units, of: .messages, at: try instant(day))
             let usage = try recorded.usage
-            let sources = usage.drawn.map { "\($0.units) from \($0.pack.map { "pack \($0)" } ?? "the plan")" }
-            out.line("\(day.prefix(10)): \(units) messages used — " + sources.joined(separator: ", ") + ".")
+            let sources = usage.drawn.map {
+                "\(CapacityKind.messages.count($0.units)) from \($0.pack.map { "pack \($0)" } ?? "the plan")"
+            }
+            out.line(
+                "\(readable(try instant(day))): \(CapacityKind.messages.count(units)) used — "
+                    + sources.joined(separator: ", ") + "."
+            )
             if let recharge = usage.recharge {
                 out.line("  \(recharge.confirmation) Charged \(recorded.amountDue).")
             }
             if let skipped = usage.rechargeSkipped { out.line("  \(skipped)") }
             out.line(
-                "  Quota: \(usage.report.granted) granted, \(usage.report.used) used, \(usage.report.remaining) left."
+                "  Quota: \(CapacityKind.messages.count(usage.report.granted)) granted, \(CapacityKind.messages.count(usage.report.used)) used, "
+                    + "\(CapacityKind.messages.count(usage.report.remaining)) left."
             )
             subscription = recorded.subscription
         }
         let renewal = try subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         out.line(
-            "Renewal on 2026-05-01: \(renewal.decision.renewals.first?.expired[.messages] ?? 0) unused pack messages expired; packs never renew."
+            "Renewal on May 1, 2026: \(CapacityKind.messages.count(renewal.decision.renewals.first?.expired[.messages] ?? 0)) left unused in packs expired; packs never renew."
         )
         let next = try renewal.subscription.quotaReport(.messages, by: SeedPlans.viewer)
-        out.line("May starts with \(next.granted) messages, auto-recharge still on.")
+        out.line("May starts with \(CapacityKind.messages.count(next.granted)), auto-recharge still on.")
     }
 
     /// Seed 003: the 30% rule, and stacking against the next tier.
@@ -258,9 +267,9 @@ enum Demo {
         let amended = try business.contractAmendment(adding: 5, to: "seats", at: at)
         guard let amendment = amended.decision.amendment else { throw Demo.missing("amendment") }
         out.line(
-            "The account manager adds 5 seats on \(at): \(amended.amountDue) now for "
+            "The account manager adds 5 seats on \(readable(at)): \(amended.amountDue) now for "
                 + "\(amended.lines.first?.fraction.description ?? "0") of the annual term, then "
-                + "\(amendment.recurringFromNextCycle) a year from \(amendment.nextCycle)."
+                + "\(amendment.recurringFromNextCycle) a year from \(readable(amendment.nextCycle))."
         )
     }
 
@@ -338,8 +347,8 @@ enum Demo {
                 let unpaid = pastDue.unpaidInvoice
             else { return out.line("The renewal was not declined.") }
             out.line(
-                "\(may): the card is declined for the \(unpaid.invoice.total) renewal; the subscription is "
-                    + "\(pastDue.status), its new period runs to \(pastDue.billedThrough), next retry \(unpaid.nextAttempt.map { "\($0)" } ?? "none")."
+                "\(readable(may)): the card is declined for the \(unpaid.invoice.total) renewal; the subscription is "
+                    + "\(pastDue.status), its new period runs to \(readable(pastDue.billedThrough)), next retry \(unpaid.nextAttempt.map { readable($0) } ?? "none")."
             )
             do {
                 _ = try await service.apply(
@@ -356,10 +365,10 @@ enum Demo {
                 guard let receipt = try await service.renew(on: subscription.id),
                     let retry = receipt.decision.paymentRetry
                 else { break }
-                let next = retry.nextAttempt.map { "; next retry \($0)" } ?? ""
+                let next = retry.nextAttempt.map { "; next retry \(readable($0))" } ?? ""
                 let attempt = retry.paid ? retry.failedAttempts + 1 : retry.failedAttempts
                 out.line(
-                    "\(due): payment attempt \(attempt) — "
+                    "\(readable(due)): payment attempt \(attempt) — "
                         + (retry.paid ? "paid \(receipt.amountCharged)" : "declined again")
                         + "; now \(retry.status)\(next)."
                 )
@@ -379,14 +388,14 @@ enum Demo {
         out.line("\(quote.addonName): \(price) \(quote.unitPrice).")
         if let capacity = quote.capacity {
             out.line(
-                "Capacity: \(capacity.current) now → \(capacity.updated) from \(capacity.effective) "
+                "Capacity: \(capacity.current) now → \(capacity.updated) from \(readable(capacity.effective)) "
                     + "(\(capacity.atRenewal) from the next billing date)."
             )
         }
-        for line in quote.lines { out.line("Charged now: \(line.amount) — \(line.description).") }
+        for line in quote.lines { out.line("Charged now: \(line.amount) — \(line.description(in: .utc)).") }
         out.line("Amount due now: \(quote.amountDue).")
-        out.line("\(quote.addonName) per period from \(quote.nextBillingDate): \(quote.addonRecurringTotal).")
-        out.line("Next renewal total: \(quote.nextRenewalTotal). Effective: \(quote.effectiveDate).")
+        out.line("\(quote.addonName) per period from \(readable(quote.nextBillingDate)): \(quote.addonRecurringTotal).")
+        out.line("Next renewal total: \(quote.nextRenewalTotal). Effective: \(readable(quote.effectiveDate)).")
         for note in quote.notes { out.line("Note: \(note)") }
     }
 
@@ -397,12 +406,14 @@ enum Demo {
         let at = try instant("2026-04-16T00:00:00Z")
         let price = Money(minorUnits: 1900, currency: .usd)
         let charge = try cycle.prorate(price, quantity: 2, at: at, unit: .second, rounding: .halfEven)
-        out.line("Plan cycle: monthly, anchored \(cycle.anchor), in UTC.")
-        out.line("Current period: \(charge.period.start) to \(charge.period.end) (\(days(charge.period)) days).")
-        out.line("Bought at \(at): \(charge.fraction) of the period remains.")
+        out.line("Plan cycle: monthly, anchored \(readable(cycle.anchor)), in UTC.")
+        out.line("Current period: \(readable(charge.period)) (\(days(charge.period)) days).")
+        out.line("Bought on \(readable(at)): \(charge.fraction) of the period remains.")
         out.line("Due today: 2 seats × \(price) × \(charge.fraction) = \(charge.amount).")
         let renewal = try price.multiplied(by: 2)
-        out.line("Next renewal on \(charge.period.end): the plan's fee + 2 × \(price) = \(renewal) for the seats.")
+        out.line(
+            "Next renewal on \(readable(charge.period.end)): the plan's fee + 2 × \(price) = \(renewal) for the seats."
+        )
         out.line("That is a prorated line now and a full line at renewal, not a double charge.")
     }
 
@@ -413,8 +424,8 @@ enum Demo {
         let at = try instant("2026-10-01T00:00:00Z")
         let price = Money(minorUnits: 19_000, currency: .usd)
         let charge = try cycle.prorate(price, quantity: 2, at: at, unit: .day, rounding: .halfEven)
-        out.line("Annual period \(charge.period.start) to \(charge.period.end); seats cost \(price) a year each.")
-        out.line("Bought at \(at): \(charge.fraction) of the year remains (whole days).")
+        out.line("Annual period \(readable(charge.period)); seats cost \(price) a year each.")
+        out.line("Bought on \(readable(at)): \(charge.fraction) of the year remains (whole days).")
         out.line("Due today: 2 × \(price) × \(charge.fraction) = \(charge.amount).")
     }
 
@@ -430,8 +441,12 @@ enum Demo {
         let at = try instant("2026-03-20T12:00:00Z")
         let price = Money(minorUnits: 5000, currency: .usd)
         let charge = try cycle.prorate(price, quantity: 1, at: at, unit: .day, rounding: .halfUp)
-        out.line("The cycle renews at 09:00 New York time: \(charge.period.start) (EST) to \(charge.period.end) (EDT).")
-        out.line("A $50.00 connector added at \(at) pays \(charge.fraction) of the month: \(charge.amount).")
+        out.line(
+            "The cycle renews at 09:00 New York time, EST or EDT: \(readable(charge.period.start, in: zone)) to \(readable(charge.period.end, in: zone))."
+        )
+        out.line(
+            "A $50.00 connector added on \(readable(at, in: zone)) pays \(charge.fraction) of the month: \(charge.amount)."
+        )
     }
 
     /// Month-end anchors return to the 31st.
@@ -439,8 +454,8 @@ enum Demo {
         out.heading("A cycle anchored on January 31 (month ends)")
         let cycle = try BillingCycle(anchor: try instant("2028-01-31T00:00:00Z"), interval: .monthly)
         var dates: [String] = []
-        for index in 0...5 { dates.append(String(try cycle.boundary(Int64(index)).description.prefix(10))) }
-        out.line("Renewals: " + dates.joined(separator: ", ") + ".")
+        for index in 0...5 { dates.append(readable(try cycle.boundary(Int64(index)))) }
+        out.line("Renewals: " + dates.joined(separator: "; ") + ".")
         out.line("February is clamped to its last day (29th in the leap year 2028); March returns to the 31st.")
     }
 
@@ -472,7 +487,7 @@ enum Demo {
 
     /// A billing schedule with a leading partial item.
     static func schedule(_ out: inout Transcript) throws(BillingError) {
-        out.heading("A monthly line starting 2011-01-01, billed on the 15th, through 2011-03-01")
+        out.heading("A monthly line starting January 1, 2011, billed on the 15th, through March 1, 2011")
         let schedule = try BillingSchedule(
             interval: .monthly,
             billingDay: 15,
@@ -480,7 +495,7 @@ enum Demo {
         )
         for item in try schedule.items(through: try CivilDate(parsing: "2011-03-01")) {
             let kind = item.fraction == .one ? "whole period" : "partial, \(item.fraction) of a period"
-            out.line("\(item.start) to \(item.end): \(kind).")
+            out.line("\(item.start.readable) to \(item.end.readable): \(kind).")
         }
     }
 

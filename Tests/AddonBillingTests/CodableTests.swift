@@ -293,6 +293,43 @@ final class CodableTests: XCTestCase {
         XCTAssertEqual(clock.witness.now(), Instant(secondsSinceEpoch: 52))
     }
 
+    /// Coupons, discounts, tax rates and a discounted, taxed purchase in their documented shapes.
+    func testGoldenDiscountAndTaxShapes() throws {
+        let april = try instant("2026-04-01T00:00:00Z")
+        let spring = try Coupon(
+            code: "SPRING20",
+            name: "Spring sale",
+            percentOff: Fraction(1, 5),
+            term: .repeating,
+            renewals: 3,
+            appliesTo: Coupon.Scope(plan: false, addons: ["extra_seats"]),
+            redeemBy: try instant("2026-06-01T00:00:00Z"),
+            maxRedemptions: 100
+        )
+        try assertGolden(spring, "coupon")
+        let welcome = try Coupon(code: "WELCOME10", name: "Welcome", amountOff: Money(minorUnits: 1000, currency: .usd))
+        try assertGolden(welcome, "coupon-amount-off")
+        try assertGolden(SubscriptionOperation.redeemCoupon(spring, timesRedeemed: 12), "subscription-operation-coupon")
+        let vat = try TaxRate(name: "VAT", rate: Fraction(19, 100))
+        let table = TaxTable(
+            standard: vat,
+            addons: ["message_pack": try TaxRate(name: "VAT", rate: Fraction(7, 100), inclusive: true)]
+        )
+        try assertGolden(table, "tax-table")
+        let policy = BillingPolicy(taxes: table, taxRounding: .perInvoice)
+        try assertGolden(policy, "policy-with-tax")
+        let discounted = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
+            .apply(.redeemCoupon(spring), by: SeedPlans.owner, at: april).subscription
+        try assertGolden(try XCTUnwrap(discounted.discount), "discount")
+        let purchase = try discounted.apply(
+            .addSlots("extra_seats", quantity: 2),
+            by: SeedPlans.owner,
+            at: try instant("2026-04-16T00:00:00Z"),
+            policy: policy
+        )
+        try assertGolden(purchase, "discounted-taxed-outcome")
+    }
+
     func testDecodingDefaultsAndAlternatives() throws {
         let cycle = try JSONDecoder().decode(
             BillingCycle.self,
@@ -317,6 +354,9 @@ final class CodableTests: XCTestCase {
             (#"{"unit": "fortnight"}"#, BillingInterval.self, .invalidInterval),
             (#"{"unit": "month", "count": 0}"#, BillingInterval.self, .invalidInterval),
             (#""Mars/Base""#, BillingTimeZone.self, .invalidTimeZone),
+            (#"{"code": "X", "name": "X", "percentOff": "3/2"}"#, Coupon.self, .invalidCoupon),
+            (#"{"code": "X", "name": "X", "term": "once"}"#, Coupon.self, .invalidCoupon),
+            (#"{"name": "VAT", "rate": "-1/5"}"#, TaxRate.self, .invalidCoupon),
             (#"{"start": "2026-06-01T00:00:00Z", "end": "2026-05-01T00:00:00Z"}"#, BillingPeriod.self, .invalidDate),
             (
                 #"{"interval": {"unit": "day"}, "billingDay": 2, "start": "2026-01-01"}"#, BillingSchedule.self,

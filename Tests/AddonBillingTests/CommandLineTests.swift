@@ -67,7 +67,7 @@ final class CommandLineTests: XCTestCase {
         let expected = [
             "Due today: 2 seats × $19.00 × 1/2 = $19.00.",
             "2 × $19.00 = $38.00 for the seats",
-            "Renewals: 2028-01-31, 2028-02-29, 2028-03-31, 2028-04-30",
+            "Renewals: January 31, 2028; February 29, 2028; March 31, 2028; April 30, 2028",
             "Amount due now: $19.00.",
             "Next renewal total: $87.00.",
             "it is not a double charge.",
@@ -78,7 +78,7 @@ final class CommandLineTests: XCTestCase {
             "[ownerOnly] Additional Chatbot Slots is Owner Only",
             "[subscriptionNotActive] Cannot purchase extra slots: subscription is not active",
             "Auto-recharge bought Message pack (100,000 messages): +100,000 messages.",
-            "60000 unused pack messages expired; packs never renew.",
+            "60,000 messages left unused in packs expired; packs never renew.",
             "Upgrade to Plus: $99.00 a period instead of $125.00 with add-ons.",
             "Stacking add-ons is cheaper: $68.00 a period, against $99.00 on Plus.",
             "[tierMismatch] All members of a shared credit pool",
@@ -87,27 +87,37 @@ final class CommandLineTests: XCTestCase {
             "Seats now 8; money moved in all: $28.50.",
             "the card is declined for the $49.00 renewal; the subscription is past_due",
             "Buying a seat now: [subscriptionNotActive] Cannot purchase extra slots: subscription is not active",
-            "payment attempt 2 — declined again; now past_due; next retry 2026-05-09T00:00:00Z.",
+            "payment attempt 2 — declined again; now past_due; next retry May 9, 2026.",
             "payment attempt 3 — paid $49.00; now active.",
             "May's invoice on Plus: $99.00 — what the advice quoted.",
-            "$25.00  Change to the Growth plan, 2026-04-16T00:00:00Z to 2026-05-01T00:00:00Z, prorated 1/2",
-            "The unused $40.00 of the current billing period, through 2026-05-01T00:00:00Z, is not refunded.",
+            "$25.00  Change to the Growth plan, April 16 – April 30, 2026, prorated 1/2",
+            "The unused $40.00 of the current billing period, through May 1, 2026, is not refunded.",
             "Under the account-credit policy instead: $40.00 of credit.",
             "-$24.50  Unused time on the Pro plan",
-            "due now $465.50; next billing date 2027-04-16T00:00:00Z.",
-            "$49.00 billed then, status active, next billing date 2026-05-11T00:00:00Z",
+            "due now $465.50; next billing date April 16, 2027.",
+            "$49.00 billed then, status active, next billing date May 11, 2026",
             "Keeping the cycle instead: $32.67 for the rest of April",
-            "Not withdrawn: on 2026-05-01 the subscription is canceled, $0.00 billed.",
-            "a new cycle, $49.00 now, next billing date 2026-07-10T00:00:00Z.",
+            "Not withdrawn: on May 1, 2026 the subscription is canceled, $0.00 billed.",
+            "a new cycle, $49.00 now, next billing date July 10, 2026.",
             "Receipt ACME-000001",
             "Added 2 extra seats",
             "April 16 – April 30, 2026    $19.00",
             "the next renewal on May 1, 2026 bills the full $38.00 for them.",
             "Invoice ACME-000002",
             "Invoice for May 1 – May 31, 2026",
+            "Coupon applied: Spring sale (20% off).",
+            "Quoted: $19.00 − $3.80 (Spring sale (20% off)) + $2.89 VAT 19% = $18.09 for 2 × Extra seats, "
+                + "April 16 – April 30, 2026, prorated 1/2.",
+            "Charged: $18.09 — the quote.",
+            "Discount — Spring sale (20% off): -$17.40",
+            "VAT 19% on $69.60: $13.23",
+            "Total: $82.83",
+            "could be redeemed until May 31, 2026, 23:59 (Europe/Berlin); it has expired.",
         ]
         for line in expected { XCTAssertTrue(text.contains(line), "the demo does not say: \(line)") }
         XCTAssertFalse(text.contains("unexpected error"), text)
+        // Customer-facing text reads dates as people do; RFC 3339 stays in JSON.
+        XCTAssertFalse(text.contains("T00:00:00Z"), text)
         XCTAssertFalse(text.contains("(accepted)"), text)
     }
 }

@@ -121,6 +121,40 @@ final class DocumentTests: XCTestCase {
         try assertGolden(invoice, "renewal-invoice-after-scheduled-removal")
     }
 
+    /// An annual renewal with 15% off and 19% VAT: $870.00 less $130.50, VAT on $739.50 (per line,
+    /// $79.14 + $61.37), $880.01 due; every amount on the invoice adds up.
+    func testADiscountedAnnualRenewalWithTax() throws {
+        let april = try instant("2026-04-01T00:00:00Z")
+        let loyal = try Coupon(
+            code: "LOYAL15",
+            name: "Loyalty",
+            percentOff: Fraction(3, 20),
+            term: .repeating,
+            renewals: 2
+        )
+        let annual = try SeedPlans.subscription(
+            SeedPlans.proAnnual,
+            anchor: april,
+            lines: [try AddonLine(addon: seats, quantity: 2, unitPrice: usd(19_000), start: april)]
+        )
+        .apply(.redeemCoupon(loyal), by: SeedPlans.owner, at: try instant("2026-09-01T00:00:00Z")).subscription
+        let policy = BillingPolicy(taxes: TaxTable(standard: try TaxRate(name: "VAT", rate: Fraction(19, 100))))
+        let renewalDate = try instant("2027-04-01T00:00:00Z")
+        let renewal = try annual.renew(at: renewalDate, policy: policy)
+        XCTAssertEqual(renewal.subscription.discount?.renewalsLeft, 1)
+        let invoice = try XCTUnwrap(try documents(renewal, at: renewalDate).first)
+        XCTAssertEqual(invoice.headline, "Invoice for April 1, 2027 – March 31, 2028")
+        XCTAssertEqual(invoice.subtotal, usd(87_000))
+        XCTAssertEqual(invoice.discounts, usd(13_050))
+        XCTAssertEqual(invoice.discountLabel, "Loyalty (15% off)")
+        XCTAssertEqual(invoice.tax, usd(7_914 + 6_137))
+        XCTAssertEqual(invoice.taxes.map(\.label), ["VAT 19%"])
+        XCTAssertEqual(invoice.total, usd(88_001))
+        XCTAssertEqual(try invoice.subtotal.subtracting(invoice.discounts).adding(invoice.tax), invoice.total)
+        XCTAssertEqual(invoice.total, renewal.amountDue)
+        try assertGolden(invoice, "discounted-annual-renewal-with-tax")
+    }
+
     func testAPackPurchaseReceipt() throws {
         let april = try instant("2026-04-01T00:00:00Z")
         let business = try SeedPlans.subscription(SeedPlans.business, anchor: april)

@@ -444,8 +444,8 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "A change is asked for after the paid period.",
             trigger: { try attempt(SeedPlans.pro, .addSlots("extra_seats", quantity: 1), at: "2026-06-01T00:00:00Z") },
             code: .renewalDue,
-            message: "The subscription is paid through 2026-05-01T00:00:00Z; renew it before making changes at "
-                + "2026-06-01T00:00:00Z."
+            message: "The subscription is paid through May 1, 2026; renew it before making changes on "
+                + "June 1, 2026."
         ),
         Entry(
             when: "A plan lists an add-on code twice.",
@@ -731,7 +731,7 @@ final class ErrorCatalogueTests: XCTestCase {
             },
             code: .nothingDue,
             message:
-                "Nothing is due on subscription \"sub_pro_monthly\": it is billed through 2026-05-01T00:00:00Z and "
+                "Nothing is due on subscription \"sub_pro_monthly\": it is billed through May 1, 2026 and "
                 + "owes no retried payment."
         ),
         Entry(
@@ -746,9 +746,9 @@ final class ErrorCatalogueTests: XCTestCase {
                 )
             },
             code: .requestPredatesRenewal,
-            message: "The request was made at 2026-04-30T23:59:00Z, before the renewal of 2026-05-01T00:00:00Z opened "
-                + "the current period, which it would have changed; nothing was changed. Ask again to change the new "
-                + "period."
+            message: "The request was made on April 30, 2026, 23:59 (UTC), before the renewal of May 1, 2026 "
+                + "opened the current period, which it would have changed; nothing was changed. Ask again to change "
+                + "the new period."
         ),
         Entry(
             when: "A dunning schedule has too many retries or a gap outside 1 to 60 days.",

@@ -23,7 +23,7 @@ final class PackAndQuotaTests: XCTestCase {
             first.quote.notes.map(\.text),
             [
                 "One-time: charged once at full price, never prorated and never renewed. Adds 100,000 messages to this "
-                    + "period; unused messages expire on 2026-05-01T00:00:00Z."
+                    + "period; unused messages expire on May 1, 2026."
             ]
         )
         XCTAssertEqual(first.quote.capacity?.current, 50_000)

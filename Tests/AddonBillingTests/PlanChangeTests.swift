@@ -44,7 +44,7 @@ final class PlanChangeTests: XCTestCase {
             quote.change.notes.map(\.text),
             [
                 "The Plus plan includes 4 extra seats you bought: they are dropped as extras, without refund.",
-                "The unused $13.00 of the current billing period, through 2026-05-01T00:00:00Z, is not refunded.",
+                "The unused $13.00 of the current billing period, through May 1, 2026, is not refunded.",
             ]
         )
         let renewal = try outcome.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
@@ -226,7 +226,7 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertEqual(scheduled.subscription.scheduledChange, change)
         XCTAssertEqual(
             scheduled.decision.subscriptionChange?.confirmation.text,
-            "The change to the Pro plan takes effect on 2026-05-01T00:00:00Z; until then nothing changes."
+            "The change to the Pro plan takes effect on May 1, 2026; until then nothing changes."
         )
         let may = try scheduled.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(may.subscription.plan, SeedPlans.pro)
@@ -315,7 +315,7 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertEqual(
             quote.change.notes.map(\.text),
             [
-                "Pro stays active until 2026-05-01T00:00:00Z, then ends.",
+                "Pro stays active until May 1, 2026, then ends.",
                 "No refund is issued for the current billing period.",
             ]
         )

@@ -189,7 +189,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertTrue(
             quote.notes.map(\.text).contains(
                 "No refund is issued for the current billing period; the lower price applies from the next billing date, "
-                    + "2026-05-01T00:00:00Z."
+                    + "May 1, 2026."
             )
         )
         // Agents: archived and deleted ones do not count.
@@ -330,8 +330,8 @@ final class SeedScenarioTests: XCTestCase {
                 at: try instant("2026-05-01T00:00:00Z")
             ),
             .renewalDue,
-            message: "The subscription is paid through 2026-05-01T00:00:00Z; renew it before making changes at "
-                + "2026-05-01T00:00:00Z."
+            message: "The subscription is paid through May 1, 2026; renew it before making changes on "
+                + "May 1, 2026."
         )
     }
 
@@ -506,7 +506,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(bought.quote.lines, [])
         XCTAssertEqual(
             bought.quote.notes.map(\.text),
-            ["Free during the trial; billed in full from the first paid period on 2026-05-01T00:00:00Z."]
+            ["Free during the trial; billed in full from the first paid period on May 1, 2026."]
         )
         let renewed = try bought.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))
         XCTAssertEqual(renewed.subscription.status, .active)

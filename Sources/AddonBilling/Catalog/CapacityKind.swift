@@ -38,8 +38,9 @@ public struct CapacityKind: StringValue {
         }
     }
 
-    /// "1 seat", "2 seats", "100,000 messages".
-    func count(_ value: Int64) -> String {
+    /// A count of this capacity as a person reads it, its digits grouped: "1 seat", "2 seats",
+    /// "100,000 messages".
+    public func count(_ value: Int64) -> String {
         "\(value.grouped) \(value == 1 ? unitName.singular : unitName.plural)"
     }
 

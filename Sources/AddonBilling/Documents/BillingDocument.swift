@@ -10,7 +10,8 @@
 /// `{"kind": "receipt", "number": "acme-000001", "subscription": "sub_1", "plan": "Pro",
 /// "issuedAt": "2026-04-16T00:00:00Z", "issuedOn": "April 16, 2026", "headline": "Added 2 extra seats",
 /// "lines": [...], "subtotal": {...}, "discounts": {...}, "tax": {...}, "total": {...}, "amountPaid": {...},
-/// "amountDue": {...}, "chargeID": "ch_1", "notes": [...]}`.
+/// "amountDue": {...}, "chargeID": "ch_1", "notes": [...], "taxes": [...]}`: one ``TaxSummary`` per rate (none
+/// untaxed), and `"discountLabel": "Spring sale (20% off)"` when a coupon discounts the document.
 public struct BillingDocument: Sendable, Hashable, Codable {
     /// What the document is.
     public struct Kind: StringValue {
@@ -48,6 +49,22 @@ public struct BillingDocument: Sendable, Hashable, Codable {
         public let amount: Money
     }
 
+    /// The tax of one rate over the document's lines.
+    ///
+    /// ## JSON
+    ///
+    /// `{"label": "VAT 19%", "inclusive": false, "taxable": {...}, "amount": {...}}`.
+    public struct TaxSummary: Sendable, Hashable, Codable {
+        /// The rate as the invoice names it (``TaxRate/label``).
+        public let label: String
+        /// Whether the tax is contained in the prices.
+        public let inclusive: Bool
+        /// What the rate is on: the lines' amounts less their discounts.
+        public let taxable: Money
+        /// The tax.
+        public let amount: Money
+    }
+
     /// What the document is.
     public let kind: Kind
     /// The document's number, from the host's numbering (gap-free per account).
@@ -66,10 +83,14 @@ public struct BillingDocument: Sendable, Hashable, Codable {
     public let lines: [Line]
     /// The sum of the lines before discounts and tax.
     public let subtotal: Money
-    /// Discounts taken off the subtotal; zero until coupons are applied.
+    /// Discounts taken off the subtotal.
     public let discounts: Money
-    /// Tax added; zero until a tax calculator is configured.
+    /// The coupons behind ``discounts``, as the invoice names them.
+    public let discountLabel: String?
+    /// Tax added on top: the exclusive rates' tax (inclusive tax is already in the lines).
     public let tax: Money
+    /// The tax of each rate, exclusive and inclusive, in the order the lines meet them.
+    public let taxes: [TaxSummary]
     /// Subtotal − discounts + tax (for a credit note: the credit created).
     public let total: Money
     /// What the charge paid of it.
@@ -111,7 +132,16 @@ extension BillingDocument {
             let kind: Kind = decision.kind == .addonChange || decision.kind == .usage ? .receipt : .invoice
             var lines: [Line] = []
             for line in billed { lines.append(try Self.line(line, plan: subscription.plan, zone: zone)) }
-            let total = try Money.sum(billed.lazy.map(\.amount), in: subscription.currency)
+            let currency = subscription.currency
+            let subtotal = try Money.sum(billed.lazy.map(\.amount), in: currency)
+            let discounts = try Money.sum(billed.lazy.compactMap(\.discount?.amount), in: currency)
+            let added = try Money.sum(
+                billed.lazy.compactMap { $0.tax?.rate.inclusive == false ? $0.tax?.amount : nil },
+                in: currency
+            )
+            let total = try Money.sum(billed.lazy.map(\.total), in: currency)
+            var labels: [String] = []
+            for line in billed { if let label = line.discount?.label, !labels.contains(label) { labels.append(label) } }
             documents.append(
                 BillingDocument(
                     kind: kind,
@@ -122,9 +152,11 @@ extension BillingDocument {
                     issuedOn: issuedOn,
                     headline: try Self.headline(decision, zone: zone),
                     lines: lines,
-                    subtotal: total,
-                    discounts: .zero(subscription.currency),
-                    tax: .zero(subscription.currency),
+                    subtotal: subtotal,
+                    discounts: discounts,
+                    discountLabel: labels.isEmpty ? nil : labels.joined(separator: ", "),
+                    tax: added,
+                    taxes: try Self.taxes(billed, in: currency),
                     total: total,
                     amountPaid: paid,
                     amountDue: try total.subtracting(paid),
@@ -157,7 +189,9 @@ extension BillingDocument {
                     ],
                     subtotal: credit,
                     discounts: .zero(subscription.currency),
+                    discountLabel: nil,
                     tax: .zero(subscription.currency),
+                    taxes: [],
                     total: credit,
                     amountPaid: .zero(subscription.currency),
                     amountDue: .zero(subscription.currency),
@@ -167,6 +201,23 @@ extension BillingDocument {
             )
         }
         return documents
+    }
+
+    /// The tax of each rate over `lines`, in the order the lines meet the rates.
+    private static func taxes(_ lines: [InvoiceLine], in currency: Currency) throws(BillingError) -> [TaxSummary] {
+        var rates: [TaxRate] = []
+        var sums: [TaxRate: (taxable: Money, amount: Money)] = [:]
+        for line in lines {
+            guard let tax = line.tax else { continue }
+            let sum = sums[tax.rate] ?? (.zero(currency), .zero(currency))
+            if sums[tax.rate] == nil { rates.append(tax.rate) }
+            sums[tax.rate] = (try sum.taxable.adding(tax.taxable), try sum.amount.adding(tax.amount))
+        }
+        return rates.compactMap { rate in
+            sums[rate].map {
+                TaxSummary(label: rate.label, inclusive: rate.inclusive, taxable: $0.taxable, amount: $0.amount)
+            }
+        }
     }
 
     /// The lines a decision bills: those charged now, or a renewal's invoice that is owed.
@@ -273,10 +324,18 @@ extension BillingDocument {
     }
 
     private var totals: [(String, Money)] {
-        [
-            ("Subtotal", subtotal), ("Discounts", discounts), ("Tax", tax), ("Total", total),
-            ("Amount paid", amountPaid), ("Amount due", amountDue),
-        ]
+        var rows: [(String, Money)] = [("Subtotal", subtotal)]
+        if let discountLabel {
+            rows.append(("Discount — \(discountLabel)", (try? discounts.negated()) ?? discounts))
+        } else {
+            rows.append(("Discounts", discounts))
+        }
+        if taxes.isEmpty { rows.append(("Tax", tax)) }
+        for summary in taxes {
+            let base = summary.inclusive ? "included in" : "on"
+            rows.append(("\(summary.label) \(base) \(summary.taxable.formatted())", summary.amount))
+        }
+        return rows + [("Total", total), ("Amount paid", amountPaid), ("Amount due", amountDue)]
     }
 
     /// Escapes the five characters HTML gives meaning to.

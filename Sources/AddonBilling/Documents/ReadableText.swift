@@ -13,6 +13,17 @@ extension CivilDate {
 }
 
 extension BillingTimeZone {
+    /// An instant as a person reads it in this zone, for messages: "May 1, 2026" at local midnight,
+    /// "May 1, 2026, 10:30 (UTC)" otherwise; RFC 3339 outside the calendar.
+    func readableMoment(_ instant: Instant) -> String {
+        guard let date = try? readableDate(instant) else { return instant.description }
+        let local = localSeconds(of: instant)
+        let secondOfDay = ((local % 86_400) + 86_400) % 86_400
+        guard secondOfDay != 0 else { return date }
+        let (hour, minute) = (secondOfDay / 3600, secondOfDay % 3600 / 60)
+        return "\(date), \(hour < 10 ? "0" : "")\(hour):\(minute < 10 ? "0" : "")\(minute) (\(self))"
+    }
+
     /// The calendar day of `instant` in this zone, as a person reads it: "May 1, 2026".
     ///
     /// - Throws: ``BillingError/Code/dateOutOfRange`` outside the calendar.

@@ -132,10 +132,10 @@ extension BillingError {
     }
 
     static func couponExpired(_ coupon: Coupon, redeemBy: Instant, zone: BillingTimeZone) -> BillingError {
-        let date = (try? zone.readableDate(redeemBy)) ?? redeemBy.description
-        return BillingError(
+        BillingError(
             code: .couponNotRedeemable,
-            message: "The coupon \(coupon.code) could be redeemed until \(date); it has expired."
+            message:
+                "The coupon \(coupon.code) could be redeemed until \(zone.readableMoment(redeemBy)); it has expired."
         )
     }
 

@@ -157,10 +157,11 @@ extension BillingError {
         )
     }
 
-    static func renewalDue(at: Instant, billedThrough: Instant) -> BillingError {
+    static func renewalDue(at: Instant, billedThrough: Instant, zone: BillingTimeZone) -> BillingError {
         BillingError(
             code: .renewalDue,
-            message: "The subscription is paid through \(billedThrough); renew it before making changes at \(at)."
+            message: "The subscription is paid through \(zone.readableMoment(billedThrough)); renew it before making "
+                + "changes on \(zone.readableMoment(at))."
         )
     }
 
@@ -401,11 +402,11 @@ extension BillingError {
         )
     }
 
-    static func nothingDue(_ id: SubscriptionID, billedThrough: Instant) -> BillingError {
+    static func nothingDue(_ id: SubscriptionID, billedThrough: Instant, zone: BillingTimeZone) -> BillingError {
         BillingError(
             code: .nothingDue,
-            message: "Nothing is due on subscription \"\(id)\": it is billed through \(billedThrough) and owes no "
-                + "retried payment."
+            message: "Nothing is due on subscription \"\(id)\": it is billed through "
+                + "\(zone.readableMoment(billedThrough)) and owes no retried payment."
         )
     }
 
@@ -416,11 +417,12 @@ extension BillingError {
         )
     }
 
-    static func predatesRenewal(at: Instant, periodStart: Instant) -> BillingError {
+    static func predatesRenewal(at: Instant, periodStart: Instant, zone: BillingTimeZone) -> BillingError {
         BillingError(
             code: .requestPredatesRenewal,
-            message: "The request was made at \(at), before the renewal of \(periodStart) opened the current period, "
-                + "which it would have changed; nothing was changed. Ask again to change the new period."
+            message: "The request was made on \(zone.readableMoment(at)), before the renewal of "
+                + "\(zone.readableMoment(periodStart)) opened the current period, which it would have changed; nothing "
+                + "was changed. Ask again to change the new period."
         )
     }
 

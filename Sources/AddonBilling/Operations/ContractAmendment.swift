@@ -135,7 +135,9 @@ extension Subscription {
         guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
         let period = try currentPeriod()
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        guard at < period.end else {
+            throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
+        }
         return (offer, period)
     }
 }

@@ -6,12 +6,14 @@ extension QuoteNote {
         case name
         case date
         case amount
+        case zone
         case text
     }
     /// Decodes the data; the text is rendered again, not read.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
+            in: try container.decodeIfPresent(BillingTimeZone.self, forKey: .zone),
             try container.decode(Kind.self, forKey: .kind),
             count: try container.decodeIfPresent(Int64.self, forKey: .count),
             capacity: try container.decodeIfPresent(CapacityKind.self, forKey: .capacity),
@@ -29,6 +31,7 @@ extension QuoteNote {
         try container.encodeIfPresent(name, forKey: .name)
         try container.encodeIfPresent(date, forKey: .date)
         try container.encodeIfPresent(amount, forKey: .amount)
+        try container.encodeIfPresent(zone, forKey: .zone)
         try container.encode(text, forKey: .text)
     }
 }

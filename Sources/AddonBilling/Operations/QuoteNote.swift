@@ -6,8 +6,9 @@
 ///
 /// ## JSON
 ///
-/// `{"kind": "boughtBack", "count": 2, "capacity": "seats", "text": "Buying back 2 extra seats ..."}`;
-/// `count`, `capacity`, `name`, `date` and `amount` appear as the kind needs them.
+/// `{"kind": "boughtBack", "count": 2, "capacity": "seats", "zone": "UTC", "text": "Buying back 2 extra seats ..."}`;
+/// `count`, `capacity`, `name`, `date` and `amount` appear as the kind needs them, and `zone` — the
+/// subscription's, in which `text` reads the date ("May 1, 2026") — when the note has one.
 public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
     /// What the note says.
     public struct Kind: StringValue {
@@ -111,8 +112,11 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
     public let date: Instant?
     /// An amount, where the kind has one.
     public let amount: Money?
+    /// The time zone ``text`` reads ``date`` in: the subscription's.
+    let zone: BillingTimeZone?
 
     init(
+        in zone: BillingTimeZone? = nil,
         _ kind: Kind,
         count: Int64? = nil,
         capacity: CapacityKind? = nil,
@@ -126,10 +130,11 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         self.name = name
         self.date = date
         self.amount = amount
+        self.zone = zone
     }
 
-    /// The note in English.
-    public var text: String { text(in: nil) }
+    /// The note in English, its date as people read it in the subscription's zone ("May 1, 2026").
+    public var text: String { text(in: zone) }
 
     /// The note in English, its date read in `zone` as people read it ("May 1, 2026"), or as
     /// an RFC 3339 instant without a zone.
@@ -247,9 +252,11 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
             let term: String
             switch self.count {
             case nil: term = "It discounts every charge for as long as the subscription lasts."
-            case 1: term = "It discounts charges until and including the renewal on \(date)."
+            case 1: term = "It discounts every charge until and including the renewal on \(date)."
             default:
-                term = "It discounts charges until and including the \(count.grouped) renewal invoices from \(date) on."
+                term =
+                    "It discounts every charge until and including the next \(count.grouped) renewal invoices, the "
+                    + "first on \(date)."
             }
             return self.amount == nil
                 ? term : term + " An amount off comes off renewal invoices only, not prorated purchases."

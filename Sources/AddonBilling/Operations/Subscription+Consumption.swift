@@ -84,7 +84,9 @@ extension Subscription {
         guard units >= 1 else { throw BillingError.invalidQuantity(units) }
         let period = try currentPeriod()
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        guard at < period.end else {
+            throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
+        }
 
         // A crossing of the auto-recharge threshold buys its one pack first, so the
         // usage can draw on it; the new pack, being the newest, is drawn last.

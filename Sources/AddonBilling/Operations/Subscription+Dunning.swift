@@ -41,7 +41,7 @@ extension Subscription {
         paymentDeclined: Bool
     ) throws(BillingError) -> Outcome {
         guard status.renews, unpaidInvoice == nil, nextBoundary == boundary, boundary <= at else {
-            throw BillingError.nothingDue(id, billedThrough: billedThrough)
+            throw BillingError.nothingDue(id, billedThrough: billedThrough, zone: cycle.timeZone)
         }
         let (next, renewal) = try crossingNext(policy: policy)
         guard paymentDeclined, !renewal.invoice.total.isZero else {
@@ -81,7 +81,7 @@ extension Subscription {
         if let scheduledAttempt {
             guard status == .pastDue, unpaid.failedAttempts == scheduledAttempt, let due = unpaid.nextAttempt,
                 due <= at
-            else { throw BillingError.nothingDue(id, billedThrough: billedThrough) }
+            else { throw BillingError.nothingDue(id, billedThrough: billedThrough, zone: cycle.timeZone) }
         }
         guard paymentDeclined else {
             let retry = PaymentRetry(

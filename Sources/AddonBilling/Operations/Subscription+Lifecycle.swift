@@ -106,6 +106,8 @@ extension Subscription {
 /// The working state of one subscription operation.
 struct Lifecycle {
     let subscription: Subscription
+    /// The zone the notes read their dates in: the subscription's.
+    var zone: BillingTimeZone { subscription.cycle.timeZone }
     let operation: SubscriptionOperation
     let usage: CapacityUsage?
     let at: Instant
@@ -183,7 +185,7 @@ struct Lifecycle {
                 subscription.with(scheduledChange: .some(nil)),
                 effective: at,
                 notes: [],
-                confirmation: QuoteNote(.planChangeWithdrawn, name: subscription.plan.name)
+                confirmation: QuoteNote(in: zone, .planChangeWithdrawn, name: subscription.plan.name)
             )
         case .cancel: return try cancel()
         case .withdrawCancellation:
@@ -191,8 +193,10 @@ struct Lifecycle {
             return try finish(
                 subscription.with(cancelAtPeriodEnd: false),
                 effective: at,
-                notes: [QuoteNote(.renewsAgain, name: subscription.plan.name, date: subscription.nextBoundary)],
-                confirmation: QuoteNote(.cancellationWithdrawn)
+                notes: [
+                    QuoteNote(in: zone, .renewsAgain, name: subscription.plan.name, date: subscription.nextBoundary)
+                ],
+                confirmation: QuoteNote(in: zone, .cancellationWithdrawn)
             )
         case .pause:
             guard subscription.status == .active else { throw BillingError.cannotPause(subscription.status) }
@@ -200,8 +204,8 @@ struct Lifecycle {
             return try finish(
                 subscription.with(status: .paused),
                 effective: at,
-                notes: [QuoteNote(.paused, date: subscription.billedThrough)],
-                confirmation: QuoteNote(.pausedConfirmation)
+                notes: [QuoteNote(in: zone, .paused, date: subscription.billedThrough)],
+                confirmation: QuoteNote(in: zone, .pausedConfirmation)
             )
         case .resume: return try resume()
         case .redeemCoupon: return try redeem()
@@ -211,7 +215,7 @@ struct Lifecycle {
                 subscription.with(discount: .some(nil)),
                 effective: at,
                 notes: [],
-                confirmation: QuoteNote(.discountRemoved, name: current.coupon.label)
+                confirmation: QuoteNote(in: zone, .discountRemoved, name: current.coupon.label)
             )
         default:
             throw BillingError.unknownName(
@@ -253,13 +257,14 @@ struct Lifecycle {
             effective: at,
             notes: [
                 QuoteNote(
+                    in: zone,
                     .discountTerm,
                     count: discount.renewalsLeft,
                     date: subscription.billedThrough,
                     amount: coupon.amountOff
                 )
             ],
-            confirmation: QuoteNote(.couponRedeemed, name: coupon.label)
+            confirmation: QuoteNote(in: zone, .couponRedeemed, name: coupon.label)
         )
     }
 
@@ -288,11 +293,14 @@ struct Lifecycle {
         var notes: [QuoteNote] = []
         for (code, count) in carry.covered.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let offer = current.offer(code)
-            notes.append(QuoteNote(.coveredByPlan, count: count, capacity: offer?.kind.capacity, name: target.name))
+            notes.append(
+                QuoteNote(in: zone, .coveredByPlan, count: count, capacity: offer?.kind.capacity, name: target.name)
+            )
         }
         for code in carry.dropped {
             notes.append(
                 QuoteNote(
+                    in: zone,
                     .droppedWithPlan,
                     name: current.offer(code)?.name ?? code.rawValue,
                     date: now ? at : period.end
@@ -300,7 +308,7 @@ struct Lifecycle {
             )
         }
         guard now else {
-            notes.append(QuoteNote(.planChangeScheduled, name: target.name, date: period.end))
+            notes.append(QuoteNote(in: zone, .planChangeScheduled, name: target.name, date: period.end))
             var scheduled = try finish(
                 subscription.with(scheduledChange: .some(operation)),
                 effective: period.end,
@@ -309,7 +317,7 @@ struct Lifecycle {
                 capacity: capacity,
                 carry: carry,
                 notes: notes,
-                confirmation: QuoteNote(.planChangeScheduled, name: target.name, date: period.end)
+                confirmation: QuoteNote(in: zone, .planChangeScheduled, name: target.name, date: period.end)
             )
             scheduled.ownerOnly = ownerOnlyTouched(by: carry)
             return scheduled
@@ -341,7 +349,9 @@ struct Lifecycle {
                         rounding: policy.rounding
                     )
                     lines = try moved.priced([charge], renewal: false, policy: policy)
-                    notes.append(QuoteNote(.planProrated, name: target.name, date: period.end, amount: newTotal))
+                    notes.append(
+                        QuoteNote(in: zone, .planProrated, name: target.name, date: period.end, amount: newTotal)
+                    )
                 } else {
                     try settlement.leftOver(try due.negated(), policy: policy.unusedTime)
                 }
@@ -371,16 +381,16 @@ struct Lifecycle {
                 // Usage and packs of the period carry into the new cycle.
                 after = opened.with(status: subscription.status, chargesThisPeriod: lines, quota: subscription.quota)
             }
-            notes.append(QuoteNote(.newCycle, name: target.name, date: after.billedThrough))
+            notes.append(QuoteNote(in: zone, .newCycle, name: target.name, date: after.billedThrough))
         }
         if settlement.forfeited.minorUnits > 0 {
-            notes.append(QuoteNote(.unusedForfeited, date: period.end, amount: settlement.forfeited))
+            notes.append(QuoteNote(in: zone, .unusedForfeited, date: period.end, amount: settlement.forfeited))
         }
         if settlement.creditCreated.minorUnits > 0 {
-            notes.append(QuoteNote(.creditCreated, amount: settlement.creditCreated))
+            notes.append(QuoteNote(in: zone, .creditCreated, amount: settlement.creditCreated))
         }
         if settlement.creditApplied.minorUnits > 0 {
-            notes.append(QuoteNote(.creditApplied, amount: settlement.creditApplied))
+            notes.append(QuoteNote(in: zone, .creditApplied, amount: settlement.creditApplied))
         }
         var decided = try finish(
             after.with(creditBalance: settlement.creditBalance),
@@ -392,7 +402,7 @@ struct Lifecycle {
             carry: carry,
             settlement: settlement,
             notes: notes,
-            confirmation: QuoteNote(.planChanged, name: target.name)
+            confirmation: QuoteNote(in: zone, .planChanged, name: target.name)
         )
         decided.ownerOnly = ownerOnlyTouched(by: carry)
         return decided
@@ -464,14 +474,19 @@ struct Lifecycle {
                 subscription.with(cancelAtPeriodEnd: true),
                 effective: end,
                 nextRenewalTotal: .zero(subscription.currency),
-                notes: [QuoteNote(.endsAtPeriodEnd, name: name, date: end), QuoteNote(.noRefund, date: end)],
-                confirmation: QuoteNote(.subscriptionWillEnd, name: name, date: end)
+                notes: [
+                    QuoteNote(in: zone, .endsAtPeriodEnd, name: name, date: end),
+                    QuoteNote(in: zone, .noRefund, date: end),
+                ],
+                confirmation: QuoteNote(in: zone, .subscriptionWillEnd, name: name, date: end)
             )
         }
         var settlement = Settlement(subscription)
         var notes: [QuoteNote] = []
         let period = try subscription.currentPeriod()
-        guard at >= period.start else { throw BillingError.predatesRenewal(at: at, periodStart: period.start) }
+        guard at >= period.start else {
+            throw BillingError.predatesRenewal(at: at, periodStart: period.start, zone: subscription.cycle.timeZone)
+        }
         // Paid service left: only an active (or paused) subscription inside its paid period has any.
         if (status == .active || status == .paused) && at < period.end && !subscription.isTrialing(at: at) {
             let fraction = try subscription.cycle.remainingFraction(of: period, at: at, unit: policy.prorationUnit)
@@ -480,10 +495,10 @@ struct Lifecycle {
             try settlement.leftOver(unused, policy: policy.unusedTime)
         }
         if settlement.forfeited.minorUnits > 0 {
-            notes.append(QuoteNote(.unusedForfeited, date: period.end, amount: settlement.forfeited))
+            notes.append(QuoteNote(in: zone, .unusedForfeited, date: period.end, amount: settlement.forfeited))
         }
         if settlement.creditCreated.minorUnits > 0 {
-            notes.append(QuoteNote(.creditCreated, amount: settlement.creditCreated))
+            notes.append(QuoteNote(in: zone, .creditCreated, amount: settlement.creditCreated))
         }
         let dropped = subscription.lines.filter { $0.quantity > 0 }.map(\.addon)
         let after = subscription.with(
@@ -500,21 +515,25 @@ struct Lifecycle {
             carry: Carry(lines: [], dropped: dropped),
             settlement: settlement,
             notes: notes,
-            confirmation: QuoteNote(.subscriptionCanceled, name: name)
+            confirmation: QuoteNote(in: zone, .subscriptionCanceled, name: name)
         )
     }
 
     private func resume() throws(BillingError) -> Decided {
         guard subscription.status == .paused else { throw BillingError.cannotResume(subscription.status) }
         let period = try subscription.currentPeriod()
-        guard at >= period.start else { throw BillingError.predatesRenewal(at: at, periodStart: period.start) }
+        guard at >= period.start else {
+            throw BillingError.predatesRenewal(at: at, periodStart: period.start, zone: subscription.cycle.timeZone)
+        }
         let active = subscription.with(status: .active)
         guard at >= subscription.billedThrough else {
             return try finish(
                 active,
                 effective: at,
-                notes: [QuoteNote(.renewsAgain, name: subscription.plan.name, date: subscription.billedThrough)],
-                confirmation: QuoteNote(.resumed)
+                notes: [
+                    QuoteNote(in: zone, .renewsAgain, name: subscription.plan.name, date: subscription.billedThrough)
+                ],
+                confirmation: QuoteNote(in: zone, .resumed)
             )
         }
         // The paid time ran out while paused: a new cycle starts now and is billed now.
@@ -523,8 +542,8 @@ struct Lifecycle {
             after,
             lines: renewal.invoice.lines,
             effective: at,
-            notes: [QuoteNote(.newCycle, name: after.plan.name, date: after.billedThrough)],
-            confirmation: QuoteNote(.resumed)
+            notes: [QuoteNote(in: zone, .newCycle, name: after.plan.name, date: after.billedThrough)],
+            confirmation: QuoteNote(in: zone, .resumed)
         )
     }
 

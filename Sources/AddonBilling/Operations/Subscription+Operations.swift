@@ -139,9 +139,11 @@ extension Subscription {
         let period = try currentPeriod()
         guard at >= period.start else {
             guard period.start > cycle.anchor else { throw BillingError.instantOutsidePeriod(at, period) }
-            throw BillingError.predatesRenewal(at: at, periodStart: period.start)
+            throw BillingError.predatesRenewal(at: at, periodStart: period.start, zone: cycle.timeZone)
         }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        guard at < period.end else {
+            throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
+        }
         return period
     }
 
@@ -192,6 +194,8 @@ extension Subscription {
 /// The working state of one decision: the line before and after, and what to say.
 struct Change {
     let subscription: Subscription
+    /// The zone the notes read their dates in: the subscription's.
+    var zone: BillingTimeZone { subscription.cycle.timeZone }
     let offer: AddonOffer
     let operation: AddonOperation
     let period: BillingPeriod
@@ -256,13 +260,17 @@ struct Change {
         )
         line = base
         let capacity = offer.kind.capacity
-        if withdrawn > 0 { notes.append(QuoteNote(.boughtBack, count: withdrawn, capacity: capacity, name: name)) }
+        if withdrawn > 0 {
+            notes.append(QuoteNote(in: zone, .boughtBack, count: withdrawn, capacity: capacity, name: name))
+        }
         if restored > 0 {
-            notes.append(QuoteNote(.restored, count: restored, capacity: capacity, name: name, date: period.end))
+            notes.append(
+                QuoteNote(in: zone, .restored, count: restored, capacity: capacity, name: name, date: period.end)
+            )
         }
         if charged > 0 {
             if subscription.isTrialing(at: at) {
-                notes.append(QuoteNote(.freeDuringTrial, date: subscription.trialEnd))
+                notes.append(QuoteNote(in: zone, .freeDuringTrial, date: subscription.trialEnd))
             } else {
                 let fraction = try subscription.cycle.remainingFraction(of: period, at: at, unit: policy.prorationUnit)
                 let charge = try InvoiceLine(
@@ -279,6 +287,7 @@ struct Change {
                 if fraction != .one {
                     notes.append(
                         QuoteNote(
+                            in: zone,
                             .prorated,
                             count: charged,
                             date: period.end,
@@ -289,8 +298,8 @@ struct Change {
             }
         }
         switch offer.kind {
-        case .recurringFeature: confirmation = QuoteNote(.featureAdded, name: name)
-        default: confirmation = QuoteNote(.slotsAdded, count: quantity, capacity: capacity, name: name)
+        case .recurringFeature: confirmation = QuoteNote(in: zone, .featureAdded, name: name)
+        default: confirmation = QuoteNote(in: zone, .slotsAdded, count: quantity, capacity: capacity, name: name)
         }
     }
 
@@ -299,8 +308,8 @@ struct Change {
         guard let current = line else { throw BillingError.addonNotActive(offer) }
         line = current.with(autoRenew: true)
         effective = period.end
-        if !current.autoRenew { notes.append(QuoteNote(.renewsAgain, name: name, date: period.end)) }
-        confirmation = QuoteNote(.autoRenewOn, name: name)
+        if !current.autoRenew { notes.append(QuoteNote(in: zone, .renewsAgain, name: name, date: period.end)) }
+        confirmation = QuoteNote(in: zone, .autoRenewOn, name: name)
     }
 
     // MARK: One-time packs
@@ -336,11 +345,11 @@ struct Change {
         )
         lines += try subscription.priced([charge], renewal: false, policy: policy)
         effective = at
-        notes.append(QuoteNote(.oneTime, count: amount, capacity: capacity, date: period.end))
+        notes.append(QuoteNote(in: zone, .oneTime, count: amount, capacity: capacity, date: period.end))
         confirmation =
             automatic
-            ? QuoteNote(.autoRechargeBought, count: amount, capacity: capacity, name: name)
-            : QuoteNote(.packAdded, count: amount, capacity: capacity, name: name, date: period.end)
+            ? QuoteNote(in: zone, .autoRechargeBought, count: amount, capacity: capacity, name: name)
+            : QuoteNote(in: zone, .packAdded, count: amount, capacity: capacity, name: name, date: period.end)
     }
 
     // MARK: Removing
@@ -361,16 +370,16 @@ struct Change {
         case .atPeriodEnd:
             line = current.with(renewal: current.renewalQuantity - quantity)
             effective = period.end
-            notes.append(QuoteNote(.leavesAtPeriodEnd, date: period.end))
+            notes.append(QuoteNote(in: zone, .leavesAtPeriodEnd, date: period.end))
         case .immediately:
             line = current.with(
                 quantity: current.quantity - quantity,
                 renewal: current.renewalQuantity - quantity
             )
-            notes.append(QuoteNote(.leavesNow, date: period.end))
+            notes.append(QuoteNote(in: zone, .leavesNow, date: period.end))
         }
-        notes.append(QuoteNote(.refundFree, date: period.end))
-        confirmation = QuoteNote(.slotsRemoved)
+        notes.append(QuoteNote(in: zone, .refundFree, date: period.end))
+        confirmation = QuoteNote(in: zone, .slotsRemoved)
     }
 
     /// Removes an add-on entirely: every continuing slot, or the feature at period end.
@@ -380,7 +389,7 @@ struct Change {
             guard let current = line, current.continuingQuantity > 0 else { throw BillingError.addonNotActive(offer) }
             guard let usage else { throw BillingError.usageRequired(offer, operation) }
             try remove(quantity: current.continuingQuantity, usage: usage, timing: timing)
-            confirmation = QuoteNote(.addonRemoved, name: name)
+            confirmation = QuoteNote(in: zone, .addonRemoved, name: name)
         default:
             try cancel(usage: usage)
         }
@@ -392,9 +401,15 @@ struct Change {
         line = current.with(renewal: current.quantity, autoRenew: true)
         effective = period.end
         notes.append(
-            QuoteNote(.removalWithdrawn, count: current.scheduledReduction, capacity: offer.kind.capacity, name: name)
+            QuoteNote(
+                in: zone,
+                .removalWithdrawn,
+                count: current.scheduledReduction,
+                capacity: offer.kind.capacity,
+                name: name
+            )
         )
-        confirmation = QuoteNote(.scheduledRemovalWithdrawn)
+        confirmation = QuoteNote(in: zone, .scheduledRemovalWithdrawn)
     }
 
     /// Switches auto-renew off: the add-on serves out the period and ends, without refund.
@@ -412,9 +427,9 @@ struct Change {
         }
         line = current.with(autoRenew: false)
         effective = period.end
-        notes.append(QuoteNote(.endsAtPeriodEnd, name: name, date: period.end))
-        notes.append(QuoteNote(.refundFree, date: period.end))
-        confirmation = QuoteNote(.willEnd, name: name, date: period.end)
+        notes.append(QuoteNote(in: zone, .endsAtPeriodEnd, name: name, date: period.end))
+        notes.append(QuoteNote(in: zone, .refundFree, date: period.end))
+        confirmation = QuoteNote(in: zone, .willEnd, name: name, date: period.end)
     }
 
     // MARK: Result

@@ -54,7 +54,9 @@ extension Subscription {
         guard expectedExtra >= 0 else { throw BillingError.negativeCapacity(capacity, expectedExtra) }
         let period = try currentPeriod()
         guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
-        guard at < period.end else { throw BillingError.renewalDue(at: at, billedThrough: billedThrough) }
+        guard at < period.end else {
+            throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
+        }
         let report = try quotaReport(capacity)
         let used = try Change.sum(report.used, report.overage)
         let elapsed = Int128(at.secondsSinceEpoch - period.start.secondsSinceEpoch)

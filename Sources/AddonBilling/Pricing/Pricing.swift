@@ -53,6 +53,7 @@ enum Pricing {
             if let coupon, let part = discounts?[index], part > 0 {
                 discount = InvoiceLine.DiscountAmount(
                     coupon: coupon.code,
+                    label: coupon.label,
                     amount: Money(minorUnits: part, currency: currency)
                 )
             }

@@ -12,17 +12,19 @@
 ///  "fraction": "1/2", "amount": {"currency": "USD", "minorUnits": 1900}, "prorated": true}
 /// ```
 ///
-/// A discounted or taxed line adds `"discount": {"coupon": "SPRING20", "amount": {...}}`,
+/// A discounted or taxed line adds `"discount": {"coupon": "SPRING20", "label": "...", "amount": {...}}`,
 /// `"tax": {"rate": {...}, "taxable": {...}, "amount": {...}}` and `"total": {...}`.
 public struct InvoiceLine: Sendable, Hashable, Codable {
     /// The part of a coupon's discount that falls on a line.
     ///
     /// ## JSON
     ///
-    /// `{"coupon": "SPRING20", "amount": {"currency": "USD", "minorUnits": 380}}`.
+    /// `{"coupon": "SPRING20", "label": "Spring sale (20% off)", "amount": {"currency": "USD", "minorUnits": 380}}`.
     public struct DiscountAmount: Sendable, Hashable, Codable {
         /// The coupon.
         public let coupon: CouponCode
+        /// The coupon as the invoice names it (``Coupon/label``).
+        public let label: String
         /// The amount taken off the line: zero or more, at most its amount.
         public let amount: Money
     }
@@ -164,9 +166,17 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
         self.total = total
     }
 
-    /// A sentence a person reads on the invoice, rendered from the line's data.
-    public var description: String {
-        let span = "\(self.span.start) to \(self.span.end)"
+    /// A sentence rendered from the line's data, its span in RFC 3339 for JSON and logs:
+    /// "2 × Extra seats, 2026-04-16T00:00:00Z to 2026-05-01T00:00:00Z, prorated 1/2".
+    public var description: String { sentence(span: "\(span.start) to \(span.end)") }
+
+    /// The sentence a person reads on the invoice, its service period read in `zone`:
+    /// "2 × Extra seats, April 16 – April 30, 2026, prorated 1/2".
+    public func description(in zone: BillingTimeZone) -> String {
+        sentence(span: (try? zone.readablePeriod(span)) ?? "\(span.start) to \(span.end)")
+    }
+
+    private func sentence(span: String) -> String {
         switch kind {
         case .plan:
             return "\(name) plan, \(span)"
@@ -174,7 +184,7 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
             return "\(quantity) × \(name), \(span)" + (prorated ? ", prorated \(fraction)" : "")
         case .pack:
             let units = grants.map { ", \($0.capacity.count($0.units))" } ?? ""
-            return "\(quantity) × \(name), one-time\(units) until \(self.span.end)"
+            return "\(quantity) × \(name), one-time\(units), \(span)"
         case .planChange:
             return "Change to the \(name) plan, \(span)" + (prorated ? ", prorated \(fraction)" : "")
         case .unusedTime:
