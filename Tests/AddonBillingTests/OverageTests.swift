@@ -63,6 +63,36 @@ final class OverageTests: XCTestCase {
         XCTAssertEqual(try renewal.subscription.renew(at: try instant("2026-06-01T00:00:00Z")).amountDue, usd(19_900))
     }
 
+    /// A subscription set to end at the period's end still pays that period's overage, on a final
+    /// invoice; declined, the invoice stays owed on the ended subscription until paid by hand.
+    func testTheLastPeriodsOverageIsBilledWhenTheSubscriptionEnds() async throws {
+        let ending = try used(140_500, on: try business(try perThousand()))
+            .apply(.cancel(), by: SeedPlans.owner, at: try instant("2026-04-21T00:00:00Z")).subscription
+        let may = try instant("2026-05-01T00:00:00Z")
+        let ended = try ending.renew(at: may)
+        XCTAssertEqual(ended.subscription.status, .canceled)
+        XCTAssertEqual(ended.amountDue, usd(4550))
+        XCTAssertEqual(ended.lines.map(\.kind), [.overage])
+
+        let store = InMemorySubscriptionStore([ending])
+        let service = AddonService(
+            store: store,
+            gateway: ScriptedPaymentGateway(script: [.decline, .none]),
+            clock: ManualClock(may).witness
+        )
+        let declined = try await service.renew(on: ending.id)
+        XCTAssertEqual(declined?.amountCharged, usd(0))
+        let owed = try await store.load(ending.id).subscription
+        XCTAssertEqual(owed.status, .canceled)
+        XCTAssertEqual(owed.unpaidInvoice?.invoice.total, usd(4550))
+        XCTAssertNil(owed.dueAt, "no retries are scheduled on an ended subscription")
+        let paid = try await service.payUnpaidInvoice(on: ending.id, by: SeedPlans.owner, idempotencyKey: "pay-final")
+        XCTAssertEqual(paid.amountCharged, usd(4550))
+        let settled = try await store.load(ending.id).subscription
+        XCTAssertEqual(settled.status, .canceled)
+        XCTAssertNil(settled.unpaidInvoice)
+    }
+
     func testACapLimitsAPeriodsOverageAndNoRateOrNoOverageBillsNothing() throws {
         let capped = try used(350_000, on: try business(try perThousand(cap: usd(10_000))))
         let line = try XCTUnwrap(try capped.previewNextInvoice().upcoming.lines.last)

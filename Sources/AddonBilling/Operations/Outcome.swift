@@ -65,7 +65,7 @@ public struct Decision: Sendable, Hashable, Codable {
         if let paymentRetry { return paymentRetry.paid ? paymentRetry.invoice.lines : [] }
         if renewals.isEmpty { return charges }
         // A renewal whose payment failed opened its period past due: its invoice is owed, not charged now.
-        return charges + renewals.filter(\.status.renews).flatMap(\.invoice.lines)
+        return charges + renewals.filter(\.charged).flatMap(\.invoice.lines)
     }
 
     /// The sum of ``lines``, without building the array.
@@ -76,7 +76,7 @@ public struct Decision: Sendable, Hashable, Codable {
                 ? try Money.sum(paymentRetry.invoice.lines.lazy.map(\.total), in: currency) : total
         }
         for line in charges { total = try total.adding(line.total) }
-        for renewal in renewals where renewal.status.renews {
+        for renewal in renewals where renewal.charged {
             for line in renewal.invoice.lines { total = try total.adding(line.total) }
         }
         return total

@@ -47,6 +47,14 @@ extension Subscription {
         guard paymentDeclined, !renewal.invoice.total.isZero else {
             return Outcome(next, try Decision(.renewal, currency: currency, renewals: [renewal]))
         }
+        if next.status == .canceled {
+            // The final invoice of an ended subscription stays owed, without retries: it is paid by hand.
+            let owed = UnpaidInvoice(unchecked: renewal.invoice, failedAttempts: 1, nextAttempt: nil)
+            return Outcome(
+                next.with(unpaidInvoice: .some(owed)),
+                try Decision(.renewal, currency: currency, renewals: [renewal.with(status: .unpaid)])
+            )
+        }
         let retry = policy.dunning.nextAttempt(after: at, failedAttempts: 1, periodEnd: next.billedThrough)
         let status = retry == nil ? policy.dunning.finalStatus : .pastDue
         let unpaid = UnpaidInvoice(unchecked: renewal.invoice, failedAttempts: 1, nextAttempt: retry)
@@ -75,28 +83,34 @@ extension Subscription {
         scheduledAttempt: Int?,
         paymentDeclined: Bool
     ) throws(BillingError) -> Outcome {
-        guard let unpaid = unpaidInvoice, status == .pastDue || status == .unpaid else {
-            throw BillingError.noUnpaidInvoice(id)
-        }
+        // A subscription canceled by dunning owes nothing more; one that ended at its period's end may
+        // owe the final invoice of its last period's overage, which a person can still pay.
+        guard let unpaid = unpaidInvoice,
+            status == .pastDue || status == .unpaid || status == .canceled && unpaid.billsOnlyOverage
+        else { throw BillingError.noUnpaidInvoice(id) }
         if let scheduledAttempt {
             guard status == .pastDue, unpaid.failedAttempts == scheduledAttempt, let due = unpaid.nextAttempt,
                 due <= at
             else { throw BillingError.nothingDue(id, billedThrough: billedThrough, zone: cycle.timeZone) }
         }
+        // An ended subscription's final invoice, once paid, leaves it ended.
+        let settled: SubscriptionStatus = status == .canceled ? .canceled : .active
         guard paymentDeclined else {
             let retry = PaymentRetry(
                 invoice: unpaid.invoice,
                 paid: true,
                 failedAttempts: unpaid.failedAttempts,
                 nextAttempt: nil,
-                status: .active
+                status: settled
             )
-            let paid = with(status: .active, unpaidInvoice: .some(nil))
+            let paid = with(status: settled, unpaidInvoice: .some(nil))
             return Outcome(paid, try Decision(.paymentRetry, currency: currency, paymentRetry: retry))
         }
         let failed = unpaid.failedAttempts + 1
-        let next = policy.dunning.nextAttempt(after: at, failedAttempts: failed, periodEnd: billedThrough)
-        let status = next == nil ? policy.dunning.finalStatus : .pastDue
+        let next =
+            settled == .canceled
+            ? nil : policy.dunning.nextAttempt(after: at, failedAttempts: failed, periodEnd: billedThrough)
+        let status = settled == .canceled ? .canceled : next == nil ? policy.dunning.finalStatus : .pastDue
         let after = with(
             status: status,
             unpaidInvoice: .some(UnpaidInvoice(unchecked: unpaid.invoice, failedAttempts: failed, nextAttempt: next))

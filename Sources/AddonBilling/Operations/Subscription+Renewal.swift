@@ -31,6 +31,10 @@ public struct Renewal: Sendable, Hashable, Codable {
         self.status = status
     }
 
+    /// Whether its invoice is charged now: an opened period's, or the final invoice of a subscription
+    /// that ended (the overage of its last period); not one owed after a declined payment.
+    var charged: Bool { status.renews || status == .canceled }
+
     /// The same renewal with another resulting status (a declined payment makes it `past_due`).
     func with(status: SubscriptionStatus) -> Renewal {
         Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: status)
@@ -143,9 +147,10 @@ extension Subscription {
             }
         }
         let boundary = current.billedThrough
-        if current.cancelAtPeriodEnd { return try current.ending(at: boundary) }
-        // Overage of the period that ends is priced by the plan it was used under.
+        // Overage of the period that ends is priced by the plan it was used under, and billed even
+        // when the subscription ends with the period.
         let arrears = try current.overageLines(policy: policy)
+        if current.cancelAtPeriodEnd { return try current.ending(at: boundary, overage: arrears, policy: policy) }
         if let scheduled = current.scheduledChange, let target = scheduled.plan {
             let carry = try current.carryOver(
                 to: target,
@@ -174,11 +179,20 @@ extension Subscription {
         )
     }
 
-    /// Ends the subscription at `boundary`: nothing is billed, every add-on ends, packs expire.
-    private func ending(at boundary: Instant) throws(BillingError) -> (Subscription, renewal: Renewal) {
+    /// Ends the subscription at `boundary`: every add-on ends, packs expire, and only the overage of the
+    /// last period is billed, on a final invoice.
+    private func ending(
+        at boundary: Instant,
+        overage: [InvoiceLine] = [],
+        policy: BillingPolicy = .standard
+    ) throws(BillingError) -> (Subscription, renewal: Renewal) {
         var expired = Capacities.none
         for pack in quota.packs { expired = try expired.adding(pack.remaining, of: pack.capacity) }
-        let invoice = try Invoice(period: try cycle.period(containing: boundary), lines: [], currency: currency)
+        let invoice = try Invoice(
+            period: try cycle.period(containing: boundary),
+            lines: try priced(overage, renewal: true, policy: policy),
+            currency: currency
+        )
         let next = with(
             status: .canceled,
             lines: [],

@@ -90,3 +90,8 @@ public struct DunningPolicy: Sendable, Hashable, Codable {
         return overflow ? periodEnd : min(Instant(secondsSinceEpoch: candidate), periodEnd)
     }
 }
+
+extension UnpaidInvoice {
+    /// Whether the invoice bills only overage: the final invoice of a subscription that ended.
+    var billsOnlyOverage: Bool { !invoice.lines.isEmpty && invoice.lines.allSatisfy { $0.kind == .overage } }
+}
