@@ -106,6 +106,23 @@ public protocol AccountDirectory: Sendable {
 
     /// The subscriptions an account owns, in identifier order.
     func subscriptions(of account: AccountID) async throws -> [SubscriptionID]
+
+    /// The number of the document of `kind` for the request `key`: the account's next, gap-free,
+    /// the first time (in one transaction, unique per `(account, number)` and `(key, kind)`), the
+    /// same one every time after.
+    func documentNumber(for key: IdempotencyKey, kind: BillingDocument.Kind, account: AccountID) async throws -> Int64
+
+    /// Reserves one redemption of `coupon` for the request `key`, atomically against `limit`.
+    ///
+    /// - Returns: How many redemptions came before this one (the same answer for the same key every
+    ///   time), or nil when the coupon has been redeemed `limit` times.
+    func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
+
+    /// Returns a reservation whose request was refused, so that it does not count.
+    func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws
+
+    /// How many times `coupon` has been redeemed (reservations included), for quotes.
+    func redemptions(of coupon: CouponCode) async throws -> Int64
 }
 
 extension AccountDirectory {
@@ -142,5 +159,32 @@ extension Sequence<UInt8> {
             text.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// Document numbers from the account directory: gap-free per account, `acme-000001`, … — the
+/// same number for a request's document every time it is asked for.
+public struct DirectoryDocumentNumbering: DocumentNumbering {
+    /// The directory that owns the accounts' sequences.
+    public let directory: any AccountDirectory
+
+    /// A numbering over `directory`.
+    public init(directory: any AccountDirectory) { self.directory = directory }
+
+    /// The number of the document of `kind` for the request `key` on `subscription`.
+    public func number(
+        for key: IdempotencyKey,
+        kind: BillingDocument.Kind,
+        subscription: SubscriptionID
+    ) async throws -> String {
+        guard let account = try await directory.owner(of: subscription) else {
+            throw BillingError(
+                code: .subscriptionNotFound,
+                message: "No account owns subscription \"\(subscription)\"."
+            )
+        }
+        let number = try await directory.documentNumber(for: key, kind: kind, account: account)
+        let digits = String(number)
+        return "\(account.rawValue)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 }

@@ -42,6 +42,25 @@ public final class SQLiteAccountDirectory: AccountDirectory {
                     );
                     CREATE INDEX IF NOT EXISTS account_subscriptions_account
                         ON account_subscriptions (account, subscription_id);
+                    CREATE TABLE IF NOT EXISTS document_sequences (
+                        account TEXT PRIMARY KEY,
+                        last INTEGER NOT NULL
+                    );
+                    CREATE TABLE IF NOT EXISTS documents (
+                        account TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        request_key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        issued_at INTEGER NOT NULL DEFAULT (unixepoch()),
+                        PRIMARY KEY (account, number),
+                        UNIQUE (request_key, kind)
+                    );
+                    CREATE TABLE IF NOT EXISTS coupon_redemptions (
+                        coupon TEXT NOT NULL,
+                        request_key TEXT NOT NULL,
+                        redeemed_before INTEGER NOT NULL,
+                        PRIMARY KEY (coupon, request_key)
+                    );
                     """
             )
         }
@@ -115,6 +134,84 @@ public final class SQLiteAccountDirectory: AccountDirectory {
             )
         }.map { SubscriptionID(rawValue: $0) }
     }
+
+    public func documentNumber(
+        for key: IdempotencyKey,
+        kind: BillingDocument.Kind,
+        account: AccountID
+    ) async throws -> Int64 {
+        // One write transaction: SQLite serializes writers, so the read, the increment and the
+        // insert cannot interleave with another numbering.
+        try await database.write { db in
+            if let number = try Int64.fetchOne(
+                db,
+                sql: "SELECT number FROM documents WHERE request_key = ? AND kind = ?",
+                arguments: [key.rawValue, kind.rawValue]
+            ) {
+                return number
+            }
+            let next = try Int64.fetchOne(
+                db,
+                sql: """
+                    INSERT INTO document_sequences (account, last) VALUES (?, 1)
+                    ON CONFLICT (account) DO UPDATE SET last = last + 1 RETURNING last
+                    """,
+                arguments: [account.rawValue]
+            )
+            guard let next else {
+                throw BillingError(code: .overflow, message: "The document sequence did not advance.")
+            }
+            try db.execute(
+                sql: "INSERT INTO documents (account, number, request_key, kind) VALUES (?, ?, ?, ?)",
+                arguments: [account.rawValue, next, key.rawValue, kind.rawValue]
+            )
+            return next
+        }
+    }
+
+    public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
+    {
+        try await database.write { db in
+            if let before = try Int64.fetchOne(
+                db,
+                sql: "SELECT redeemed_before FROM coupon_redemptions WHERE coupon = ? AND request_key = ?",
+                arguments: [coupon.rawValue, key.rawValue]
+            ) {
+                return before
+            }
+            let count =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT count(*) FROM coupon_redemptions WHERE coupon = ?",
+                    arguments: [coupon.rawValue]
+                ) ?? 0
+            if let limit, count >= limit { return nil }
+            try db.execute(
+                sql: "INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before) VALUES (?, ?, ?)",
+                arguments: [coupon.rawValue, key.rawValue, count]
+            )
+            return count
+        }
+    }
+
+    public func redemptions(of coupon: CouponCode) async throws -> Int64 {
+        try await database.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM coupon_redemptions WHERE coupon = ?",
+                arguments: [coupon.rawValue]
+            ) ?? 0
+        }
+    }
+
+    public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "DELETE FROM coupon_redemptions WHERE coupon = ? AND request_key = ?",
+                arguments: [coupon.rawValue, key.rawValue]
+            )
+        }
+    }
 }
 
 /// The account directory in PostgreSQL, in the subscription store's schema.
@@ -153,6 +250,37 @@ public struct PostgresAccountDirectory: AccountDirectory {
                 """
                 CREATE INDEX IF NOT EXISTS account_subscriptions_account
                     ON \(schema).account_subscriptions (account, subscription_id)
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS \(schema).document_sequences (
+                    account text PRIMARY KEY,
+                    last bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS \(schema).documents (
+                    account text NOT NULL,
+                    number bigint NOT NULL,
+                    request_key text COLLATE "C" NOT NULL,
+                    kind text NOT NULL,
+                    issued_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (account, number),
+                    UNIQUE (request_key, kind)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS \(schema).coupons (
+                    coupon text PRIMARY KEY,
+                    redeemed bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS \(schema).coupon_redemptions (
+                    coupon text NOT NULL,
+                    request_key text COLLATE "C" NOT NULL,
+                    redeemed_before bigint NOT NULL,
+                    PRIMARY KEY (coupon, request_key)
+                )
                 """,
             ],
             client: client,
@@ -262,6 +390,158 @@ public struct PostgresAccountDirectory: AccountDirectory {
         for try await id in rows.decode(String.self) { ids.append(SubscriptionID(rawValue: id)) }
         return ids
     }
+
+    public func documentNumber(
+        for key: IdempotencyKey,
+        kind: BillingDocument.Kind,
+        account: AccountID
+    ) async throws -> Int64 {
+        for _ in 0..<8 {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    let existing = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: "SELECT number FROM \(schema).documents WHERE request_key = $1 AND kind = $2",
+                            binds: try binds(key.rawValue, kind.rawValue)
+                        ),
+                        logger: logger
+                    )
+                    for try await number in existing.decode(Int64.self) { return number }
+                    // The sequence row's lock orders an account's numberings; a rollback returns the number.
+                    let next = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(schema).document_sequences (account, last) VALUES ($1, 1)
+                                ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
+                                """,
+                            binds: try binds(account.rawValue)
+                        ),
+                        logger: logger
+                    )
+                    var number: Int64 = 0
+                    for try await last in next.decode(Int64.self) { number = last }
+                    var bindings = try binds(account.rawValue)
+                    bindings.append(number)
+                    try bindings.append(key.rawValue)
+                    try bindings.append(kind.rawValue)
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(schema).documents (account, number, request_key, kind)
+                                VALUES ($1, $2, $3, $4)
+                                """,
+                            binds: bindings
+                        ),
+                        logger: logger
+                    )
+                    return number
+                }
+            } catch let error as PostgresTransactionError where Self.isUniqueViolation(error) {
+                // The same request's document was numbered at the same moment: read that number.
+                continue
+            }
+        }
+        throw BillingError(code: .subscriptionBusy, message: "The request's numbering kept colliding; retry it.")
+    }
+
+    public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
+    {
+        for _ in 0..<8 {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    let existing = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                SELECT redeemed_before FROM \(schema).coupon_redemptions
+                                WHERE coupon = $1 AND request_key = $2
+                                """,
+                            binds: try binds(coupon.rawValue, key.rawValue)
+                        ),
+                        logger: logger
+                    )
+                    for try await before in existing.decode(Int64.self) { return before }
+                    // The coupon's counter row is locked by the update: redemptions of one coupon queue here.
+                    let counted = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(schema).coupons (coupon, redeemed) VALUES ($1, 1)
+                                ON CONFLICT (coupon) DO UPDATE SET redeemed = coupons.redeemed + 1 RETURNING redeemed
+                                """,
+                            binds: try binds(coupon.rawValue)
+                        ),
+                        logger: logger
+                    )
+                    var redeemed: Int64 = 0
+                    for try await count in counted.decode(Int64.self) { redeemed = count }
+                    guard limit.map({ redeemed <= $0 }) ?? true else { throw RedemptionsExhausted() }
+                    var bindings = try binds(coupon.rawValue, key.rawValue)
+                    bindings.append(redeemed - 1)
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(schema).coupon_redemptions (coupon, request_key, redeemed_before)
+                                VALUES ($1, $2, $3)
+                                """,
+                            binds: bindings
+                        ),
+                        logger: logger
+                    )
+                    return redeemed - 1
+                }
+            } catch let error as PostgresTransactionError where error.closureError is RedemptionsExhausted {
+                return nil
+            } catch let error as PostgresTransactionError where Self.isUniqueViolation(error) {
+                // The same request reserved at the same moment: read its reservation.
+                continue
+            }
+        }
+        throw BillingError(code: .subscriptionBusy, message: "The request's numbering kept colliding; retry it.")
+    }
+
+    public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            let deleted = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        DELETE FROM \(schema).coupon_redemptions WHERE coupon = $1 AND request_key = $2
+                        RETURNING coupon
+                        """,
+                    binds: try binds(coupon.rawValue, key.rawValue)
+                ),
+                logger: logger
+            )
+            var released = false
+            for try await _ in deleted { released = true }
+            guard released else { return }
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "UPDATE \(schema).coupons SET redeemed = redeemed - 1 WHERE coupon = $1",
+                    binds: try binds(coupon.rawValue)
+                ),
+                logger: logger
+            )
+        }
+    }
+
+    public func redemptions(of coupon: CouponCode) async throws -> Int64 {
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT redeemed FROM \(schema).coupons WHERE coupon = $1",
+                binds: try binds(coupon.rawValue)
+            ),
+            logger: logger
+        )
+        for try await count in rows.decode(Int64.self) { return count }
+        return 0
+    }
+
+    /// Whether a transaction failed on a unique constraint (SQLSTATE 23505) and rolled back.
+    private static func isUniqueViolation(_ error: PostgresTransactionError) -> Bool {
+        error.rollbackError == nil && (error.closureError as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+
+    /// Rolls back a reservation past the coupon's limit.
+    private struct RedemptionsExhausted: Error {}
 
     private func binds(_ values: String...) throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)

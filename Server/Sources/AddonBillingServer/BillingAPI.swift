@@ -33,6 +33,8 @@ public struct BillingAPI: Sendable {
     public let directory: any AccountDirectory
     /// The plans the server sells, by identifier.
     public let catalog: [PlanID: Plan]
+    /// The coupons customers may redeem, by code.
+    public let coupons: [CouponCode: Coupon]
     /// The largest request body accepted.
     public let maximumBodyBytes: Int
     /// The business counters.
@@ -43,9 +45,11 @@ public struct BillingAPI: Sendable {
         service: AddonService,
         directory: any AccountDirectory,
         plans: [Plan],
+        coupons: [Coupon] = [],
         maximumBodyBytes: Int,
         metrics: BillingMetrics = BillingMetrics()
     ) {
+        self.coupons = Dictionary(coupons.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         self.service = service
         self.directory = directory
         self.catalog = Dictionary(plans.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -73,6 +77,7 @@ public struct BillingAPI: Sendable {
         v1.post("subscriptions/:id/payments") { request, context in try await self.pay(request, context) }
         v1.post("subscriptions/:id/changes/quote") { request, context in try await self.quoteChange(request, context) }
         v1.post("subscriptions/:id/changes") { request, context in try await self.change(request, context) }
+        v1.get("subscriptions/:id/documents/:key") { request, context in try await self.documents(request, context) }
         v1.put("subscriptions/:id/customer") { request, context in try await self.setCustomer(request, context) }
         return router
     }
@@ -94,18 +99,20 @@ public struct BillingAPI: Sendable {
         let (grant, subscription) = try await owned(context)
         try grant.actor.require(.billingRead)
         let usage = try usage(from: request)
-        return try json(try SubscriptionPanel(subscription, usage: usage, policy: service.policy))
+        let policy = try await service.policy(for: subscription, at: service.clock.now())
+        return try json(try SubscriptionPanel(subscription, usage: usage, policy: policy))
     }
 
     func quote(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, subscription) = try await owned(context)
         let body = try await decode(OperationBody.self, request)
+        let now = service.clock.now()
         let quote = try subscription.quote(
             body.operation,
             by: grant.actor,
             usage: body.usage,
-            at: service.clock.now(),
-            policy: service.policy
+            at: now,
+            policy: try await service.policy(for: subscription, at: now)
         )
         return try json(quote)
     }
@@ -157,7 +164,8 @@ public struct BillingAPI: Sendable {
     func invoicePreview(_ context: BillingRequestContext) async throws -> Response {
         let (grant, subscription) = try await owned(context)
         try grant.actor.require(.billingRead)
-        return try json(try subscription.previewNextInvoice(policy: service.policy))
+        let policy = try await service.policy(for: subscription, at: service.clock.now())
+        return try json(try subscription.previewNextInvoice(policy: policy))
     }
 
     func advice(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
@@ -182,12 +190,17 @@ public struct BillingAPI: Sendable {
     func quoteChange(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, subscription) = try await owned(context)
         let body = try await decode(ChangeBody.self, request)
+        var operation = try body.change.operation(in: catalog, coupons: coupons)
+        if let coupon = operation.coupon {
+            operation = .redeemCoupon(coupon, timesRedeemed: try await directory.redemptions(of: coupon.code))
+        }
+        let now = service.clock.now()
         let quote = try subscription.quote(
-            try body.change.operation(in: catalog),
+            operation,
             by: grant.actor,
             usage: body.usage,
-            at: service.clock.now(),
-            policy: service.policy
+            at: now,
+            policy: try await service.policy(for: subscription, at: now)
         )
         return try json(quote)
     }
@@ -197,14 +210,77 @@ public struct BillingAPI: Sendable {
         let (grant, subscription) = try await owned(context)
         let key = try await countingReplays(try idempotencyKey(request, grant))
         let body = try await decode(ChangeBody.self, request)
-        let receipt = try await service.change(
-            try body.change.operation(in: catalog),
-            on: subscription.id,
-            by: grant.actor,
-            usage: body.usage,
-            idempotencyKey: key
+        let operation = try body.change.operation(in: catalog, coupons: coupons)
+        guard let coupon = operation.coupon else {
+            let receipt = try await service.change(
+                operation,
+                on: subscription.id,
+                by: grant.actor,
+                usage: body.usage,
+                idempotencyKey: key
+            )
+            return try json(receipt)
+        }
+        return try json(try await redeem(coupon, on: subscription.id, by: grant.actor, key: key))
+    }
+
+    /// Redeems a coupon of the catalog exactly once under `key`, counting it atomically against its
+    /// maximum: the redemption is reserved first (the same reservation for the same key), then
+    /// applied, and a refused one does not count.
+    func redeem(
+        _ coupon: Coupon,
+        on subscription: SubscriptionID,
+        by actor: BillingActor,
+        key: IdempotencyKey
+    ) async throws -> ServiceReceipt {
+        // Past the maximum, the core refuses the redemption and the service records that refusal.
+        let before =
+            try await directory.reserveRedemption(of: coupon.code, for: key, limit: coupon.maxRedemptions)
+            ?? coupon.maxRedemptions ?? 0
+        do {
+            return try await service.change(
+                .redeemCoupon(coupon, timesRedeemed: before),
+                on: subscription,
+                by: actor,
+                idempotencyKey: key
+            )
+        } catch let error as BillingError where Self.refusals.contains(error.code) {
+            try await directory.releaseRedemption(of: coupon.code, for: key)
+            throw error
+        }
+    }
+
+    /// The refusals after which a reserved redemption is returned: the request changed nothing.
+    static let refusals: Set<BillingError.Code> = [
+        .couponNotRedeemable, .subscriptionNotActive, .permissionDenied, .ownerOnly, .renewalDue,
+        .requestPredatesRenewal, .malformedRequest,
+    ]
+
+    /// The documents of a completed request, numbered gap-free per account: `key` is the request's
+    /// `Idempotency-Key`, or the key of a renewal or retry the service derived (`renewal:…`), and
+    /// `format` is `json` (the default), `text` or `html`.
+    func documents(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, subscription) = try await owned(context)
+        try grant.actor.require(.billingRead)
+        let raw = try context.parameters.require("key")
+        var key = IdempotencyKey("\(grant.account.rawValue)/\(raw)")
+        var record = try await service.store.intent(key)
+        if record == nil {
+            key = IdempotencyKey(raw)
+            record = try await service.store.intent(key)
+        }
+        guard let record, record.subscription == subscription.id, let receipt = try await service.receipt(for: key)
+        else { throw APIError.notFound("document") }
+        let documents = try await service.documents(
+            for: receipt,
+            numbering: DirectoryDocumentNumbering(directory: directory)
         )
-        return try json(receipt)
+        switch request.uri.queryParameters["format"].map(String.init) ?? "json" {
+        case "json": return try json(["documents": documents])
+        case "text": return text(documents.map(\.plainText).joined(separator: "\n"), type: "text/plain; charset=utf-8")
+        case "html": return text(documents.map(\.html).joined(separator: "\n"), type: "text/html; charset=utf-8")
+        default: throw BillingError(code: .malformedRequest, message: "format must be json, text or html.")
+        }
     }
 
     /// Links the subscription to its customer at the payment provider.
@@ -326,6 +402,14 @@ public struct BillingAPI: Sendable {
         return value
     }
 
+    func text(_ body: String, type: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: type],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+
     func json(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -437,10 +521,18 @@ struct ChangeBody: Decodable {
         var timing: ChangeTiming?
         var addonPrices: AddonPriceRule?
         var dropUnsold: Bool?
+        var coupon: CouponCode?
 
-        /// The core's operation, with the plan read from `catalog`.
-        func operation(in catalog: [PlanID: Plan]) throws -> SubscriptionOperation {
+        /// The core's operation, with the plan read from `catalog` and the coupon from `coupons`.
+        func operation(in catalog: [PlanID: Plan], coupons: [CouponCode: Coupon]) throws -> SubscriptionOperation {
             switch type {
+            case .redeemCoupon:
+                guard let code = coupon else {
+                    throw BillingError(code: .malformedRequest, message: "A redemption names its coupon.")
+                }
+                guard let known = coupons[code] else { throw APIError.notFound("coupon") }
+                return .redeemCoupon(known)
+            case .removeDiscount: return .removeDiscount
             case .changePlan:
                 guard let id = plan else {
                     throw BillingError(code: .malformedRequest, message: "A plan change names its plan.")
@@ -461,7 +553,7 @@ struct ChangeBody: Decodable {
                 throw BillingError(
                     code: .malformedRequest,
                     message: "change.type must be changePlan, cancel, withdrawPlanChange, withdrawCancellation, "
-                        + "pause or resume."
+                        + "pause, resume, redeemCoupon or removeDiscount."
                 )
             }
         }

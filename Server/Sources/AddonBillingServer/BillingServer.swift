@@ -99,12 +99,15 @@ public enum BillingServer {
         let service = AddonService(
             store: store,
             gateway: MeteredPaymentGateway(base: gateway ?? stripe ?? ScriptedPaymentGateway(), metrics: metrics),
-            clock: clock
+            clock: clock,
+            policy: BillingPolicy(taxRounding: configuration.taxRounding),
+            taxes: configuration.taxRate.map { TaxTable(standard: $0) }
         )
         let api = BillingAPI(
             service: service,
             directory: directory,
             plans: SeedPlans.all,
+            coupons: configuration.coupons,
             maximumBodyBytes: configuration.maximumBodyBytes,
             metrics: metrics
         )

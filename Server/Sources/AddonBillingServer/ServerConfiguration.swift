@@ -19,6 +19,9 @@ import Foundation
 /// | `ADDON_BILLING_STRIPE_API_BASE` | `https://api.stripe.com` | Stripe's origin (a local stub in tests). |
 /// | `ADDON_BILLING_METRICS_TOKEN` | none (no metrics route) | The bearer token Prometheus sends to `GET /metrics`. |
 /// | `ADDON_BILLING_CLOCK` | none (the system clock) | An RFC 3339 instant the clock stays at: for walkthroughs and demos only, never in production. |
+/// | `ADDON_BILLING_TAX_RATE` | none (no tax) | One rate for every charge: `VAT:19/100`, or `VAT:20/100:inclusive` for prices that include it. |
+/// | `ADDON_BILLING_TAX_ROUNDING` | `perLine` | `perLine` or `perInvoice`. |
+/// | `ADDON_BILLING_COUPONS` | none (no coupons) | A JSON file with an array of coupons in their documented shape. |
 public struct ServerConfiguration: Sendable, Hashable {
     /// The address to listen on.
     public var host = "127.0.0.1"
@@ -48,6 +51,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var stripeAPIBase = "https://api.stripe.com"
     /// The token `GET /metrics` requires; nil leaves the route out.
     public var metricsToken: ServerSecret?
+    /// The tax rate of every charge, when the server charges tax (a fixed-rate ``TaxTable``).
+    public var taxRate: TaxRate?
+    /// How tax is rounded.
+    public var taxRounding = TaxRounding.perLine
+    /// The coupons customers may redeem.
+    public var coupons: [Coupon] = []
 
     /// The defaults.
     public init() {}
@@ -94,6 +103,28 @@ public struct ServerConfiguration: Sendable, Hashable {
             }
             stripeAPIBase = base
         }
+        if let text = environment["ADDON_BILLING_TAX_RATE"], !text.isEmpty {
+            taxRate = try Self.taxRate(text)
+        }
+        if let text = environment["ADDON_BILLING_TAX_ROUNDING"] {
+            guard let rounding = TaxRounding(rawValue: text) else {
+                throw ConfigurationError(variable: "ADDON_BILLING_TAX_ROUNDING", expected: "perLine or perInvoice")
+            }
+            taxRounding = rounding
+        }
+        if let path = environment["ADDON_BILLING_COUPONS"], !path.isEmpty {
+            do {
+                coupons = try JSONDecoder().decode(
+                    [Coupon].self,
+                    from: try Data(contentsOf: URL(fileURLWithPath: path))
+                )
+            } catch {
+                throw ConfigurationError(
+                    variable: "ADDON_BILLING_COUPONS",
+                    expected: "a readable JSON file with an array of coupons (\(error))"
+                )
+            }
+        }
         if let text = environment["ADDON_BILLING_CLOCK"] {
             do {
                 pinnedClock = try Instant(parsing: text)
@@ -101,6 +132,20 @@ public struct ServerConfiguration: Sendable, Hashable {
                 throw ConfigurationError(variable: "ADDON_BILLING_CLOCK", expected: "an RFC 3339 instant")
             }
         }
+    }
+
+    /// `NAME:NUMERATOR/DENOMINATOR[:inclusive]` as a rate.
+    private static func taxRate(_ text: String) throws -> TaxRate {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let expected = "NAME:RATE or NAME:RATE:inclusive, with RATE a fraction from 0/1 to 1/1 such as 19/100"
+        guard (2...3).contains(parts.count), !parts[0].isEmpty, parts.count == 2 || parts[2] == "inclusive" else {
+            throw ConfigurationError(variable: "ADDON_BILLING_TAX_RATE", expected: expected)
+        }
+        let terms = parts[1].split(separator: "/").map { Int64($0) }
+        guard terms.count == 2, let numerator = terms[0], let denominator = terms[1],
+            let rate = try? TaxRate(name: parts[0], rate: Fraction(numerator, denominator), inclusive: parts.count == 3)
+        else { throw ConfigurationError(variable: "ADDON_BILLING_TAX_RATE", expected: expected) }
+        return rate
     }
 
     /// The clock: the pinned instant, or the system clock.

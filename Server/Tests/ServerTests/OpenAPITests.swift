@@ -39,7 +39,7 @@ extension StripeWebhookTests {
         let documented = try Self.documentedStatuses()
         XCTAssertEqual(try Self.document["openapi"] as? String, "3.1.0")
         XCTAssertEqual(Set(harness.assembly.routes), Set(documented.keys))
-        XCTAssertEqual(harness.assembly.routes.count, 16)
+        XCTAssertEqual(harness.assembly.routes.count, 17)
     }
 
     func testEveryErrorIsTheOneErrorShapeAndEveryV1RouteAnswers401() throws {
@@ -95,6 +95,7 @@ extension StripeWebhookTests {
                 let uri = String(parts[1]).replacingOccurrences(of: "{id}", with: subscription)
                     .replacingOccurrences(of: "{plan}", with: "starter")
                     .replacingOccurrences(of: "{capacity}", with: "seats")
+                    .replacingOccurrences(of: "{key}", with: "k")
                 // Keys are per route: one route's key reused by another would be refused as reused.
                 var fields = headers(token, key: key.map { "\($0)-\(route.replacingOccurrences(of: " ", with: "_"))" })
                 if route == "GET /metrics", token != nil {

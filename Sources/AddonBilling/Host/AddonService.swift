@@ -618,6 +618,16 @@ public struct AddonService: Sendable {
         try await store.intent(record.key) ?? record
     }
 
+    /// The receipt of a request already made, by its key: what a retry would answer, without
+    /// driving the request on.
+    ///
+    /// - Returns: The receipt, or nil when no request was made under `key`.
+    /// - Throws: The request's refusal when it failed; the store's errors.
+    public func receipt(for key: IdempotencyKey) async throws -> ServiceReceipt? {
+        guard let record = try await store.intent(key) else { return nil }
+        return try receipt(record)
+    }
+
     func receipt(_ record: IntentRecord) throws -> ServiceReceipt {
         switch record.state {
         case .failed: throw record.failure ?? BillingError.voided(record.key)

@@ -1,0 +1,244 @@
+import AddonBilling
+import AddonBillingServer
+import AddonBillingTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import StoreTestSupport
+import XCTest
+
+/// Invoices and receipts numbered gap-free per account by the directory, coupons counted against
+/// their maximum atomically, and tax quoted as charged — on SQLite and on PostgreSQL.
+final class DocumentsAndCouponsTests: XCTestCase {
+    private static let midApril = BillingServerTests.midApril
+
+    /// A server on each store: SQLite in a temporary file, and PostgreSQL when it is configured.
+    private func servers(
+        _ configure: (inout ServerConfiguration) throws -> Void = { _ in }
+    ) throws -> [(name: String, assembly: BillingServer.Assembly, clock: ManualClock)] {
+        var servers: [(String, BillingServer.Assembly, ManualClock)] = []
+        var sqlite = ServerConfiguration()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("docs-\(UUID()).sqlite").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        sqlite.sqlitePath = path
+        sqlite.seedsDemo = false
+        sqlite.renewalInterval = 3_600
+        try configure(&sqlite)
+        let clock = ManualClock(Self.midApril)
+        servers.append(("sqlite", try BillingServer.assemble(sqlite, clock: clock.witness), clock))
+        if let url = ProcessInfo.processInfo.environment["ADDON_BILLING_POSTGRES_URL"] {
+            var postgres = sqlite
+            postgres.databaseURL = url
+            postgres.schema = PostgresTestServer.freshSchema("docs")
+            let clock = ManualClock(Self.midApril)
+            servers.append(("postgres", try BillingServer.assemble(postgres, clock: clock.witness), clock))
+        } else if ProcessInfo.processInfo.environment["ADDON_BILLING_REQUIRE_POSTGRES"] == "1" {
+            XCTFail("ADDON_BILLING_POSTGRES_URL is not set, and a PostgreSQL server is required")
+        }
+        return servers
+    }
+
+    /// Twenty purchases on four subscriptions of one account, their documents asked for twice and
+    /// all at once: numbers 1 to 20 with no gap and no repeat, the same number every time; another
+    /// account starts at 1; the route renders text, HTML and JSON and hides other accounts' requests.
+    func testDocumentsAreNumberedGapFreePerAccountUnderConcurrency() async throws {
+        for (name, assembly, _) in try servers() {
+            try await assembly.application.test(.router) { client in
+                let token = try await account(assembly, "acme", subscription: "sub_a")
+                for id in ["sub_b", "sub_c", "sub_d"] { _ = try await account(assembly, "acme", subscription: id) }
+                let other = try await account(assembly, "globex", subscription: "sub_g")
+                let service = assembly.api.service
+                var receipts: [ServiceReceipt] = []
+                for id in ["sub_a", "sub_b", "sub_c", "sub_d"] {
+                    for index in 0..<5 {
+                        receipts.append(
+                            try await service.apply(
+                                .addSlots("extra_seats", quantity: 1),
+                                on: SubscriptionID(rawValue: id),
+                                by: SeedPlans.owner,
+                                idempotencyKey: IdempotencyKey("acme/\(id)-\(index)")
+                            )
+                        )
+                    }
+                }
+                let numbering = DirectoryDocumentNumbering(directory: assembly.api.directory)
+                let numbers = try await withThrowingTaskGroup(of: (IdempotencyKey, String).self) { group in
+                    for receipt in receipts + receipts {
+                        group.addTask {
+                            let documents = try await service.documents(for: receipt, numbering: numbering)
+                            return (receipt.key, documents.first?.number ?? "none")
+                        }
+                    }
+                    var numbers: [IdempotencyKey: Set<String>] = [:]
+                    for try await (key, number) in group { numbers[key, default: []].insert(number) }
+                    return numbers
+                }
+                XCTAssertTrue(numbers.values.allSatisfy { $0.count == 1 }, "\(name): one number per request")
+                XCTAssertEqual(
+                    numbers.values.flatMap { $0 }.sorted(),
+                    (1...20).map { "acme-" + String(format: "%06d", $0) },
+                    name
+                )
+                let bought = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    on: "sub_g",
+                    by: SeedPlans.owner,
+                    idempotencyKey: "globex/first"
+                )
+                let globex = try await service.documents(for: bought, numbering: numbering)
+                XCTAssertEqual(globex.map(\.number), ["globex-000001"], name)
+
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/documents/sub_a-0?format=text",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in
+                    XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+                    let text = String(buffer: response.body)
+                    XCTAssertTrue(text.hasPrefix("Receipt acme-0000"), text)
+                    XCTAssertTrue(text.contains("Added 1 extra seat"), text)
+                    XCTAssertTrue(text.contains("April 16 – April 30, 2026"), text)
+                }
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/documents/sub_a-0?format=html",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in
+                    XCTAssertEqual(response.headers[.contentType], "text/html; charset=utf-8")
+                    XCTAssertTrue(String(buffer: response.body).contains("<h1>Receipt acme-0000"))
+                }
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/documents/sub_a-0",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in
+                    let documents = try XCTUnwrap(try json(response)["documents"] as? [[String: Any]])
+                    XCTAssertEqual(documents.first?["kind"] as? String, "receipt")
+                }
+                // Another account's request, or a request of another subscription, is not found.
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_g/documents/first",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in XCTAssertEqual(response.status, .notFound) }
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_g/documents/first",
+                    method: .get,
+                    headers: headers(other)
+                ) { response in XCTAssertEqual(response.status, .ok, String(buffer: response.body)) }
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_b/documents/sub_a-0",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in XCTAssertEqual(response.status, .notFound) }
+            }
+        }
+    }
+
+    /// A coupon limited to two redemptions, redeemed from six subscriptions at once: exactly two
+    /// succeed, a replay is the same answer and counts once, a refusal does not count; with 19% VAT
+    /// the quote of a purchase is what it charges, discount and tax included.
+    func testACouponIsRedeemedWithinItsLimitAndTaxIsQuotedAsCharged() async throws {
+        let spring = try Coupon(
+            code: "SPRING20",
+            name: "Spring sale",
+            percentOff: Fraction(1, 5),
+            term: .forever,
+            maxRedemptions: 2
+        )
+        let configured = try servers { configuration in
+            configuration.coupons = [spring]
+            configuration.taxRate = try TaxRate(name: "VAT", rate: Fraction(19, 100))
+        }
+        for (name, assembly, _) in configured {
+            try await assembly.application.test(.router) { client in
+                let token = try await account(assembly, "acme", subscription: "sub_0")
+                for index in 1..<6 { _ = try await account(assembly, "acme", subscription: "sub_\(index)") }
+                let redeem = ByteBuffer(string: #"{"change": {"type": "redeemCoupon", "coupon": "SPRING20"}}"#)
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for index in 0..<6 {
+                        group.addTask {
+                            try await client.execute(
+                                uri: "/v1/subscriptions/sub_\(index)/changes",
+                                method: .post,
+                                headers: headers(token, key: "redeem-\(index)"),
+                                body: redeem
+                            ) { $0.status }
+                        }
+                    }
+                    var statuses: [HTTPResponse.Status] = []
+                    for try await status in group { statuses.append(status) }
+                    return statuses
+                }
+                XCTAssertEqual(statuses.filter { $0 == .ok }.count, 2, "\(name): \(statuses)")
+                XCTAssertEqual(statuses.filter { $0 == .unprocessableContent }.count, 4, "\(name): \(statuses)")
+                let counted = try await assembly.api.directory.redemptions(of: "SPRING20")
+                XCTAssertEqual(counted, 2, name)
+                var discounted: [String] = []
+                for index in 0..<6 {
+                    let subscription = try await assembly.api.service.store.load(
+                        SubscriptionID(rawValue: "sub_\(index)")
+                    )
+                    if subscription.subscription.discount != nil { discounted.append("sub_\(index)") }
+                }
+                XCTAssertEqual(discounted.count, 2, name)
+                // A replay of a redemption answers the same and does not count again.
+                let winner = try XCTUnwrap(discounted.first)
+                let index = winner.dropFirst(4)
+                try await client.execute(
+                    uri: "/v1/subscriptions/\(winner)/changes",
+                    method: .post,
+                    headers: headers(token, key: "redeem-\(index)"),
+                    body: redeem
+                ) { response in XCTAssertEqual(response.status, .ok, String(buffer: response.body)) }
+                let recounted = try await assembly.api.directory.redemptions(of: "SPRING20")
+                XCTAssertEqual(recounted, 2, name)
+                try await client.execute(
+                    uri: "/v1/subscriptions/\(winner)/changes",
+                    method: .post,
+                    headers: headers(token, key: "unknown-coupon"),
+                    body: ByteBuffer(string: #"{"change": {"type": "redeemCoupon", "coupon": "FREE100"}}"#)
+                ) { response in XCTAssertEqual(response.status, .notFound) }
+
+                // 2 seats at $19.00 for half of April, 20% off, 19% VAT: $19.00 − $3.80 + $2.89.
+                let buy = ByteBuffer(
+                    string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 2}}"#
+                )
+                var quoted: Int?
+                try await client.execute(
+                    uri: "/v1/subscriptions/\(winner)/quotes",
+                    method: .post,
+                    headers: headers(token),
+                    body: buy
+                ) { response in
+                    XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+                    quoted = (try json(response)["amountDue"] as? [String: Any])?["minorUnits"] as? Int
+                }
+                XCTAssertEqual(quoted, 1809, name)
+                try await client.execute(
+                    uri: "/v1/subscriptions/\(winner)/operations",
+                    method: .post,
+                    headers: headers(token, key: "buy-2"),
+                    body: buy
+                ) { response in
+                    XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+                    XCTAssertEqual(
+                        (try json(response)["amountCharged"] as? [String: Any])?["minorUnits"] as? Int,
+                        quoted
+                    )
+                }
+                try await client.execute(
+                    uri: "/v1/subscriptions/\(winner)/documents/buy-2?format=text",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in
+                    let text = String(buffer: response.body)
+                    XCTAssertTrue(text.contains("Discount — Spring sale (20% off): -$3.80"), text)
+                    XCTAssertTrue(text.contains("VAT 19% on $15.20: $2.89"), text)
+                    XCTAssertTrue(text.contains("Total: $18.09"), text)
+                }
+            }
+        }
+    }
+}
