@@ -396,59 +396,53 @@ public struct PostgresAccountDirectory: AccountDirectory {
         kind: BillingDocument.Kind,
         account: AccountID
     ) async throws -> Int64 {
-        for _ in 0..<8 {
-            do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    let existing = try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: "SELECT number FROM \(schema).documents WHERE request_key = $1 AND kind = $2",
-                            binds: try binds(key.rawValue, kind.rawValue)
-                        ),
-                        logger: logger
-                    )
-                    for try await number in existing.decode(Int64.self) { return number }
-                    // The sequence row's lock orders an account's numberings; a rollback returns the number.
-                    let next = try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: """
-                                INSERT INTO \(schema).document_sequences (account, last) VALUES ($1, 1)
-                                ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
-                                """,
-                            binds: try binds(account.rawValue)
-                        ),
-                        logger: logger
-                    )
-                    var number: Int64 = 0
-                    for try await last in next.decode(Int64.self) { number = last }
-                    var bindings = try binds(account.rawValue)
-                    bindings.append(number)
-                    try bindings.append(key.rawValue)
-                    try bindings.append(kind.rawValue)
-                    try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: """
-                                INSERT INTO \(schema).documents (account, number, request_key, kind)
-                                VALUES ($1, $2, $3, $4)
-                                """,
-                            binds: bindings
-                        ),
-                        logger: logger
-                    )
-                    return number
-                }
-            } catch let error as PostgresTransactionError where Self.isUniqueViolation(error) {
-                // The same request's document was numbered at the same moment: read that number.
-                continue
+        try await retryingCollisions {
+            try await client.withTransaction(logger: logger) { connection in
+                let existing = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "SELECT number FROM \(schema).documents WHERE request_key = $1 AND kind = $2",
+                        binds: try binds(key.rawValue, kind.rawValue)
+                    ),
+                    logger: logger
+                )
+                for try await number in existing.decode(Int64.self) { return number }
+                // The sequence row's lock orders an account's numberings; a rollback returns the number.
+                let next = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(schema).document_sequences (account, last) VALUES ($1, 1)
+                            ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
+                            """,
+                        binds: try binds(account.rawValue)
+                    ),
+                    logger: logger
+                )
+                var number: Int64 = 0
+                for try await last in next.decode(Int64.self) { number = last }
+                var bindings = try binds(account.rawValue)
+                bindings.append(number)
+                try bindings.append(key.rawValue)
+                try bindings.append(kind.rawValue)
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(schema).documents (account, number, request_key, kind)
+                            VALUES ($1, $2, $3, $4)
+                            """,
+                        binds: bindings
+                    ),
+                    logger: logger
+                )
+                return number
             }
         }
-        throw BillingError(code: .subscriptionBusy, message: "The request's numbering kept colliding; retry it.")
     }
 
     public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
     {
-        for _ in 0..<8 {
-            do {
-                return try await client.withTransaction(logger: logger) { connection in
+        do {
+            return try await retryingCollisions {
+                try await client.withTransaction(logger: logger) { connection in
                     let existing = try await connection.query(
                         PostgresQuery(
                             unsafeSQL: """
@@ -488,14 +482,10 @@ public struct PostgresAccountDirectory: AccountDirectory {
                     )
                     return redeemed - 1
                 }
-            } catch let error as PostgresTransactionError where error.closureError is RedemptionsExhausted {
-                return nil
-            } catch let error as PostgresTransactionError where Self.isUniqueViolation(error) {
-                // The same request reserved at the same moment: read its reservation.
-                continue
             }
+        } catch let error as PostgresTransactionError where error.closureError is RedemptionsExhausted {
+            return nil
         }
-        throw BillingError(code: .subscriptionBusy, message: "The request's numbering kept colliding; retry it.")
     }
 
     public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
@@ -533,6 +523,21 @@ public struct PostgresAccountDirectory: AccountDirectory {
         )
         for try await count in rows.decode(Int64.self) { return count }
         return 0
+    }
+
+    /// Runs `transaction` again when it rolled back on a unique key: the same request numbered or
+    /// reserved at the same moment by another server, whose row the next attempt reads.
+    private func retryingCollisions<Result: Sendable>(
+        _ transaction: () async throws -> Result
+    ) async throws -> Result {
+        for _ in 0..<8 {
+            do {
+                return try await transaction()
+            } catch let error as PostgresTransactionError where Self.isUniqueViolation(error) {
+                continue
+            }
+        }
+        throw BillingError(code: .subscriptionBusy, message: "The request kept colliding with another; retry it.")
     }
 
     /// Whether a transaction failed on a unique constraint (SQLSTATE 23505) and rolled back.

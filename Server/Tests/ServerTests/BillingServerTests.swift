@@ -233,11 +233,14 @@ extension BillingServerTests {
                 (.put, "/customer", ByteBuffer(string: #"{"customer": "cus_x"}"#)),
                 (.post, "/changes/quote", upgradeToPro),
                 (.post, "/changes", upgradeToPro),
+                (.get, "/documents/some-request", nil),
             ]
             // Every route of a subscription is in the list.
             let listed = Set(
                 routes.map {
-                    "\($0.0) /v1/subscriptions/{id}\($0.1.replacingOccurrences(of: "messages", with: "{capacity}"))"
+                    let path = $0.1.replacingOccurrences(of: "messages", with: "{capacity}")
+                        .replacingOccurrences(of: "some-request", with: "{key}")
+                    return "\($0.0) /v1/subscriptions/{id}\(path)"
                 }
             )
             XCTAssertEqual(listed, Set(harness.assembly.routes.filter { $0.contains("{id}") }))

@@ -185,9 +185,7 @@ extension BillingError {
 
 extension BillingError {
     static func notActive(_ status: SubscriptionStatus, redeeming coupon: Coupon) -> BillingError {
-        let advice =
-            status == .pastDue || status == .unpaid
-            ? "resolve the failed payment first" : "it must be active or trialing"
+        let advice = purchaseAdvice(status)
         return BillingError(
             code: .subscriptionNotActive,
             message: "Cannot redeem the coupon \(coupon.code): subscription is not active (it is \(status)); \(advice)."

@@ -24,13 +24,16 @@ extension BillingError {
 
     static func notActive(_ status: SubscriptionStatus, buying offer: AddonOffer) -> BillingError {
         let what = offer.kind.capacity == nil ? "add-ons" : "extra slots"
-        let advice =
-            status == .pastDue || status == .unpaid
-            ? "resolve the failed payment first" : "it must be active or trialing"
+        let advice = purchaseAdvice(status)
         return BillingError(
             code: .subscriptionNotActive,
             message: "Cannot purchase \(what): subscription is not active (it is \(status)); \(advice)."
         )
+    }
+
+    /// What a person does about a status that cannot buy: pay first, or become active.
+    static func purchaseAdvice(_ status: SubscriptionStatus) -> String {
+        status == .pastDue || status == .unpaid ? "resolve the failed payment first" : "it must be active or trialing"
     }
 
     static func notChangeable(_ status: SubscriptionStatus) -> BillingError {

@@ -283,7 +283,7 @@ struct Change {
                     fraction: fraction,
                     rounding: policy.rounding
                 )
-                lines += try subscription.priced([charge], renewal: false, policy: policy)
+                try bill(charge, policy: policy)
                 if fraction != .one {
                     notes.append(
                         QuoteNote(
@@ -301,6 +301,12 @@ struct Change {
         case .recurringFeature: confirmation = QuoteNote(in: zone, .featureAdded, name: name)
         default: confirmation = QuoteNote(in: zone, .slotsAdded, count: quantity, capacity: capacity, name: name)
         }
+    }
+
+    /// Adds `charge` to the lines charged now, with the subscription's discount and the policy's tax.
+    private mutating func bill(_ charge: InvoiceLine, policy: BillingPolicy) throws(BillingError) {
+        guard subscription.discount != nil || !policy.taxes.isEmpty else { return lines.append(charge) }
+        lines += try subscription.priced([charge], renewal: false, policy: policy)
     }
 
     /// Turns auto-renew back on, free of charge.
@@ -343,7 +349,7 @@ struct Change {
             fraction: .one,
             rounding: policy.rounding
         )
-        lines += try subscription.priced([charge], renewal: false, policy: policy)
+        try bill(charge, policy: policy)
         effective = at
         notes.append(QuoteNote(in: zone, .oneTime, count: amount, capacity: capacity, date: period.end))
         confirmation =
