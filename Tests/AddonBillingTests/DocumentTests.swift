@@ -212,6 +212,27 @@ final class DocumentTests: XCTestCase {
 
     // MARK: Through the service: numbered once, gap-free under concurrency
 
+    /// A renewal whose card is declined still has its invoice: owed, due on the first retry.
+    func testADeclinedRenewalsInvoiceIsDueOnTheFirstRetry() async throws {
+        let april = try instant("2026-04-01T00:00:00Z")
+        let may = try instant("2026-05-01T00:00:00Z")
+        let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
+        let service = AddonService(
+            store: InMemorySubscriptionStore([subscription]),
+            gateway: ScriptedPaymentGateway(script: [.decline]),
+            clock: ManualClock(may).witness
+        )
+        let renewed = try await service.renew(on: subscription.id)
+        let receipt = try XCTUnwrap(renewed)
+        let documents = try await service.documents(for: receipt, numbering: SequentialDocumentNumbering())
+        let invoice = try XCTUnwrap(documents.first)
+        XCTAssertEqual(invoice.kind, .invoice)
+        XCTAssertEqual(invoice.amountPaid, usd(0))
+        XCTAssertEqual(invoice.amountDue, usd(4900))
+        XCTAssertEqual(invoice.dueOn, "May 4, 2026")
+        XCTAssertTrue(invoice.plainText.contains("issued May 1, 2026 · due May 4, 2026"), invoice.plainText)
+    }
+
     func testTheServiceNumbersDocumentsGapFreeUnderConcurrency() async throws {
         let april = try instant("2026-04-01T00:00:00Z")
         let store = InMemorySubscriptionStore()

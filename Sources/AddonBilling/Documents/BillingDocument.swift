@@ -8,7 +8,8 @@
 /// ## JSON
 ///
 /// `{"kind": "receipt", "number": "acme-000001", "subscription": "sub_1", "plan": "Pro",
-/// "issuedAt": "2026-04-16T00:00:00Z", "issuedOn": "April 16, 2026", "headline": "Added 2 extra seats",
+/// "issuedAt": "2026-04-16T00:00:00Z", "issuedOn": "April 16, 2026", "dueAt": "2026-04-16T00:00:00Z",
+/// "dueOn": "April 16, 2026", "headline": "Added 2 extra seats",
 /// "lines": [...], "subtotal": {...}, "discounts": {...}, "tax": {...}, "total": {...}, "amountPaid": {...},
 /// "amountDue": {...}, "chargeID": "ch_1", "notes": [...], "taxes": [...]}`: one ``TaxSummary`` per rate (none
 /// untaxed), and `"discountLabel": "Spring sale (20% off)"` when a coupon discounts the document.
@@ -77,6 +78,11 @@ public struct BillingDocument: Sendable, Hashable, Codable {
     public let issuedAt: Instant
     /// The issue date as a person reads it, in the subscription's time zone.
     public let issuedOn: String
+    /// When what is owed is due: at issue for a document paid by its charge; the next scheduled
+    /// retry for a renewal invoice whose payment failed.
+    public let dueAt: Instant
+    /// The due date as a person reads it, in the subscription's time zone.
+    public let dueOn: String
     /// What happened, in a sentence: "Added 2 extra seats".
     public let headline: String
     /// The lines.
@@ -126,6 +132,8 @@ extension BillingDocument {
     ) throws -> [BillingDocument] {
         let zone = subscription.cycle.timeZone
         let issuedOn = try zone.readableDate(issuedAt)
+        let dueAt = subscription.unpaidInvoice?.nextAttempt.map { max($0, issuedAt) } ?? issuedAt
+        let dueOn = try zone.readableDate(dueAt)
         var documents: [BillingDocument] = []
         let billed = try Self.billedLines(decision)
         if !billed.isEmpty {
@@ -150,6 +158,8 @@ extension BillingDocument {
                     plan: subscription.plan.name,
                     issuedAt: issuedAt,
                     issuedOn: issuedOn,
+                    dueAt: dueAt,
+                    dueOn: dueOn,
                     headline: try Self.headline(decision, zone: zone),
                     lines: lines,
                     subtotal: subtotal,
@@ -176,6 +186,8 @@ extension BillingDocument {
                     plan: subscription.plan.name,
                     issuedAt: issuedAt,
                     issuedOn: issuedOn,
+                    dueAt: dueAt,
+                    dueOn: dueOn,
                     headline: "Account credit of \(credit.formatted()) for unused time",
                     lines: [
                         Line(
@@ -283,7 +295,8 @@ extension BillingDocument {
     /// The document as plain text, for a terminal or a text e-mail.
     public var plainText: String {
         var text = "\(title) \(number)\n"
-        text += "\(plan) plan · subscription \(subscription) · issued \(issuedOn)\n\n"
+        text += "\(plan) plan · subscription \(subscription) · issued \(issuedOn)"
+        text += amountDue.isZero ? "\n\n" : " · due \(dueOn)\n\n"
         text += headline + "\n\n"
         for line in lines {
             text += "  \(line.description)\n    \(line.servicePeriod)    \(line.amount.formatted())\n"
@@ -300,7 +313,8 @@ extension BillingDocument {
         var html = "<!DOCTYPE html>\n<html><body>\n"
         html += "<h1>\(Self.escape(title)) \(Self.escape(number))</h1>\n"
         html += "<p>\(Self.escape(plan)) plan · subscription \(Self.escape(subscription.rawValue)) · "
-        html += "issued \(Self.escape(issuedOn))</p>\n<p><strong>\(Self.escape(headline))</strong></p>\n"
+        html += "issued \(Self.escape(issuedOn))" + (amountDue.isZero ? "" : " · due \(Self.escape(dueOn))")
+        html += "</p>\n<p><strong>\(Self.escape(headline))</strong></p>\n"
         html += "<table>\n<tr><th>Description</th><th>Service period</th><th>Amount</th></tr>\n"
         for line in lines {
             html += "<tr><td>\(Self.escape(line.description))</td><td>\(Self.escape(line.servicePeriod))</td>"
