@@ -13,6 +13,19 @@ extension ErrorCatalogueTests {
 
     static let lifecycleEntries: [Entry] = [
         Entry(
+            when: "A change is asked for before the subscription's first billing period.",
+            trigger: {
+                _ = try subscription(SeedPlans.pro)
+                    .apply(
+                        .addSlots("extra_seats", quantity: 1),
+                        by: SeedPlans.owner,
+                        at: try instant("2026-03-31T18:30:00Z")
+                    )
+            },
+            code: .instantOutsidePeriod,
+            message: "March 31, 2026, 18:30 (UTC) is outside the billing period April 1 – April 30, 2026."
+        ),
+        Entry(
             when: "A plan change names the plan the subscription is on.",
             trigger: { try change(try subscription(SeedPlans.pro), .changePlan(to: SeedPlans.pro)) },
             code: .samePlan,

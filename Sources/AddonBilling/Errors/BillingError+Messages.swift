@@ -152,10 +152,22 @@ extension BillingError {
         )
     }
 
-    static func instantOutsidePeriod(_ instant: Instant, _ period: BillingPeriod) -> BillingError {
-        BillingError(
+    /// With the subscription's `zone`, the dates read as people read them; without one (the bare
+    /// proration commands), in RFC 3339.
+    static func instantOutsidePeriod(
+        _ instant: Instant,
+        _ period: BillingPeriod,
+        zone: BillingTimeZone? = nil
+    ) -> BillingError {
+        guard let zone, let readable = try? zone.readablePeriod(period) else {
+            return BillingError(
+                code: .instantOutsidePeriod,
+                message: "Instant \(instant) is outside the billing period from \(period.start) to \(period.end)."
+            )
+        }
+        return BillingError(
             code: .instantOutsidePeriod,
-            message: "Instant \(instant) is outside the billing period from \(period.start) to \(period.end)."
+            message: "\(zone.readableMoment(instant)) is outside the billing period \(readable)."
         )
     }
 

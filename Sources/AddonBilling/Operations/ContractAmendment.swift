@@ -134,7 +134,7 @@ extension Subscription {
         try checkStatus(offer)
         guard seats >= 1 else { throw BillingError.invalidQuantity(seats) }
         let period = try currentPeriod()
-        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period, zone: cycle.timeZone) }
         guard at < period.end else {
             throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
         }

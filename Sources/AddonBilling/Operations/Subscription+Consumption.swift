@@ -83,7 +83,7 @@ extension Subscription {
     ) throws(BillingError) -> Outcome {
         guard units >= 1 else { throw BillingError.invalidQuantity(units) }
         let period = try currentPeriod()
-        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period, zone: cycle.timeZone) }
         guard at < period.end else {
             throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
         }

@@ -138,7 +138,9 @@ extension Subscription {
     func paidPeriod(containing at: Instant) throws(BillingError) -> BillingPeriod {
         let period = try currentPeriod()
         guard at >= period.start else {
-            guard period.start > cycle.anchor else { throw BillingError.instantOutsidePeriod(at, period) }
+            guard period.start > cycle.anchor else {
+                throw BillingError.instantOutsidePeriod(at, period, zone: cycle.timeZone)
+            }
             throw BillingError.predatesRenewal(at: at, periodStart: period.start, zone: cycle.timeZone)
         }
         guard at < period.end else {

@@ -53,7 +53,7 @@ extension Subscription {
         try actor.require(.billingRead)
         guard expectedExtra >= 0 else { throw BillingError.negativeCapacity(capacity, expectedExtra) }
         let period = try currentPeriod()
-        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period) }
+        guard at >= period.start else { throw BillingError.instantOutsidePeriod(at, period, zone: cycle.timeZone) }
         guard at < period.end else {
             throw BillingError.renewalDue(at: at, billedThrough: billedThrough, zone: cycle.timeZone)
         }
