@@ -153,6 +153,27 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // MARK: Coupons and tax
+
+    Benchmark("discounted-taxed-add-slots-quote-3-lines") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                try fixtures.discounted.quote(
+                    fixtures.addTwoSeats,
+                    by: SeedPlans.owner,
+                    at: fixtures.midPeriod,
+                    policy: fixtures.taxed
+                )
+            )
+        }
+    }
+
+    Benchmark("discounted-taxed-renewal-3-lines") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try fixtures.discounted.renew(at: fixtures.nextPeriod, policy: fixtures.taxed))
+        }
+    }
+
     Benchmark("billing-schedule-24-months") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try fixtures.schedule.items(through: fixtures.twoYearsLater))
@@ -211,6 +232,10 @@ struct Fixtures: Sendable {
     let midPeriodDate: Date
     let nextPeriod: Instant
     let threeLines: Subscription
+    /// `threeLines` with 20% off forever, billed with `taxed`.
+    let discounted: Subscription
+    /// 19% VAT on every line, 7% on message packs, rounded per invoice.
+    let taxed: BillingPolicy
     let recharging: Subscription
     let addTwoSeats: AddonOperation
     let removeOneSeat: AddonOperation
@@ -244,6 +269,11 @@ struct Fixtures: Sendable {
              "quantity": 2, "rounding": "halfEven"}
             """
         let midPeriod = try! Instant(parsing: "2026-04-16T00:00:00Z")
+        let spring = try! Coupon(code: "SPRING20", name: "Spring sale", percentOff: Fraction(1, 5), term: .forever)
+        let vat = TaxTable(
+            standard: try! TaxRate(name: "VAT", rate: Fraction(19, 100)),
+            addons: ["message_pack": try! TaxRate(name: "VAT", rate: Fraction(7, 100))]
+        )
         return Fixtures(
             utcCycle: try! BillingCycle(anchor: anchor, interval: .monthly),
             newYorkCycle: try! BillingCycle(
@@ -258,6 +288,8 @@ struct Fixtures: Sendable {
             midPeriodDate: midPeriod.date,
             nextPeriod: try! Instant(parsing: "2026-05-01T00:00:00Z"),
             threeLines: threeLines,
+            discounted: try! threeLines.apply(.redeemCoupon(spring), by: SeedPlans.owner, at: anchor).subscription,
+            taxed: BillingPolicy(taxes: vat, taxRounding: .perInvoice),
             recharging: try! threeLines.configuringAutoRecharge(rule, by: SeedPlans.owner),
             addTwoSeats: .addSlots("extra_members", quantity: 2),
             removeOneSeat: .removeSlots("extra_members", quantity: 1),

@@ -308,7 +308,15 @@ struct Change {
     /// Adds `charge` to the lines charged now, with the subscription's discount and the policy's tax.
     private mutating func bill(_ charge: InvoiceLine, policy: BillingPolicy) throws(BillingError) {
         guard subscription.discount != nil || !policy.taxes.isEmpty else { return lines.append(charge) }
-        lines += try subscription.priced([charge], renewal: false, policy: policy)
+        lines.append(
+            try Pricing.price(
+                charge,
+                coupon: subscription.discount?.coupon,
+                wholePeriod: false,
+                taxes: policy.taxes,
+                rounding: policy.rounding
+            )
+        )
     }
 
     /// Turns auto-renew back on, free of charge.

@@ -31,6 +31,9 @@ enum Pricing {
         rounding: RoundingRule
     ) throws(BillingError) -> [InvoiceLine] {
         guard !lines.isEmpty else { return lines }
+        if lines.count == 1 {
+            return [try price(lines[0], coupon: coupon, wholePeriod: wholePeriod, taxes: taxes, rounding: rounding)]
+        }
         let discounts = try discountParts(lines, coupon: coupon, wholePeriod: wholePeriod, rounding: rounding)
         guard discounts != nil || !taxes.isEmpty else { return lines }
         var taxable: [Int64] = []
@@ -67,6 +70,51 @@ enum Pricing {
             priced.append(discount == nil && tax == nil ? line : try line.priced(discount: discount, tax: tax))
         }
         return priced
+    }
+
+    /// Prices a charge of one line — a purchase, a pack, a plan change — without the allocation's
+    /// arrays: the same result as allocating over one line (its share is the whole), where per-line
+    /// and per-invoice tax rounding coincide.
+    static func price(
+        _ line: InvoiceLine,
+        coupon: Coupon?,
+        wholePeriod: Bool,
+        taxes: TaxTable,
+        rounding: RoundingRule
+    ) throws(BillingError) -> InvoiceLine {
+        let amount = line.amount.minorUnits
+        var off: Int64 = 0
+        if let coupon, coupon.appliesTo.covers(line) {
+            if let percent = coupon.percentOff {
+                let exact = Int128(amount) * Int128(percent.numerator)
+                off = Int64(truncatingIfNeeded: rounding.divide(exact, by: Int128(percent.denominator)))
+            } else if wholePeriod, let amountOff = coupon.amountOff, amountOff.currency == line.amount.currency {
+                off = min(amountOff.minorUnits, amount)
+            }
+        }
+        let currency = line.amount.currency
+        let discount = coupon.flatMap { coupon in
+            off > 0
+                ? InvoiceLine.DiscountAmount(
+                    coupon: coupon.code,
+                    label: coupon.label,
+                    amount: Money(minorUnits: off, currency: currency)
+                ) : nil
+        }
+        var tax: InvoiceLine.TaxAmount?
+        let taxable = amount - off
+        if taxable > 0, let rate = taxes.rate(for: line) {
+            let (n, d) = rate.shareOfTaxable
+            tax = InvoiceLine.TaxAmount(
+                rate: rate,
+                taxable: Money(minorUnits: taxable, currency: currency),
+                amount: Money(
+                    minorUnits: Int64(truncatingIfNeeded: rounding.divide(Int128(taxable) * n, by: d)),
+                    currency: currency
+                )
+            )
+        }
+        return discount == nil && tax == nil ? line : try line.priced(discount: discount, tax: tax)
     }
 
     /// The discount on each line, or nil when the coupon discounts nothing here.
