@@ -330,6 +330,16 @@ final class CodableTests: XCTestCase {
         try assertGolden(purchase, "discounted-taxed-outcome")
     }
 
+    /// A key read back in its stored form keeps its namespace; a bare one is a caller's.
+    func testKeysReadBackInTheirStoredForm() {
+        XCTAssertEqual(IdempotencyKey(stored: "client:req_1"), IdempotencyKey("req_1"))
+        XCTAssertEqual(IdempotencyKey(stored: "req_1"), IdempotencyKey("req_1"))
+        let renewal = IdempotencyKey(stored: "renewal:sub_1:2026-05-01T00:00:00Z")
+        XCTAssertFalse(renewal.isClientKey)
+        XCTAssertEqual(renewal.rawValue, "renewal:sub_1:2026-05-01T00:00:00Z")
+        XCTAssertFalse(IdempotencyKey(stored: "dunning:sub_1:2026-05-01T00:00:00Z:1").isClientKey)
+    }
+
     func testDecodingDefaultsAndAlternatives() throws {
         let cycle = try JSONDecoder().decode(
             BillingCycle.self,

@@ -263,13 +263,12 @@ public struct BillingAPI: Sendable {
         let (grant, subscription) = try await owned(context)
         try grant.actor.require(.billingRead)
         let raw = try context.parameters.require("key")
-        var key = IdempotencyKey("\(grant.account.rawValue)/\(raw)")
-        var record = try await service.store.intent(key)
-        if record == nil {
-            key = IdempotencyKey(raw)
-            record = try await service.store.intent(key)
-        }
-        guard let record, record.subscription == subscription.id, let receipt = try await service.receipt(for: key)
+        // A renewal's or a retry's derived key as it is stored; otherwise the caller's own key.
+        let derived = raw.hasPrefix("renewal:") || raw.hasPrefix("dunning:")
+        let key = derived ? IdempotencyKey(stored: raw) : IdempotencyKey("\(grant.account.rawValue)/\(raw)")
+        // Only a completed request of this subscription has documents; anything else is not found.
+        guard let record = try await service.store.intent(key), record.subscription == subscription.id,
+            record.state == .completed, let receipt = try await service.receipt(for: key)
         else { throw APIError.notFound("document") }
         let documents = try await service.documents(
             for: receipt,

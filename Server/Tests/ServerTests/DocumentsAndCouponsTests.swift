@@ -43,7 +43,7 @@ final class DocumentsAndCouponsTests: XCTestCase {
     /// all at once: numbers 1 to 20 with no gap and no repeat, the same number every time; another
     /// account starts at 1; the route renders text, HTML and JSON and hides other accounts' requests.
     func testDocumentsAreNumberedGapFreePerAccountUnderConcurrency() async throws {
-        for (name, assembly, _) in try servers() {
+        for (name, assembly, clock) in try servers() {
             try await assembly.application.test(.router) { client in
                 let token = try await account(assembly, "acme", subscription: "sub_a")
                 for id in ["sub_b", "sub_c", "sub_d"] { _ = try await account(assembly, "acme", subscription: id) }
@@ -131,6 +131,25 @@ final class DocumentsAndCouponsTests: XCTestCase {
                     uri: "/v1/subscriptions/sub_b/documents/sub_a-0",
                     method: .get,
                     headers: headers(token)
+                ) { response in XCTAssertEqual(response.status, .notFound) }
+                // The renewal's invoice, by the key the service derived for it.
+                clock.set(try Instant(parsing: "2026-05-01T00:00:00Z"))
+                _ = try await service.renewDue()
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/documents/renewal:sub_a:2026-05-01T00:00:00Z?format=text",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in
+                    let text = String(buffer: response.body)
+                    XCTAssertEqual(response.status, .ok, text)
+                    XCTAssertTrue(text.hasPrefix("Invoice acme-000021"), "\(name): \(text)")
+                    XCTAssertTrue(text.contains("Invoice for May 1 – May 31, 2026"), text)
+                    XCTAssertTrue(text.contains("5 × Extra seats"), text)
+                }
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_g/documents/renewal:sub_a:2026-05-01T00:00:00Z",
+                    method: .get,
+                    headers: headers(other)
                 ) { response in XCTAssertEqual(response.status, .notFound) }
             }
         }

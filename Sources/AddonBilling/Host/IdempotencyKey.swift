@@ -28,6 +28,14 @@ public struct IdempotencyKey: Sendable, Hashable, Codable, CustomStringConvertib
 
     init(derived rawValue: String) { self.rawValue = rawValue }
 
+    /// A key in its stored form, namespace included, as a store or an API reads it back:
+    /// `"renewal:sub_1:2026-05-01T00:00:00Z"` is the renewal that opened May; a form without a
+    /// namespace the service writes is read as a caller's key.
+    public init(stored rawValue: String) {
+        let namespaces = [Self.clientPrefix, Self.renewalPrefix, Self.dunningPrefix]
+        self.rawValue = namespaces.contains(where: rawValue.hasPrefix) ? rawValue : Self.clientPrefix + rawValue
+    }
+
     /// The key of the renewal that opens the period starting at `boundary`.
     static func renewal(_ id: SubscriptionID, boundary: Instant) -> IdempotencyKey {
         IdempotencyKey(derived: "\(renewalPrefix)\(id):\(boundary)")
