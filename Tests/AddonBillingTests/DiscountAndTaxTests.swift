@@ -117,10 +117,23 @@ final class DiscountAndTaxTests: XCTestCase {
     func testInclusiveTaxIsContainedInThePrice() throws {
         let included = try TaxRate(name: "VAT", rate: Fraction(1, 5), inclusive: true)
         let policy = BillingPolicy(taxes: TaxTable(standard: included))
-        let invoice = try XCTUnwrap(try pro().renew(at: may, policy: policy).decision.renewals.first?.invoice)
+        let renewed = try pro().renew(at: may, policy: policy)
+        let invoice = try XCTUnwrap(renewed.decision.renewals.first?.invoice)
         XCTAssertEqual(invoice.total, usd(4900))
         XCTAssertEqual(try invoice.tax(), usd(817))
         XCTAssertEqual(included.label, "VAT 20% (included)")
+        let document = try XCTUnwrap(
+            try BillingDocument.documents(
+                for: renewed.decision,
+                subscription: renewed.subscription,
+                paid: renewed.amountDue,
+                chargeID: "ch_1",
+                issuedAt: may
+            ) { _ in "acme-000001" }.first
+        )
+        XCTAssertEqual(document.tax, usd(0), "nothing is added on top")
+        XCTAssertTrue(document.plainText.contains("VAT 20% (included) in $49.00: $8.17"), document.plainText)
+        XCTAssertTrue(document.plainText.contains("Total: $49.00"), document.plainText)
     }
 
     /// Per-line rounding rounds each line's tax; per-invoice rounds each rate's total once and

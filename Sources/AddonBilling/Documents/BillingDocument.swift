@@ -346,7 +346,7 @@ extension BillingDocument {
         }
         if taxes.isEmpty { rows.append(("Tax", tax)) }
         for summary in taxes {
-            let base = summary.inclusive ? "included in" : "on"
+            let base = summary.inclusive ? "in" : "on"
             rows.append(("\(summary.label) \(base) \(summary.taxable.formatted())", summary.amount))
         }
         return rows + [("Total", total), ("Amount paid", amountPaid), ("Amount due", amountDue)]
