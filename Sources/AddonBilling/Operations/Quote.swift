@@ -34,7 +34,8 @@ public struct AddonChange: Sendable, Hashable, Codable {
     public let capacity: CapacityChange?
     /// What the add-on costs per period from the next billing date.
     public let addonRecurringTotal: Money
-    /// What the subscription's next renewal bills: plan plus continuing add-ons.
+    /// What the subscription's next renewal bills at list price: plan plus continuing add-ons,
+    /// before discounts and tax (``Subscription/previewNextInvoice(policy:)`` prices it).
     public let nextRenewalTotal: Money
     /// When the change takes effect.
     public let effectiveDate: Instant
@@ -85,7 +86,7 @@ public struct Quote: Sendable, Hashable, Codable {
     public var capacity: CapacityChange? { change.capacity }
     /// What the add-on costs per period from the next billing date.
     public var addonRecurringTotal: Money { change.addonRecurringTotal }
-    /// What the subscription's next renewal bills: plan plus continuing add-ons.
+    /// What the subscription's next renewal bills at list price, before discounts and tax.
     public var nextRenewalTotal: Money { change.nextRenewalTotal }
     /// When the change takes effect.
     public var effectiveDate: Instant { change.effectiveDate }

@@ -250,7 +250,8 @@ public struct SubscriptionChange: Sendable, Hashable, Codable {
     public let nextBillingDate: Instant?
     /// What the subscription billed per period before: plan plus continuing add-ons.
     public let currentTotal: Money
-    /// What the next renewal bills after the change, before any account credit; zero once ended.
+    /// What the next renewal bills after the change at list price, before discounts, tax and
+    /// account credit; zero once ended.
     public let nextRenewalTotal: Money
     /// The value of the paid time left in the period that the change settled (zero when none was).
     public let unusedTime: Money
