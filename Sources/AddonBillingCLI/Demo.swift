@@ -49,7 +49,8 @@ enum Demo {
         let outcome = try subscription.apply(.addSlots(seats, quantity: 2), by: SeedPlans.admin, at: at)
         show(try outcome.quote, &out)
         out.line("Toast: \"\(try outcome.quote.confirmation)\"")
-        let preview = try outcome.subscription.previewNextInvoice()
+        // The period's charges are a ledger beside the subscription; here, this one purchase.
+        let preview = try outcome.subscription.previewNextInvoice(chargedThisPeriod: outcome.periodCharges)
         out.line("Next invoice on \(readable(preview.upcoming.period.start)):")
         for line in preview.upcoming.lines { out.line("  \(line.amount)  \(line.description(in: .utc))") }
         out.line("  total \(preview.upcoming.total)")

@@ -136,36 +136,43 @@ public struct RenewalRequest: Sendable, Hashable, Codable {
 ///
 /// ## JSON
 ///
-/// `{"subscription": {...}, "policy": {...}}`; `policy` may be left out. The answer
+/// `{"subscription": {...}, "chargedThisPeriod": [...], "policy": {...}}`; `chargedThisPeriod` (the
+/// period's charges, as the host's ledger keeps them) and `policy` may be left out. The answer
 /// is an ``InvoicePreview``.
 public struct PreviewRequest: Sendable, Hashable, Codable {
     /// The subscription as stored.
     public var subscription: Subscription
+    /// The lines charged since the current period began.
+    public var chargedThisPeriod: [InvoiceLine]
     /// The host's money rules.
     public var policy: BillingPolicy
 
     /// A `preview` request under the host's money rules.
-    public init(subscription: Subscription, policy: BillingPolicy = .standard) {
+    public init(subscription: Subscription, chargedThisPeriod: [InvoiceLine], policy: BillingPolicy = .standard) {
         self.subscription = subscription
+        self.chargedThisPeriod = chargedThisPeriod
         self.policy = policy
     }
 
     /// Previews the next invoice.
     ///
-    /// - Throws: The refusals of ``Subscription/previewNextInvoice(policy:)``.
+    /// - Throws: The refusals of ``Subscription/previewNextInvoice(chargedThisPeriod:policy:)``.
     public func preview() throws(BillingError) -> InvoicePreview {
-        try subscription.previewNextInvoice(policy: policy)
+        try subscription.previewNextInvoice(chargedThisPeriod: chargedThisPeriod, policy: policy)
     }
 
     private enum CodingKeys: String, CodingKey {
         case subscription
+        case chargedThisPeriod
         case policy
     }
 
-    /// Decodes the request, filling in the default policy.
+    /// Decodes the request, filling in no charges and the default policy.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.subscription = try container.decode(Subscription.self, forKey: .subscription)
+        self.chargedThisPeriod =
+            try container.decodeIfPresent([InvoiceLine].self, forKey: .chargedThisPeriod) ?? []
         self.policy = try container.decodeIfPresent(BillingPolicy.self, forKey: .policy) ?? .standard
     }
 }

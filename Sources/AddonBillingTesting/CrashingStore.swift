@@ -65,19 +65,14 @@ package struct CrashingStore: SubscriptionStore {
     /// Inserts (never dies: set-up).
     package func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
 
-    /// Saves, possibly dying around it.
-    package func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
-        try await around("save") { try await base.save(request) }
+    /// Writes a step, possibly dying around it.
+    package func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
+        try await around("writing a step") { try await base.write(write) }
     }
 
-    /// Records an intent, possibly dying around it.
-    package func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord {
-        try await around("recording an intent") { try await base.recordIntent(intent) }
-    }
-
-    /// Updates an intent, possibly dying around it.
-    package func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws {
-        try await around("updating an intent") { try await base.updateIntent(intent, expectedState: expectedState) }
+    /// Reads a period's charges (never dies: a read for a preview).
+    package func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
+        try await base.charges(of: id, periodStart: periodStart, limit: limit)
     }
 
     /// Looks up an intent, possibly dying around it.

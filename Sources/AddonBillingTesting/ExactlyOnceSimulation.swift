@@ -104,14 +104,14 @@ public enum ExactlyOnceSimulation {
         var abandoned = SplitMix64(seed: seed ^ 0xABAD)
         for index in 0..<1_100 {
             let id = ids[index % ids.count]
-            _ = try await store.recordIntent(
-                IntentRecord(
-                    key: IdempotencyKey("sim-abandoned-\(index)"),
-                    subscription: id,
-                    request: randomRequest(for: id, &abandoned),
-                    at: anchor
-                )
+            // Left only recorded, as versions that recorded before deciding did.
+            let record = IntentRecord(
+                key: IdempotencyKey("sim-abandoned-\(index)"),
+                subscription: id,
+                request: randomRequest(for: id, &abandoned),
+                at: anchor
             )
+            _ = try await store.write(StoreWrite(intent: record, expectedIntentState: nil))
         }
 
         let subscriptions = ids

@@ -5,21 +5,23 @@ public import AddonBilling
 /// An actor, so every requirement is atomic; it passes `SubscriptionStoreConformance`.
 /// It also keeps a log of committed requests, in commit order, for replay checks.
 public actor InMemorySubscriptionStore: SubscriptionStore {
-    /// A request settled (completed or failed) by a save, with the stored subscription it left.
+    /// A request settled (completed or failed) by a write, with the stored subscription it left.
     package struct Commit: Sendable, Hashable {
         /// The completed record.
         package let intent: IntentRecord
-        /// The subscription as the same save stored it.
+        /// The subscription as the same write stored it.
         package let stored: StoredSubscription
     }
 
     private var subscriptions: [SubscriptionID: StoredSubscription] = [:]
     private var intents: [IdempotencyKey: IntentRecord] = [:]
     private var intentOrder: [IdempotencyKey] = []
+    /// Each subscription's period charges, with the start of their period, oldest first.
+    private var charges: [SubscriptionID: [(Instant, InvoiceLine)]] = [:]
     /// Keys of unfinished records (kept apart so recovery does not scan everything).
     private var unfinished: Set<IdempotencyKey> = []
 
-    /// Every intent settled by a save, in commit order: what replaying the store needs.
+    /// Every intent settled by a write, in commit order: what replaying the store needs.
     package private(set) var commitLog: [Commit] = []
 
     /// Creates a store holding `subscriptions` at version 1.
@@ -44,41 +46,49 @@ public actor InMemorySubscriptionStore: SubscriptionStore {
         subscriptions[id] = first
     }
 
-    /// Saves a subscription at the expected version, with its intent, atomically.
-    public func save(_ request: SaveSubscriptionRequest) throws -> StoredSubscription {
-        let id = request.stored.subscription.id
-        guard let current = subscriptions[id] else { throw BillingError.subscriptionNotFound(id) }
-        guard current.version == request.expectedVersion else {
-            throw BillingError.versionConflict("version \(current.version), expected \(request.expectedVersion)")
-        }
-        if let intent = request.intent, let expected = request.expectedIntentState {
-            guard intents[intent.key]?.state == expected else {
-                throw BillingError.versionConflict("intent \(intent.key) is not \(expected)")
+    /// Writes a step atomically: the intent (new, or compare-and-set) and the subscription update.
+    public func write(_ write: StoreWrite) throws -> StoreWrite.Effect {
+        let key = write.intent.key
+        if let expected = write.expectedIntentState {
+            guard intents[key]?.state == expected else {
+                throw BillingError.versionConflict("intent \(key) is not \(expected)")
             }
+        } else if let existing = intents[key] {
+            return .keyTaken(existing)
         }
-        var next = request.stored
-        next.version = current.version + 1
-        subscriptions[id] = next
-        if let intent = request.intent {
-            write(intent)
-            if !intent.state.isUnfinished { commitLog.append(Commit(intent: intent, stored: next)) }
+        var version: Int64?
+        var stored: StoredSubscription?
+        if let update = write.subscription {
+            guard var current = subscriptions[update.id] else { throw BillingError.subscriptionNotFound(update.id) }
+            guard current.version == update.expectedVersion else {
+                throw BillingError.versionConflict("version \(current.version), expected \(update.expectedVersion)")
+            }
+            if let subscription = update.subscription { current.subscription = subscription }
+            current.claim = update.claim
+            current.providerReference = update.providerReference
+            current.heldUsage.removeFirst(min(update.heldUsageDrawn, current.heldUsage.count))
+            if let held = update.heldUsageAdded { current.heldUsage.append(held) }
+            current.version += 1
+            subscriptions[update.id] = current
+            if let start = update.periodStart, !update.periodCharges.isEmpty {
+                charges[update.id, default: []].append(contentsOf: update.periodCharges.map { (start, $0) })
+            }
+            version = current.version
+            stored = current
         }
-        return next
+        var intent = write.intent
+        // As a store that keeps the decision in its own column: replaced only when the step says so.
+        if write.expectedIntentState != nil, !write.rewritesDecision, let known = intents[key] {
+            intent.decision = known.decision
+        }
+        self.write(intent)
+        if let stored, !intent.state.isUnfinished { commitLog.append(Commit(intent: intent, stored: stored)) }
+        return .written(version: version)
     }
 
-    /// Records an intent unless its key exists; returns the stored record.
-    public func recordIntent(_ intent: IntentRecord) -> IntentRecord {
-        if let existing = intents[intent.key] { return existing }
-        write(intent)
-        return intent
-    }
-
-    /// Replaces an intent if it is in the expected state.
-    public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) throws {
-        guard intents[intent.key]?.state == expectedState else {
-            throw BillingError.versionConflict("intent \(intent.key) is not \(expectedState)")
-        }
-        write(intent)
+    /// The charges of a period, oldest first.
+    public func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) -> [InvoiceLine] {
+        Array(charges[id, default: []].lazy.filter { $0.0 == periodStart }.map(\.1).prefix(max(0, limit)))
     }
 
     /// The record of a key.

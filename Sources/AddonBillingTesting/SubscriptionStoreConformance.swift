@@ -18,11 +18,15 @@ public enum SubscriptionStoreConformance {
         var failures: [String] = []
         let checks: [(String, @Sendable (any SubscriptionStore) async throws -> String?)] = [
             ("insert and load", insertAndLoad),
-            ("versioned saves", versionedSaves),
-            ("concurrent saves", concurrentSaves),
+            ("versioned writes", versionedWrites),
+            ("concurrent writes", concurrentWrites),
             ("one record per key", oneRecordPerKey),
+            ("the key before the version", keyBeforeVersion),
             ("compare-and-set on intents", compareAndSetIntents),
-            ("atomic intents", atomicIntents),
+            ("atomic steps", atomicSteps),
+            ("rows as the update says", rowsAsTheUpdateSays),
+            ("claim, reference and held usage", claimReferenceAndHeldUsage),
+            ("a period's charges", periodCharges),
             ("unfinished intents", unfinishedIntents),
             ("unfinished intents page by key", unfinishedIntentsPage),
             ("due subscriptions", dueSubscriptions),
@@ -40,21 +44,78 @@ public enum SubscriptionStoreConformance {
     }
 
     private static let april = Instant(secondsSinceEpoch: 1_775_001_600)  // 2026-04-01T00:00:00Z
+    private static let owner = BillingActor(id: "conf_owner", role: .owner)
 
-    private static func sample(_ id: String) throws -> Subscription {
+    /// Business with a higher price, for a plan change that carries every add-on over.
+    private static func businessPlus() throws -> Plan {
+        let business = SeedPlans.business
+        return try Plan(
+            id: "conf_business_plus",
+            name: "Business Plus",
+            tier: business.tier,
+            price: Money(minorUnits: 29_900, currency: .usd),
+            included: business.included,
+            addons: business.addons
+        )
+    }
+
+    private static func sample(_ id: String, plan: Plan = SeedPlans.pro) throws -> Subscription {
         try Subscription(
             id: SubscriptionID(rawValue: id),
-            plan: SeedPlans.pro,
+            plan: plan,
             cycle: try BillingCycle(anchor: april, interval: .monthly)
         )
     }
 
-    private static func intent(_ key: String, _ subscription: SubscriptionID = "conf_intents") -> IntentRecord {
+    private static func intent(
+        _ key: String,
+        _ subscription: SubscriptionID = "conf_intents",
+        state: IntentState = .recorded
+    ) -> IntentRecord {
         IntentRecord(
             key: IdempotencyKey("conf_\(key)"),
             subscription: subscription,
             request: .renew(boundary: april),
             at: april
+        ).with(state: state)
+    }
+
+    /// Records a new intent alone, as the service records a refusal.
+    private static func record(_ record: IntentRecord, in store: any SubscriptionStore) async throws -> IntentRecord {
+        switch try await store.write(StoreWrite(intent: record, expectedIntentState: nil)) {
+        case .written: return record
+        case .keyTaken(let existing): return existing
+        }
+    }
+
+    /// Writes `after` over the stored subscription with a new intent, as a free request does.
+    @discardableResult
+    private static func commit(
+        _ after: Subscription?,
+        over stored: StoredSubscription,
+        key: String,
+        charges: [InvoiceLine] = [],
+        claim: IdempotencyKey? = nil,
+        reference: String? = nil,
+        held: HeldUsage? = nil,
+        drawn: Int = 0,
+        in store: any SubscriptionStore
+    ) async throws -> StoreWrite.Effect {
+        let update = try SubscriptionUpdate(
+            from: stored,
+            to: after,
+            periodCharges: charges,
+            claim: claim,
+            providerReference: reference,
+            heldUsageAdded: held,
+            heldUsageDrawn: drawn
+        )
+        return try await store.write(
+            StoreWrite(
+                intent: intent(key, stored.subscription.id, state: .completed),
+                expectedIntentState: nil,
+                subscription: update
+            )
         )
     }
 
@@ -79,48 +140,45 @@ public enum SubscriptionStoreConformance {
         guard loaded.subscription == subscription, loaded.version == 1, loaded.providerReference == "ref",
             loaded.claim == nil, loaded.heldUsage == [held]
         else { return "loaded \(loaded.version) / \(String(describing: loaded.providerReference)) after insert" }
-        return nil
+        let again = await code { try await store.insert(StoredSubscription(subscription: subscription)) }
+        return again == .versionConflict
+            ? nil : "inserting an existing subscription answered \(String(describing: again))"
     }
 
-    private static let versionedSaves: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+    private static let versionedWrites: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_versions")
         try await store.insert(StoredSubscription(subscription: subscription))
-        let saved = try await store.save(
-            SaveSubscriptionRequest(
-                stored: StoredSubscription(subscription: subscription, claim: "conf_k"),
-                expectedVersion: 1
-            )
-        )
-        guard saved.version == 2, saved.claim == "conf_k" else {
-            return "a save at version 1 returned version \(saved.version)"
-        }
-        let stale = await code {
-            _ = try await store.save(
-                SaveSubscriptionRequest(stored: StoredSubscription(subscription: subscription), expectedVersion: 1)
-            )
-        }
-        guard stale == .versionConflict else { return "a stale save answered \(String(describing: stale))" }
+        let stored = try await store.load(subscription.id)
+        let effect = try await commit(nil, over: stored, key: "v1", claim: "conf_k", in: store)
+        guard effect == .written(version: 2) else { return "a write at version 1 answered \(effect)" }
+        let stale = await code { _ = try await commit(nil, over: stored, key: "v2", in: store) }
+        guard stale == .versionConflict else { return "a stale write answered \(String(describing: stale))" }
         let after = try await store.load(subscription.id)
-        guard after.version == 2, after.claim == "conf_k" else { return "a refused save changed the subscription" }
+        guard after.version == 2, after.claim == "conf_k" else { return "a refused write changed the subscription" }
+        guard try await store.intent("conf_v2") == nil else { return "a refused write recorded its intent" }
         return nil
     }
 
-    private static let concurrentSaves: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+    private static let concurrentWrites: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_race")
         try await store.insert(StoredSubscription(subscription: subscription))
+        let stored = try await store.load(subscription.id)
         let winners = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<20 {
                 group.addTask {
-                    let request = SaveSubscriptionRequest(
-                        stored: StoredSubscription(subscription: subscription, claim: IdempotencyKey("w\(index)")),
-                        expectedVersion: 1
+                    let effect = try? await commit(
+                        nil,
+                        over: stored,
+                        key: "race\(index)",
+                        claim: IdempotencyKey("w\(index)"),
+                        in: store
                     )
-                    return (try? await store.save(request)) != nil
+                    return effect != nil
                 }
             }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        return winners == 1 ? nil : "\(winners) of 20 concurrent saves at the same version succeeded"
+        return winners == 1 ? nil : "\(winners) of 20 concurrent writes at the same version succeeded"
     }
 
     private static let oneRecordPerKey: @Sendable (any SubscriptionStore) async throws -> String? = { store in
@@ -133,7 +191,7 @@ public enum SubscriptionStoreConformance {
                         request: .renew(boundary: april),
                         at: Instant(secondsSinceEpoch: Int64(index))
                     )
-                    return try? await store.recordIntent(record)
+                    return try? await Self.record(record, in: store)
                 }
             }
             return await group.reduce(into: [IntentRecord?]()) { $0.append($1) }
@@ -146,15 +204,30 @@ public enum SubscriptionStoreConformance {
         return stored?.at == distinct.first ? nil : "the stored record is not the one returned"
     }
 
+    private static let keyBeforeVersion: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+        // A retry of a request finds its record even when the subscription moved on since.
+        let subscription = try sample("conf_retry")
+        try await store.insert(StoredSubscription(subscription: subscription))
+        let stored = try await store.load(subscription.id)
+        try await commit(nil, over: stored, key: "retry", in: store)
+        let effect = try await commit(nil, over: stored, key: "retry", claim: "conf_other", in: store)
+        guard case .keyTaken(let existing) = effect, existing.state == .completed else {
+            return "a new record under a taken key at a stale version answered \(effect)"
+        }
+        let after = try await store.load(subscription.id)
+        return after.version == 2 && after.claim == nil ? nil : "a write under a taken key changed the subscription"
+    }
+
     private static let compareAndSetIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        let record = intent("cas")
-        _ = try await store.recordIntent(record)
+        let record = try await Self.record(intent("cas"), in: store)
         var failed = record
         failed.state = .failed
-        try await store.updateIntent(failed, expectedState: .recorded)
+        _ = try await store.write(StoreWrite(intent: failed, expectedIntentState: .recorded))
         var claimed = record
         claimed.state = .claimed
-        let refused = await code { try await store.updateIntent(claimed, expectedState: .recorded) }
+        let refused = await code {
+            _ = try await store.write(StoreWrite(intent: claimed, expectedIntentState: .recorded))
+        }
         guard refused == .versionConflict else {
             return "a stale intent update answered \(String(describing: refused))"
         }
@@ -162,50 +235,161 @@ public enum SubscriptionStoreConformance {
         return stored?.state == .failed ? nil : "a refused intent update changed the record"
     }
 
-    private static let atomicIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+    private static let atomicSteps: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_atomic")
         try await store.insert(StoredSubscription(subscription: subscription))
-        let record = intent("atomic", subscription.id)
-        _ = try await store.recordIntent(record)
+        let stored = try await store.load(subscription.id)
+        let record = try await Self.record(intent("atomic", subscription.id), in: store)
         var claimed = record
         claimed.state = .claimed
-        let refused = await code {
-            _ = try await store.save(
-                SaveSubscriptionRequest(
-                    stored: StoredSubscription(subscription: subscription, claim: record.key),
-                    expectedVersion: 1,
-                    intent: claimed,
-                    expectedIntentState: .completed
-                )
-            )
+        let claim = try SubscriptionUpdate(from: stored, to: nil, claim: record.key, providerReference: nil)
+        let wrongState = await code {
+            _ = try await store.write(StoreWrite(intent: claimed, expectedIntentState: .completed, subscription: claim))
         }
-        guard refused == .versionConflict else {
-            return "a save with the wrong intent state answered \(String(describing: refused))"
+        guard wrongState == .versionConflict else {
+            return "a step with the wrong intent state answered \(String(describing: wrongState))"
         }
         let untouched = try await store.load(subscription.id)
-        guard untouched.version == 1, untouched.claim == nil else { return "a refused save changed the subscription" }
-        _ = try await store.save(
-            SaveSubscriptionRequest(
-                stored: StoredSubscription(subscription: subscription, claim: record.key),
-                expectedVersion: 1,
-                intent: claimed,
-                expectedIntentState: .recorded
+        guard untouched.version == 1, untouched.claim == nil else { return "a refused step changed the subscription" }
+        var moved = stored
+        moved.version = 7
+        let stale = try SubscriptionUpdate(from: moved, to: nil, claim: record.key, providerReference: nil)
+        let wrongVersion = await code {
+            _ = try await store.write(StoreWrite(intent: claimed, expectedIntentState: .recorded, subscription: stale))
+        }
+        guard wrongVersion == .versionConflict, try await store.intent(record.key)?.state == .recorded else {
+            return "a step at a stale version answered \(String(describing: wrongVersion)) or wrote its intent"
+        }
+        _ = try await store.write(StoreWrite(intent: claimed, expectedIntentState: .recorded, subscription: claim))
+        let stored2 = try await store.intent(record.key)
+        let after = try await store.load(subscription.id)
+        return stored2?.state == .claimed && after.claim == record.key
+            ? nil : "the intent or the claim of a successful step was not written"
+    }
+
+    private static let rowsAsTheUpdateSays: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+        // Lines added, changed and removed; packs bought, drawn and expired; the plan changed.
+        let start = try sample("conf_rows", plan: SeedPlans.business)
+        try await store.insert(StoredSubscription(subscription: start))
+        var stored = try await store.load(start.id)
+        let mid = try april.advanced(by: 10 * 86_400)
+        let steps: [(String, @Sendable (Subscription) throws -> Subscription)] = [
+            ("members", { try $0.apply(.addSlots("extra_members", quantity: 3), by: owner, at: mid).subscription }),
+            ("connector", { try $0.apply(.addFeature("salesforce_connector"), by: owner, at: mid).subscription }),
+            (
+                "more members",
+                { try $0.apply(.addSlots("extra_members", quantity: 2), by: owner, at: mid).subscription }
+            ),
+            ("packs", { try $0.apply(.buyPack("message_pack", quantity: 2), by: owner, at: mid).subscription }),
+            ("usage", { try $0.recordUsage(120_000, of: .messages, at: mid).subscription }),
+            (
+                "connector ends",
+                { try $0.apply(.setAutoRenew("salesforce_connector", to: false), by: owner, at: mid).subscription }
+            ),
+            ("renewal", { try $0.renew(at: $0.billedThrough).subscription }),
+            (
+                "plan change",
+                {
+                    try $0.apply(
+                        .changePlan(to: try businessPlus(), timing: .now, addonPrices: .newPlan),
+                        by: owner,
+                        at: try $0.billedThrough.advanced(by: -86_400)
+                    ).subscription
+                }
+            ),
+        ]
+        for (index, (name, step)) in steps.enumerated() {
+            let after = try step(stored.subscription)
+            try await commit(after, over: stored, key: "rows\(index)", in: store)
+            stored = try await store.load(start.id)
+            guard stored.subscription == after else { return "after \(name), the stored subscription differs" }
+            guard stored.version == Int64(index + 2) else { return "after \(name), the version is \(stored.version)" }
+        }
+        return nil
+    }
+
+    private static let claimReferenceAndHeldUsage: @Sendable (any SubscriptionStore) async throws -> String? = {
+        store in
+        let subscription = try sample("conf_held")
+        try await store.insert(StoredSubscription(subscription: subscription, providerReference: "cus_1"))
+        var stored = try await store.load(subscription.id)
+        try await commit(nil, over: stored, key: "claim", claim: "conf_holder", reference: "cus_1", in: store)
+        for index in 0..<3 {
+            stored = try await store.load(subscription.id)
+            let held = HeldUsage(
+                key: IdempotencyKey("conf_use\(index)"),
+                units: Int64(index + 1),
+                capacity: .messages,
+                at: april
             )
+            try await commit(
+                nil,
+                over: stored,
+                key: "held\(index)",
+                claim: "conf_holder",
+                reference: "cus_1",
+                held: held,
+                in: store
+            )
+        }
+        stored = try await store.load(subscription.id)
+        guard stored.claim == "conf_holder", stored.heldUsage.map(\.units) == [1, 2, 3] else {
+            return "held usage \(stored.heldUsage.map(\.units)) under claim \(String(describing: stored.claim))"
+        }
+        try await commit(nil, over: stored, key: "release", reference: nil, drawn: 2, in: store)
+        stored = try await store.load(subscription.id)
+        guard stored.claim == nil, stored.providerReference == nil, stored.heldUsage.map(\.units) == [3] else {
+            return "after the release: claim \(String(describing: stored.claim)), reference "
+                + "\(String(describing: stored.providerReference)), held \(stored.heldUsage.map(\.units))"
+        }
+        return nil
+    }
+
+    private static let periodCharges: @Sendable (any SubscriptionStore) async throws -> String? = { store in
+        let subscription = try sample("conf_charges")
+        try await store.insert(StoredSubscription(subscription: subscription))
+        var stored = try await store.load(subscription.id)
+        let mid = try april.advanced(by: 15 * 86_400)
+        var expected: [InvoiceLine] = []
+        for index in 0..<3 {
+            let outcome = try stored.subscription.apply(.addSlots("extra_seats", quantity: 1), by: owner, at: mid)
+            try await commit(
+                outcome.subscription,
+                over: stored,
+                key: "charge\(index)",
+                charges: outcome.periodCharges,
+                in: store
+            )
+            expected += outcome.periodCharges
+            stored = try await store.load(subscription.id)
+        }
+        let all = try await store.charges(of: subscription.id, periodStart: april, limit: 10)
+        guard all == expected, expected.count == 3 else {
+            return "the period's charges were \(all.count) lines, not \(expected.count)"
+        }
+        let two = try await store.charges(of: subscription.id, periodStart: april, limit: 2)
+        guard two == Array(expected.prefix(2)) else { return "a limit of 2 returned \(two.count) lines" }
+        let renewed = try stored.subscription.renew(at: stored.subscription.billedThrough)
+        try await commit(
+            renewed.subscription,
+            over: stored,
+            key: "charges-renewal",
+            charges: renewed.periodCharges,
+            in: store
         )
-        let stored = try await store.intent(record.key)
-        return stored?.state == .claimed ? nil : "the intent of a successful save was not written"
+        let may = try await store.charges(
+            of: subscription.id,
+            periodStart: renewed.subscription.currentPeriod().start,
+            limit: 10
+        )
+        return may.isEmpty ? nil : "a new period started with \(may.count) charges"
     }
 
     private static let unfinishedIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let states: [(String, IntentState)] = [
             ("u1", .recorded), ("u2", .completed), ("u3", .claimed), ("u4", .failed), ("u5", .awaitingConfirmation),
         ]
-        for (key, state) in states {
-            var record = intent(key)
-            _ = try await store.recordIntent(record)
-            record.state = state
-            if state != .recorded { try await store.updateIntent(record, expectedState: .recorded) }
-        }
+        for (key, state) in states { _ = try await record(intent(key, state: state), in: store) }
         let keys = try await store.unfinishedIntents(after: nil, limit: 100).map(\.key.description)
         return keys == ["conf_u1", "conf_u3", "conf_u5"] ? nil : "unfinished intents were \(keys)"
     }
@@ -213,7 +397,7 @@ public enum SubscriptionStoreConformance {
     private static let unfinishedIntentsPage: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         // More than one page, recorded out of order: every key comes back once, in byte order.
         let keys = (0..<250).map { "p\(String(($0 * 37) % 250 + 1000))" }
-        for key in keys { _ = try await store.recordIntent(intent(key)) }
+        for key in keys { _ = try await record(intent(key, state: .claimed), in: store) }
         var seen: [String] = []
         var cursor: IdempotencyKey?
         for _ in 0..<10 {
@@ -227,7 +411,7 @@ public enum SubscriptionStoreConformance {
     }
 
     private static let dueSubscriptions: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        // Five monthly subscriptions from April; one is canceled (never due), one renewed to June.
+        // Five monthly subscriptions from April; one is canceled (never due), one renewed to June by a write.
         var expected: [SubscriptionID] = []
         for index in 0..<5 {
             var subscription = try sample("conf_due\(index)")
@@ -239,9 +423,13 @@ public enum SubscriptionStoreConformance {
                     cycle: subscription.cycle
                 )
             }
-            if index == 2 { subscription = try subscription.renew(at: subscription.billedThrough).subscription }
             if index != 1, index != 2 { expected.append(subscription.id) }
             try await store.insert(StoredSubscription(subscription: subscription))
+            if index == 2 {
+                let stored = try await store.load(subscription.id)
+                let renewed = try subscription.renew(at: subscription.billedThrough).subscription
+                try await commit(renewed, over: stored, key: "due-renewal", in: store)
+            }
         }
         let may = try Instant(parsing: "2026-05-01T00:00:00Z")
         let early = try await store.dueSubscriptions(at: try may.advanced(by: -1), after: nil, limit: 10)
@@ -261,15 +449,17 @@ public enum SubscriptionStoreConformance {
     }
 
     private static let lifecycleFields: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        // A credit balance, a scheduled plan change and a cancellation survive the store, and a
-        // trial ending before the billing date is due at its end.
+        // A credit balance, a scheduled plan change, a cancellation, a coupon and an unpaid invoice
+        // survive the store, and a trial ending before the billing date is due at its end.
+        let coupon = try Coupon(code: "conf_coupon", name: "20% off", percentOff: Fraction(1, 5), term: .forever)
         let changing = try Subscription(
             id: "conf_lifecycle",
             plan: SeedPlans.pro,
             cycle: try BillingCycle(anchor: april, interval: .monthly),
             creditBalance: Money(minorUnits: 1234, currency: .usd),
             scheduledChange: .changePlan(to: SeedPlans.plus, timing: .atPeriodEnd, addonPrices: .newPlan),
-            cancelAtPeriodEnd: true
+            cancelAtPeriodEnd: true,
+            discount: try Discount(coupon: coupon, redeemedAt: april, renewalsLeft: nil)
         )
         let trialEnd = try april.advanced(by: 10 * 86_400)
         let trial = try Subscription(
@@ -282,15 +472,40 @@ public enum SubscriptionStoreConformance {
         try await store.insert(StoredSubscription(subscription: changing))
         try await store.insert(StoredSubscription(subscription: trial))
         guard try await store.load(changing.id).subscription == changing else {
-            return "the credit balance, scheduled change or cancellation did not survive the store"
+            return "the credit balance, scheduled change, cancellation or coupon did not survive the store"
         }
         let due = try await store.dueSubscriptions(at: trialEnd, after: nil, limit: 10)
-        return due.map(\.id) == [trial.id] ? nil : "at the trial's end, due were \(due.map(\.id.rawValue))"
+        guard due.map(\.id) == [trial.id] else { return "at the trial's end, due were \(due.map(\.id.rawValue))" }
+        // A declined renewal leaves an unpaid invoice and a retry date, written as an update.
+        let pastDue = try sample("conf_past_due")
+        try await store.insert(StoredSubscription(subscription: pastDue))
+        let stored = try await store.load(pastDue.id)
+        let renewal = try ServiceRequest.renew(boundary: pastDue.billedThrough).decide(
+            on: pastDue,
+            at: pastDue.billedThrough,
+            policy: .standard,
+            paymentDeclined: true
+        )
+        try await commit(renewal.subscription, over: stored, key: "past-due", in: store)
+        let loaded = try await store.load(pastDue.id).subscription
+        guard loaded == renewal.subscription, loaded.unpaidInvoice != nil else {
+            return "a past-due subscription's unpaid invoice did not survive the store"
+        }
+        let retry = try await store.dueSubscriptions(at: loaded.dueAt ?? april, after: nil, limit: 10)
+        return retry.map(\.id).contains(pastDue.id) ? nil : "a past-due subscription is not due at its retry"
     }
 
     private static let unknownSubscriptions: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let missing = await code { _ = try await store.load("conf_nobody") }
-        return missing == .subscriptionNotFound
-            ? nil : "loading an unknown subscription answered \(String(describing: missing))"
+        guard missing == .subscriptionNotFound else {
+            return "loading an unknown subscription answered \(String(describing: missing))"
+        }
+        let nobody = StoredSubscription(subscription: try sample("conf_nobody"))
+        let write = await code { _ = try await commit(nil, over: nobody, key: "nobody", claim: "conf_k", in: store) }
+        guard write == .subscriptionNotFound || write == .versionConflict else {
+            return "writing to an unknown subscription answered \(String(describing: write))"
+        }
+        return try await store.intent("conf_nobody") == nil
+            ? nil : "a refused write to an unknown subscription recorded its intent"
     }
 }

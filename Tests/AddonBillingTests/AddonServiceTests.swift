@@ -102,6 +102,111 @@ final class AddonServiceTests: XCTestCase {
         print("Intent record of a 2-seat purchase: \(json.utf8.count) bytes")
     }
 
+    /// One request, one direction: a purchase loads once and writes twice (the claim with its
+    /// record, then the commit); a free change and a refusal write once; a replay writes nothing.
+    func testAPaidRequestLoadsOnceAndWritesTwiceAFreeOneWritesOnce() async throws {
+        let base = try await host()
+        let counting = CountingStore(base: base.store)
+        let service = AddonService(store: counting, gateway: base.gateway, clock: base.clock.witness)
+        let buy = AddonOperation.addSlots(seats, quantity: 2)
+        let receipt = try await service.apply(buy, on: base.id, by: SeedPlans.admin, idempotencyKey: "paid")
+        XCTAssertEqual(receipt.amountCharged, usd(1900))
+        XCTAssertFalse(receipt.isReplay)
+        var counts = await counting.counts()
+        XCTAssertEqual(counts.loads, 1, "a purchase loads its subscription once")
+        XCTAssertEqual(counts.writes, 2, "a purchase writes its claim with its record, then its commit")
+        XCTAssertEqual(counts.intentReads, 0, "a purchase reads no intent record")
+
+        await counting.reset()
+        _ = try await service.apply(
+            .setAutoRenew(seats, to: false),
+            on: base.id,
+            by: SeedPlans.admin,
+            usage: .nothingInUse,
+            idempotencyKey: "free"
+        )
+        counts = await counting.counts()
+        XCTAssertEqual(
+            [counts.loads, counts.writes, counts.intentReads],
+            [1, 1, 0],
+            "a free change: one load, one write"
+        )
+
+        await counting.reset()
+        let refused = await code {
+            _ = try await service.apply(buy, on: base.id, by: SeedPlans.viewer, idempotencyKey: "refused")
+        }
+        XCTAssertEqual(refused, .permissionDenied)
+        counts = await counting.counts()
+        XCTAssertEqual([counts.loads, counts.writes], [1, 1], "a refusal is recorded in one write")
+
+        await counting.reset()
+        let replay = try await service.apply(buy, on: base.id, by: SeedPlans.admin, idempotencyKey: "paid")
+        XCTAssertEqual(replay, receipt)
+        XCTAssertTrue(replay.isReplay)
+        counts = await counting.counts()
+        XCTAssertEqual(counts.writes, 1, "a replay's write finds the key taken and writes nothing")
+        let captured = await base.gateway.capturedCharges()
+        XCTAssertEqual(captured.count, 1)
+    }
+
+    /// The period's charges live in the store's ledger, not in the subscription: the preview reads them,
+    /// and the subscription's stored form does not grow with purchases.
+    func testThePeriodsChargesAreALedgerBesideTheSubscription() async throws {
+        let host = try await host()
+        var sizes: [Int] = []
+        for index in 0..<5 {
+            _ = try await addSeats(1, on: host, key: IdempotencyKey("buy\(index)"))
+            sizes.append(try JSONEncoder().encode(try await stored(host).subscription).count)
+        }
+        XCTAssertEqual(Set(sizes).count, 1, "the stored subscription grew with purchases: \(sizes)")
+        let preview = try await host.service.previewNextInvoice(of: try await host.service.subscription(host.id))
+        XCTAssertEqual(preview.chargedThisPeriod.count, 5)
+        XCTAssertEqual(preview.chargedThisPeriod.map(\.amount), Array(repeating: usd(950), count: 5))
+        XCTAssertEqual(preview.notes.count, 1)
+        XCTAssertTrue(
+            preview.notes[0].hasPrefix("Extra seats appears twice: $47.50 was the prorated charge"),
+            preview.notes[0]
+        )
+        host.clock.set(may)
+        _ = try await host.service.renew(on: host.id)
+        let renewed = try await host.service.previewNextInvoice(of: try await host.service.subscription(host.id))
+        XCTAssertEqual(renewed.chargedThisPeriod, [], "a new period starts its ledger over")
+    }
+
+    /// Linking the provider's customer is a request like any other: exactly once, behind its permission.
+    func testLinkingAPaymentCustomerNeedsItsPermissionAndIsExactlyOnce() async throws {
+        let host = try await host()
+        let denied = await code {
+            _ = try await host.service.linkCustomer("cus_1", on: host.id, by: SeedPlans.viewer, idempotencyKey: "l0")
+        }
+        XCTAssertEqual(denied, .permissionDenied)
+        let manager = BillingActor(id: "m", role: .billingManager)
+        let managerDenied = await code {
+            _ = try await host.service.linkCustomer("cus_1", on: host.id, by: manager, idempotencyKey: "l1")
+        }
+        XCTAssertEqual(managerDenied, .permissionDenied)
+        let malformed = await code {
+            _ = try await host.service.linkCustomer("two words", on: host.id, by: SeedPlans.admin, idempotencyKey: "l2")
+        }
+        XCTAssertEqual(malformed, .invalidOption)
+        let linked = try await host.service.linkCustomer(
+            "cus_1",
+            on: host.id,
+            by: SeedPlans.admin,
+            idempotencyKey: "l3"
+        )
+        XCTAssertEqual(linked.amountCharged, usd(0))
+        var reference = try await stored(host).providerReference
+        XCTAssertEqual(reference, "cus_1")
+        let again = try await host.service.linkCustomer("cus_1", on: host.id, by: SeedPlans.admin, idempotencyKey: "l3")
+        XCTAssertTrue(again.isReplay)
+        // A purchase keeps the link.
+        _ = try await addSeats(1, on: host, key: "after-link")
+        reference = try await stored(host).providerReference
+        XCTAssertEqual(reference, "cus_1")
+    }
+
     func testADeclinedCardLeavesTheSubscriptionUnchanged() async throws {
         let host = try await host([.decline])
         let before = try await stored(host).subscription
@@ -193,12 +298,11 @@ final class AddonServiceTests: XCTestCase {
             let charges = await host.gateway.capturedCharges()
             XCTAssertEqual(charges.count, 1, "\(fault)")
         }
-        // Recorded but never claimed: voided, nothing charged.
+        // Recorded but never decided, as earlier versions recorded first: voided, nothing charged.
         let host = try await host()
         let request = ServiceRequest.apply(.addSlots(seats, quantity: 1), actor: SeedPlans.admin, usage: .nothingInUse)
-        _ = try await host.store.recordIntent(
-            IntentRecord(key: "orphan", subscription: host.id, request: request, at: midApril)
-        )
+        let orphan = IntentRecord(key: "orphan", subscription: host.id, request: request, at: midApril)
+        _ = try await host.store.write(StoreWrite(intent: orphan, expectedIntentState: nil))
         let early = try await host.service.resume()
         XCTAssertEqual(early.stillPending, ["orphan"])  // it may still be in flight elsewhere
         host.clock.advance(by: 300)
@@ -399,14 +503,13 @@ final class AddonServiceTests: XCTestCase {
 
     func testARenewalVoidedByACrashIsRetriedUnderTheNextAttemptOfItsKey() async throws {
         let host = try await host(at: may)
-        // A renewal was recorded just before a crash, then voided by recovery.
+        // An earlier version recorded a renewal just before a crash; recovery voided it.
         let key = try JSONDecoder().decode(
             IdempotencyKey.self,
             from: Data(#""renewal:sub_pro_monthly:2026-05-01T00:00:00Z""#.utf8)
         )
-        _ = try await host.store.recordIntent(
-            IntentRecord(key: key, subscription: host.id, request: .renew(boundary: may), at: may)
-        )
+        let recorded = IntentRecord(key: key, subscription: host.id, request: .renew(boundary: may), at: may)
+        _ = try await host.store.write(StoreWrite(intent: recorded, expectedIntentState: nil))
         host.clock.advance(by: 600)
         let report = try await host.service.resume()
         XCTAssertEqual(report.voided, [key])
@@ -582,15 +685,15 @@ final class AddonServiceTests: XCTestCase {
         let host = try await host([.crashAfterCharge])
         // 1,200 requests waiting for the provider (on subscriptions of other hosts' making).
         for index in 0..<1200 {
-            var waiting = IntentRecord(
+            let waiting = IntentRecord(
                 key: IdempotencyKey(String(format: "a%05d", index)),
                 subscription: "sub_elsewhere",
                 request: .renew(boundary: may),
                 at: midApril
             )
-            _ = try await host.store.recordIntent(waiting)
-            waiting.state = .awaitingConfirmation
-            try await host.store.updateIntent(waiting, expectedState: .recorded)
+            _ = try await host.store.write(
+                StoreWrite(intent: waiting.with(state: .awaitingConfirmation), expectedIntentState: nil)
+            )
         }
         // A purchase whose charge was captured just before the process died; its key sorts last.
         await XCTAssertThrowsErrorAsync(try await self.addSeats(2, on: host, key: "zz"))
@@ -695,29 +798,31 @@ final class AddonServiceTests: XCTestCase {
         }
     }
 
-    func testARemovalRecordedBeforeTheBoundaryButDecidedAfterTheRenewalIsRefused() async throws {
+    func testARemovalAskedBeforeTheBoundaryButWrittenAfterTheRenewalIsRefused() async throws {
         let host = try await host()
         _ = try await addSeats(2, on: host, key: "buy")
-        // The removal is recorded on April 30, 23:59; the renewal on May 1 runs before it is decided.
-        let removal = ServiceRequest.apply(
-            .removeSlots(seats, quantity: 2),
-            actor: SeedPlans.admin,
-            usage: .nothingInUse
-        )
+        // The removal is asked on April 30, 23:59; the May 1 renewal commits between its load and its
+        // write, so the write conflicts and the removal is decided again at its own instant.
+        let renewer = AddonService(store: host.store, gateway: host.gateway, clock: ManualClock(may).witness)
+        let id = host.id
+        let interleaving = InterleavingStore(base: host.store) { _ = try await renewer.renew(on: id) }
         let lastMinute = try may.advanced(by: -60)
-        _ = try await host.store.recordIntent(
-            IntentRecord(key: "remove", subscription: host.id, request: removal, at: lastMinute)
-        )
-        host.clock.set(may)
-        let renewal = try await host.service.renew(on: host.id)
-        XCTAssertEqual(renewal?.amountCharged, usd(4900 + 3800))  // the seats were still there at the boundary
+        let remover = AddonService(store: interleaving, gateway: host.gateway, clock: ManualClock(lastMinute).witness)
         do {
-            _ = try await host.service.perform(removal, on: host.id, idempotencyKey: "remove")
+            _ = try await remover.apply(
+                .removeSlots(seats, quantity: 2),
+                on: host.id,
+                by: SeedPlans.admin,
+                usage: .nothingInUse,
+                idempotencyKey: "remove"
+            )
             XCTFail("a removal from a billed-out period changed the new one")
         } catch let error as BillingError {
             XCTAssertEqual(error.code, .requestPredatesRenewal)
             XCTAssertTrue(error.message.contains("Ask again to change the new period."), error.message)
         }
+        let charges = await host.gateway.capturedCharges()
+        XCTAssertEqual(charges.last?.amount, usd(4900 + 3800))  // the seats were still there at the boundary
         let after = try await stored(host)
         XCTAssertEqual(after.subscription.line(seats)?.renewalQuantity, 2)  // unchanged; ask again to remove
     }
@@ -735,7 +840,7 @@ final class AddonServiceTests: XCTestCase {
         let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
         let run = try await service.renewDue()
         XCTAssertEqual(run.receipts.count, 3)
-        XCTAssertEqual(run.failures, [:])
+        XCTAssertTrue(run.failures.isEmpty, "\(run.failures)")
         let due = await store.dueSubscriptions(at: may, after: nil, limit: 10)
         XCTAssertEqual(due, [])
         let pastDue = await store.dueSubscriptions(at: try may.advanced(by: 3 * day), after: nil, limit: 10)
@@ -755,4 +860,82 @@ func XCTAssertThrowsErrorAsync<T>(
         _ = try await expression()
         XCTFail("Expected an error", file: file, line: line)
     } catch {}
+}
+
+/// A store that runs another party's work once, just before the first write reaches it: the
+/// interleaving a second process produces between a request's load and its write.
+private struct InterleavingStore: SubscriptionStore {
+    let base: any SubscriptionStore
+    let hook: Once
+
+    init(base: any SubscriptionStore, before: @escaping @Sendable () async throws -> Void) {
+        self.base = base
+        self.hook = Once(before)
+    }
+
+    func load(_ id: SubscriptionID) async throws -> StoredSubscription { try await base.load(id) }
+    func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
+    func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
+        try await hook.run()
+        return try await base.write(write)
+    }
+    func intent(_ key: IdempotencyKey) async throws -> IntentRecord? { try await base.intent(key) }
+    func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
+        try await base.unfinishedIntents(after: after, limit: limit)
+    }
+    func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
+        try await base.dueSubscriptions(at: at, after: after, limit: limit)
+    }
+    func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
+        try await base.charges(of: id, periodStart: periodStart, limit: limit)
+    }
+}
+
+/// Runs its work the first time it is asked, and never again.
+private actor Once {
+    private var work: (@Sendable () async throws -> Void)?
+
+    init(_ work: @escaping @Sendable () async throws -> Void) { self.work = work }
+
+    func run() async throws {
+        guard let work else { return }
+        self.work = nil
+        try await work()
+    }
+}
+
+/// A store that counts what the service asks of it.
+private actor CountingStore: SubscriptionStore {
+    let base: any SubscriptionStore
+    private var loads = 0
+    private var writes = 0
+    private var intentReads = 0
+
+    init(base: any SubscriptionStore) { self.base = base }
+
+    func counts() -> (loads: Int, writes: Int, intentReads: Int) { (loads, writes, intentReads) }
+    func reset() { (loads, writes, intentReads) = (0, 0, 0) }
+
+    func load(_ id: SubscriptionID) async throws -> StoredSubscription {
+        loads += 1
+        return try await base.load(id)
+    }
+    func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
+    func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
+        writes += 1
+        return try await base.write(write)
+    }
+    func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
+        intentReads += 1
+        return try await base.intent(key)
+    }
+    func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
+        try await base.unfinishedIntents(after: after, limit: limit)
+    }
+    func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
+        try await base.dueSubscriptions(at: at, after: after, limit: limit)
+    }
+    func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
+        try await base.charges(of: id, periodStart: periodStart, limit: limit)
+    }
 }

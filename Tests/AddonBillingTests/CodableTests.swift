@@ -115,7 +115,10 @@ final class CodableTests: XCTestCase {
         try assertGolden(outcome.quote, "quote")
         try assertGolden(outcome, "outcome")
         try assertGolden(try outcome.subscription.renew(at: try instant("2026-05-01T00:00:00Z")), "renewal-outcome")
-        try assertGolden(try outcome.subscription.previewNextInvoice(), "invoice-preview")
+        try assertGolden(
+            try outcome.subscription.previewNextInvoice(chargedThisPeriod: outcome.periodCharges),
+            "invoice-preview"
+        )
         try assertGolden(SeedPlans.owner, "actor")
         try assertGolden(
             try subscription.maxReducible(
@@ -233,7 +236,7 @@ final class CodableTests: XCTestCase {
             let outcome = try request.decide(on: subscription, at: record.at, policy: .standard)
             record.state = .claimed
             record.decision = outcome.decision
-            record.after = outcome.subscription
+            record.pending = PendingSubscription(outcome.subscription, storedPlan: subscription.plan)
             let data = try JSONEncoder().encode(record)
             XCTAssertEqual(try JSONDecoder().decode(IntentRecord.self, from: data), record, "\(request)")
         }
@@ -253,7 +256,7 @@ final class CodableTests: XCTestCase {
                 at: at
             ),
             RenewalRequest(subscription: subscription, at: at),
-            PreviewRequest(subscription: subscription),
+            PreviewRequest(subscription: subscription, chargedThisPeriod: []),
             UsageRequest(subscription: subscription, capacity: .messages, units: 3, at: at),
             QuotaRequest(
                 subscription: subscription,
@@ -328,6 +331,50 @@ final class CodableTests: XCTestCase {
             policy: policy
         )
         try assertGolden(purchase, "discounted-taxed-outcome")
+    }
+
+    /// Subscriptions stored by earlier versions carried the period's charges inside; they decode, and
+    /// the charges (now the host's ledger) are left out.
+    func testASubscriptionWithTheEarlierChargesListStillDecodes() throws {
+        let golden = try Fixtures.data("Types/subscription.json")
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: golden) as? [String: Any])
+        object["chargesThisPeriod"] = [
+            [
+                "kind": "addon", "addon": "extra_seats", "name": "Extra seats", "quantity": 2,
+                "unitPrice": ["currency": "USD", "minorUnits": 1900],
+                "amount": ["currency": "USD", "minorUnits": 1900], "fraction": "1/2", "prorated": true,
+                "span": ["start": "2026-04-16T00:00:00Z", "end": "2026-05-01T00:00:00Z"],
+                "description": "2 × Extra seats",
+            ]
+        ]
+        let legacy = try JSONSerialization.data(withJSONObject: object)
+        let decoded = try JSONDecoder().decode(Subscription.self, from: legacy)
+        XCTAssertEqual(decoded, try JSONDecoder().decode(Subscription.self, from: golden))
+        let reencoded = String(decoding: try JSONEncoder().encode(decoded), as: UTF8.self)
+        XCTAssertFalse(reencoded.contains("chargesThisPeriod"), reencoded)
+    }
+
+    /// A claimed record keeps the subscription to commit without its plan unless the plan changed.
+    func testAPendingSubscriptionLeavesAnUnchangedPlanOut() throws {
+        let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: try instant("2026-04-01T00:00:00Z"))
+        let after = try subscription.apply(
+            .addSlots("extra_seats", quantity: 2),
+            by: SeedPlans.owner,
+            at: try instant("2026-04-16T00:00:00Z")
+        ).subscription
+        let same = PendingSubscription(after, storedPlan: subscription.plan)
+        let json = String(decoding: try JSONEncoder().encode(same), as: UTF8.self)
+        XCTAssertFalse(json.contains("\"plan\""), json)
+        let decoded = try JSONDecoder().decode(PendingSubscription.self, from: Data(json.utf8))
+        XCTAssertEqual(try decoded.subscription(storedPlan: subscription.plan), after)
+        let changed = try subscription.apply(
+            .changePlan(to: SeedPlans.plus, timing: .now, addonPrices: .keepLocked),
+            by: SeedPlans.owner,
+            at: try instant("2026-04-16T00:00:00Z")
+        ).subscription
+        let moved = PendingSubscription(changed, storedPlan: subscription.plan)
+        let back = try JSONDecoder().decode(PendingSubscription.self, from: try JSONEncoder().encode(moved))
+        XCTAssertEqual(try back.subscription(storedPlan: subscription.plan), changed)
     }
 
     /// A key read back in its stored form keeps its namespace; a bare one is a caller's.

@@ -175,7 +175,7 @@ final class CommandLimitTests: XCTestCase {
         )
         let applied = try await run("apply", apply)
         XCTAssertEqual(applied.exitCode, 0, error(applied) ?? "")
-        let preview = try await run("preview", PreviewRequest(subscription: wide))
+        let preview = try await run("preview", PreviewRequest(subscription: wide, chargedThisPeriod: []))
         XCTAssertEqual(preview.exitCode, 0, error(preview) ?? "")
 
         let offers = (0...Plan.maximumAddons).map {

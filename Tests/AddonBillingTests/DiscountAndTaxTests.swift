@@ -43,7 +43,7 @@ final class DiscountAndTaxTests: XCTestCase {
         XCTAssertEqual(quote.amountDue, outcome.amountDue)
         XCTAssertEqual(quote.lines, outcome.lines)
         // The charge is remembered for the renewal invoice's "prorated charges this period".
-        XCTAssertEqual(outcome.subscription.chargesThisPeriod.last?.total, usd(1809))
+        XCTAssertEqual(outcome.periodCharges.last?.total, usd(1809))
     }
 
     /// A once coupon discounts the charges until and including the next renewal invoice, then ends;

@@ -594,11 +594,19 @@ final class ErrorCatalogueTests: XCTestCase {
             message: "The payment provider has no subscription \"\"; the reference is stale."
         ),
         Entry(
-            when: "A store save names an old version (the test kit's wording).",
+            when: "A store write names an old version (the test kit's wording).",
             trigger: {
                 let (_, store, id) = try await makeService()
-                let stored = try await store.load(id)
-                _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: 7))
+                var stored = try await store.load(id)
+                stored.version = 7
+                let record = IntentRecord(
+                    key: "k",
+                    subscription: id,
+                    request: .renew(boundary: stored.subscription.billedThrough),
+                    at: try instant(april)
+                )
+                let update = try SubscriptionUpdate(from: stored, to: nil, claim: "k", providerReference: nil)
+                _ = try await store.write(StoreWrite(intent: record, expectedIntentState: nil, subscription: update))
             },
             code: .versionConflict,
             message: "The store changed since it was read: version 1, expected 7."
@@ -621,9 +629,17 @@ final class ErrorCatalogueTests: XCTestCase {
             when: "Another request holds the subscription through every retry.",
             trigger: {
                 let (service, store, id) = try await makeService(retry: RetryPolicy(maximumAttempts: 2))
-                var stored = try await store.load(id)
-                stored.claim = "someone-else"
-                _ = try await store.save(SaveSubscriptionRequest(stored: stored, expectedVersion: stored.version))
+                let stored = try await store.load(id)
+                let holder = IntentRecord(
+                    key: "someone-else",
+                    subscription: id,
+                    request: .renew(boundary: stored.subscription.billedThrough),
+                    at: try instant(april)
+                )
+                let claim = try SubscriptionUpdate(from: stored, to: nil, claim: holder.key, providerReference: nil)
+                _ = try await store.write(
+                    StoreWrite(intent: holder.with(state: .claimed), expectedIntentState: nil, subscription: claim)
+                )
                 _ = try await service.apply(
                     .addSlots("extra_seats", quantity: 1),
                     on: id,
@@ -635,7 +651,7 @@ final class ErrorCatalogueTests: XCTestCase {
             message: "The subscription is being changed by another request; try again in a moment."
         ),
         Entry(
-            when: "A request recorded before a crash was voided by recovery, and is retried.",
+            when: "A request an earlier version recorded before a crash was voided by recovery, and is retried.",
             trigger: {
                 let (service, store, id) = try await makeService()
                 let request = ServiceRequest.apply(
@@ -644,7 +660,7 @@ final class ErrorCatalogueTests: XCTestCase {
                     usage: .nothingInUse
                 )
                 let orphan = IntentRecord(key: "orphan", subscription: id, request: request, at: try instant(april))
-                _ = try await store.recordIntent(orphan)
+                _ = try await store.write(StoreWrite(intent: orphan, expectedIntentState: nil))
                 _ = try await service.resume()
                 _ = try await service.perform(request, on: id, idempotencyKey: "orphan")
             },

@@ -45,7 +45,7 @@ final class OverageTests: XCTestCase {
     func testOverageIsBilledInArrearsPerStartedBlockOnTheRenewalInvoice() throws {
         let subscription = try used(140_500, on: try business(try perThousand()))
         let may = try instant("2026-05-01T00:00:00Z")
-        let preview = try subscription.previewNextInvoice()
+        let preview = try subscription.previewNextInvoice(chargedThisPeriod: [])
         let renewal = try subscription.renew(at: may)
         let invoice = try XCTUnwrap(renewal.decision.renewals.first?.invoice)
         XCTAssertEqual(preview.upcoming, invoice, "the preview is what renewal bills")
@@ -95,15 +95,15 @@ final class OverageTests: XCTestCase {
 
     func testACapLimitsAPeriodsOverageAndNoRateOrNoOverageBillsNothing() throws {
         let capped = try used(350_000, on: try business(try perThousand(cap: usd(10_000))))
-        let line = try XCTUnwrap(try capped.previewNextInvoice().upcoming.lines.last)
+        let line = try XCTUnwrap(try capped.previewNextInvoice(chargedThisPeriod: []).upcoming.lines.last)
         XCTAssertEqual(line.amount, usd(10_000))  // 300 blocks would be $150.00
         XCTAssertEqual(line.name, "300,000 messages beyond the quota (300 × 1,000), capped")
         let unpriced = try used(140_000, on: SeedPlans.business)
-        XCTAssertEqual(try unpriced.previewNextInvoice().upcoming.lines.map(\.kind), [.plan])
+        XCTAssertEqual(try unpriced.previewNextInvoice(chargedThisPeriod: []).upcoming.lines.map(\.kind), [.plan])
         let within = try used(40_000, on: try business(try perThousand()))
-        XCTAssertEqual(try within.previewNextInvoice().upcoming.lines.map(\.kind), [.plan])
+        XCTAssertEqual(try within.previewNextInvoice(chargedThisPeriod: []).upcoming.lines.map(\.kind), [.plan])
         let perUnit = try used(50_003, on: try business(try OverageRate(capacity: .messages, unitPrice: usd(1))))
-        let unitLine = try XCTUnwrap(try perUnit.previewNextInvoice().upcoming.lines.last)
+        let unitLine = try XCTUnwrap(try perUnit.previewNextInvoice(chargedThisPeriod: []).upcoming.lines.last)
         XCTAssertEqual(unitLine.name, "3 messages beyond the quota")
         XCTAssertEqual(unitLine.amount, usd(3))
     }
@@ -189,7 +189,7 @@ final class OverageTests: XCTestCase {
             let subscription = try self.used(50_000 + over, on: try self.business(rate))
             let renewal = try subscription.renew(at: try self.instant("2026-05-01T00:00:00Z"))
             let invoice = try XCTUnwrap(renewal.decision.renewals.first?.invoice)
-            XCTAssertEqual(invoice, try subscription.previewNextInvoice().upcoming, input)
+            XCTAssertEqual(invoice, try subscription.previewNextInvoice(chargedThisPeriod: []).upcoming, input)
             XCTAssertEqual(invoice.total, try Money.sum(invoice.lines.map(\.amount), in: .usd), input)
             XCTAssertEqual(Int128(invoice.total.minorUnits), 19_900 + expected, input)
         }

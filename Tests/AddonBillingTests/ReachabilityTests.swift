@@ -81,7 +81,7 @@ final class ReachabilityTests: XCTestCase {
         )
         // An invoice whose total is not the sum of its lines does not decode.
         let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: anchor, lines: [line])
-        let invoice = try subscription.previewNextInvoice().upcoming
+        let invoice = try subscription.previewNextInvoice(chargedThisPeriod: []).upcoming
         var json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(invoice)) as? [String: Any] ?? [:]
         json["total"] = ["currency": "USD", "minorUnits": 1]
         do {

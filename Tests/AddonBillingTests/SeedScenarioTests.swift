@@ -107,7 +107,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(try outcome.subscription.capacity(.seats), 7)
 
         // The next invoice shows a prorated line and a full line: not a double charge.
-        let preview = try outcome.subscription.previewNextInvoice()
+        let preview = try outcome.subscription.previewNextInvoice(chargedThisPeriod: outcome.periodCharges)
         XCTAssertEqual(preview.chargedThisPeriod.map(\.amount), [usd(1900)])
         XCTAssertEqual(preview.upcoming.total, usd(8700))
         XCTAssertEqual(
@@ -122,7 +122,7 @@ final class SeedScenarioTests: XCTestCase {
         XCTAssertEqual(renewal.renewals.count, 1)
         XCTAssertEqual(renewal.renewals.first?.invoice, preview.upcoming)
         XCTAssertEqual(renewal.renewals.first?.invoice.lines.map(\.amount), [usd(4900), usd(3800)])
-        XCTAssertEqual(renewal.subscription.chargesThisPeriod, [])
+        XCTAssertEqual(renewal.periodCharges, [])
     }
 
     func testPurchasesStackIntoOneLine() throws {
@@ -231,7 +231,7 @@ final class SeedScenarioTests: XCTestCase {
         // The capacity leaves at the next billing date; the price drops only then.
         XCTAssertEqual(try removed.subscription.capacity(.seats), 8)
         XCTAssertEqual(try removed.subscription.capacityAtRenewal(.seats), 6)
-        let preview = try removed.subscription.previewNextInvoice()
+        let preview = try removed.subscription.previewNextInvoice(chargedThisPeriod: [])
         XCTAssertEqual(preview.upcoming.lines.map(\.amount), [usd(4900), usd(1900)])
         XCTAssertTrue(preview.upcoming.lines.allSatisfy { !$0.amount.isNegative })  // no credit line
         let renewed = try removed.subscription.renew(at: try instant("2026-05-01T00:00:00Z"))

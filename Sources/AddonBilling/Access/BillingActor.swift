@@ -11,14 +11,16 @@ public struct Permission: StringValue {
     public static let billingRead: Permission = "billing.read"
     /// Purchase, cancel and configure add-ons.
     public static let billingUpdate: Permission = "billing.update"
+    /// Link the subscription to the payment provider's customer whose card pays it.
+    public static let paymentDetailsUpdate: Permission = "billing.paymentDetails"
 }
 
 /// A person's role in the organization, which grants permissions.
 ///
 /// | role | permissions | owner-only add-ons |
 /// |---|---|---|
-/// | ``owner`` | billing.read, billing.update | yes |
-/// | ``admin`` | billing.read, billing.update | no |
+/// | ``owner`` | billing.read, billing.update, billing.paymentDetails | yes |
+/// | ``admin`` | billing.read, billing.update, billing.paymentDetails | no |
 /// | ``billingManager`` | billing.read, billing.update | no |
 /// | ``viewer`` | billing.read | no |
 /// | ``member`` | none | no |
@@ -44,7 +46,8 @@ public struct Role: StringValue {
     /// The permissions the role grants by default.
     public var defaultPermissions: Set<Permission> {
         switch self {
-        case .owner, .admin, .billingManager: [.billingRead, .billingUpdate]
+        case .owner, .admin: [.billingRead, .billingUpdate, .paymentDetailsUpdate]
+        case .billingManager: [.billingRead, .billingUpdate]
         case .viewer: [.billingRead]
         default: []
         }
@@ -93,7 +96,11 @@ public struct BillingActor: Sendable, Hashable, Codable {
             }
         guard granted else {
             let action =
-                permission == .billingRead ? "see add-ons and quotas" : "purchase, change or cancel add-ons"
+                switch permission {
+                case .billingRead: "see add-ons and quotas"
+                case .paymentDetailsUpdate: "change the payment details"
+                default: "purchase, change or cancel add-ons"
+                }
             throw BillingError.permissionDenied(permission, action: action)
         }
     }

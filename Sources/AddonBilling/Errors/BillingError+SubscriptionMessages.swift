@@ -14,6 +14,11 @@ extension BillingError {
         )
     }
 
+    static let invalidCustomer = BillingError(
+        code: .invalidOption,
+        message: "A payment customer reference has 1 to 255 printable ASCII characters without spaces."
+    )
+
     static func ownerOnly(_ offer: AddonOffer) -> BillingError {
         BillingError(
             code: .ownerOnly,

@@ -58,31 +58,38 @@ public struct ResumeReport: Sendable, Hashable, Codable {
 ///
 /// Every request carries an idempotency key and goes through the same steps:
 ///
-/// 1. **record** the request under its key (a retry finds it and returns its result;
-///    a different request under the same key is refused);
-/// 2. **decide** on the stored subscription with the pure core;
-/// 3. **claim** the subscription: store the decision with the key, so no other
-///    change can slip in between decision and charge (a free change skips to 5);
+/// 1. **load** the subscription, once;
+/// 2. **decide** on it with the pure core, once;
+/// 3. **record** the request under its key together with its effect, in one atomic write:
+///    a refusal is recorded as failed, a free change is committed at once, and a change
+///    that charges claims the subscription with the decision, so no other change can slip
+///    in between decision and charge (a retry finds the record and returns its result; a
+///    different request under the same key is refused);
 /// 4. **charge** the decision's invoice lines under the same key (the provider
 ///    deduplicates by key, so a repeat never charges twice);
 /// 5. **commit** the new subscription, release the claim and complete the record,
-///    in one atomic save with the expected version.
+///    in one atomic write at the claimed version.
 ///
-/// A crash between any two steps is finished by a retry with the same key or by
-/// ``resume()``: a claimed request is charged again under its key (a no-op if it
-/// was charged) and committed; a request only recorded is voided. Capacity is
-/// stored only after its charge is captured, and always then. A declined charge
-/// releases the claim and leaves the subscription as it was — except a renewal,
-/// which opens its period `past_due` and is retried on the ``DunningPolicy``'s
-/// schedule. A pending charge waits for the provider, asked under the key. The
-/// service adds no billing rule of its own.
+/// Two durable writes for a request that charges, one for any other. A crash between
+/// the steps is finished by a retry with the same key or by ``resume()``: a claimed
+/// request is charged again under its key (a no-op if it was charged) and committed with
+/// the subscription recorded at the claim — never decided again. Capacity is stored only
+/// after its charge is captured, and always then. A declined charge releases the claim
+/// and leaves the subscription as it was — except a renewal, which opens its period
+/// `past_due` and is retried on the ``DunningPolicy``'s schedule (a transition of the
+/// renewal as decided). A pending charge waits for the provider, asked under the key.
+/// The service adds no billing rule of its own.
+///
+/// The store, the gateway and the clock are the service's own: a host reads through
+/// the service (``subscription(_:)``, ``previewNextInvoice(of:)``,
+/// ``receipt(for:)``) and changes subscriptions only through its requests.
 public struct AddonService: Sendable {
-    /// Where subscriptions and intent records live.
-    public let store: any SubscriptionStore
+    /// Where subscriptions, intent records and each period's charges live.
+    package let store: any SubscriptionStore
     /// Who moves the money.
-    public let gateway: any PaymentGateway
+    package let gateway: any PaymentGateway
     /// The source of "now".
-    public let clock: BillingClock
+    package let clock: BillingClock
     /// The host's money rules.
     public let policy: BillingPolicy
     /// How conflicts and unknown outcomes are retried.
@@ -92,8 +99,11 @@ public struct AddonService: Sendable {
 
     /// How many unfinished intents or due subscriptions one store call returns.
     static let pageSize = 200
-    /// How many times a derived key may be voided by crashes before the work is reported busy.
+    /// How many earlier versions' voided records of a derived key are stepped over before the work
+    /// is reported busy.
     static let maximumDerivedKeyAttempts = 16
+    /// The most charges of a period ``previewNextInvoice(of:)`` reads from the store's ledger.
+    public static let maximumPeriodCharges = 1000
     /// How many renewals and retries ``renewDue(limit:)`` performs for one subscription in one run.
     static let maximumStepsPerSubscription = 24
 
@@ -127,7 +137,50 @@ public struct AddonService: Sendable {
         return rules
     }
 
+    // MARK: Reads
+
+    /// The subscription as stored now.
+    ///
+    /// - Throws: ``BillingError/Code/subscriptionNotFound``; the store's errors.
+    public func subscription(_ id: SubscriptionID) async throws -> Subscription {
+        try await store.load(id).subscription
+    }
+
+    /// The next renewal's invoice of `subscription`, beside the charges of its current period as the
+    /// store's ledger keeps them (at most ``maximumPeriodCharges``, the oldest first), priced with the
+    /// rates ``policy(for:at:)`` gives now.
+    ///
+    /// - Throws: The core's and the store's errors.
+    public func previewNextInvoice(of subscription: Subscription) async throws -> InvoicePreview {
+        let charges = try await store.charges(
+            of: subscription.id,
+            periodStart: try subscription.currentPeriod().start,
+            limit: Self.maximumPeriodCharges
+        )
+        let rules = try await policy(for: subscription, at: clock.now())
+        return try subscription.previewNextInvoice(chargedThisPeriod: charges, policy: rules)
+    }
+
+    /// The instant the service decides at now: its clock's.
+    public func now() -> Instant { clock.now() }
+
     // MARK: Requests
+
+    /// Links the subscription to the payment provider's customer whose card pays its charges
+    /// (Stripe's `cus_…`), exactly once.
+    ///
+    /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.paymentDetails` (owners
+    ///   and admins); ``BillingError/Code/invalidOption`` for a reference that is not 1 to 255
+    ///   printable ASCII characters; ``BillingError/Code/subscriptionBusy`` while a charge is in
+    ///   flight; the errors of ``apply(_:on:by:usage:idempotencyKey:)``.
+    public func linkCustomer(
+        _ customer: String,
+        on id: SubscriptionID,
+        by actor: BillingActor,
+        idempotencyKey: IdempotencyKey
+    ) async throws -> ServiceReceipt {
+        try await perform(.linkCustomer(customer, actor: actor), on: id, idempotencyKey: idempotencyKey)
+    }
 
     /// Applies an add-on operation (add or remove slots, buy a pack, add a feature,
     /// cancel, auto-renew) exactly once.
@@ -231,12 +284,14 @@ public struct AddonService: Sendable {
     /// The key is derived from the subscription and the step
     /// (`renewal:<id>:<boundary>`, `dunning:<id>:<invoice period>:<failed attempts>`)
     /// in a namespace no caller's key can take, so concurrent or repeated calls bill a
-    /// boundary once and each retry once. A step voided by a crash is tried again under
-    /// the next attempt of its key.
+    /// boundary once and each retry once. A refusal under a derived key records nothing:
+    /// the work stays due.
     public func renew(on id: SubscriptionID) async throws -> ServiceReceipt? {
         let now = clock.now()
+        var keyAttempt = 0
         for attempt in 0..<retry.maximumAttempts {
-            let subscription = try await store.load(id).subscription
+            let stored = try await store.load(id)
+            let subscription = stored.subscription
             guard let due = subscription.dueAt, due <= now else { return nil }
             let base: IdempotencyKey
             let request: ServiceRequest
@@ -248,10 +303,15 @@ public struct AddonService: Sendable {
                 request = .renew(boundary: subscription.nextBoundary)
             }
             do {
-                return try await perform(request, on: id, idempotencyKey: try await usableKey(base), at: now)
+                return try await perform(request, on: id, key: base.attempt(keyAttempt), at: now, loaded: stored)
             } catch let error as BillingError where error.code == .nothingDue {
                 // Another worker took this step first: look again.
                 await retry.backoff(attempt)
+            } catch let error as BillingError
+                where error.code == .intentVoided && keyAttempt < Self.maximumDerivedKeyAttempts
+            {
+                // An earlier version voided this step's record after a crash: take the next attempt's key.
+                keyAttempt += 1
             }
         }
         throw BillingError.busy
@@ -260,14 +320,17 @@ public struct AddonService: Sendable {
     /// Performs every renewal and payment retry due now, found with the store's
     /// due-subscription query, one subscription after another.
     ///
+    /// One subscription's failure never stops the others: it is reported, and the
+    /// subscription stays due for the next run.
+    ///
     /// - Parameter limit: The most subscriptions to look at in this run.
     /// - Returns: The receipt of every renewal and payment retry performed, in order, and the
     ///   subscriptions whose step failed this time, with why (they stay due).
-    /// - Throws: Only errors that are not a ``BillingError`` (the store or process failing).
+    /// - Throws: Only errors of the due query itself.
     public func renewDue(
         limit: Int = 1000
-    ) async throws -> (receipts: [ServiceReceipt], failures: [SubscriptionID: BillingError]) {
-        var run: (receipts: [ServiceReceipt], failures: [SubscriptionID: BillingError]) = ([], [:])
+    ) async throws -> (receipts: [ServiceReceipt], failures: [SubscriptionID: any Error]) {
+        var run: (receipts: [ServiceReceipt], failures: [SubscriptionID: any Error]) = ([], [:])
         var cursor: DueSubscription?
         var seen = 0
         while seen < limit {
@@ -280,7 +343,7 @@ public struct AddonService: Sendable {
                         run.receipts.append(receipt)
                         if receipt.status == .awaitingConfirmation { break }
                     }
-                } catch let error as BillingError {
+                } catch {
                     run.failures[due.id] = error
                 }
             }
@@ -301,134 +364,197 @@ public struct AddonService: Sendable {
         on id: SubscriptionID,
         idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
-        try await perform(request, on: id, idempotencyKey: idempotencyKey, at: clock.now())
+        try await perform(request, on: id, key: try idempotencyKey.validated(), at: clock.now(), loaded: nil)
     }
 
+    /// Loads once, decides once and records the request with its effect in one write; a request
+    /// that charges then goes on to its charge and commit.
     private func perform(
         _ request: ServiceRequest,
         on id: SubscriptionID,
-        idempotencyKey: IdempotencyKey,
-        at: Instant
+        key: IdempotencyKey,
+        at: Instant,
+        loaded: StoredSubscription?
     ) async throws -> ServiceReceipt {
-        let key = try idempotencyKey.validated()
-        let record = try await store.recordIntent(IntentRecord(key: key, subscription: id, request: request, at: at))
-        // The stored request is the key's fingerprint: the key replays only what it was made for.
-        guard record.subscription == id, record.request == request else { throw BillingError.keyReused(key) }
-        return try await drive(record)
-    }
-
-    /// The first attempt of a derived key that a crash has not voided (nor a race made moot).
-    private func usableKey(_ base: IdempotencyKey) async throws -> IdempotencyKey {
-        for attempt in 0..<Self.maximumDerivedKeyAttempts {
-            let key = base.attempt(attempt)
-            guard let record = try await store.intent(key), record.state == .failed,
-                let code = record.failure?.code, code == .intentVoided || code == .nothingDue
-            else { return key }
+        var preloaded = loaded
+        for attempt in 0..<retry.maximumAttempts {
+            let stored: StoredSubscription
+            if let first = preloaded {
+                stored = first
+                preloaded = nil
+            } else {
+                stored = try await store.load(id)
+            }
+            if let claim = stored.claim {
+                // This very request is under way (a retry of its key): drive it on.
+                if claim == key, let record = try await store.intent(key) {
+                    return try await replay(record, request, id)
+                }
+                if let held = try await hold(request, key: key, at: at, on: stored) { return held }
+                // Another request holds the subscription until its charge settles.
+                await retry.backoff(attempt)
+                continue
+            }
+            let rules = try await policy(for: stored.subscription, at: at)
+            let outcome: Outcome
+            do {
+                outcome = try request.decide(on: stored.subscription, at: at, policy: rules)
+            } catch {
+                // A derived key's refusal records nothing: the renewal or retry stays due.
+                guard key.isClientKey else { throw error }
+                var failed = IntentRecord(key: key, subscription: id, request: request, at: at)
+                failed.state = .failed
+                failed.failure = error
+                switch try await store.write(StoreWrite(intent: failed, expectedIntentState: nil)) {
+                case .written: throw error
+                case .keyTaken(let existing): return try await replay(existing, request, id)
+                }
+            }
+            var record = IntentRecord(key: key, subscription: id, request: request, at: at)
+            record.decision = outcome.decision
+            let free = outcome.amountDue.isZero
+            record.state = free ? .completed : .claimed
+            if !free {
+                record.pending = PendingSubscription(outcome.subscription, storedPlan: stored.subscription.plan)
+            }
+            let update = try SubscriptionUpdate(
+                from: stored,
+                to: free ? outcome.subscription : nil,
+                periodCharges: free ? outcome.periodCharges : [],
+                claim: free ? nil : key,
+                providerReference: request.linkedCustomer ?? stored.providerReference
+            )
+            let effect: StoreWrite.Effect
+            do {
+                effect = try await store.write(
+                    StoreWrite(intent: record, expectedIntentState: nil, subscription: update)
+                )
+            } catch let error as BillingError where error.code == .versionConflict {
+                await retry.backoff(attempt)
+                continue
+            }
+            switch effect {
+            case .keyTaken(let existing):
+                return try await replay(existing, request, id)
+            case .written(let version):
+                if free { return try receipt(record) }
+                var claimed = stored
+                claimed.version = version ?? stored.version + 1
+                claimed.claim = key
+                return try await chargeAndCommit(record, claimed: claimed, after: outcome.subscription)
+            }
         }
         throw BillingError.busy
+    }
+
+    /// Continues the request a key already has, if it is this very request; a replay's receipt says so.
+    private func replay(
+        _ existing: IntentRecord,
+        _ request: ServiceRequest,
+        _ id: SubscriptionID
+    ) async throws -> ServiceReceipt {
+        // The stored request is the key's fingerprint: the key replays only what it was made for.
+        guard existing.subscription == id, existing.request == request else {
+            throw BillingError.keyReused(existing.key)
+        }
+        var answer = try await drive(existing)
+        answer.isReplay = true
+        return answer
     }
 
     // MARK: The steps
 
-    func drive(_ initial: IntentRecord) async throws -> ServiceReceipt {
-        var record = initial
-        for attempt in 0..<retry.maximumAttempts {
-            switch record.state {
-            case .completed, .awaitingConfirmation: return try receipt(record)
-            case .failed: throw record.failure ?? BillingError.voided(record.key)
-            case .recorded, .claimed: break
-            }
-            let stored = try await store.load(record.subscription)
-            if let claim = stored.claim {
-                if claim == record.key, record.state == .claimed { return try await chargeAndCommit(record, stored) }
-                if let held = try await hold(record, on: stored) { return held }
-                // Another request holds the subscription until its charge settles.
-                await retry.backoff(attempt)
-                record = try await reload(record)
-                continue
-            }
-            let outcome: Outcome
-            let rules = try await policy(for: stored.subscription, at: record.at)
+    /// Drives a recorded request on from where it stands.
+    func drive(_ record: IntentRecord) async throws -> ServiceReceipt {
+        switch record.state {
+        case .completed, .awaitingConfirmation:
+            return try receipt(record)
+        case .failed:
+            throw record.failure ?? BillingError.voided(record.key)
+        case .recorded:
+            // Written by an earlier version, never decided: nothing was charged or applied.
+            var voided = record
+            voided.state = .failed
+            voided.failure = BillingError.voided(record.key)
             do {
-                outcome = try record.request.decide(on: stored.subscription, at: record.at, policy: rules)
-            } catch {
-                var failed = record
-                failed.state = .failed
-                failed.failure = error
-                do {
-                    try await store.updateIntent(failed, expectedState: record.state)
-                    throw error
-                } catch let conflict as BillingError where conflict.code == .versionConflict {
-                    record = try await reload(record)
-                    continue
-                }
-            }
-            var next = record
-            next.decision = outcome.decision
-            let free = outcome.amountDue.isZero
-            next.state = free ? .completed : .claimed
-            next.after = free ? nil : outcome.subscription
-            var after = stored
-            after.subscription = free ? outcome.subscription : stored.subscription
-            after.claim = free ? nil : record.key
-            let saved: StoredSubscription
-            do {
-                saved = try await store.save(
-                    SaveSubscriptionRequest(
-                        stored: after,
-                        expectedVersion: stored.version,
-                        intent: next,
-                        expectedIntentState: record.state
-                    )
-                )
+                _ = try await store.write(StoreWrite(intent: voided, expectedIntentState: .recorded))
+                throw BillingError.voided(record.key)
             } catch let error as BillingError where error.code == .versionConflict {
-                await retry.backoff(attempt)
-                record = try await reload(record)
-                continue
+                return try await drive(try await reload(record))
             }
-            if free { return try receipt(next) }
-            return try await chargeAndCommit(next, saved)
+        case .claimed:
+            let stored = try await store.load(record.subscription)
+            guard stored.claim == record.key else {
+                let current = try await reload(record)
+                if current.state != .claimed { return try await drive(current) }
+                throw BillingError.busy
+            }
+            return try await chargeAndCommit(record, claimed: stored, after: try pending(record, stored))
         }
-        throw BillingError.busy
+    }
+
+    /// The subscription a claimed record stores once its charge is captured.
+    private func pending(_ record: IntentRecord, _ stored: StoredSubscription) throws -> Subscription {
+        guard let pending = record.pending else { throw BillingError.voided(record.key) }
+        return try pending.subscription(storedPlan: stored.subscription.plan)
     }
 
     /// Holds usage that arrives while another request holds the subscription, completing
-    /// its record at once; nil when the request is not usage or too much is held already.
-    private func hold(_ record: IntentRecord, on stored: StoredSubscription) async throws -> ServiceReceipt? {
-        guard case .recordUsage(let units, let capacity, _) = record.request, units >= 1,
+    /// its record at once; nil when the request is not usage, too much is held already, or
+    /// the subscription moved on meanwhile.
+    private func hold(
+        _ request: ServiceRequest,
+        key: IdempotencyKey,
+        at: Instant,
+        on stored: StoredSubscription
+    ) async throws -> ServiceReceipt? {
+        guard case .recordUsage(let units, let capacity, _) = request, units >= 1,
             stored.heldUsage.count < StoredSubscription.maximumHeldUsage
         else { return nil }
-        let held = HeldUsage(key: record.key, units: units, capacity: capacity, at: record.at)
-        var after = stored
-        after.heldUsage.append(held)
-        var done = record
+        let held = HeldUsage(key: key, units: units, capacity: capacity, at: at)
+        var done = IntentRecord(key: key, subscription: stored.subscription.id, request: request, at: at)
         done.state = .completed
         done.decision = try Decision(.heldUsage, currency: stored.subscription.currency, heldUsage: held)
+        let update = try SubscriptionUpdate(
+            from: stored,
+            to: nil,
+            claim: stored.claim,
+            providerReference: stored.providerReference,
+            heldUsageAdded: held
+        )
         do {
-            _ = try await store.save(
-                SaveSubscriptionRequest(
-                    stored: after,
-                    expectedVersion: stored.version,
-                    intent: done,
-                    expectedIntentState: record.state
-                )
-            )
+            switch try await store.write(StoreWrite(intent: done, expectedIntentState: nil, subscription: update)) {
+            case .written: return try receipt(done)
+            case .keyTaken(let existing): return try await replay(existing, request, stored.subscription.id)
+            }
         } catch let error as BillingError where error.code == .versionConflict {
             return nil
         }
-        return try receipt(done)
     }
 
-    private func chargeAndCommit(_ record: IntentRecord, _ claimed: StoredSubscription) async throws -> ServiceReceipt {
-        guard let decision = record.decision, record.after != nil else { throw BillingError.voided(record.key) }
-        var stored = claimed
+    /// Charges a claimed request under its key and settles it by the provider's answer.
+    ///
+    /// - Parameters:
+    ///   - record: The claimed request.
+    ///   - claimed: The stored subscription as the claim left it.
+    ///   - after: The subscription to store once the charge is captured.
+    /// - Returns: The receipt: completed, or awaiting the charge's confirmation.
+    /// - Throws: ``BillingError/Code/paymentDeclined`` (the claim released), an unknown outcome
+    ///   after its retries, and the store's errors.
+    private func chargeAndCommit(
+        _ record: IntentRecord,
+        claimed: StoredSubscription,
+        after: Subscription
+    ) async throws -> ServiceReceipt {
+        guard let decision = record.decision else { throw BillingError.voided(record.key) }
+        var claimed = claimed
         var staleRetried = false
         var unknownRetries = 0
         while true {
             let request = ChargeRequest(
                 idempotencyKey: record.key,
                 subscription: record.subscription,
-                providerReference: stored.providerReference,
+                providerReference: claimed.providerReference,
                 amount: decision.amountDue,
                 description: decision.lines.map(\.description).joined(separator: "; "),
                 lines: decision.lines
@@ -439,17 +565,17 @@ public struct AddonService: Sendable {
             } catch let error as BillingError {
                 switch error.code {
                 case .paymentDeclined:
-                    return try await decline(record, error: error)
+                    return try await decline(record, error: error, claimed: claimed, after: after)
                 case .staleProviderReference where !staleRetried:
                     // Seed 003: the provider no longer knows the reference; clear it and retry once.
                     staleRetried = true
-                    stored = try await clearProviderReference(record, stored)
+                    claimed = try await clearProviderReference(record, claimed)
                     continue
                 case .staleProviderReference:
                     // The provider cannot take this charge. Close the key at the provider first, so
                     // that no other call under it (a retry, a recovery) can still capture money.
                     guard let charge = try await gateway.cancelCharge(record.key), charge.status != .failed else {
-                        return try await decline(record, error: error)
+                        return try await decline(record, error: error, claimed: claimed, after: after)
                     }
                     if let settled = try await settle(record, charge) { return settled }
                     return try receipt(try await reload(record))
@@ -462,9 +588,14 @@ public struct AddonService: Sendable {
             }
             switch result.status {
             case .captured:
-                return try await commit(record, chargeID: result.chargeID)
+                return try await commit(record, chargeID: result.chargeID, claimed: claimed, after: after)
             case .failed:
-                return try await decline(record, error: BillingError.declinedOnConfirmation)
+                return try await decline(
+                    record,
+                    error: BillingError.declinedOnConfirmation,
+                    claimed: claimed,
+                    after: after
+                )
             case .pending:
                 return try await awaitConfirmation(record, chargeID: result.chargeID)
             }
@@ -478,10 +609,15 @@ public struct AddonService: Sendable {
     ) async throws -> StoredSubscription {
         var current = claimed
         for attempt in 0..<retry.maximumAttempts {
-            var cleared = current
-            cleared.providerReference = nil
+            let update = try SubscriptionUpdate(from: current, to: nil, claim: record.key, providerReference: nil)
             do {
-                return try await store.save(SaveSubscriptionRequest(stored: cleared, expectedVersion: current.version))
+                let effect = try await store.write(
+                    StoreWrite(intent: record, expectedIntentState: record.state, subscription: update)
+                )
+                var cleared = current
+                cleared.providerReference = nil
+                if case .written(let version) = effect { cleared.version = version ?? current.version + 1 }
+                return cleared
             } catch let error as BillingError where error.code == .versionConflict {
                 current = try await store.load(record.subscription)
                 guard current.claim == record.key else { throw BillingError.busy }
@@ -498,7 +634,7 @@ public struct AddonService: Sendable {
         waiting.state = .awaitingConfirmation
         waiting.chargeID = chargeID
         do {
-            try await store.updateIntent(waiting, expectedState: .claimed)
+            _ = try await store.write(StoreWrite(intent: waiting, expectedIntentState: .claimed))
             return try receipt(waiting)
         } catch let error as BillingError where error.code == .versionConflict {
             // A confirmation or a retry settled it first.
@@ -508,93 +644,115 @@ public struct AddonService: Sendable {
 
     /// Stores the decision (with any usage held meanwhile drawn on top), releases the
     /// claim and completes the record, atomically.
-    private func commit(_ record: IntentRecord, chargeID: ChargeID) async throws -> ServiceReceipt {
-        guard let subscription = record.after else { throw BillingError.voided(record.key) }
+    private func commit(
+        _ record: IntentRecord,
+        chargeID: ChargeID,
+        claimed: StoredSubscription,
+        after: Subscription
+    ) async throws -> ServiceReceipt {
+        guard let decision = record.decision else { throw BillingError.voided(record.key) }
         var done = record
         done.state = .completed
         done.chargeID = chargeID
-        done.after = nil
-        return try await release(record, as: done, subscription: subscription)
+        done.pending = nil
+        return try await settle(
+            record,
+            as: done,
+            claimed: claimed,
+            after: after,
+            periodCharges: Outcome(after, decision).periodCharges
+        )
     }
 
-    /// Releases the claim after a charge failed for good: usage is decided again without
-    /// its recharge and a renewal or scheduled retry records the failure; anything else
-    /// fails and leaves the subscription as it was.
-    private func decline(_ record: IntentRecord, error: BillingError) async throws -> ServiceReceipt {
+    /// Releases the claim after a charge failed for good: a renewal or scheduled retry records
+    /// the failure and usage is kept without its recharge (``ServiceRequest/declining(_:before:at:policy:)``);
+    /// anything else fails and leaves the subscription as it was.
+    private func decline(
+        _ record: IntentRecord,
+        error: BillingError,
+        claimed: StoredSubscription,
+        after: Subscription
+    ) async throws -> ServiceReceipt {
         var next = record
         next.chargeID = nil
-        next.after = nil
-        let stored = try await store.load(record.subscription)
-        var subscription = stored.subscription
-        let rules = try await policy(for: stored.subscription, at: record.at)
-        if record.request.survivesDecline,
-            let outcome = try? record.request.decide(
-                on: stored.subscription,
+        next.pending = nil
+        var kept: Subscription?
+        var charges: [InvoiceLine] = []
+        if let decision = record.decision,
+            let declined = try? record.request.declining(
+                Outcome(after, decision),
+                before: claimed.subscription,
                 at: record.at,
-                policy: rules,
-                paymentDeclined: true
-            ), outcome.amountDue.isZero
+                policy: policy
+            ), declined.amountDue.isZero
         {
             next.state = .completed
-            next.decision = outcome.decision
-            subscription = outcome.subscription
+            next.decision = declined.decision
+            kept = declined.subscription
+            charges = declined.periodCharges
         } else {
             next.state = .failed
             next.failure = error
         }
-        let receipt = try await release(record, as: next, subscription: subscription)
+        let receipt = try await settle(record, as: next, claimed: claimed, after: kept, periodCharges: charges)
         if next.state == .failed { throw error }
         return receipt
     }
 
-    /// Writes `subscription` (with held usage drawn on top), drops the claim and
-    /// replaces the record with `settled`, in one save; retried on a version conflict
-    /// while the claim is still the record's.
-    private func release(
+    /// Writes the subscription a request leaves (`after`, or the stored one when nil) with held
+    /// usage drawn on top, drops the claim and replaces the record with `settled`, in one write at
+    /// the claimed version; on a conflict (usage held meanwhile, a stale reference cleared) it
+    /// reads the subscription again and retries while the claim is still the record's.
+    private func settle(
         _ record: IntentRecord,
         as settled: IntentRecord,
-        subscription: Subscription
+        claimed: StoredSubscription,
+        after: Subscription?,
+        periodCharges: [InvoiceLine]
     ) async throws -> ServiceReceipt {
+        var current = claimed
         var expectedState = record.state
         for attempt in 0..<retry.maximumAttempts {
-            let stored = try await store.load(record.subscription)
-            guard stored.claim == record.key else {
-                // Someone else settled it (a retry of the same key, a confirmation).
-                return try receipt(try await reload(record))
-            }
-            let (absorbed, kept) = absorbing(stored.heldUsage, into: subscription)
+            let (drawn, count) = absorbing(current.heldUsage, into: after ?? current.subscription)
+            let update = try SubscriptionUpdate(
+                from: current,
+                to: after == nil && count == 0 ? nil : drawn,
+                periodCharges: periodCharges,
+                claim: nil,
+                providerReference: current.providerReference,
+                heldUsageDrawn: count
+            )
             do {
-                _ = try await store.save(
-                    SaveSubscriptionRequest(
-                        stored: StoredSubscription(
-                            subscription: absorbed,
-                            claim: nil,
-                            providerReference: stored.providerReference,
-                            heldUsage: kept
-                        ),
-                        expectedVersion: stored.version,
+                _ = try await store.write(
+                    StoreWrite(
                         intent: settled,
-                        expectedIntentState: expectedState
+                        expectedIntentState: expectedState,
+                        subscription: update,
+                        rewritesDecision: settled.decision != record.decision
                     )
                 )
                 return try receipt(settled)
             } catch let error as BillingError where error.code == .versionConflict {
-                let current = try await reload(record)
-                if !current.state.isUnfinished { return try receipt(current) }
-                expectedState = current.state
+                let latest = try await reload(record)
+                // Someone else settled it (a retry of the same key, a confirmation).
+                if !latest.state.isUnfinished { return try receipt(latest) }
+                expectedState = latest.state
+                current = try await store.load(record.subscription)
+                guard current.claim == record.key else { return try receipt(try await reload(record)) }
                 await retry.backoff(attempt)
             }
         }
         throw BillingError.busy
     }
 
-    /// Draws held usage, in arrival order, on the subscription a settled request leaves.
+    /// Draws held usage, in arrival order, on the subscription a settled request leaves, and
+    /// says how many of the oldest records it drew.
     ///
-    /// Usage past the quota becomes overage and buys no pack. Usage that cannot be drawn
-    /// (a counter would overflow) stays held.
-    private func absorbing(_ held: [HeldUsage], into subscription: Subscription) -> (Subscription, [HeldUsage]) {
+    /// Usage past the quota becomes overage and buys no pack. Drawing stops at a record that
+    /// cannot be drawn (a counter would overflow); it and the later ones stay held.
+    private func absorbing(_ held: [HeldUsage], into subscription: Subscription) -> (Subscription, Int) {
         var current = subscription
-        var kept: [HeldUsage] = []
+        var drawn = 0
         for usage in held {
             do {
                 let period = try current.currentPeriod()
@@ -607,11 +765,12 @@ public struct AddonService: Sendable {
                     policy: policy,
                     rechargeDeclined: true
                 ).subscription
+                drawn += 1
             } catch {
-                kept.append(usage)
+                break
             }
         }
-        return (current, kept)
+        return (current, drawn)
     }
 
     func reload(_ record: IntentRecord) async throws -> IntentRecord {
@@ -625,6 +784,20 @@ public struct AddonService: Sendable {
     /// - Throws: The request's refusal when it failed; the store's errors.
     public func receipt(for key: IdempotencyKey) async throws -> ServiceReceipt? {
         guard let record = try await store.intent(key) else { return nil }
+        return try receipt(record)
+    }
+
+    /// The receipt of a completed request of `subscription` under `key`; nil for any other
+    /// request, an unfinished one, or none.
+    ///
+    /// - Throws: The store's errors.
+    public func completedReceipt(
+        for key: IdempotencyKey,
+        on subscription: SubscriptionID
+    ) async throws -> ServiceReceipt? {
+        guard let record = try await store.intent(key), record.subscription == subscription,
+            record.state == .completed
+        else { return nil }
         return try receipt(record)
     }
 
@@ -684,17 +857,21 @@ public struct AddonService: Sendable {
 
     /// Acts on the provider's state of a claimed or waiting request's charge.
     private func settle(_ record: IntentRecord, _ charge: ChargeResult) async throws -> ServiceReceipt? {
-        switch charge.status {
-        case .captured:
-            return try await commit(record, chargeID: charge.chargeID)
-        case .pending:
-            return try await awaitConfirmation(record, chargeID: charge.chargeID)
-        case .failed:
-            do {
-                return try await decline(record, error: BillingError.declinedOnConfirmation)
-            } catch let error as BillingError where error.code == .paymentDeclined {
-                return nil
-            }
+        if charge.status == .pending { return try await awaitConfirmation(record, chargeID: charge.chargeID) }
+        let claimed = try await store.load(record.subscription)
+        guard claimed.claim == record.key else {
+            // Settled meanwhile by a retry or another confirmation.
+            let current = try await reload(record)
+            return current.state == .failed ? nil : try receipt(current)
+        }
+        let after = try pending(record, claimed)
+        if charge.status == .captured {
+            return try await commit(record, chargeID: charge.chargeID, claimed: claimed, after: after)
+        }
+        do {
+            return try await decline(record, error: BillingError.declinedOnConfirmation, claimed: claimed, after: after)
+        } catch let error as BillingError where error.code == .paymentDeclined {
+            return nil
         }
     }
 
@@ -702,12 +879,12 @@ public struct AddonService: Sendable {
     /// then (it pages through every unfinished request).
     ///
     /// Claimed requests are charged again under their key (the provider charges at
-    /// most once) and committed, or released if declined. Requests awaiting
-    /// confirmation are asked about under their key and settled by the provider's
-    /// answer; one still pending after ``RetryPolicy/cancelPendingAfter`` is cancelled
-    /// at the provider and settled by what the cancellation returns. Requests only
-    /// recorded, and older than ``RetryPolicy/abandonAfter``, are voided (younger ones
-    /// may be in flight elsewhere).
+    /// most once) and committed with the subscription recorded at the claim, or released
+    /// if declined. Requests awaiting confirmation are asked about under their key and
+    /// settled by the provider's answer; one still pending after
+    /// ``RetryPolicy/cancelPendingAfter`` is cancelled at the provider and settled by what
+    /// the cancellation returns. Records an earlier version left only recorded, and older
+    /// than ``RetryPolicy/abandonAfter``, are voided.
     ///
     /// - Returns: What was completed, voided and left pending.
     /// - Throws: The store's errors.
@@ -733,7 +910,7 @@ public struct AddonService: Sendable {
                 voided.state = .failed
                 voided.failure = BillingError.voided(record.key)
                 do {
-                    try await store.updateIntent(voided, expectedState: .recorded)
+                    _ = try await store.write(StoreWrite(intent: voided, expectedIntentState: .recorded))
                     report.voided.append(record.key)
                 } catch let error as BillingError where error.code == .versionConflict {
                     report.stillPending.append(record.key)

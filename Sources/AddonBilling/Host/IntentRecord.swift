@@ -1,6 +1,8 @@
 /// Where a recorded request stands on its way to taking effect exactly once.
 public enum IntentState: String, Sendable, Hashable, Codable {
-    /// Recorded; nothing decided against the stored subscription yet.
+    /// Recorded without a decision. The service no longer writes this state (a request is recorded
+    /// together with its decision); ``AddonService/resume()`` voids records left in it by earlier
+    /// versions.
     case recorded
     /// The subscription is claimed for this request and the decision stored; the charge may be under way.
     case claimed
@@ -17,22 +19,22 @@ public enum IntentState: String, Sendable, Hashable, Codable {
 
 /// A request recorded under its idempotency key: the service's write-ahead log.
 ///
-/// A store keeps one record per key. The service records the request before
-/// deciding, stores the decision together with its claim on the subscription
-/// before charging, and completes the record together with the new subscription
-/// after the charge; a retry with the same key, or ``AddonService/resume()``,
-/// reads the record to finish the work — never charging twice.
+/// A store keeps one record per key. The service records the request together with its
+/// decision and its effect — a refusal, a free change, or the claim of the subscription for a
+/// charge — and completes the record together with the new subscription after the charge; a
+/// retry with the same key, or ``AddonService/resume()``, reads the record to finish the work —
+/// never charging twice and never deciding again.
 ///
 /// The recorded request is the key's fingerprint: the key replays only for the very
 /// same request on the same subscription; anything else is refused with
-/// ``BillingError/Code/idempotencyKeyReused``. A completed record keeps the decision
-/// (what the receipt returns) and drops the subscription it stored, so it holds no state
-/// twice.
+/// ``BillingError/Code/idempotencyKeyReused``. While its charge is under way, a record keeps the
+/// subscription to store once it is captured, without the plan unless the decision changed it;
+/// a settled record keeps only the decision (what the receipt returns).
 ///
 /// ## JSON
 ///
 /// `{"key": "client:req_1", "subscription": "sub_1", "request": {...}, "at": "...", "state": "completed",
-///  "decision": {...}, "after": null, "chargeID": "ch_1", "failure": null}`.
+///  "decision": {...}, "pending": null, "chargeID": "ch_1", "failure": null}`.
 public struct IntentRecord: Sendable, Hashable, Codable {
     /// The idempotency key; also the payment's.
     public let key: IdempotencyKey
@@ -48,7 +50,7 @@ public struct IntentRecord: Sendable, Hashable, Codable {
     public package(set) var decision: Decision?
     /// The subscription to store once the charge is captured; only while claimed or awaiting
     /// confirmation.
-    package var after: Subscription?
+    package var pending: PendingSubscription?
     /// The provider's charge identifier, once known.
     public package(set) var chargeID: ChargeID?
     /// Why it failed, when it did.
@@ -90,4 +92,26 @@ public struct ServiceReceipt: Sendable, Hashable, Codable {
     public let amountCharged: Money
     /// The provider's charge identifier, if a charge was made.
     public let chargeID: ChargeID?
+    /// Whether this answer replays a request made earlier under the key; not part of equality or
+    /// of the JSON shape, so a retry's receipt still equals the first.
+    public internal(set) var isReplay = false
+
+    enum CodingKeys: String, CodingKey {
+        case key, status, decision, amountCharged, chargeID
+    }
+
+    /// Receipts are equal when their request, status, decision and charge are.
+    public static func == (lhs: ServiceReceipt, rhs: ServiceReceipt) -> Bool {
+        lhs.key == rhs.key && lhs.status == rhs.status && lhs.decision == rhs.decision
+            && lhs.amountCharged == rhs.amountCharged && lhs.chargeID == rhs.chargeID
+    }
+
+    /// Hashes what equality compares.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(status)
+        hasher.combine(decision)
+        hasher.combine(amountCharged)
+        hasher.combine(chargeID)
+    }
 }

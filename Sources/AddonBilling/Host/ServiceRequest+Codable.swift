@@ -11,6 +11,7 @@ extension ServiceRequest {
         case boundary
         case attempt
         case subscriptionOperation
+        case customer
     }
     /// Decodes the tagged object form.
     package init(from decoder: any Decoder) throws {
@@ -45,6 +46,11 @@ extension ServiceRequest {
                 actor: try container.decode(BillingActor.self, forKey: .actor),
                 usage: try container.decodeIfPresent(CapacityUsage.self, forKey: .usage)
             )
+        case "linkCustomer":
+            self = .linkCustomer(
+                try container.decode(String.self, forKey: .customer),
+                actor: try container.decode(BillingActor.self, forKey: .actor)
+            )
         case let other:
             self = try decoder.validating { () throws(BillingError) in
                 throw BillingError.unknownName(
@@ -52,7 +58,7 @@ extension ServiceRequest {
                     of: "service request",
                     accepted: [
                         "apply", "recordUsage", "renew", "retryPayment", "payUnpaidInvoice", "configureAutoRecharge",
-                        "changeSubscription",
+                        "changeSubscription", "linkCustomer",
                     ]
                 )
             }
@@ -90,6 +96,10 @@ extension ServiceRequest {
             try container.encode(operation, forKey: .subscriptionOperation)
             try container.encode(actor, forKey: .actor)
             try container.encodeIfPresent(usage, forKey: .usage)
+        case .linkCustomer(let customer, let actor):
+            try container.encode("linkCustomer", forKey: .type)
+            try container.encode(customer, forKey: .customer)
+            try container.encode(actor, forKey: .actor)
         }
     }
 }

@@ -7,7 +7,8 @@
 /// `{"type": "recordUsage", "units": 5000, "capacity": "messages", "overage": "refuse"}`,
 /// `{"type": "renew", "boundary": "2026-05-01T00:00:00Z"}`, `{"type": "retryPayment", "attempt": 1}`,
 /// `{"type": "payUnpaidInvoice", "actor": {...}}`, `{"type": "configureAutoRecharge", "rule": {...}, "actor": {...}}`,
-/// `{"type": "changeSubscription", "subscriptionOperation": {...}, "actor": {...}, "usage": {...}}`.
+/// `{"type": "changeSubscription", "subscriptionOperation": {...}, "actor": {...}, "usage": {...}}`,
+/// `{"type": "linkCustomer", "customer": "cus_123", "actor": {...}}`.
 package enum ServiceRequest: Sendable, Hashable, Codable {
     /// An operation on the subscription's add-ons.
     case apply(AddonOperation, actor: BillingActor, usage: CapacityUsage?)
@@ -23,6 +24,8 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
     case configureAutoRecharge(AutoRechargeRule, actor: BillingActor)
     /// An operation on the subscription itself: a plan change, a cancellation, a pause.
     case changeSubscription(SubscriptionOperation, actor: BillingActor, usage: CapacityUsage?)
+    /// The payment provider's customer whose card pays the subscription from now on.
+    case linkCustomer(String, actor: BillingActor)
 
     /// Decides the request on a subscription: the pure core, nothing else.
     ///
@@ -83,15 +86,43 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
             return Outcome(configured, try Decision(.configuration, currency: subscription.currency))
         case .changeSubscription(let operation, let actor, let usage):
             return try subscription.apply(operation, by: actor, usage: usage, at: at, policy: policy)
+        case .linkCustomer(let customer, let actor):
+            try actor.require(.paymentDetailsUpdate)
+            guard (1...255).contains(customer.utf8.count), customer.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+            else { throw BillingError.invalidCustomer }
+            return Outcome(subscription, try Decision(.configuration, currency: subscription.currency))
         }
     }
 
-    /// Whether a payment that failed for good still leaves something to apply: usage
-    /// without its recharge, or the failure of a renewal or scheduled retry.
-    var survivesDecline: Bool {
+    /// The provider reference the request links, when it is a ``linkCustomer(_:actor:)``.
+    var linkedCustomer: String? {
+        if case .linkCustomer(let customer, _) = self { return customer }
+        return nil
+    }
+
+    /// What a payment that failed for good leaves of a decided outcome, or nil when nothing of it is
+    /// applied: a renewal or a scheduled retry records the failure on the outcome as decided (no
+    /// second decision); usage is decided again on the subscription it was decided on, without its
+    /// auto-recharge.
+    ///
+    /// - Parameters:
+    ///   - outcome: The outcome whose charge failed.
+    ///   - before: The subscription it was decided on.
+    ///   - at: The request's instant.
+    ///   - policy: The money rules it was decided with.
+    /// - Returns: What to store and record instead, or nil.
+    /// - Throws: The core's refusals of the usage decided again.
+    package func declining(
+        _ outcome: Outcome,
+        before: Subscription,
+        at: Instant,
+        policy: BillingPolicy
+    ) throws(BillingError) -> Outcome? {
         switch self {
-        case .recordUsage, .renew, .retryPayment: true
-        case .apply, .payUnpaidInvoice, .configureAutoRecharge, .changeSubscription: false
+        case .renew: return try Subscription.declined(renewal: outcome, at: at, policy: policy)
+        case .retryPayment: return try Subscription.declined(payment: outcome, at: at, policy: policy)
+        case .recordUsage: return try decide(on: before, at: at, policy: policy, paymentDeclined: true)
+        case .apply, .payUnpaidInvoice, .configureAutoRecharge, .changeSubscription, .linkCustomer: return nil
         }
     }
 }

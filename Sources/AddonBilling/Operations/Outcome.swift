@@ -176,6 +176,23 @@ public struct Outcome: Sendable, Hashable, Codable {
     /// The amount to charge now: the sum of ``lines``.
     public var amountDue: Money { decision.amountDue }
 
+    /// The lines this decision adds to the charges of the subscription's current period: the ledger
+    /// a host keeps beside the subscription for ``Subscription/previewNextInvoice(chargedThisPeriod:policy:)``.
+    ///
+    /// They are what an add-on operation, an auto-recharge, an amendment or a plan change charges,
+    /// and the prorated invoice of a trial that ends inside the cycle. The ledger belongs to the
+    /// period starting at ``periodStart()``: a renewal starts it over.
+    public var periodCharges: [InvoiceLine] {
+        guard let last = decision.renewals.last else { return decision.charges }
+        return decision.charges + last.invoice.lines.filter(\.prorated)
+    }
+
+    /// The start of the period ``periodCharges`` belong to: the subscription's current period after
+    /// the decision.
+    ///
+    /// - Throws: ``BillingError/Code/dateOutOfRange`` at the calendar's limits.
+    public func periodStart() throws(BillingError) -> Instant { try subscription.currentPeriod().start }
+
     init(_ subscription: Subscription, _ decision: Decision) {
         self.subscription = subscription
         self.decision = decision

@@ -35,7 +35,7 @@ public struct AddonChange: Sendable, Hashable, Codable {
     /// What the add-on costs per period from the next billing date.
     public let addonRecurringTotal: Money
     /// What the subscription's next renewal bills at list price: plan plus continuing add-ons,
-    /// before discounts and tax (``Subscription/previewNextInvoice(policy:)`` prices it).
+    /// before discounts and tax (``Subscription/previewNextInvoice(chargedThisPeriod:policy:)`` prices it).
     public let nextRenewalTotal: Money
     /// When the change takes effect.
     public let effectiveDate: Instant

@@ -44,15 +44,24 @@ extension Subscription {
             throw BillingError.nothingDue(id, billedThrough: billedThrough, zone: cycle.timeZone)
         }
         let (next, renewal) = try crossingNext(policy: policy)
-        guard paymentDeclined, !renewal.invoice.total.isZero else {
-            return Outcome(next, try Decision(.renewal, currency: currency, renewals: [renewal]))
-        }
+        let opened = Outcome(next, try Decision(.renewal, currency: currency, renewals: [renewal]))
+        return paymentDeclined ? try Self.declined(renewal: opened, at: at, policy: policy) : opened
+    }
+
+    /// A renewal whose payment failed for good, from the renewal as decided: the period opens all
+    /// the same, the subscription becomes `past_due` with the invoice unpaid and its first retry
+    /// scheduled (or takes the dunning policy's final status when no retry is left); an ended
+    /// subscription's final invoice stays owed without retries.
+    static func declined(renewal outcome: Outcome, at: Instant, policy: BillingPolicy) throws(BillingError) -> Outcome {
+        let next = outcome.subscription
+        guard let renewal = outcome.decision.renewals.last, !renewal.invoice.total.isZero else { return outcome }
+        let renewals = outcome.decision.renewals.dropLast()
         if next.status == .canceled {
             // The final invoice of an ended subscription stays owed, without retries: it is paid by hand.
             let owed = UnpaidInvoice(unchecked: renewal.invoice, failedAttempts: 1, nextAttempt: nil)
             return Outcome(
                 next.with(unpaidInvoice: .some(owed)),
-                try Decision(.renewal, currency: currency, renewals: [renewal.with(status: .unpaid)])
+                try Decision(.renewal, currency: next.currency, renewals: renewals + [renewal.with(status: .unpaid)])
             )
         }
         let retry = policy.dunning.nextAttempt(after: at, failedAttempts: 1, periodEnd: next.billedThrough)
@@ -60,8 +69,32 @@ extension Subscription {
         let unpaid = UnpaidInvoice(unchecked: renewal.invoice, failedAttempts: 1, nextAttempt: retry)
         return Outcome(
             next.with(status: status, unpaidInvoice: .some(unpaid)),
-            try Decision(.renewal, currency: currency, renewals: [renewal.with(status: status)])
+            try Decision(.renewal, currency: next.currency, renewals: renewals + [renewal.with(status: status)])
         )
+    }
+
+    /// A payment of an unpaid invoice that failed for good, from the payment as decided: the failure
+    /// is counted and the next retry scheduled, or the dunning policy's final status taken.
+    static func declined(payment outcome: Outcome, at: Instant, policy: BillingPolicy) throws(BillingError) -> Outcome {
+        guard let paid = outcome.decision.paymentRetry, paid.paid else { return outcome }
+        let settled = outcome.subscription
+        let failed = paid.failedAttempts + 1
+        let next =
+            settled.status == .canceled
+            ? nil : policy.dunning.nextAttempt(after: at, failedAttempts: failed, periodEnd: settled.billedThrough)
+        let status = settled.status == .canceled ? .canceled : next == nil ? policy.dunning.finalStatus : .pastDue
+        let after = settled.with(
+            status: status,
+            unpaidInvoice: .some(UnpaidInvoice(unchecked: paid.invoice, failedAttempts: failed, nextAttempt: next))
+        )
+        let retry = PaymentRetry(
+            invoice: paid.invoice,
+            paid: false,
+            failedAttempts: failed,
+            nextAttempt: next,
+            status: status
+        )
+        return Outcome(after, try Decision(.paymentRetry, currency: settled.currency, paymentRetry: retry))
     }
 
     /// Retries the unpaid invoice's payment.
@@ -95,33 +128,17 @@ extension Subscription {
         }
         // An ended subscription's final invoice, once paid, leaves it ended.
         let settled: SubscriptionStatus = status == .canceled ? .canceled : .active
-        guard paymentDeclined else {
-            let retry = PaymentRetry(
-                invoice: unpaid.invoice,
-                paid: true,
-                failedAttempts: unpaid.failedAttempts,
-                nextAttempt: nil,
-                status: settled
-            )
-            let paid = with(status: settled, unpaidInvoice: .some(nil))
-            return Outcome(paid, try Decision(.paymentRetry, currency: currency, paymentRetry: retry))
-        }
-        let failed = unpaid.failedAttempts + 1
-        let next =
-            settled == .canceled
-            ? nil : policy.dunning.nextAttempt(after: at, failedAttempts: failed, periodEnd: billedThrough)
-        let status = settled == .canceled ? .canceled : next == nil ? policy.dunning.finalStatus : .pastDue
-        let after = with(
-            status: status,
-            unpaidInvoice: .some(UnpaidInvoice(unchecked: unpaid.invoice, failedAttempts: failed, nextAttempt: next))
-        )
         let retry = PaymentRetry(
             invoice: unpaid.invoice,
-            paid: false,
-            failedAttempts: failed,
-            nextAttempt: next,
-            status: status
+            paid: true,
+            failedAttempts: unpaid.failedAttempts,
+            nextAttempt: nil,
+            status: settled
         )
-        return Outcome(after, try Decision(.paymentRetry, currency: currency, paymentRetry: retry))
+        let paid = Outcome(
+            with(status: settled, unpaidInvoice: .some(nil)),
+            try Decision(.paymentRetry, currency: currency, paymentRetry: retry)
+        )
+        return paymentDeclined ? try Self.declined(payment: paid, at: at, policy: policy) : paid
     }
 }

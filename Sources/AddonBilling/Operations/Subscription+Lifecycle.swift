@@ -357,7 +357,6 @@ struct Lifecycle {
                 }
             }
             try settlement.applyCredit(to: &lines, span: rest)
-            after = after.with(chargesThisPeriod: subscription.chargesThisPeriod + lines)
         } else {
             // A new cycle anchored at the change; the old period's paid time counts against it.
             let staged = try moved.reanchored(at: at)
@@ -379,7 +378,7 @@ struct Lifecycle {
                 try settlement.leftOver(try unused.subtracting(counted), policy: policy.unusedTime)
                 try settlement.applyCredit(to: &lines, span: renewal.invoice.period)
                 // Usage and packs of the period carry into the new cycle.
-                after = opened.with(status: subscription.status, chargesThisPeriod: lines, quota: subscription.quota)
+                after = opened.with(status: subscription.status, quota: subscription.quota)
             }
             notes.append(QuoteNote(in: zone, .newCycle, name: target.name, date: after.billedThrough))
         }

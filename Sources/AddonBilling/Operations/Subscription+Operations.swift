@@ -519,11 +519,7 @@ struct Change {
             quota.packs.append(pack)
             quota.packsBought = pack.number
         }
-        let after = subscription.with(
-            lines: newLines,
-            chargesThisPeriod: subscription.chargesThisPeriod + lines,
-            quota: quota
-        )
+        let after = subscription.with(lines: newLines, quota: quota)
         let quote = try quote()
         return Outcome(
             after,

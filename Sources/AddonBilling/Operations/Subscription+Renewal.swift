@@ -112,13 +112,22 @@ extension Subscription {
     /// charge for the rest of the period it was bought in, and the full charge
     /// for the next. The preview says so, so nobody mistakes it for a double charge.
     ///
+    /// - Parameters:
+    ///   - chargedThisPeriod: The lines charged since the current period began, as the host's
+    ///     ledger keeps them (``Outcome/periodCharges`` of each decision;
+    ///     ``AddonService/previewNextInvoice(of:)`` reads the store's).
+    ///   - policy: The host's money rules.
+    /// - Returns: The upcoming invoice, the period's charges and the notes that explain them.
     /// - Throws: ``BillingError/Code/overflow`` and ``BillingError/Code/dateOutOfRange``.
-    public func previewNextInvoice(policy: BillingPolicy = .standard) throws(BillingError) -> InvoicePreview {
+    public func previewNextInvoice(
+        chargedThisPeriod: [InvoiceLine],
+        policy: BillingPolicy = .standard
+    ) throws(BillingError) -> InvoicePreview {
         let upcoming = try crossingNext(policy: policy).renewal.invoice
         var notes: [String] = []
         for line in upcoming.lines {
             guard let addon = line.addon else { continue }
-            let prorated = chargesThisPeriod.filter { $0.addon == addon && $0.prorated }
+            let prorated = chargedThisPeriod.filter { $0.addon == addon && $0.prorated }
             guard !prorated.isEmpty else { continue }
             let charged = try Money.sum(prorated.map(\.total), in: currency)
             let name = plan.offer(addon)?.name ?? addon.rawValue
@@ -128,7 +137,7 @@ extension Subscription {
                     + "it is not a double charge."
             )
         }
-        return InvoicePreview(chargedThisPeriod: chargesThisPeriod, upcoming: upcoming, notes: notes)
+        return InvoicePreview(chargedThisPeriod: chargedThisPeriod, upcoming: upcoming, notes: notes)
     }
 
     /// Crosses the next boundary (``nextBoundary``), as renewal does: ends a trial that ends
@@ -196,7 +205,6 @@ extension Subscription {
         let next = with(
             status: .canceled,
             lines: [],
-            chargesThisPeriod: [],
             quota: quota.renewed(),
             scheduledChange: .some(nil),
             cancelAtPeriodEnd: false
@@ -225,7 +233,6 @@ extension Subscription {
         let invoice = try Invoice(period: rest, lines: lines, currency: currency)
         let next = with(
             status: .active,
-            chargesThisPeriod: lines,
             creditBalance: settlement.creditBalance,
             discount: .some(discount?.afterRenewal())
         )
@@ -273,7 +280,6 @@ extension Subscription {
             status: newStatus,
             billedThrough: period.end,
             lines: continuing,
-            chargesThisPeriod: [],
             quota: quota.renewed(),
             // A discount lasts a number of invoices billed: a trial period's empty one does not count.
             discount: .some(invoiceLines.isEmpty ? discount : discount?.afterRenewal())

@@ -7,7 +7,6 @@ extension Subscription {
         case trialEnd
         case billedThrough
         case lines
-        case chargesThisPeriod
         case quota
         case unpaidInvoice
         case creditBalance
@@ -15,7 +14,8 @@ extension Subscription {
         case cancelAtPeriodEnd
         case discount
     }
-    /// Decodes the documented shape, validating like the initializer.
+    /// Decodes the documented shape, validating like the initializer; a `chargesThisPeriod` array
+    /// (written by earlier versions) is ignored.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let id = try container.decode(SubscriptionID.self, forKey: .id)
@@ -25,7 +25,6 @@ extension Subscription {
         let trialEnd = try container.decodeIfPresent(Instant.self, forKey: .trialEnd)
         let billedThrough = try container.decodeIfPresent(Instant.self, forKey: .billedThrough)
         let lines = try container.decodeIfPresent([AddonLine].self, forKey: .lines) ?? []
-        let charges = try container.decodeIfPresent([InvoiceLine].self, forKey: .chargesThisPeriod) ?? []
         let quota = try container.decodeIfPresent(QuotaLedger.self, forKey: .quota) ?? .empty
         let unpaidInvoice = try container.decodeIfPresent(UnpaidInvoice.self, forKey: .unpaidInvoice)
         let creditBalance = try container.decodeIfPresent(Money.self, forKey: .creditBalance)
@@ -41,7 +40,6 @@ extension Subscription {
                 trialEnd: trialEnd,
                 billedThrough: billedThrough,
                 lines: lines,
-                chargesThisPeriod: charges,
                 quota: quota,
                 unpaidInvoice: unpaidInvoice,
                 creditBalance: creditBalance,
@@ -61,7 +59,6 @@ extension Subscription {
         try container.encode(trialEnd, forKey: .trialEnd)
         try container.encode(billedThrough, forKey: .billedThrough)
         try container.encode(lines, forKey: .lines)
-        try container.encode(chargesThisPeriod, forKey: .chargesThisPeriod)
         try container.encode(quota, forKey: .quota)
         try container.encodeIfPresent(unpaidInvoice, forKey: .unpaidInvoice)
         if !creditBalance.isZero { try container.encode(creditBalance, forKey: .creditBalance) }

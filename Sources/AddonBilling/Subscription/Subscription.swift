@@ -13,10 +13,15 @@
 ///
 /// ```json
 /// {"id": "sub_1", "plan": {...}, "status": "active", "cycle": {...}, "trialEnd": null,
-///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "chargesThisPeriod": [...], "quota": {...},
+///  "billedThrough": "2026-05-01T00:00:00Z", "lines": [...], "quota": {...},
 ///  "unpaidInvoice": {...}, "creditBalance": {...}, "scheduledChange": {...}, "cancelAtPeriodEnd": true,
 ///  "discount": {...}}
 /// ```
+///
+/// The prorated charges of the current period are not part of the value: they are a ledger the
+/// host keeps (``Outcome/periodCharges``, ``SubscriptionStore/charges(of:periodStart:limit:)``), so a
+/// subscription stays the same size however many purchases a period sees. The decoder still
+/// accepts, and ignores, the `chargesThisPeriod` array that earlier versions wrote.
 ///
 /// `unpaidInvoice` appears only while a failed renewal is owed (see ``UnpaidInvoice``),
 /// `creditBalance` only when above zero, `scheduledChange` only while a plan change waits
@@ -31,7 +36,6 @@ public struct Subscription: Sendable, Hashable, Codable {
         let trialEnd: Instant?
         let billedThrough: Instant
         let lines: [AddonLine]
-        let chargesThisPeriod: [InvoiceLine]
         let quota: QuotaLedger
         let unpaidInvoice: UnpaidInvoice?
         let creditBalance: Money
@@ -67,8 +71,6 @@ public struct Subscription: Sendable, Hashable, Codable {
     public var billedThrough: Instant { storage.fields.billedThrough }
     /// The recurring add-ons, in purchase order, one line per add-on.
     public var lines: [AddonLine] { storage.fields.lines }
-    /// The prorated lines charged since the current period began; renewal clears them.
-    public var chargesThisPeriod: [InvoiceLine] { storage.fields.chargesThisPeriod }
     /// Consumption, one-time packs and auto-recharge rules of the current period.
     public var quota: QuotaLedger { storage.fields.quota }
     /// The renewal invoice whose payment failed and is being retried, while the
@@ -95,7 +97,6 @@ public struct Subscription: Sendable, Hashable, Codable {
     ///   - trialEnd: When a free trial ends, if any.
     ///   - billedThrough: The next billing date; the end of the cycle's first period by default.
     ///   - lines: Recurring add-ons, one per catalog entry.
-    ///   - chargesThisPeriod: Prorated lines charged in the current period.
     ///   - quota: Consumption, packs and auto-recharge rules.
     ///   - unpaidInvoice: The renewal invoice whose payment failed, if any.
     ///   - creditBalance: Account credit for unused time; zero by default.
@@ -117,7 +118,6 @@ public struct Subscription: Sendable, Hashable, Codable {
         trialEnd: Instant? = nil,
         billedThrough: Instant? = nil,
         lines: [AddonLine] = [],
-        chargesThisPeriod: [InvoiceLine] = [],
         quota: QuotaLedger = .empty,
         unpaidInvoice: UnpaidInvoice? = nil,
         creditBalance: Money? = nil,
@@ -154,9 +154,6 @@ public struct Subscription: Sendable, Hashable, Codable {
                 capacity == pack.capacity
             else { throw BillingError.lineNotInCatalog(pack.addon) }
         }
-        for charge in chargesThisPeriod where charge.amount.currency != plan.price.currency {
-            throw BillingError.currencyMismatch(plan.price.currency, charge.amount.currency)
-        }
         let paidThrough: Instant
         if let billedThrough {
             paidThrough = billedThrough
@@ -190,7 +187,6 @@ public struct Subscription: Sendable, Hashable, Codable {
             trialEnd: trialEnd,
             billedThrough: paidThrough,
             lines: known,
-            chargesThisPeriod: chargesThisPeriod,
             quota: quota,
             unpaidInvoice: unpaidInvoice,
             creditBalance: credit,
@@ -208,7 +204,6 @@ public struct Subscription: Sendable, Hashable, Codable {
         trialEnd: Instant?,
         billedThrough: Instant,
         lines: [AddonLine],
-        chargesThisPeriod: [InvoiceLine],
         quota: QuotaLedger,
         unpaidInvoice: UnpaidInvoice?,
         creditBalance: Money,
@@ -225,7 +220,6 @@ public struct Subscription: Sendable, Hashable, Codable {
                 trialEnd: trialEnd,
                 billedThrough: billedThrough,
                 lines: lines,
-                chargesThisPeriod: chargesThisPeriod,
                 quota: quota,
                 unpaidInvoice: unpaidInvoice,
                 creditBalance: creditBalance,
@@ -243,7 +237,6 @@ public struct Subscription: Sendable, Hashable, Codable {
         cycle: BillingCycle? = nil,
         billedThrough: Instant? = nil,
         lines: [AddonLine]? = nil,
-        chargesThisPeriod: [InvoiceLine]? = nil,
         quota: QuotaLedger? = nil,
         unpaidInvoice: UnpaidInvoice?? = nil,
         creditBalance: Money? = nil,
@@ -259,7 +252,6 @@ public struct Subscription: Sendable, Hashable, Codable {
             trialEnd: trialEnd,
             billedThrough: billedThrough ?? self.billedThrough,
             lines: lines ?? self.lines,
-            chargesThisPeriod: chargesThisPeriod ?? self.chargesThisPeriod,
             quota: quota ?? self.quota,
             unpaidInvoice: unpaidInvoice ?? self.unpaidInvoice,
             creditBalance: creditBalance ?? self.creditBalance,
