@@ -1,306 +1,314 @@
 public import AddonBilling
 import AddonBillingStoreSupport
 import Foundation
-public import Logging
-public import PostgresNIO
+import Logging
+import PostgresNIO
 
-/// A ``SubscriptionStore`` on PostgreSQL, for hosts that scale out: any number of
-/// stateless `AddonService` processes may share one database.
+/// A ``SubscriptionStore`` on PostgreSQL, for hosts that scale out: any number of stateless
+/// `AddonService` processes may share one database.
 ///
-/// The tables live in one schema (``schema``), created by ``migrate()``:
+/// A subscription is rows in the database's schema: `subscriptions` (typed columns — `status`,
+/// `plan_key`, `billed_through`, `due_at` in Unix seconds, `claim`, the owning `account` — and
+/// small JSON texts for rare fields), `plans` (each plan once), `subscription_lines` (one row per
+/// add-on line, updated in place: `SELECT subscription_id FROM subscription_lines WHERE addon =
+/// 'extra_seats' AND quantity > 0` answers "who has extra seats"), `subscription_packs`,
+/// `subscription_charges` (the period's charges, appended), `held_usage`, and `intents` (the
+/// request and its decision once).
 ///
-/// - `subscriptions`: one row per subscription, with the columns a person queries
-///   (`status`, `plan_id`, `currency`, `billed_through`, `due_at`, `claim`,
-///   `provider_reference`), the version, and the documented JSON of the whole value
-///   (`value`) and of the held usage;
-/// - `subscription_lines`: one row per add-on line — `SELECT subscription_id FROM
-///   subscription_lines WHERE addon = 'extra_seats' AND quantity > 0` answers "who has
-///   extra seats";
-/// - `intents`: one row per idempotency key, with its state and the record's JSON;
-/// - `addon_billing_migrations`: the migrations applied.
-///
-/// Every ``save(_:)`` is one transaction: the versioned `UPDATE`, the line rows, and
-/// the intent's compare-and-set on its state commit together or not at all. The
-/// renewal-due query reads the index on `(due_at, id)`; unfinished intents page over
-/// a partial index on the key. Instants are `timestamptz` (whole seconds, exact),
-/// money is `bigint` minor units.
-///
-/// Run it inside a running `PostgresClient` (`client.run()` in a task or a
-/// `ServiceGroup`), as postgres-nio requires.
+/// A load is one prepared statement (the row, with its lines, packs and held usage aggregated
+/// into arrays); each step of a request is one transaction of prepared statements, only those
+/// the step needs. The renewal-due query reads the index on `(due_at, id)`; unfinished intents
+/// page over a partial index on the key.
 public struct PostgresSubscriptionStore: SubscriptionStore {
-    /// The connection pool.
-    public let client: PostgresClient
-    /// The schema that holds the tables.
-    public let schema: String
-    let logger: Logger
-    /// Decoded subscriptions by their JSON, so that a read of an unchanged row skips decoding.
-    let decoded = DecodedSubscriptions()
+    /// The database.
+    public let database: PostgresBillingDatabase
+    /// When set, the store sees only this account's subscriptions; any other is not found.
+    public let account: String?
 
-    /// A store over `client`, with its tables in `schema`.
-    ///
-    /// - Throws: ``BillingError/Code/invalidOption`` when `schema` is not a plain SQL
-    ///   identifier (letters, digits, underscores).
-    public init(
-        client: PostgresClient,
-        schema: String = "addon_billing",
-        logger: Logger = Logger(label: "addon-billing.postgres")
-    ) throws {
-        self.client = client
-        self.schema = try validatedSchema(schema)
-        self.logger = logger
+    /// The store in `database`'s schema.
+    public init(database: PostgresBillingDatabase) {
+        self.database = database
+        self.account = nil
     }
 
-    /// The client configuration of a `postgres://user[:password]@host[:port]/database` URL
-    /// (`postgresql://` too; the database defaults to the user's name), without TLS.
-    ///
-    /// - Throws: ``BillingError/Code/invalidOption`` for anything else; the message never
-    ///   repeats the URL, which may hold a password.
-    public static func clientConfiguration(url text: String) throws(BillingError) -> PostgresClient.Configuration {
-        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
-            let host = url.host, let user = url.user
-        else {
-            throw BillingError(
-                code: .invalidOption,
-                message: "A PostgreSQL URL has the form postgres://user[:password]@host[:port]/database."
-            )
-        }
-        let database = String(url.path.dropFirst())
-        return PostgresClient.Configuration(
-            host: host,
-            port: url.port ?? 5432,
-            username: user,
-            password: url.password,
-            database: database.isEmpty ? user : database,
-            tls: .disable
-        )
+    private init(database: PostgresBillingDatabase, account: String?) {
+        self.database = database
+        self.account = account
     }
 
-    private var s: String { "\"\(schema)\"" }
-
-    // MARK: Migrations
-
-    /// Creates the schema and applies every migration not yet applied, in order, each
-    /// recorded in `addon_billing_migrations`; idempotent, and safe when several
-    /// processes start at once (they take an advisory lock).
-    ///
-    /// - Returns: The versions applied by this call.
-    @discardableResult
-    public func migrate() async throws -> [Int] {
-        try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(s)"), logger: logger)
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        CREATE TABLE IF NOT EXISTS \(s).addon_billing_migrations (
-                            version integer PRIMARY KEY,
-                            name text NOT NULL,
-                            applied_at timestamptz NOT NULL DEFAULT now()
-                        )
-                        """
-                ),
-                logger: logger
-            )
-            var applied: Set<Int> = []
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT version FROM \(s).addon_billing_migrations"),
-                logger: logger
-            )
-            for try await version in rows.decode(Int.self) { applied.insert(version) }
-            var ran: [Int] = []
-            for migration in PostgresMigrations.all(schema: s) where !applied.contains(migration.version) {
-                for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "INSERT INTO \(s).addon_billing_migrations (version, name) VALUES ($1, $2)",
-                        binds: try Self.binds(migration.version, migration.name)
-                    ),
-                    logger: logger
-                )
-                ran.append(migration.version)
-            }
-            return ran
-        }
+    /// The same store, seeing only `account`'s subscriptions: a request is authorized and loaded in
+    /// one read.
+    public func scoped(to account: String) -> PostgresSubscriptionStore {
+        PostgresSubscriptionStore(database: database, account: account)
     }
+
+    private var client: PostgresClient { database.client }
+    private var logger: Logger { database.logger }
+    private var catalog: StoreCatalog { database.catalog }
+    private var s: String { database.quoted }
 
     // MARK: SubscriptionStore
 
-    /// Loads a subscription with its version.
+    /// Loads a subscription with its lines, packs and held usage, in one prepared statement.
     public func load(_ id: SubscriptionID) async throws -> StoredSubscription {
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT value::text, version, claim, provider_reference, held_usage::text
-                    FROM \(s).subscriptions WHERE id = $1
-                    """,
-                binds: try Self.binds(id.rawValue)
-            ),
-            logger: logger
-        )
-        for try await (value, version, claim, reference, held) in rows.decode(
-            (String, Int64, String?, String?, String).self
-        ) {
-            return try SubscriptionRow.stored(
-                id: id.rawValue,
-                value: value,
-                version: version,
-                claim: claim,
-                providerReference: reference,
-                heldUsage: held,
-                cache: decoded
+        let rows = try await client.execute(LoadSubscription(id: id.rawValue), logger: logger)
+        for try await row in rows {
+            guard account == nil || row.account == account else { break }
+            let planKey = row.planKey
+            let plan: Plan
+            if let known = catalog.cachedPlan(planKey) {
+                plan = known
+            } else {
+                let text = try await planJSON(planKey)
+                plan = try catalog.plan(planKey) { text }
+            }
+            return try catalog.stored(
+                row.columns,
+                plan: plan,
+                lines: row.lines,
+                packs: row.packs,
+                version: row.version,
+                claim: row.claim,
+                providerReference: row.providerReference,
+                held: row.held
             )
         }
         throw BillingError.subscriptionNotFound(id)
     }
 
-    /// Inserts a new subscription at version 1, with its line rows.
-    public func insert(_ stored: StoredSubscription) async throws {
-        let row = try SubscriptionRow(stored)
-        try await transaction { connection in
-            let inserted = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO \(s).subscriptions
-                            (id, version, status, plan_id, currency, billed_through, due_at, claim,
-                             provider_reference, value, held_usage)
-                        VALUES ($1, 1, $2, $3, $4, to_timestamp($5), to_timestamp($6), $7, $8, $9::jsonb, $10::jsonb)
-                        ON CONFLICT (id) DO NOTHING
-                        RETURNING id
-                        """,
-                    binds: try Self.binds(
-                        row.id,
-                        row.status,
-                        row.planID,
-                        row.currency,
-                        row.billedThrough,
-                        row.dueAt,
-                        row.claim,
-                        row.providerReference,
-                        row.value,
-                        row.heldUsage
-                    )
-                ),
-                logger: logger
-            )
-            var created = false
-            for try await _ in inserted { created = true }
-            guard created else { throw BillingError.versionConflict("subscription \(row.id) already exists") }
-            try await writeLines(row, on: connection)
-        }
+    private func planJSON(_ key: String) async throws -> String? {
+        let rows = try await client.query("SELECT value::text FROM plans WHERE key = \(key)", logger: logger)
+        for try await text in rows.decode(String.self) { return text }
+        return nil
     }
 
-    /// Saves a subscription at the expected version, with its intent, in one transaction.
-    public func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
-        let row = try SubscriptionRow(request.stored)
-        let intent = try request.intent.map(IntentRow.init)
-        return try await transaction { connection in
-            let updated = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        UPDATE \(s).subscriptions SET
-                            version = version + 1, status = $3, plan_id = $4, currency = $5,
-                            billed_through = to_timestamp($6), due_at = to_timestamp($7), claim = $8,
-                            provider_reference = $9, value = $10::jsonb, held_usage = $11::jsonb, updated_at = now()
-                        WHERE id = $1 AND version = $2
-                        RETURNING version
-                        """,
-                    binds: try Self.binds(
-                        row.id,
-                        request.expectedVersion,
-                        row.status,
-                        row.planID,
-                        row.currency,
-                        row.billedThrough,
-                        row.dueAt,
-                        row.claim,
-                        row.providerReference,
-                        row.value,
-                        row.heldUsage
-                    )
-                ),
-                logger: logger
+    /// Inserts a new subscription at version 1, with its rows (and this store's account, when scoped).
+    public func insert(_ stored: StoredSubscription) async throws {
+        try await database.transaction { connection in
+            try await Self.insertRows(
+                stored.subscription,
+                version: 1,
+                account: account,
+                claim: stored.claim?.rawValue,
+                providerReference: stored.providerReference,
+                catalog: catalog,
+                logger: logger,
+                connection
             )
-            var version: Int64?
-            for try await value in updated.decode(Int64.self) { version = value }
-            guard let version else {
-                let existing = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "SELECT version FROM \(s).subscriptions WHERE id = $1",
-                        binds: try Self.binds(row.id)
-                    ),
+            for usage in stored.heldUsage {
+                try await connection.run(
+                    Hold(id: stored.subscription.id.rawValue, held: HeldColumns(usage)),
                     logger: logger
                 )
-                for try await current in existing.decode(Int64.self) {
-                    throw BillingError.versionConflict("version \(current), expected \(request.expectedVersion)")
-                }
-                throw BillingError.subscriptionNotFound(request.stored.subscription.id)
             }
-            try await writeLines(row, on: connection)
-            if let intent {
-                try await write(intent, expecting: request.expectedIntentState, on: connection)
-            }
-            var saved = request.stored
-            saved.version = version
-            return saved
         }
     }
 
-    /// Records an intent unless its key exists; returns the stored record.
-    public func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord {
-        let row = try IntentRow(intent)
-        let inserted = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    INSERT INTO \(s).intents (key, subscription_id, state, recorded_at, record)
-                    VALUES ($1, $2, $3, to_timestamp($4), $5::jsonb)
-                    ON CONFLICT (key) DO NOTHING
-                    RETURNING key
-                    """,
-                binds: try Self.binds(row.key, row.subscription, row.state, row.at, row.record)
-            ),
+    /// Writes a subscription's rows as new (a subscription's creation, and the migration to rows).
+    static func insertRows(
+        _ subscription: Subscription,
+        version: Int64,
+        account: String?,
+        claim: String?,
+        providerReference: String?,
+        catalog: StoreCatalog,
+        logger: Logger,
+        _ connection: PostgresConnection,
+        tables: (subscriptions: String, lines: String) = ("subscriptions", "subscription_lines")
+    ) async throws {
+        let planKey = try await writePlan(subscription.plan, catalog: catalog, logger: logger, connection)
+        let c = try SubscriptionColumns(subscription)
+        let inserted = try await connection.query(
+            """
+            INSERT INTO \(unescaped: tables.subscriptions) (
+                id, account, version, status, plan_key, currency, cycle_anchor, interval_unit, interval_count,
+                time_zone, trial_end, billed_through, due_at, credit_balance, cancel_at_period_end, packs_bought,
+                allowance_used, overage, auto_recharge, unpaid_invoice, scheduled_change, discount, claim,
+                provider_reference
+            ) VALUES (
+                \(c.id), \(account), \(version), \(c.status), \(planKey), \(c.currency), \(c.cycleAnchor),
+                \(c.intervalUnit), \(c.intervalCount), \(c.timeZone), \(c.trialEnd), \(c.billedThrough), \(c.dueAt),
+                \(c.creditBalance), \(c.cancelAtPeriodEnd), \(c.packsBought), \(c.allowanceUsed), \(c.overage),
+                \(c.autoRecharge), \(c.unpaidInvoice), \(c.scheduledChange), \(c.discount), \(claim),
+                \(providerReference)
+            ) ON CONFLICT (id) DO NOTHING RETURNING id
+            """,
             logger: logger
         )
-        for try await _ in inserted { return intent }
-        guard let existing = try await self.intent(intent.key) else {
-            throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded")
+        var created = false
+        for try await _ in inserted { created = true }
+        guard created else { throw BillingError.versionConflict("subscription \(c.id) already exists") }
+        for (position, line) in subscription.lines.enumerated() {
+            let row = LineColumns(line, position: position)
+            try await connection.query(
+                """
+                INSERT INTO \(unescaped: tables.lines) (
+                    subscription_id, addon, position, quantity, paid_quantity, renewal_quantity, unit_price, start,
+                    auto_renew
+                ) VALUES (
+                    \(c.id), \(row.addon), \(row.position), \(row.quantity), \(row.paidQuantity),
+                    \(row.renewalQuantity), \(row.unitPrice), \(row.start), \(row.autoRenew)
+                )
+                """,
+                logger: logger
+            )
         }
-        return existing
+        for pack in subscription.quota.packs {
+            try await connection.run(UpsertPack(id: c.id, pack: PackColumns(pack)), logger: logger)
+        }
     }
 
-    /// Replaces an intent if it is in the expected state.
-    public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws {
-        let row = try IntentRow(intent)
-        try await client.withConnection { connection in
-            try await write(row, expecting: expectedState, on: connection)
+    /// Writes the plan's row the first time this process sees it; returns its key.
+    private static func writePlan(
+        _ plan: Plan,
+        catalog: StoreCatalog,
+        logger: Logger,
+        _ connection: PostgresConnection
+    ) async throws -> String {
+        let (key, json) = try catalog.key(for: plan)
+        if let json {
+            try await connection.query(
+                """
+                INSERT INTO plans (key, id, value) VALUES (\(key), \(plan.id.rawValue), \(json)::jsonb)
+                ON CONFLICT (key) DO NOTHING
+                """,
+                logger: logger
+            )
         }
+        return key
+    }
+
+    /// Writes one step: the intent (new, or compare-and-set) and the subscription's rows, in one
+    /// transaction of prepared statements.
+    public func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
+        let intent = try IntentRow(write.intent)
+        let charges = try write.subscription?.periodCharges.map { try StoreJSON.encode($0) } ?? []
+        let columns = try write.subscription?.subscription.map(SubscriptionColumns.init)
+        let catalog = self.catalog
+        let logger = self.logger
+        return try await database.transaction { connection in
+            if let expected = write.expectedIntentState {
+                var changed = false
+                for try await _ in try await connection.execute(
+                    UpdateIntent(row: intent, expected: expected.rawValue),
+                    logger: logger
+                ) { changed = true }
+                guard changed else { throw BillingError.versionConflict("intent \(intent.key) is not \(expected)") }
+            } else {
+                var inserted = false
+                for try await _ in try await connection.execute(InsertIntent(row: intent), logger: logger) {
+                    inserted = true
+                }
+                guard inserted else {
+                    for try await record in try await connection.execute(ReadIntent(key: intent.key), logger: logger) {
+                        return .keyTaken(try StoreJSON.decode(IntentRecord.self, record))
+                    }
+                    throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded")
+                }
+            }
+            guard let update = write.subscription else { return .written(version: nil) }
+            return .written(
+                version: try await Self.apply(
+                    update,
+                    columns: columns,
+                    charges: charges,
+                    catalog: catalog,
+                    logger: logger,
+                    connection
+                )
+            )
+        }
+    }
+
+    /// Writes a subscription update's rows at its expected version; returns the new version.
+    private static func apply(
+        _ update: SubscriptionUpdate,
+        columns: SubscriptionColumns?,
+        charges: [String],
+        catalog: StoreCatalog,
+        logger: Logger,
+        _ connection: PostgresConnection
+    ) async throws -> Int64 {
+        let id = update.id.rawValue
+        var version: Int64?
+        if let columns, let subscription = update.subscription {
+            let planKey =
+                update.planChanged
+                ? try await writePlan(subscription.plan, catalog: catalog, logger: logger, connection) : nil
+            let statement = UpdateSubscription(
+                id: id,
+                expectedVersion: update.expectedVersion,
+                planKey: planKey,
+                columns: columns,
+                claim: update.claim?.rawValue,
+                providerReference: update.providerReference
+            )
+            for try await value in try await connection.execute(statement, logger: logger) { version = value }
+        } else {
+            let statement = UpdateClaim(
+                id: id,
+                expectedVersion: update.expectedVersion,
+                claim: update.claim?.rawValue,
+                providerReference: update.providerReference
+            )
+            for try await value in try await connection.execute(statement, logger: logger) { version = value }
+        }
+        guard let version else {
+            for try await current in try await connection.query(
+                "SELECT version FROM subscriptions WHERE id = \(id)",
+                logger: logger
+            ).decode(Int64.self) {
+                throw BillingError.versionConflict("version \(current), expected \(update.expectedVersion)")
+            }
+            throw BillingError.subscriptionNotFound(update.id)
+        }
+        if !update.removedLines.isEmpty {
+            try await connection.run(
+                DeleteLines(id: id, addons: update.removedLines.map(\.rawValue)),
+                logger: logger
+            )
+        }
+        for line in update.lineRows { try await connection.run(UpsertLine(id: id, line: line), logger: logger) }
+        if !update.removedPacks.isEmpty {
+            try await connection.run(
+                DeletePacks(id: id, numbers: update.removedPacks.map(Int64.init)),
+                logger: logger
+            )
+        }
+        for pack in update.changedPacks {
+            try await connection.run(UpsertPack(id: id, pack: PackColumns(pack)), logger: logger)
+        }
+        if let start = update.periodStart, !charges.isEmpty {
+            try await connection.run(
+                AppendCharges(id: id, periodStart: start.secondsSinceEpoch, lines: charges),
+                logger: logger
+            )
+        }
+        if update.heldUsageDrawn > 0 {
+            try await connection.run(DrawHeld(id: id, count: Int64(update.heldUsageDrawn)), logger: logger)
+        }
+        if let held = update.heldUsageAdded {
+            try await connection.run(Hold(id: id, held: HeldColumns(held)), logger: logger)
+        }
+        return version
     }
 
     /// The record of a key.
     public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT record::text FROM \(s).intents WHERE key = $1",
-                binds: try Self.binds(key.rawValue)
-            ),
-            logger: logger
-        )
-        for try await record in rows.decode(String.self) { return try StoreJSON.decode(IntentRecord.self, record) }
+        for try await record in try await client.execute(ReadIntent(key: key.rawValue), logger: logger) {
+            return try StoreJSON.decode(IntentRecord.self, record)
+        }
         return nil
     }
 
     /// A page of unfinished records, by key (byte order: the key column is `COLLATE "C"`).
     public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT record::text FROM \(s).intents
-                    WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > $1
-                    ORDER BY key LIMIT $2
-                    """,
-                binds: try Self.binds(after?.rawValue ?? "", Int64(max(0, limit)))
-            ),
+            """
+            SELECT record::text FROM intents
+            WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > \(after?.rawValue ?? "")
+            ORDER BY key LIMIT \(Int64(max(0, limit)))
+            """,
             logger: logger
         )
         var records: [IntentRecord] = []
@@ -312,37 +320,35 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// A page of the subscriptions due at `at`, from the index on `(due_at, id)`.
     public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
-        let query: PostgresQuery
-        if let after {
-            query = PostgresQuery(
-                unsafeSQL: """
-                    SELECT id, extract(epoch FROM due_at)::bigint FROM \(s).subscriptions
-                    WHERE due_at <= to_timestamp($1) AND (due_at, id) > (to_timestamp($2), $3)
-                    ORDER BY due_at, id LIMIT $4
-                    """,
-                binds: try Self.binds(
-                    at.secondsSinceEpoch,
-                    after.dueAt.secondsSinceEpoch,
-                    after.id.rawValue,
-                    Int64(max(0, limit))
-                )
-            )
-        } else {
-            query = PostgresQuery(
-                unsafeSQL: """
-                    SELECT id, extract(epoch FROM due_at)::bigint FROM \(s).subscriptions
-                    WHERE due_at <= to_timestamp($1)
-                    ORDER BY due_at, id LIMIT $2
-                    """,
-                binds: try Self.binds(at.secondsSinceEpoch, Int64(max(0, limit)))
-            )
-        }
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await client.execute(
+            DueQuery(
+                at: at.secondsSinceEpoch,
+                afterDue: after?.dueAt.secondsSinceEpoch ?? Int64.min,
+                afterID: after?.id.rawValue ?? "",
+                limit: Int64(max(0, limit))
+            ),
+            logger: logger
+        )
         var due: [DueSubscription] = []
-        for try await (id, seconds) in rows.decode((String, Int64).self) {
+        for try await (id, seconds) in rows {
             due.append(DueSubscription(id: SubscriptionID(rawValue: id), dueAt: Instant(secondsSinceEpoch: seconds)))
         }
         return due
+    }
+
+    /// The charges of a period, oldest first.
+    public func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
+        let rows = try await client.query(
+            """
+            SELECT line::text FROM subscription_charges
+            WHERE subscription_id = \(id.rawValue) AND period_start = \(periodStart.secondsSinceEpoch)
+            ORDER BY sequence LIMIT \(Int64(max(0, limit)))
+            """,
+            logger: logger
+        )
+        var lines: [InvoiceLine] = []
+        for try await line in rows.decode(String.self) { lines.append(try StoreJSON.decode(InvoiceLine.self, line)) }
+        return lines
     }
 
     // MARK: Retention and inspection
@@ -357,16 +363,13 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     @discardableResult
     public func pruneFinishedIntents(before cutoff: Instant, limit: Int = 10_000) async throws -> Int {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    DELETE FROM \(s).intents WHERE key IN (
-                        SELECT key FROM \(s).intents
-                        WHERE state IN ('completed', 'failed') AND updated_at < to_timestamp($1)
-                        LIMIT $2
-                    ) RETURNING key
-                    """,
-                binds: try Self.binds(cutoff.secondsSinceEpoch, Int64(max(0, limit)))
-            ),
+            """
+            DELETE FROM intents WHERE key IN (
+                SELECT key FROM intents
+                WHERE state IN ('completed', 'failed') AND updated_at < to_timestamp(\(cutoff.secondsSinceEpoch))
+                LIMIT \(Int64(max(0, limit)))
+            ) RETURNING key
+            """,
             logger: logger
         )
         var deleted = 0
@@ -376,107 +379,11 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// Every intent record, oldest first: for audits and tests, not for hot paths.
     public func allIntents() async throws -> [IntentRecord] {
-        let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT record::text FROM \(s).intents ORDER BY recorded_at, key"),
-            logger: logger
-        )
+        let rows = try await client.query("SELECT record::text FROM intents ORDER BY recorded_at, key", logger: logger)
         var records: [IntentRecord] = []
         for try await record in rows.decode(String.self) {
             records.append(try StoreJSON.decode(IntentRecord.self, record))
         }
         return records
-    }
-
-    // MARK: Steps shared by the requirements
-
-    private func writeLines(_ row: SubscriptionRow, on connection: PostgresConnection) async throws {
-        try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "DELETE FROM \(s).subscription_lines WHERE subscription_id = $1",
-                binds: try Self.binds(row.id)
-            ),
-            logger: logger
-        )
-        for line in row.lines {
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO \(s).subscription_lines
-                            (subscription_id, addon, quantity, paid_quantity, renewal_quantity,
-                             unit_price_minor_units, currency, auto_renew)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                        """,
-                    binds: try Self.binds(
-                        row.id,
-                        line.addon,
-                        line.quantity,
-                        line.paidQuantity,
-                        line.renewalQuantity,
-                        line.unitPriceMinorUnits,
-                        line.currency,
-                        line.autoRenew
-                    )
-                ),
-                logger: logger
-            )
-        }
-    }
-
-    private func write(
-        _ intent: IntentRow,
-        expecting state: IntentState?,
-        on connection: PostgresConnection
-    )
-        async throws
-    {
-        guard let state else {
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO \(s).intents (key, subscription_id, state, recorded_at, record)
-                        VALUES ($1, $2, $3, to_timestamp($4), $5::jsonb)
-                        ON CONFLICT (key) DO UPDATE SET state = $3, record = $5::jsonb, updated_at = now()
-                        """,
-                    binds: try Self.binds(intent.key, intent.subscription, intent.state, intent.at, intent.record)
-                ),
-                logger: logger
-            )
-            return
-        }
-        let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE \(s).intents SET state = $2, record = $3::jsonb, updated_at = now()
-                    WHERE key = $1 AND state = $4
-                    RETURNING key
-                    """,
-                binds: try Self.binds(intent.key, intent.state, intent.record, state.rawValue)
-            ),
-            logger: logger
-        )
-        var changed = false
-        for try await _ in rows { changed = true }
-        guard changed else { throw BillingError.versionConflict("intent \(intent.key) is not \(state)") }
-    }
-
-    /// Runs `body` in a transaction, rethrowing a refusal of the store (a conflict, an unknown
-    /// subscription) as the `BillingError` it is, after the rollback.
-    private func transaction<Result: Sendable>(
-        _ body: (PostgresConnection) async throws -> sending Result
-    ) async throws -> sending Result {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            if let refusal = error.closureError as? BillingError, error.rollbackError == nil { throw refusal }
-            throw error
-        }
-    }
-
-    private static func binds(_ values: (any PostgresThrowingDynamicTypeEncodable)?...) throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values {
-            if let value { try bindings.append(value) } else { bindings.appendNull() }
-        }
-        return bindings
     }
 }

@@ -5,225 +5,414 @@ public import GRDB
 
 /// A ``SubscriptionStore`` in one SQLite file: the server's embedded default.
 ///
-/// The tables are those of the PostgreSQL store (`subscriptions` with its queryable
-/// columns and the value's JSON, `subscription_lines`, `intents`,
-/// `addon_billing_migrations`), created by the migrations this store applies when it
-/// opens the file. Every write runs in one serialized `IMMEDIATE` transaction with
-/// `synchronous = FULL` in WAL mode, so a returned save survives a crash of the
-/// process and of the machine. One process writes at a time; to scale out, use
-/// PostgreSQL.
-public final class SQLiteSubscriptionStore: SubscriptionStore {
-    let database: DatabaseQueue
-    /// Decoded subscriptions by their JSON, so that a read of an unchanged row skips decoding.
-    let decoded = DecodedSubscriptions()
+/// A subscription is rows (see ``SQLiteBillingDatabase`` for the file): `subscriptions` with typed
+/// columns and its account, `plans` (each plan once), `subscription_lines` (one row per add-on
+/// line, updated in place), `subscription_packs`, `subscription_charges` (the period's charges,
+/// appended), `held_usage`, and `intents` (the request and its decision once). Reads run on the
+/// pool's reader connections with prepared statements, without waiting for the writer; every
+/// step of a request is one `IMMEDIATE` transaction.
+public struct SQLiteSubscriptionStore: SubscriptionStore {
+    /// The file.
+    public let database: SQLiteBillingDatabase
+    /// When set, the store sees only this account's subscriptions; any other is not found.
+    public let account: String?
 
-    /// Opens (or creates) the database at `path` and applies pending migrations.
+    /// A store over an open file.
+    public init(database: SQLiteBillingDatabase) {
+        self.database = database
+        self.account = nil
+    }
+
+    /// Opens (or creates) the file at `path`, migrated.
     ///
-    /// - Parameter path: A file path; `":memory:"` keeps everything in memory (tests).
     /// - Throws: SQLite's errors.
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        configuration.busyMode = .timeout(10)
-        self.database = try DatabaseQueue(path: path, configuration: configuration)
-        if path != ":memory:" {
-            try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
-        }
-        try Self.migrator.migrate(database)
+        self.init(database: try SQLiteBillingDatabase(path: path))
     }
 
-    /// The versioned schema; append new migrations, never edit old ones.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("1 subscriptions, their lines, and intents") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE subscriptions (
-                        id TEXT PRIMARY KEY,
-                        version INTEGER NOT NULL,
-                        status TEXT NOT NULL,
-                        plan_id TEXT NOT NULL,
-                        currency TEXT NOT NULL,
-                        billed_through INTEGER NOT NULL,
-                        due_at INTEGER,
-                        claim TEXT,
-                        provider_reference TEXT,
-                        value TEXT NOT NULL,
-                        held_usage TEXT NOT NULL DEFAULT '[]',
-                        updated_at INTEGER NOT NULL DEFAULT (unixepoch())
-                    );
-                    CREATE INDEX subscriptions_due ON subscriptions (due_at, id) WHERE due_at IS NOT NULL;
-                    CREATE TABLE subscription_lines (
-                        subscription_id TEXT NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
-                        addon TEXT NOT NULL,
-                        quantity INTEGER NOT NULL,
-                        paid_quantity INTEGER NOT NULL,
-                        renewal_quantity INTEGER NOT NULL,
-                        unit_price_minor_units INTEGER NOT NULL,
-                        currency TEXT NOT NULL,
-                        auto_renew INTEGER NOT NULL,
-                        PRIMARY KEY (subscription_id, addon)
-                    );
-                    CREATE INDEX subscription_lines_addon ON subscription_lines (addon);
-                    CREATE TABLE intents (
-                        key TEXT PRIMARY KEY,
-                        subscription_id TEXT NOT NULL,
-                        state TEXT NOT NULL,
-                        recorded_at INTEGER NOT NULL,
-                        updated_at INTEGER NOT NULL DEFAULT (unixepoch()),
-                        record TEXT NOT NULL
-                    );
-                    CREATE INDEX intents_unfinished ON intents (key)
-                        WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation');
-                    CREATE INDEX intents_finished ON intents (updated_at) WHERE state IN ('completed', 'failed');
-                    """
-            )
-        }
-        return migrator
+    private init(database: SQLiteBillingDatabase, account: String?) {
+        self.database = database
+        self.account = account
     }
 
-    /// The migrations applied, in order (GRDB records them in `grdb_migrations`).
-    public func appliedMigrations() throws -> [String] {
-        try database.read { try Self.migrator.appliedMigrations($0) }
+    /// The same store, seeing only `account`'s subscriptions: a request is authorized and loaded in
+    /// one read.
+    public func scoped(to account: String) -> SQLiteSubscriptionStore {
+        SQLiteSubscriptionStore(database: database, account: account)
     }
+
+    private var pool: DatabasePool { database.pool }
+    private var catalog: StoreCatalog { database.catalog }
+
+    /// The migrations applied, in order.
+    public func appliedMigrations() throws -> [String] { try database.appliedMigrations() }
 
     // MARK: SubscriptionStore
 
-    /// Loads a subscription with its version.
+    /// Loads a subscription with its version, claim, reference and held usage, in one read
+    /// transaction on a reader connection.
     public func load(_ id: SubscriptionID) async throws -> StoredSubscription {
-        try await database.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql:
-                            "SELECT value, version, claim, provider_reference, held_usage FROM subscriptions WHERE id = ?"
-                    ),
-                    arguments: [id.rawValue]
-                )
-            else { throw BillingError.subscriptionNotFound(id) }
-            return try SubscriptionRow.stored(
-                id: id.rawValue,
-                value: row["value"],
-                version: row["version"],
-                claim: row["claim"],
-                providerReference: row["provider_reference"],
-                heldUsage: row["held_usage"],
-                cache: decoded
-            )
-        }
+        try database.read { db in try Self.load(id.rawValue, account: account, catalog: catalog, db) }
     }
 
-    /// Inserts a new subscription at version 1, with its line rows.
-    public func insert(_ stored: StoredSubscription) async throws {
-        let row = try SubscriptionRow(stored)
-        try await database.write { db in
-            try db.execute(
+    static func load(_ id: String, account: String?, catalog: StoreCatalog, _ db: Database) throws -> StoredSubscription
+    {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT version, status, plan_key, currency, cycle_anchor, interval_unit, interval_count, time_zone,
+                    trial_end, billed_through, due_at, credit_balance, cancel_at_period_end, packs_bought,
+                    allowance_used, overage, auto_recharge, unpaid_invoice, scheduled_change, discount, claim,
+                    provider_reference, account
+                FROM subscriptions WHERE id = ?
+                """
+        )
+        guard let row = try Row.fetchOne(statement, arguments: [id]),
+            account == nil || account == row[22]
+        else { throw BillingError.subscriptionNotFound(SubscriptionID(rawValue: id)) }
+        let columns = SubscriptionColumns(
+            id: id,
+            status: row[1],
+            currency: row[3],
+            cycleAnchor: row[4],
+            intervalUnit: row[5],
+            intervalCount: row[6],
+            timeZone: row[7],
+            trialEnd: row[8],
+            billedThrough: row[9],
+            dueAt: row[10],
+            creditBalance: row[11],
+            cancelAtPeriodEnd: row[12],
+            packsBought: row[13],
+            allowanceUsed: row[14],
+            overage: row[15],
+            autoRecharge: row[16],
+            unpaidInvoice: row[17],
+            scheduledChange: row[18],
+            discount: row[19]
+        )
+        let planKey: String = row[2]
+        let plan = try catalog.plan(planKey) {
+            try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM plans WHERE key = ?"), arguments: [planKey])
+        }
+        var lines: [LineColumns] = []
+        let lineRows = try Row.fetchCursor(
+            db.cachedStatement(
                 sql: """
-                    INSERT INTO subscriptions
-                        (id, version, status, plan_id, currency, billed_through, due_at, claim,
-                         provider_reference, value, held_usage)
-                    VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-                    """,
-                arguments: [
-                    row.id, row.status, row.planID, row.currency, row.billedThrough, row.dueAt, row.claim,
-                    row.providerReference, row.value, row.heldUsage,
-                ]
+                    SELECT addon, position, quantity, paid_quantity, renewal_quantity, unit_price, start, auto_renew
+                    FROM subscription_lines WHERE subscription_id = ? ORDER BY position
+                    """
+            ),
+            arguments: [id]
+        )
+        while let line = try lineRows.next() {
+            lines.append(
+                LineColumns(
+                    addon: line[0],
+                    position: line[1],
+                    quantity: line[2],
+                    paidQuantity: line[3],
+                    renewalQuantity: line[4],
+                    unitPrice: line[5],
+                    start: line[6],
+                    autoRenew: line[7]
+                )
             )
-            guard db.changesCount == 1 else {
-                throw BillingError.versionConflict("subscription \(row.id) already exists")
+        }
+        var packs: [PackColumns] = []
+        let packRows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT number, addon, capacity, amount, used, purchased_at, expires_at, auto_recharge
+                    FROM subscription_packs WHERE subscription_id = ? ORDER BY number
+                    """
+            ),
+            arguments: [id]
+        )
+        while let pack = try packRows.next() {
+            packs.append(
+                PackColumns(
+                    number: pack[0],
+                    addon: pack[1],
+                    capacity: pack[2],
+                    amount: pack[3],
+                    used: pack[4],
+                    purchasedAt: pack[5],
+                    expiresAt: pack[6],
+                    autoRecharge: pack[7]
+                )
+            )
+        }
+        var held: [HeldColumns] = []
+        let heldRows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT key, units, capacity, at FROM held_usage WHERE subscription_id = ? ORDER BY sequence"
+            ),
+            arguments: [id]
+        )
+        while let usage = try heldRows.next() {
+            held.append(HeldColumns(key: usage[0], units: usage[1], capacity: usage[2], at: usage[3]))
+        }
+        return try catalog.stored(
+            columns,
+            plan: plan,
+            lines: lines,
+            packs: packs,
+            version: row[0],
+            claim: row[20],
+            providerReference: row[21],
+            held: held
+        )
+    }
+
+    /// Inserts a new subscription at version 1, with its rows (and this store's account, when scoped).
+    public func insert(_ stored: StoredSubscription) async throws {
+        try await pool.write { db in
+            let exists = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM subscriptions WHERE id = ?"),
+                arguments: [stored.subscription.id.rawValue]
+            )
+            guard exists != true else {
+                throw BillingError.versionConflict("subscription \(stored.subscription.id) already exists")
             }
-            try Self.writeLines(row, db)
+            try Self.insertRows(
+                stored.subscription,
+                version: 1,
+                account: account,
+                claim: stored.claim?.rawValue,
+                providerReference: stored.providerReference,
+                catalog: catalog,
+                db
+            )
+            for usage in stored.heldUsage { try Self.hold(HeldColumns(usage), on: stored.subscription.id.rawValue, db) }
         }
     }
 
-    /// Saves a subscription at the expected version, with its intent, in one transaction.
-    public func save(_ request: SaveSubscriptionRequest) async throws -> StoredSubscription {
-        let row = try SubscriptionRow(request.stored)
-        let intent = try request.intent.map(IntentRow.init)
-        return try await database.write { db in
-            try db.execute(
+    /// Writes a subscription's rows as new.
+    static func insertRows(
+        _ subscription: Subscription,
+        version: Int64,
+        account: String?,
+        claim: String?,
+        providerReference: String?,
+        catalog: StoreCatalog,
+        _ db: Database,
+        tables: (subscriptions: String, lines: String) = ("subscriptions", "subscription_lines")
+    ) throws {
+        let planKey = try writePlan(subscription.plan, catalog: catalog, db)
+        let columns = try SubscriptionColumns(subscription)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO \(tables.subscriptions) (
+                    id, account, version, status, plan_key, currency, cycle_anchor, interval_unit, interval_count,
+                    time_zone, trial_end, billed_through, due_at, credit_balance, cancel_at_period_end, packs_bought,
+                    allowance_used, overage, auto_recharge, unpaid_invoice, scheduled_change, discount, claim,
+                    provider_reference
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
+            arguments: [
+                columns.id, account, version, columns.status, planKey, columns.currency, columns.cycleAnchor,
+                columns.intervalUnit, columns.intervalCount, columns.timeZone, columns.trialEnd,
+                columns.billedThrough, columns.dueAt, columns.creditBalance, columns.cancelAtPeriodEnd,
+                columns.packsBought, columns.allowanceUsed, columns.overage, columns.autoRecharge,
+                columns.unpaidInvoice, columns.scheduledChange, columns.discount, claim, providerReference,
+            ]
+        )
+        for (position, line) in subscription.lines.enumerated() {
+            try upsert(LineColumns(line, position: position), on: columns.id, db, table: tables.lines)
+        }
+        for pack in subscription.quota.packs { try upsert(PackColumns(pack), on: columns.id, db) }
+    }
+
+    /// Writes one step: the intent (new or compare-and-set) and the subscription's rows, in one
+    /// `IMMEDIATE` transaction.
+    public func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
+        let intent = try IntentRow(write.intent)
+        let charges = try write.subscription?.periodCharges.map { try StoreJSON.encode($0) } ?? []
+        let columns = try write.subscription?.subscription.map(SubscriptionColumns.init)
+        return try await pool.write { db in
+            if let expected = write.expectedIntentState {
+                try db.cachedStatement(
+                    sql:
+                        "UPDATE intents SET state = ?, record = ?, updated_at = unixepoch() WHERE key = ? AND state = ?"
+                ).execute(arguments: [intent.state, intent.record, intent.key, expected.rawValue])
+                guard db.changesCount == 1 else {
+                    throw BillingError.versionConflict("intent \(intent.key) is not \(expected)")
+                }
+            } else {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO intents (key, subscription_id, state, recorded_at, record) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (key) DO NOTHING
+                        """
+                ).execute(arguments: [intent.key, intent.subscription, intent.state, intent.at, intent.record])
+                guard db.changesCount == 1 else {
+                    guard let record = try Self.intent(intent.key, db) else {
+                        throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded")
+                    }
+                    return .keyTaken(record)
+                }
+            }
+            guard let update = write.subscription else { return .written(version: nil) }
+            return .written(version: try Self.apply(update, columns: columns, charges: charges, catalog: catalog, db))
+        }
+    }
+
+    /// Writes a subscription update's rows at its expected version; returns the new version.
+    private static func apply(
+        _ update: SubscriptionUpdate,
+        columns: SubscriptionColumns?,
+        charges: [String],
+        catalog: StoreCatalog,
+        _ db: Database
+    ) throws -> Int64 {
+        let id = update.id.rawValue
+        if let columns, let subscription = update.subscription {
+            let planKey = update.planChanged ? try writePlan(subscription.plan, catalog: catalog, db) : nil
+            try db.cachedStatement(
                 sql: """
                     UPDATE subscriptions SET
-                        version = version + 1, status = ?, plan_id = ?, currency = ?, billed_through = ?, due_at = ?,
-                        claim = ?, provider_reference = ?, value = ?, held_usage = ?, updated_at = unixepoch()
+                        version = version + 1, status = ?, plan_key = coalesce(?, plan_key), currency = ?,
+                        cycle_anchor = ?, interval_unit = ?, interval_count = ?, time_zone = ?, trial_end = ?,
+                        billed_through = ?, due_at = ?, credit_balance = ?, cancel_at_period_end = ?, packs_bought = ?,
+                        allowance_used = ?, overage = ?, auto_recharge = ?, unpaid_invoice = ?, scheduled_change = ?,
+                        discount = ?, claim = ?, provider_reference = ?, updated_at = unixepoch()
                     WHERE id = ? AND version = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [
-                    row.status, row.planID, row.currency, row.billedThrough, row.dueAt, row.claim,
-                    row.providerReference, row.value, row.heldUsage, row.id, request.expectedVersion,
+                    columns.status, planKey, columns.currency, columns.cycleAnchor, columns.intervalUnit,
+                    columns.intervalCount, columns.timeZone, columns.trialEnd, columns.billedThrough, columns.dueAt,
+                    columns.creditBalance, columns.cancelAtPeriodEnd, columns.packsBought, columns.allowanceUsed,
+                    columns.overage, columns.autoRecharge, columns.unpaidInvoice, columns.scheduledChange,
+                    columns.discount, update.claim?.rawValue, update.providerReference, id, update.expectedVersion,
                 ]
             )
-            guard db.changesCount == 1 else {
-                if let current = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT version FROM subscriptions WHERE id = ?",
-                    arguments: [row.id]
-                ) {
-                    throw BillingError.versionConflict("version \(current), expected \(request.expectedVersion)")
-                }
-                throw BillingError.subscriptionNotFound(request.stored.subscription.id)
-            }
-            try Self.writeLines(row, db)
-            if let intent { try Self.write(intent, expecting: request.expectedIntentState, db) }
-            var saved = request.stored
-            saved.version = request.expectedVersion + 1
-            return saved
-        }
-    }
-
-    /// Records an intent unless its key exists; returns the stored record.
-    public func recordIntent(_ intent: IntentRecord) async throws -> IntentRecord {
-        let row = try IntentRow(intent)
-        return try await database.write { db in
-            try db.execute(
+        } else {
+            try db.cachedStatement(
                 sql: """
-                    INSERT INTO intents (key, subscription_id, state, recorded_at, record)
-                    VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
-                    """,
-                arguments: [row.key, row.subscription, row.state, row.at, row.record]
-            )
-            if db.changesCount == 1 { return intent }
-            guard
-                let record = try String.fetchOne(
-                    db,
-                    sql: "SELECT record FROM intents WHERE key = ?",
-                    arguments: [row.key]
-                )
-            else { throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded") }
-            return try StoreJSON.decode(IntentRecord.self, record)
+                    UPDATE subscriptions SET version = version + 1, claim = ?, provider_reference = ?,
+                        updated_at = unixepoch()
+                    WHERE id = ? AND version = ?
+                    """
+            ).execute(arguments: [update.claim?.rawValue, update.providerReference, id, update.expectedVersion])
         }
+        guard db.changesCount == 1 else {
+            if let current = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT version FROM subscriptions WHERE id = ?"),
+                arguments: [id]
+            ) {
+                throw BillingError.versionConflict("version \(current), expected \(update.expectedVersion)")
+            }
+            throw BillingError.subscriptionNotFound(update.id)
+        }
+        for addon in update.removedLines {
+            try db.cachedStatement(sql: "DELETE FROM subscription_lines WHERE subscription_id = ? AND addon = ?")
+                .execute(arguments: [id, addon.rawValue])
+        }
+        for line in update.lineRows { try upsert(line, on: id, db) }
+        for number in update.removedPacks {
+            try db.cachedStatement(sql: "DELETE FROM subscription_packs WHERE subscription_id = ? AND number = ?")
+                .execute(arguments: [id, number])
+        }
+        for pack in update.changedPacks { try upsert(PackColumns(pack), on: id, db) }
+        if let start = update.periodStart {
+            for line in charges {
+                try db.cachedStatement(
+                    sql: "INSERT INTO subscription_charges (subscription_id, period_start, line) VALUES (?, ?, ?)"
+                ).execute(arguments: [id, start.secondsSinceEpoch, line])
+            }
+        }
+        if update.heldUsageDrawn > 0 {
+            try db.cachedStatement(
+                sql: """
+                    DELETE FROM held_usage WHERE sequence IN (
+                        SELECT sequence FROM held_usage WHERE subscription_id = ? ORDER BY sequence LIMIT ?
+                    )
+                    """
+            ).execute(arguments: [id, update.heldUsageDrawn])
+        }
+        if let held = update.heldUsageAdded { try hold(HeldColumns(held), on: id, db) }
+        return update.expectedVersion + 1
     }
 
-    /// Replaces an intent if it is in the expected state.
-    public func updateIntent(_ intent: IntentRecord, expectedState: IntentState) async throws {
-        let row = try IntentRow(intent)
-        try await database.write { db in try Self.write(row, expecting: expectedState, db) }
+    private static func writePlan(_ plan: Plan, catalog: StoreCatalog, _ db: Database) throws -> String {
+        let (key, json) = try catalog.key(for: plan)
+        if let json {
+            try db.cachedStatement(sql: "INSERT INTO plans (key, id, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [key, plan.id.rawValue, json])
+        }
+        return key
+    }
+
+    private static func upsert(
+        _ line: LineColumns,
+        on id: String,
+        _ db: Database,
+        table: String = "subscription_lines"
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO \(table) (
+                    subscription_id, addon, position, quantity, paid_quantity, renewal_quantity, unit_price, start,
+                    auto_renew
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (subscription_id, addon) DO UPDATE SET
+                    position = excluded.position, quantity = excluded.quantity, paid_quantity = excluded.paid_quantity,
+                    renewal_quantity = excluded.renewal_quantity, unit_price = excluded.unit_price,
+                    start = excluded.start, auto_renew = excluded.auto_renew
+                """
+        ).execute(
+            arguments: [
+                id, line.addon, line.position, line.quantity, line.paidQuantity, line.renewalQuantity, line.unitPrice,
+                line.start, line.autoRenew,
+            ]
+        )
+    }
+
+    private static func upsert(_ pack: PackColumns, on id: String, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO subscription_packs (
+                    subscription_id, number, addon, capacity, amount, used, purchased_at, expires_at, auto_recharge
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (subscription_id, number) DO UPDATE SET used = excluded.used
+                """
+        ).execute(
+            arguments: [
+                id, pack.number, pack.addon, pack.capacity, pack.amount, pack.used, pack.purchasedAt, pack.expiresAt,
+                pack.autoRecharge,
+            ]
+        )
+    }
+
+    private static func hold(_ held: HeldColumns, on id: String, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO held_usage (subscription_id, key, units, capacity, at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [id, held.key, held.units, held.capacity, held.at])
     }
 
     /// The record of a key.
     public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
-        try await database.read { db in
-            try String.fetchOne(
-                db.cachedStatement(sql: "SELECT record FROM intents WHERE key = ?"),
-                arguments: [key.rawValue]
-            )
+        try database.read { db in try Self.intent(key.rawValue, db) }
+    }
+
+    private static func intent(_ key: String, _ db: Database) throws -> IntentRecord? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT record FROM intents WHERE key = ?"), arguments: [key])
             .map { try StoreJSON.decode(IntentRecord.self, $0) }
-        }
     }
 
     /// A page of unfinished records, by key (SQLite compares text byte by byte).
     public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
-        try await database.read { db in
+        try database.read { db in
             try String.fetchAll(
-                db,
-                sql: """
-                    SELECT record FROM intents
-                    WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > ?
-                    ORDER BY key LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT record FROM intents
+                        WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > ?
+                        ORDER BY key LIMIT ?
+                        """
+                ),
                 arguments: [after?.rawValue ?? "", max(0, limit)]
             ).map { try StoreJSON.decode(IntentRecord.self, $0) }
         }
@@ -231,16 +420,17 @@ public final class SQLiteSubscriptionStore: SubscriptionStore {
 
     /// A page of the subscriptions due at `at`, from the index on `(due_at, id)`.
     public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
-        try await database.read { db in
+        try database.read { db in
             let rows: [Row]
             if let after {
                 rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id, due_at FROM subscriptions
-                        WHERE due_at <= ? AND (due_at > ? OR (due_at = ? AND id > ?))
-                        ORDER BY due_at, id LIMIT ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id, due_at FROM subscriptions
+                            WHERE due_at <= ? AND (due_at > ? OR (due_at = ? AND id > ?))
+                            ORDER BY due_at, id LIMIT ?
+                            """
+                    ),
                     arguments: [
                         at.secondsSinceEpoch, after.dueAt.secondsSinceEpoch, after.dueAt.secondsSinceEpoch,
                         after.id.rawValue, max(0, limit),
@@ -248,29 +438,42 @@ public final class SQLiteSubscriptionStore: SubscriptionStore {
                 )
             } else {
                 rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT id, due_at FROM subscriptions WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
+                    db.cachedStatement(
+                        sql: "SELECT id, due_at FROM subscriptions WHERE due_at <= ? ORDER BY due_at, id LIMIT ?"
+                    ),
                     arguments: [at.secondsSinceEpoch, max(0, limit)]
                 )
             }
-            return rows.map { row in
-                DueSubscription(
-                    id: SubscriptionID(rawValue: row["id"]),
-                    dueAt: Instant(secondsSinceEpoch: row["due_at"])
-                )
+            return rows.map {
+                DueSubscription(id: SubscriptionID(rawValue: $0[0]), dueAt: Instant(secondsSinceEpoch: $0[1]))
             }
+        }
+    }
+
+    /// The charges of a period, oldest first.
+    public func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
+        try database.read { db in
+            try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT line FROM subscription_charges WHERE subscription_id = ? AND period_start = ?
+                        ORDER BY sequence LIMIT ?
+                        """
+                ),
+                arguments: [id.rawValue, periodStart.secondsSinceEpoch, max(0, limit)]
+            ).map { try StoreJSON.decode(InvoiceLine.self, $0) }
         }
     }
 
     // MARK: Retention and inspection
 
-    /// Deletes finished (completed or failed) intent records last changed before `cutoff`;
-    /// see ``PostgresSubscriptionStore``'s method of the same name for the replay window.
+    /// Deletes finished (completed or failed) intent records last changed before `cutoff`; see
+    /// ``PostgresSubscriptionStore``'s method of the same name for the replay window.
     ///
     /// - Returns: How many records were deleted (at most `limit`).
     @discardableResult
     public func pruneFinishedIntents(before cutoff: Instant, limit: Int = 10_000) async throws -> Int {
-        try await database.write { db in
+        try await pool.write { db in
             try db.execute(
                 sql: """
                     DELETE FROM intents WHERE key IN (
@@ -285,48 +488,9 @@ public final class SQLiteSubscriptionStore: SubscriptionStore {
 
     /// Every intent record, oldest first: for audits and tests, not for hot paths.
     public func allIntents() async throws -> [IntentRecord] {
-        try await database.read { db in
+        try await pool.read { db in
             try String.fetchAll(db, sql: "SELECT record FROM intents ORDER BY recorded_at, key")
                 .map { try StoreJSON.decode(IntentRecord.self, $0) }
         }
-    }
-
-    // MARK: Steps shared by the requirements
-
-    private static func writeLines(_ row: SubscriptionRow, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM subscription_lines WHERE subscription_id = ?", arguments: [row.id])
-        for line in row.lines {
-            try db.execute(
-                sql: """
-                    INSERT INTO subscription_lines
-                        (subscription_id, addon, quantity, paid_quantity, renewal_quantity, unit_price_minor_units,
-                         currency, auto_renew)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    row.id, line.addon, line.quantity, line.paidQuantity, line.renewalQuantity,
-                    line.unitPriceMinorUnits, line.currency, line.autoRenew,
-                ]
-            )
-        }
-    }
-
-    private static func write(_ intent: IntentRow, expecting state: IntentState?, _ db: Database) throws {
-        guard let state else {
-            try db.execute(
-                sql: """
-                    INSERT INTO intents (key, subscription_id, state, recorded_at, record) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET state = excluded.state, record = excluded.record,
-                        updated_at = unixepoch()
-                    """,
-                arguments: [intent.key, intent.subscription, intent.state, intent.at, intent.record]
-            )
-            return
-        }
-        try db.execute(
-            sql: "UPDATE intents SET state = ?, record = ?, updated_at = unixepoch() WHERE key = ? AND state = ?",
-            arguments: [intent.state, intent.record, intent.key, state.rawValue]
-        )
-        guard db.changesCount == 1 else { throw BillingError.versionConflict("intent \(intent.key) is not \(state)") }
     }
 }

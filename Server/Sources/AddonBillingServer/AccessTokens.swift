@@ -1,6 +1,7 @@
 public import AddonBilling
 import Crypto
 import Foundation
+import Synchronization
 
 /// An account of the billing server: a customer organization that owns subscriptions.
 public struct AccountID: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -46,9 +47,12 @@ public struct TokenGrant: Sendable, Hashable, Codable {
 
 /// Bearer tokens: `abs_` followed by 43 characters of base64url (32 random bytes).
 ///
-/// Only the SHA-256 of a token is stored; a presented token is hashed, looked up by its
-/// hash, and compared with the stored hash in constant time. The plain token exists
-/// only in the response that created it.
+/// Only the SHA-256 of a token is stored, and a presented token is hashed and looked up by its
+/// hash. The lookup's timing can tell an attacker at most something about the digest of a guess,
+/// never about a stored token: with 256 random bits in a token and a one-way hash, learning
+/// which digests are near a stored one gives no way to build a token that hashes to it (the
+/// reasoning behind GitHub's and Stripe's hashed-token lookups). The plain token exists only in
+/// the response that created it.
 public enum AccessToken {
     /// The prefix of every token, so that secret scanners recognize a leaked one.
     public static let prefix = "abs_"
@@ -66,7 +70,8 @@ public enum AccessToken {
         SHA256.hash(data: Data(token.utf8)).lowercaseHex
     }
 
-    /// Whether two byte strings are equal, in time that depends only on their lengths.
+    /// Whether two byte strings are equal, in time that depends only on their lengths (for comparing a
+    /// presented secret with a configured one, such as the metrics token).
     public static func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
@@ -137,14 +142,10 @@ extension AccountDirectory {
         return (token, grant)
     }
 
-    /// The grant of a presented token, compared in constant time with the stored hash.
+    /// The grant of a presented token, found by the token's SHA-256 (see ``AccessToken``).
     public func authenticate(_ token: String) async throws -> TokenGrant? {
         guard token.hasPrefix(AccessToken.prefix), token.utf8.count <= 128 else { return nil }
-        let hash = AccessToken.hash(token)
-        guard let stored = try await self.token(withHash: hash) else { return nil }
-        // The index finds the row by hash; the stored hash is then compared in constant
-        // time, so no timing depends on how much of a guess was right.
-        return AccessToken.constantTimeEquals(Array(stored.hash.utf8), Array(hash.utf8)) ? stored.grant : nil
+        return try await self.token(withHash: AccessToken.hash(token))?.grant
     }
 }
 
@@ -187,4 +188,85 @@ public struct DirectoryDocumentNumbering: DocumentNumbering {
         let digits = String(number)
         return "\(account.rawValue)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
+}
+
+/// An ``AccountDirectory`` that remembers the grants of the tokens it looked up, so that a request
+/// costs no database read to authenticate.
+///
+/// A grant is reused for at most ``maximumAge`` (5 seconds by default): a token revoked by
+/// another process (the `token revoke` command, another server) still works for at most that
+/// long here; one revoked through this directory stops at once. At most ``capacity`` grants are
+/// kept; past it the cache starts over. A token that was not found is not remembered, so a
+/// token created meanwhile works at once.
+public final class GrantCachingDirectory: AccountDirectory {
+    private struct Entry {
+        var grant: (hash: String, grant: TokenGrant)
+        var fetched: ContinuousClock.Instant
+    }
+
+    /// The directory the grants come from.
+    public let base: any AccountDirectory
+    /// How long a grant is reused.
+    public let maximumAge: Duration
+    /// The most grants kept.
+    public let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// A cache over `base`.
+    public init(_ base: any AccountDirectory, maximumAge: Duration = .seconds(5), capacity: Int = 10_000) {
+        self.base = base
+        self.maximumAge = maximumAge
+        self.capacity = capacity
+    }
+
+    public func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)? {
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[hash] }), entry.fetched.duration(to: now) < maximumAge {
+            return entry.grant
+        }
+        guard let found = try await base.token(withHash: hash) else {
+            entries.withLock { _ = $0.removeValue(forKey: hash) }
+            return nil
+        }
+        entries.withLock {
+            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
+            $0[hash] = Entry(grant: found, fetched: now)
+        }
+        return found
+    }
+
+    public func revokeToken(id: String, of account: AccountID) async throws -> Bool {
+        let revoked = try await base.revokeToken(id: id, of: account)
+        entries.withLock { $0 = $0.filter { $0.value.grant.grant.id != id } }
+        return revoked
+    }
+
+    public func migrate() async throws { try await base.migrate() }
+    public func addToken(hash: String, grant: TokenGrant) async throws {
+        try await base.addToken(hash: hash, grant: grant)
+    }
+    public func assign(_ subscription: SubscriptionID, to account: AccountID) async throws {
+        try await base.assign(subscription, to: account)
+    }
+    public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
+        try await base.owner(of: subscription)
+    }
+    public func subscriptions(of account: AccountID) async throws -> [SubscriptionID] {
+        try await base.subscriptions(of: account)
+    }
+    public func documentNumber(
+        for key: IdempotencyKey,
+        kind: BillingDocument.Kind,
+        account: AccountID
+    ) async throws -> Int64 {
+        try await base.documentNumber(for: key, kind: kind, account: account)
+    }
+    public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
+    {
+        try await base.reserveRedemption(of: coupon, for: key, limit: limit)
+    }
+    public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await base.releaseRedemption(of: coupon, for: key)
+    }
+    public func redemptions(of coupon: CouponCode) async throws -> Int64 { try await base.redemptions(of: coupon) }
 }

@@ -1,70 +1,26 @@
 public import AddonBilling
+public import AddonBillingPostgres
+public import AddonBillingSQLite
 import Foundation
 public import GRDB
 import Logging
 public import PostgresNIO
 
-/// The account directory in an SQLite file (the server's embedded default), usually the
-/// subscriptions' own file.
+/// The account directory in the server's SQLite file, on the subscriptions' pool: its tables
+/// belong to ``SQLiteBillingDatabase``'s migrator, and an account owns a subscription through the
+/// `account` column of the subscription's own row.
 public final class SQLiteAccountDirectory: AccountDirectory {
-    let database: DatabaseQueue
+    let database: DatabasePool
+    let file: SQLiteBillingDatabase
 
-    /// Opens (or creates) the directory's tables in the file at `path`.
-    public init(path: String) throws {
-        self.database = try Self.open(path)
+    /// The directory in an open file.
+    public init(database: SQLiteBillingDatabase) {
+        self.database = database.pool
+        self.file = database
     }
 
-    /// A connection to the server's SQLite file: durable commits, and a 10-second wait
-    /// when another connection holds the write lock.
-    static func open(_ path: String) throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return try DatabaseQueue(path: path, configuration: configuration)
-    }
-
-    /// Creates `api_tokens` and `account_subscriptions` when missing.
-    public func migrate() async throws {
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE IF NOT EXISTS api_tokens (
-                        id TEXT PRIMARY KEY,
-                        token_hash TEXT NOT NULL UNIQUE,
-                        account TEXT NOT NULL,
-                        actor TEXT NOT NULL,
-                        created_at INTEGER NOT NULL DEFAULT (unixepoch()),
-                        revoked_at INTEGER
-                    );
-                    CREATE TABLE IF NOT EXISTS account_subscriptions (
-                        subscription_id TEXT PRIMARY KEY,
-                        account TEXT NOT NULL
-                    );
-                    CREATE INDEX IF NOT EXISTS account_subscriptions_account
-                        ON account_subscriptions (account, subscription_id);
-                    CREATE TABLE IF NOT EXISTS document_sequences (
-                        account TEXT PRIMARY KEY,
-                        last INTEGER NOT NULL
-                    );
-                    CREATE TABLE IF NOT EXISTS documents (
-                        account TEXT NOT NULL,
-                        number INTEGER NOT NULL,
-                        request_key TEXT NOT NULL,
-                        kind TEXT NOT NULL,
-                        issued_at INTEGER NOT NULL DEFAULT (unixepoch()),
-                        PRIMARY KEY (account, number),
-                        UNIQUE (request_key, kind)
-                    );
-                    CREATE TABLE IF NOT EXISTS coupon_redemptions (
-                        coupon TEXT NOT NULL,
-                        request_key TEXT NOT NULL,
-                        redeemed_before INTEGER NOT NULL,
-                        PRIMARY KEY (coupon, request_key)
-                    );
-                    """
-            )
-        }
-    }
+    /// Nothing to do: the file's migrator created the tables when it was opened.
+    public func migrate() async throws {}
 
     public func addToken(hash: String, grant: TokenGrant) async throws {
         let actor = try DirectoryJSON.encode(grant.actor)
@@ -77,7 +33,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)? {
-        let row = try await database.read { db in
+        let row = try file.read { db in
             try Row.fetchOne(
                 db.cachedStatement(
                     sql:
@@ -109,16 +65,17 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     public func assign(_ subscription: SubscriptionID, to account: AccountID) async throws {
         try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO account_subscriptions (subscription_id, account) VALUES (?, ?)",
-                arguments: [subscription.rawValue, account.rawValue]
+                sql: "UPDATE subscriptions SET account = ? WHERE id = ? AND (account IS NULL OR account = ?)",
+                arguments: [account.rawValue, subscription.rawValue, account.rawValue]
             )
+            guard db.changesCount == 1 else { throw DirectoryError.notAssignable(subscription) }
         }
     }
 
     public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
-        let account = try await database.read { db in
+        let account = try file.read { db in
             try String.fetchOne(
-                db.cachedStatement(sql: "SELECT account FROM account_subscriptions WHERE subscription_id = ?"),
+                db.cachedStatement(sql: "SELECT account FROM subscriptions WHERE id = ?"),
                 arguments: [subscription.rawValue]
             )
         }
@@ -126,10 +83,9 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func subscriptions(of account: AccountID) async throws -> [SubscriptionID] {
-        try await database.read { db in
+        try file.read { db in
             try String.fetchAll(
-                db,
-                sql: "SELECT subscription_id FROM account_subscriptions WHERE account = ? ORDER BY subscription_id",
+                db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE account = ? ORDER BY id"),
                 arguments: [account.rawValue]
             )
         }.map { SubscriptionID(rawValue: $0) }
@@ -195,7 +151,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func redemptions(of coupon: CouponCode) async throws -> Int64 {
-        try await database.read { db in
+        try file.read { db in
             try Int64.fetchOne(
                 db,
                 sql: "SELECT count(*) FROM coupon_redemptions WHERE coupon = ?",
@@ -214,100 +170,22 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 }
 
-/// The account directory in PostgreSQL, in the subscription store's schema.
+/// The account directory in the server's PostgreSQL schema, on the database's pool: its tables
+/// belong to ``PostgresBillingDatabase``'s migrator, and an account owns a subscription through the
+/// `account` column of the subscription's own row.
 public struct PostgresAccountDirectory: AccountDirectory {
     let client: PostgresClient
     let schema: String
     let logger = Logger(label: "addon-billing.directory")
 
-    /// A directory with its tables in `schema` (a plain identifier, as the store's).
-    public init(client: PostgresClient, schema: String) {
-        self.client = client
-        self.schema = "\"\(schema)\""
+    /// The directory in `database`'s schema.
+    public init(database: PostgresBillingDatabase) {
+        self.client = database.client
+        self.schema = "\"\(database.schema)\""
     }
 
-    /// Creates `api_tokens` and `account_subscriptions` when missing.
-    public func migrate() async throws {
-        try await Self.createIfMissing(
-            in: schema,
-            [
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).api_tokens (
-                    id text PRIMARY KEY,
-                    token_hash text NOT NULL UNIQUE,
-                    account text NOT NULL,
-                    actor jsonb NOT NULL,
-                    created_at timestamptz NOT NULL DEFAULT now(),
-                    revoked_at timestamptz
-                )
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).account_subscriptions (
-                    subscription_id text COLLATE "C" PRIMARY KEY,
-                    account text NOT NULL
-                )
-                """,
-                """
-                CREATE INDEX IF NOT EXISTS account_subscriptions_account
-                    ON \(schema).account_subscriptions (account, subscription_id)
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).document_sequences (
-                    account text PRIMARY KEY,
-                    last bigint NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).documents (
-                    account text NOT NULL,
-                    number bigint NOT NULL,
-                    request_key text COLLATE "C" NOT NULL,
-                    kind text NOT NULL,
-                    issued_at timestamptz NOT NULL DEFAULT now(),
-                    PRIMARY KEY (account, number),
-                    UNIQUE (request_key, kind)
-                )
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).coupons (
-                    coupon text PRIMARY KEY,
-                    redeemed bigint NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).coupon_redemptions (
-                    coupon text NOT NULL,
-                    request_key text COLLATE "C" NOT NULL,
-                    redeemed_before bigint NOT NULL,
-                    PRIMARY KEY (coupon, request_key)
-                )
-                """,
-            ],
-            client: client,
-            logger: logger
-        )
-    }
-
-    /// Creates the schema and runs `statements` (each `… IF NOT EXISTS`) in one
-    /// transaction, under an advisory lock that serializes servers starting at once
-    /// (concurrent `CREATE … IF NOT EXISTS` statements race).
-    static func createIfMissing(
-        in schema: String,
-        _ statements: [String],
-        client: PostgresClient,
-        logger: Logger
-    ) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(7305112)", logger: logger)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"),
-                logger: logger
-            )
-            for statement in statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-            }
-        }
-    }
+    /// Nothing to do: ``PostgresBillingDatabase/migrate()`` creates the tables.
+    public func migrate() async throws {}
 
     public func addToken(hash: String, grant: TokenGrant) async throws {
         let actor = try DirectoryJSON.encode(grant.actor)
@@ -354,24 +232,29 @@ public struct PostgresAccountDirectory: AccountDirectory {
     }
 
     public func assign(_ subscription: SubscriptionID, to account: AccountID) async throws {
-        try await client.query(
+        let rows = try await client.query(
             PostgresQuery(
-                unsafeSQL: "INSERT INTO \(schema).account_subscriptions (subscription_id, account) VALUES ($1, $2)",
-                binds: try binds(subscription.rawValue, account.rawValue)
+                unsafeSQL: """
+                    UPDATE \(schema).subscriptions SET account = $1
+                    WHERE id = $2 AND (account IS NULL OR account = $1) RETURNING id
+                    """,
+                binds: try binds(account.rawValue, subscription.rawValue)
             ),
             logger: logger
         )
+        for try await _ in rows { return }
+        throw DirectoryError.notAssignable(subscription)
     }
 
     public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
         let rows = try await client.query(
             PostgresQuery(
-                unsafeSQL: "SELECT account FROM \(schema).account_subscriptions WHERE subscription_id = $1",
+                unsafeSQL: "SELECT account FROM \(schema).subscriptions WHERE id = $1",
                 binds: try binds(subscription.rawValue)
             ),
             logger: logger
         )
-        for try await account in rows.decode(String.self) { return try AccountID(account) }
+        for try await account in rows.decode(String?.self) { return try account.map { try AccountID($0) } }
         return nil
     }
 
@@ -379,8 +262,8 @@ public struct PostgresAccountDirectory: AccountDirectory {
         let rows = try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT subscription_id FROM \(schema).account_subscriptions
-                    WHERE account = $1 ORDER BY subscription_id
+                    SELECT id FROM \(schema).subscriptions
+                    WHERE account = $1 ORDER BY id
                     """,
                 binds: try binds(account.rawValue)
             ),
@@ -552,6 +435,17 @@ public struct PostgresAccountDirectory: AccountDirectory {
         var bindings = PostgresBindings(capacity: values.count)
         for value in values { try bindings.append(value) }
         return bindings
+    }
+}
+
+/// A subscription cannot be given to an account: it does not exist, or another account owns it.
+enum DirectoryError: Error, CustomStringConvertible {
+    case notAssignable(SubscriptionID)
+
+    var description: String {
+        switch self {
+        case .notAssignable(let id): "Subscription \"\(id)\" does not exist or belongs to another account."
+        }
     }
 }
 

@@ -27,8 +27,11 @@ public struct BillingRequestContext: RequestContext {
 /// Requests that change something require an `Idempotency-Key` header (Stripe's
 /// convention), scoped to the account: the same key from two accounts is two requests.
 public struct BillingAPI: Sendable {
-    /// The exactly-once service.
+    /// The exactly-once service over every account's subscriptions (the webhook's and the worker's).
     public let service: AddonService
+    /// The same service seeing one account's subscriptions only: every request is served by its
+    /// account's, so that authorizing and loading a subscription is one read.
+    public let scoped: @Sendable (AccountID) -> AddonService
     /// Tokens and subscription ownership.
     public let directory: any AccountDirectory
     /// The plans the server sells, by identifier.
@@ -39,10 +42,23 @@ public struct BillingAPI: Sendable {
     public let maximumBodyBytes: Int
     /// The business counters.
     public let metrics: BillingMetrics
+    /// Whether requests check ownership in the directory (no scoped stores).
+    let ownershipChecked: Bool
 
     /// An API over a service, a directory and a catalog of plans.
+    ///
+    /// - Parameters:
+    ///   - service: The service over every account's subscriptions.
+    ///   - scoped: The service whose store sees only the given account's subscriptions; nil serves
+    ///     every account with `service`, checking ownership in the directory first.
+    ///   - directory: Tokens, accounts, document numbers and coupon redemptions.
+    ///   - plans: The plans the server sells.
+    ///   - coupons: The coupons customers may redeem.
+    ///   - maximumBodyBytes: The largest request body accepted.
+    ///   - metrics: The business counters.
     public init(
         service: AddonService,
+        scoped: (@Sendable (AccountID) -> AddonService)? = nil,
         directory: any AccountDirectory,
         plans: [Plan],
         coupons: [Coupon] = [],
@@ -51,6 +67,8 @@ public struct BillingAPI: Sendable {
     ) {
         self.coupons = Dictionary(coupons.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         self.service = service
+        self.scoped = scoped ?? { _ in service }
+        self.ownershipChecked = scoped == nil
         self.directory = directory
         self.catalog = Dictionary(plans.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.maximumBodyBytes = maximumBodyBytes
@@ -96,17 +114,17 @@ public struct BillingAPI: Sendable {
     }
 
     func panel(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         try grant.actor.require(.billingRead)
         let usage = try usage(from: request)
-        let policy = try await service.policy(for: subscription, at: service.clock.now())
-        return try json(try SubscriptionPanel(subscription, usage: usage, policy: policy))
+        let preview = subscription.status.renews ? try await service.previewNextInvoice(of: subscription) : nil
+        return try json(try SubscriptionPanel(subscription, usage: usage, preview: preview))
     }
 
     func quote(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         let body = try await decode(OperationBody.self, request)
-        let now = service.clock.now()
+        let now = service.now()
         let quote = try subscription.quote(
             body.operation,
             by: grant.actor,
@@ -118,43 +136,43 @@ public struct BillingAPI: Sendable {
     }
 
     func apply(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
-        let key = try await countingReplays(try idempotencyKey(request, grant))
+        let (grant, service, id) = try await owned(context)
+        let key = try idempotencyKey(request, grant)
         let body = try await decode(OperationBody.self, request)
         let receipt = try await service.apply(
             body.operation,
-            on: subscription.id,
+            on: id,
             by: grant.actor,
             usage: body.usage,
             idempotencyKey: key
         )
-        return try json(receipt)
+        return try answer(receipt)
     }
 
     func recordUsage(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, id) = try await owned(context)
         try grant.actor.require(.billingUpdate)
-        let key = try await countingReplays(try idempotencyKey(request, grant))
+        let key = try idempotencyKey(request, grant)
         let body = try await decode(UsageBody.self, request)
         let receipt = try await service.recordUsage(
             body.units,
             of: body.capacity,
-            on: subscription.id,
+            on: id,
             overage: body.overage ?? .refuse,
             idempotencyKey: key
         )
-        return try json(receipt)
+        return try answer(receipt)
     }
 
     func quota(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         let capacity = CapacityKind(rawValue: try context.parameters.require("capacity"))
         let expectedExtra =
             try integer(request.uri.queryParameters["expected_extra"].map(String.init), "expected_extra") ?? 0
         let report = try subscription.quotaReport(capacity, by: grant.actor)
         let projection = try subscription.usageProjection(
             capacity,
-            at: service.clock.now(),
+            at: service.now(),
             expectedExtra: expectedExtra,
             by: grant.actor
         )
@@ -162,14 +180,13 @@ public struct BillingAPI: Sendable {
     }
 
     func invoicePreview(_ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         try grant.actor.require(.billingRead)
-        let policy = try await service.policy(for: subscription, at: service.clock.now())
-        return try json(try subscription.previewNextInvoice(policy: policy))
+        return try json(try await service.previewNextInvoice(of: subscription))
     }
 
     func advice(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         let usage = try usage(from: request)
         let advice = try subscription.upgradeAdvice(
             catalog: Array(catalog.values),
@@ -181,20 +198,20 @@ public struct BillingAPI: Sendable {
     }
 
     func pay(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
-        let key = try await countingReplays(try idempotencyKey(request, grant))
-        return try json(try await service.payUnpaidInvoice(on: subscription.id, by: grant.actor, idempotencyKey: key))
+        let (grant, service, id) = try await owned(context)
+        let key = try idempotencyKey(request, grant)
+        return try answer(try await service.payUnpaidInvoice(on: id, by: grant.actor, idempotencyKey: key))
     }
 
     /// Quotes a plan change, cancellation, pause or resume; open to `billing.read`.
     func quoteChange(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         let body = try await decode(ChangeBody.self, request)
         var operation = try body.change.operation(in: catalog, coupons: coupons)
         if let coupon = operation.coupon {
             operation = .redeemCoupon(coupon, timesRedeemed: try await directory.redemptions(of: coupon.code))
         }
-        let now = service.clock.now()
+        let now = service.now()
         let quote = try subscription.quote(
             operation,
             by: grant.actor,
@@ -207,21 +224,21 @@ public struct BillingAPI: Sendable {
 
     /// Applies a plan change, cancellation, pause or resume exactly once under the request's key.
     func change(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
-        let key = try await countingReplays(try idempotencyKey(request, grant))
+        let (grant, service, id) = try await owned(context)
+        let key = try idempotencyKey(request, grant)
         let body = try await decode(ChangeBody.self, request)
         let operation = try body.change.operation(in: catalog, coupons: coupons)
         guard let coupon = operation.coupon else {
             let receipt = try await service.change(
                 operation,
-                on: subscription.id,
+                on: id,
                 by: grant.actor,
                 usage: body.usage,
                 idempotencyKey: key
             )
-            return try json(receipt)
+            return try answer(receipt)
         }
-        return try json(try await redeem(coupon, on: subscription.id, by: grant.actor, key: key))
+        return try answer(try await redeem(coupon, on: id, by: grant.actor, key: key, service: service))
     }
 
     /// Redeems a coupon of the catalog exactly once under `key`, counting it atomically against its
@@ -231,7 +248,8 @@ public struct BillingAPI: Sendable {
         _ coupon: Coupon,
         on subscription: SubscriptionID,
         by actor: BillingActor,
-        key: IdempotencyKey
+        key: IdempotencyKey,
+        service: AddonService
     ) async throws -> ServiceReceipt {
         // Past the maximum, the core refuses the redemption and the service records that refusal.
         let before =
@@ -260,16 +278,16 @@ public struct BillingAPI: Sendable {
     /// `Idempotency-Key`, or the key of a renewal or retry the service derived (`renewal:…`), and
     /// `format` is `json` (the default), `text` or `html`.
     func documents(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
+        let (grant, service, subscription) = try await loaded(context)
         try grant.actor.require(.billingRead)
         let raw = try context.parameters.require("key")
         // A renewal's or a retry's derived key as it is stored; otherwise the caller's own key.
         let derived = raw.hasPrefix("renewal:") || raw.hasPrefix("dunning:")
         let key = derived ? IdempotencyKey(stored: raw) : IdempotencyKey("\(grant.account.rawValue)/\(raw)")
         // Only a completed request of this subscription has documents; anything else is not found.
-        guard let record = try await service.store.intent(key), record.subscription == subscription.id,
-            record.state == .completed, let receipt = try await service.receipt(for: key)
-        else { throw APIError.notFound("document") }
+        guard let receipt = try await service.completedReceipt(for: key, on: subscription.id) else {
+            throw APIError.notFound("document")
+        }
         let documents = try await service.documents(
             for: receipt,
             numbering: DirectoryDocumentNumbering(directory: directory)
@@ -282,48 +300,56 @@ public struct BillingAPI: Sendable {
         }
     }
 
-    /// Links the subscription to its customer at the payment provider.
+    /// Links the subscription to its customer at the payment provider (Stripe's `cus_…`).
     ///
-    /// Stripe's `cus_…`, whose default payment method pays the subscription's charges.
-    /// Owner and admin only; refused with 409 while a charge is in flight.
+    /// The customer's default payment method pays the subscription's charges. A request of the
+    /// service like any other: owners and admins only (`billing.paymentDetails`), exactly once under the
+    /// `Idempotency-Key` when one is sent (a PUT without one is idempotent by itself), and refused
+    /// with 409 while a charge is in flight.
     func setCustomer(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
-        let (grant, subscription) = try await owned(context)
-        guard [Role.owner, .admin].contains(grant.actor.role) else {
+        let (grant, service, id) = try await owned(context)
+        let body = try await decode(CustomerBody.self, request)
+        let key =
+            request.headers[.idempotencyKey] == nil
+            ? IdempotencyKey("\(grant.account.rawValue)/customer/\(UUID().uuidString)")
+            : try idempotencyKey(request, grant)
+        do {
+            _ = try await service.linkCustomer(body.customer, on: id, by: grant.actor, idempotencyKey: key)
+        } catch let error as BillingError where error.code == .permissionDenied {
             throw APIError(
                 status: .forbidden,
                 code: BillingError.Code.permissionDenied.rawValue,
                 message: "Only the Owner or an Admin can change the payment details."
             )
-        }
-        let body = try await decode(CustomerBody.self, request)
-        guard (1...255).contains(body.customer.utf8.count),
-            body.customer.utf8.allSatisfy({ (0x21...0x7e).contains($0) })
-        else {
+        } catch let error as BillingError where error.code == .invalidOption {
             throw BillingError(code: .malformedRequest, message: "customer has 1 to 255 printable ASCII characters.")
         }
-        var stored = try await service.store.load(subscription.id)
-        guard stored.claim == nil else {
-            throw BillingError(
-                code: .subscriptionBusy,
-                message: "The subscription is being changed by another request; try again in a moment."
-            )
-        }
-        stored.providerReference = body.customer
-        let saved = try await service.store.save(
-            SaveSubscriptionRequest(stored: stored, expectedVersion: stored.version)
-        )
-        return try json(CustomerBody(customer: saved.providerReference ?? body.customer))
+        return try json(CustomerBody(customer: body.customer))
     }
 
     // MARK: Helpers
 
-    /// The caller's grant and the subscription named in the path, when the caller's account
-    /// owns it; otherwise 404, so that no one learns whether another account's exists.
-    func owned(_ context: BillingRequestContext) async throws -> (TokenGrant, Subscription) {
+    /// The caller's grant, its account's service and the subscription named in the path — loaded
+    /// in one read that also checks the account owns it (another account's is "not found",
+    /// exactly as a missing one is, so that no one learns whether it exists).
+    func loaded(_ context: BillingRequestContext) async throws -> (TokenGrant, AddonService, Subscription) {
+        let (grant, service, id) = try await owned(context)
+        do {
+            return (grant, service, try await service.subscription(id))
+        } catch let error as BillingError where error.code == .subscriptionNotFound {
+            throw APIError.notFound("subscription")
+        }
+    }
+
+    /// The caller's grant, its account's service and the subscription identifier in the path; the
+    /// account's service finds only the account's subscriptions.
+    func owned(_ context: BillingRequestContext) async throws -> (TokenGrant, AddonService, SubscriptionID) {
         let grant = try context.requireGrant()
         let id = SubscriptionID(rawValue: try context.parameters.require("id"))
-        guard try await directory.owner(of: id) == grant.account else { throw APIError.notFound("subscription") }
-        return (grant, try await service.store.load(id).subscription)
+        if ownershipChecked {
+            guard try await directory.owner(of: id) == grant.account else { throw APIError.notFound("subscription") }
+        }
+        return (grant, scoped(grant.account), id)
     }
 
     /// The `Idempotency-Key` header as a service key scoped to the caller's account.
@@ -342,11 +368,10 @@ public struct BillingAPI: Sendable {
         return IdempotencyKey("\(grant.account.rawValue)/\(header)")
     }
 
-    /// Counts a key that already has a request as a replay (the service then answers
-    /// that request's result, or refuses a different request under it).
-    func countingReplays(_ key: IdempotencyKey) async throws -> IdempotencyKey {
-        if try await service.store.intent(key) != nil { metrics.replay() }
-        return key
+    /// The receipt as JSON, counting a replay.
+    func answer(_ receipt: ServiceReceipt) throws -> Response {
+        if receipt.isReplay { metrics.replay() }
+        return try json(receipt)
     }
 
     /// The longest `Idempotency-Key` header: the service's 255 bytes less the account scope.
@@ -358,7 +383,7 @@ public struct BillingAPI: Sendable {
         let data = try await Self.body(of: request, limit: maximumBodyBytes)
         try JSONRequestLimits.check(data)
         do {
-            return try JSONDecoder().decode(Body.self, from: data)
+            return try Self.decoder.decode(Body.self, from: data)
         } catch let error as BillingError {
             throw error
         } catch {
@@ -409,15 +434,25 @@ public struct BillingAPI: Sendable {
         )
     }
 
+    /// The value as a JSON response, encoded by the one configured encoder.
     func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return Response(
+        Response(
             status: .ok,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+            body: .init(byteBuffer: ByteBuffer(bytes: try Self.encoder.encode(value)))
         )
     }
+
+    /// The request decoder every route shares.
+    static let decoder = JSONDecoder()
+    /// The response encoder every route shares.
+    ///
+    /// Keys are sorted: Foundation's encoder otherwise writes them in hash order, and a replay must answer the very bytes of the first answer.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }
 
 extension HTTPField.Name {
@@ -495,6 +530,9 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as BillingError where error.code == .subscriptionNotFound {
+            // The same answer for another account's subscription as for a missing one.
+            throw APIError.notFound("subscription")
         } catch let error as BillingError {
             throw APIError(error)
         } catch let error as HTTPError {

@@ -7,6 +7,7 @@ public import Hummingbird
 public import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Assembles the billing server: the store chosen by the configuration, the account
 /// directory beside it, the service, the HTTP API and the renewal worker.
@@ -17,6 +18,8 @@ public enum BillingServer {
         public var application: Application<RouterResponder<BillingRequestContext>>
         /// The API, for tests that want to call the service or the directory directly.
         public var api: BillingAPI
+        /// The store over every account's subscriptions, for set-up and tests.
+        public var store: any SubscriptionStore
         /// The Stripe gateway's ledger and the webhook's record of handled events.
         public var ledger: any StripeLedger
         /// The business counters (bootstrap swift-metrics with its registry to add Hummingbird's).
@@ -25,51 +28,59 @@ public enum BillingServer {
         public var routes: [String]
     }
 
-    /// The store and directory the configuration names, and the PostgreSQL pool behind
-    /// them (which must run, as a service, while they are used).
+    /// The store, directory and ledger the configuration names, on one SQLite file or one
+    /// PostgreSQL schema.
     static func open(
         _ configuration: ServerConfiguration,
         logger: Logger
     ) throws -> Storage {
         guard let url = configuration.databaseURL else {
+            let database = try SQLiteBillingDatabase(path: configuration.sqlitePath)
+            let store = SQLiteSubscriptionStore(database: database)
             return Storage(
-                store: try SQLiteSubscriptionStore(path: configuration.sqlitePath),
-                directory: try SQLiteAccountDirectory(path: configuration.sqlitePath),
-                ledger: try SQLiteStripeLedger(path: configuration.sqlitePath),
-                client: nil
+                store: store,
+                scoped: { store.scoped(to: $0.rawValue) },
+                directory: SQLiteAccountDirectory(database: database),
+                ledger: SQLiteStripeLedger(database: database),
+                postgres: nil
             )
         }
-        let client = PostgresClient(
-            configuration: try PostgresSubscriptionStore.clientConfiguration(url: url),
-            backgroundLogger: logger
+        let database = try PostgresBillingDatabase(
+            configuration: try PostgresBillingDatabase.configuration(url: url),
+            schema: configuration.schema,
+            logger: logger
         )
+        let store = database.store
         return Storage(
-            store: try PostgresSubscriptionStore(client: client, schema: configuration.schema, logger: logger),
-            directory: PostgresAccountDirectory(client: client, schema: configuration.schema),
-            ledger: PostgresStripeLedger(client: client, schema: configuration.schema),
-            client: client
+            store: store,
+            scoped: { store.scoped(to: $0.rawValue) },
+            directory: PostgresAccountDirectory(database: database),
+            ledger: PostgresStripeLedger(database: database),
+            postgres: database
         )
     }
 
     /// Where the server keeps its state: one SQLite file, or one PostgreSQL schema.
-    struct Storage {
+    struct Storage: Sendable {
+        /// The store over every account's subscriptions (the renewal worker's and the webhook's).
         var store: any SubscriptionStore
+        /// The store seeing one account's subscriptions only: a request's.
+        var scoped: @Sendable (AccountID) -> any SubscriptionStore
         var directory: any AccountDirectory
         var ledger: any StripeLedger
-        /// The PostgreSQL pool, which must run (as a service) while the others are used.
-        var client: PostgresClient?
+        /// The PostgreSQL database, whose pool must run (as a service) while the others are used.
+        var postgres: PostgresBillingDatabase?
 
-        /// Applies every migration.
+        /// Applies every migration (SQLite's ran when the file was opened).
         func migrate() async throws {
-            if let postgres = store as? PostgresSubscriptionStore { try await postgres.migrate() }
-            try await directory.migrate()
-            try await ledger.migrate()
+            try await postgres?.migrate()
         }
     }
 
     /// Builds the server.
     ///
-    /// Migrations (and the demo, when configured) run when it starts, before it listens.
+    /// Migrations (and the demo, when configured) run as the first service of the service group;
+    /// the HTTP server and the renewal worker wait for them.
     ///
     /// - Parameters:
     ///   - configuration: The settings.
@@ -90,21 +101,27 @@ public enum BillingServer {
         demoTokenCreated: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> Assembly {
         let storage = try open(configuration, logger: logger)
-        let (store, directory, client) = (storage.store, storage.directory, storage.client)
         let clock = clock ?? configuration.clock
         let stripe = configuration.stripeSecretKey.map {
             StripePaymentGateway(.init(secretKey: $0, apiBase: configuration.stripeAPIBase), ledger: storage.ledger)
         }
         let metrics = BillingMetrics(token: configuration.metricsToken)
-        let service = AddonService(
-            store: store,
-            gateway: MeteredPaymentGateway(base: gateway ?? stripe ?? ScriptedPaymentGateway(), metrics: metrics),
-            clock: clock,
-            policy: BillingPolicy(taxRounding: configuration.taxRounding),
-            taxes: configuration.taxRate.map { TaxTable(standard: $0) }
-        )
+        let payments = MeteredPaymentGateway(base: gateway ?? stripe ?? ScriptedPaymentGateway(), metrics: metrics)
+        let policy = BillingPolicy(taxRounding: configuration.taxRounding)
+        let taxes = configuration.taxRate.map { TaxTable(standard: $0) }
+        let service = AddonService(store: storage.store, gateway: payments, clock: clock, policy: policy, taxes: taxes)
+        let directory = GrantCachingDirectory(storage.directory)
         let api = BillingAPI(
             service: service,
+            scoped: { account in
+                AddonService(
+                    store: storage.scoped(account),
+                    gateway: payments,
+                    clock: clock,
+                    policy: policy,
+                    taxes: taxes
+                )
+            },
             directory: directory,
             plans: SeedPlans.all,
             coupons: configuration.coupons,
@@ -121,16 +138,15 @@ public enum BillingServer {
                 metrics: metrics
             ).addRoute(to: router)
         }
-        // Migrations and the demo run once, when the pool serves its first request; the HTTP
-        // server and the renewal worker both wait for them.
         let seedsDemo = configuration.seedsDemo
-        let preparation = Task {
+        let migrations = Preparation(logger: logger) {
             try await storage.migrate()
-            if seedsDemo, let token = try await seedDemo(store: store, directory: directory, now: clock.now()) {
+            if seedsDemo, let token = try await seedDemo(store: storage.store, directory: directory, now: clock.now()) {
                 demoTokenCreated(token)
             }
         }
-        var services: [any Service] = client.map { [$0] } ?? []
+        var services: [any Service] = storage.postgres.map { [$0.client] } ?? []
+        services.append(migrations)
         services.append(
             RenewalWorker(
                 service: service,
@@ -138,7 +154,7 @@ public enum BillingServer {
                 batch: configuration.renewalBatch,
                 logger: logger,
                 metrics: metrics,
-                ready: { try await preparation.value }
+                ready: { try await migrations.ready() }
             )
         )
         var application = Application(
@@ -147,10 +163,11 @@ public enum BillingServer {
             services: services,
             logger: logger
         )
-        application.beforeServerStarts { try await preparation.value }
+        application.beforeServerStarts { try await migrations.ready() }
         return Assembly(
             application: application,
             api: api,
+            store: storage.store,
             ledger: storage.ledger,
             metrics: metrics,
             routes: router.routes.map { "\($0.method) \($0.path)" }
@@ -164,12 +181,12 @@ public enum BillingServer {
         _ body: @Sendable (any AccountDirectory) async throws -> Result
     ) async throws -> Result {
         let storage = try open(configuration, logger: logger)
-        guard let client = storage.client else {
+        guard let database = storage.postgres else {
             try await storage.migrate()
             return try await body(storage.directory)
         }
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
             try await storage.migrate()
             return try await body(storage.directory)
@@ -200,5 +217,63 @@ public enum BillingServer {
         try await store.insert(StoredSubscription(subscription: subscription))
         try await directory.assign(subscription.id, to: account)
         return try await directory.createToken(for: account, actor: BillingActor(id: "owner", role: .owner)).token
+    }
+}
+
+/// The migrations (and the demo's seeding): the first service of the group.
+///
+/// The HTTP server and the renewal worker wait for ``ready()``; a failure stops the group with its error.
+final class Preparation: Service {
+    private enum State {
+        case running([CheckedContinuation<Void, any Error>])
+        case done((any Error)?)
+    }
+
+    private let state = Mutex(State.running([]))
+    private let work: @Sendable () async throws -> Void
+    private let logger: Logger
+
+    init(logger: Logger, _ work: @escaping @Sendable () async throws -> Void) {
+        self.logger = logger
+        self.work = work
+    }
+
+    /// Migrates, wakes those waiting, then stays until the group shuts down (a service that
+    /// returns would end the group).
+    func run() async throws {
+        var failure: (any Error)?
+        do {
+            try await work()
+        } catch {
+            failure = error
+        }
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            guard case .running(let waiting) = state else { return [] }
+            state = .done(failure)
+            return waiting
+        }
+        for continuation in waiting {
+            if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+        }
+        if let failure { throw failure }
+        try? await gracefulShutdown()
+    }
+
+    /// Returns once the migrations ran; throws their error.
+    func ready() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> (any Error)?? in
+                switch state {
+                case .running(var waiting):
+                    waiting.append(continuation)
+                    state = .running(waiting)
+                    return nil
+                case .done(let failure):
+                    return .some(failure)
+                }
+            }
+            guard let outcome else { return }
+            if let failure = outcome { continuation.resume(throwing: failure) } else { continuation.resume() }
+        }
     }
 }

@@ -68,9 +68,10 @@ public struct RenewalWorker: Service {
                     ]
                 )
             }
-            for receipt in receipts { await count(receipt) }
+            for receipt in receipts { count(receipt) }
             for (id, error) in failures {
-                logger.warning("renewal failed", metadata: ["subscription": "\(id)", "code": "\(error.code)"])
+                let code = (error as? BillingError)?.code.rawValue ?? "\(type(of: error))"
+                logger.warning("renewal failed", metadata: ["subscription": "\(id)", "code": "\(code)"])
                 metrics.renewal("failed")
             }
         } catch {
@@ -79,7 +80,7 @@ public struct RenewalWorker: Service {
     }
 
     /// Counts a renewal or payment retry, and the dunning transition it made.
-    func count(_ receipt: ServiceReceipt) async {
+    func count(_ receipt: ServiceReceipt) {
         let decision = receipt.decision
         if let retry = decision.paymentRetry {
             if receipt.status == .completed { metrics.dunning(to: retry.paid ? .active : retry.status) }
@@ -91,10 +92,7 @@ public struct RenewalWorker: Service {
         let billed = decision.renewals.contains { !$0.invoice.total.isZero }
         guard billed, receipt.amountCharged.isZero else { return metrics.renewal("completed") }
         metrics.renewal("declined")
-        if let record = try? await service.store.intent(receipt.key),
-            let stored = try? await service.store.load(record.subscription)
-        {
-            metrics.dunning(to: stored.subscription.status)
-        }
+        // The declined renewal's own status is where dunning took the subscription.
+        if let status = decision.renewals.last?.status { metrics.dunning(to: status) }
     }
 }

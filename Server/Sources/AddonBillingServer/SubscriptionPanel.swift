@@ -39,7 +39,8 @@ struct SubscriptionPanel: Encodable {
     var nextInvoice: InvoicePreview?
     var unpaidInvoice: UnpaidInvoice?
 
-    init(_ subscription: Subscription, usage: CapacityUsage?, policy: BillingPolicy) throws(BillingError) {
+    /// The panel of `subscription`, with the next invoice `preview` shows (nil when it does not renew).
+    init(_ subscription: Subscription, usage: CapacityUsage?, preview: InvoicePreview?) throws(BillingError) {
         self.subscription = subscription
         let plan = subscription.plan
         // Slot capacities: those add-ons can add to, then the plan's other included ones
@@ -93,7 +94,7 @@ struct SubscriptionPanel: Encodable {
             )
         }
         self.addons = cards
-        self.nextInvoice = subscription.status.renews ? try subscription.previewNextInvoice(policy: policy) : nil
+        self.nextInvoice = subscription.status.renews ? preview : nil
         self.unpaidInvoice = subscription.unpaidInvoice
     }
 }

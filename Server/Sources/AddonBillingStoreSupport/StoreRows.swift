@@ -2,108 +2,385 @@ package import AddonBilling
 import Foundation
 import Synchronization
 
-/// The columns both stores write for a stored subscription: the fields a person
-/// queries with SQL, and the JSON of the whole value, from which it is read back.
-package struct SubscriptionRow: Sendable {
+/// The typed columns of a subscription's row, as both stores write and read them.
+///
+/// Every field a person queries is a column (`status`, `plan_key`, `billed_through`,
+/// `due_at`, …); the few composite fields that are rare or small — usage counters,
+/// auto-recharge rules, an unpaid invoice, a scheduled change, a coupon — are small JSON
+/// texts, null when absent. The plan lives once in the `plans` table, the add-on lines
+/// and packs in rows of their own, the period's charges in an append-only table.
+package struct SubscriptionColumns: Sendable {
     package let id: String
     package let status: String
-    package let planID: String
     package let currency: String
+    package let cycleAnchor: Int64
+    package let intervalUnit: String
+    package let intervalCount: Int64
+    package let timeZone: String
+    package let trialEnd: Int64?
     package let billedThrough: Int64
     /// ``Subscription/dueAt`` in seconds: the renewal-due query's indexed column.
     package let dueAt: Int64?
-    package let claim: String?
-    package let providerReference: String?
-    /// The subscription's documented JSON.
-    package let value: String
-    /// The held usage's JSON array.
-    package let heldUsage: String
-    /// One row per add-on line.
-    package let lines: [LineRow]
+    package let creditBalance: Int64
+    package let cancelAtPeriodEnd: Bool
+    package let packsBought: Int64
+    package let allowanceUsed: String?
+    package let overage: String?
+    package let autoRecharge: String?
+    package let unpaidInvoice: String?
+    package let scheduledChange: String?
+    package let discount: String?
 
-    package init(_ stored: StoredSubscription) throws {
-        let subscription = stored.subscription
+    package init(_ subscription: Subscription) throws {
+        let cycle = subscription.cycle
         self.id = subscription.id.rawValue
         self.status = subscription.status.rawValue
-        self.planID = subscription.plan.id.rawValue
         self.currency = subscription.currency.code
+        self.cycleAnchor = cycle.anchor.secondsSinceEpoch
+        self.intervalUnit = cycle.interval.unit.rawValue
+        self.intervalCount = Int64(cycle.interval.count)
+        self.timeZone = cycle.timeZone.identifier
+        self.trialEnd = subscription.trialEnd?.secondsSinceEpoch
         self.billedThrough = subscription.billedThrough.secondsSinceEpoch
         self.dueAt = subscription.dueAt?.secondsSinceEpoch
-        self.claim = stored.claim?.rawValue
-        self.providerReference = stored.providerReference
-        self.value = try StoreJSON.encode(subscription)
-        self.heldUsage = try StoreJSON.encode(stored.heldUsage)
-        self.lines = subscription.lines.map(LineRow.init)
+        self.creditBalance = subscription.creditBalance.minorUnits
+        self.cancelAtPeriodEnd = subscription.cancelAtPeriodEnd
+        let quota = subscription.quota
+        self.packsBought = Int64(quota.packsBought)
+        self.allowanceUsed = quota.allowanceUsed == .none ? nil : try StoreJSON.encode(quota.allowanceUsed)
+        self.overage = quota.overage == .none ? nil : try StoreJSON.encode(quota.overage)
+        self.autoRecharge = quota.autoRecharge.isEmpty ? nil : try StoreJSON.encode(quota.autoRecharge)
+        self.unpaidInvoice = try subscription.unpaidInvoice.map(StoreJSON.encode)
+        self.scheduledChange = try subscription.scheduledChange.map(StoreJSON.encode)
+        self.discount = try subscription.discount.map(StoreJSON.encode)
     }
 
-    /// Reads a stored subscription back from its columns, reusing the decoded value of
-    /// an earlier read of the same JSON from `cache`.
-    package static func stored(
+    /// The columns as read back from a row.
+    package init(
         id: String,
-        value: String,
-        version: Int64,
-        claim: String?,
-        providerReference: String?,
-        heldUsage: String,
-        cache: DecodedSubscriptions? = nil
-    ) throws -> StoredSubscription {
-        StoredSubscription(
-            subscription: try cache?.subscription(id, decoding: value) ?? StoreJSON.decode(Subscription.self, value),
-            version: version,
-            claim: try claim.map { try StoreJSON.decode(IdempotencyKey.self, StoreJSON.quoted($0)) },
-            providerReference: providerReference,
-            heldUsage: try StoreJSON.decode([HeldUsage].self, heldUsage)
+        status: String,
+        currency: String,
+        cycleAnchor: Int64,
+        intervalUnit: String,
+        intervalCount: Int64,
+        timeZone: String,
+        trialEnd: Int64?,
+        billedThrough: Int64,
+        dueAt: Int64?,
+        creditBalance: Int64,
+        cancelAtPeriodEnd: Bool,
+        packsBought: Int64,
+        allowanceUsed: String?,
+        overage: String?,
+        autoRecharge: String?,
+        unpaidInvoice: String?,
+        scheduledChange: String?,
+        discount: String?
+    ) {
+        self.id = id
+        self.status = status
+        self.currency = currency
+        self.cycleAnchor = cycleAnchor
+        self.intervalUnit = intervalUnit
+        self.intervalCount = intervalCount
+        self.timeZone = timeZone
+        self.trialEnd = trialEnd
+        self.billedThrough = billedThrough
+        self.dueAt = dueAt
+        self.creditBalance = creditBalance
+        self.cancelAtPeriodEnd = cancelAtPeriodEnd
+        self.packsBought = packsBought
+        self.allowanceUsed = allowanceUsed
+        self.overage = overage
+        self.autoRecharge = autoRecharge
+        self.unpaidInvoice = unpaidInvoice
+        self.scheduledChange = scheduledChange
+        self.discount = discount
+    }
+}
+
+/// One add-on line's row: `SELECT subscription_id FROM subscription_lines WHERE addon =
+/// 'extra_seats' AND quantity > 0` answers "who has extra seats" without JSON.
+package struct LineColumns: Sendable {
+    package let addon: String
+    /// The line's index among the subscription's lines: their purchase order.
+    package let position: Int64
+    package let quantity: Int64
+    package let paidQuantity: Int64
+    package let renewalQuantity: Int64
+    package let unitPrice: Int64
+    package let start: Int64
+    package let autoRenew: Bool
+
+    package init(_ line: AddonLine, position: Int) {
+        self.addon = line.addon.rawValue
+        self.position = Int64(position)
+        self.quantity = line.quantity
+        self.paidQuantity = line.paidQuantity
+        self.renewalQuantity = line.renewalQuantity
+        self.unitPrice = line.unitPrice.minorUnits
+        self.start = line.start.secondsSinceEpoch
+        self.autoRenew = line.autoRenew
+    }
+
+    package init(
+        addon: String,
+        position: Int64,
+        quantity: Int64,
+        paidQuantity: Int64,
+        renewalQuantity: Int64,
+        unitPrice: Int64,
+        start: Int64,
+        autoRenew: Bool
+    ) {
+        self.addon = addon
+        self.position = position
+        self.quantity = quantity
+        self.paidQuantity = paidQuantity
+        self.renewalQuantity = renewalQuantity
+        self.unitPrice = unitPrice
+        self.start = start
+        self.autoRenew = autoRenew
+    }
+
+    func line(in currency: Currency) throws -> AddonLine {
+        try AddonLine(
+            addon: AddonCode(rawValue: addon),
+            quantity: quantity,
+            paidQuantity: paidQuantity,
+            renewalQuantity: renewalQuantity,
+            unitPrice: Money(minorUnits: unitPrice, currency: currency),
+            start: Instant(secondsSinceEpoch: start),
+            autoRenew: autoRenew
         )
     }
 }
 
-/// The subscriptions a store decoded last, by their JSON: decoding is most of a read's
-/// work, and a subscription's JSON only changes when it is saved.
-///
-/// An entry is used only when the row's JSON text is the very text it was decoded
-/// from, so a stale entry is never returned: a changed row simply misses. At most
-/// ``capacity`` subscriptions are kept (a few KiB each); past that the cache starts over.
-package final class DecodedSubscriptions: Sendable {
-    private let entries = Mutex<[String: (value: String, subscription: Subscription)]>([:])
-    /// The most subscriptions kept.
-    package let capacity: Int
-
-    package init(capacity: Int = 4_096) { self.capacity = capacity }
-
-    /// The subscription `value` (the row of `id`) encodes, decoded once per distinct text.
-    package func subscription(_ id: String, decoding value: String) throws -> Subscription {
-        if let known = entries.withLock({ $0[id] }), known.value == value { return known.subscription }
-        let decoded = try StoreJSON.decode(Subscription.self, value)
-        entries.withLock {
-            if $0.count >= capacity, $0[id] == nil { $0.removeAll(keepingCapacity: true) }
-            $0[id] = (value, decoded)
-        }
-        return decoded
-    }
-}
-
-/// One add-on line, as its own row: `SELECT` answers "who has extra seats" without JSON.
-package struct LineRow: Sendable {
+/// One pack's row; packs are consumed in the order of their numbers.
+package struct PackColumns: Sendable {
+    package let number: Int64
     package let addon: String
-    package let quantity: Int64
-    package let paidQuantity: Int64
-    package let renewalQuantity: Int64
-    package let unitPriceMinorUnits: Int64
-    package let currency: String
-    package let autoRenew: Bool
+    package let capacity: String
+    package let amount: Int64
+    package let used: Int64
+    package let purchasedAt: Int64
+    package let expiresAt: Int64
+    package let autoRecharge: Bool
 
-    init(_ line: AddonLine) {
-        self.addon = line.addon.rawValue
-        self.quantity = line.quantity
-        self.paidQuantity = line.paidQuantity
-        self.renewalQuantity = line.renewalQuantity
-        self.unitPriceMinorUnits = line.unitPrice.minorUnits
-        self.currency = line.unitPrice.currency.code
-        self.autoRenew = line.autoRenew
+    package init(_ pack: PackGrant) {
+        self.number = Int64(pack.number)
+        self.addon = pack.addon.rawValue
+        self.capacity = pack.capacity.rawValue
+        self.amount = pack.amount
+        self.used = pack.used
+        self.purchasedAt = pack.purchasedAt.secondsSinceEpoch
+        self.expiresAt = pack.expiresAt.secondsSinceEpoch
+        self.autoRecharge = pack.autoRecharge
+    }
+
+    package init(
+        number: Int64,
+        addon: String,
+        capacity: String,
+        amount: Int64,
+        used: Int64,
+        purchasedAt: Int64,
+        expiresAt: Int64,
+        autoRecharge: Bool
+    ) {
+        self.number = number
+        self.addon = addon
+        self.capacity = capacity
+        self.amount = amount
+        self.used = used
+        self.purchasedAt = purchasedAt
+        self.expiresAt = expiresAt
+        self.autoRecharge = autoRecharge
+    }
+
+    func pack() throws -> PackGrant {
+        try PackGrant(
+            number: Int(number),
+            addon: AddonCode(rawValue: addon),
+            capacity: CapacityKind(rawValue: capacity),
+            amount: amount,
+            used: used,
+            purchasedAt: Instant(secondsSinceEpoch: purchasedAt),
+            expiresAt: Instant(secondsSinceEpoch: expiresAt),
+            autoRecharge: autoRecharge
+        )
     }
 }
 
-/// The columns of an intent record.
+/// One held usage record's row.
+package struct HeldColumns: Sendable {
+    package let key: String
+    package let units: Int64
+    package let capacity: String
+    package let at: Int64
+
+    package init(_ held: HeldUsage) {
+        self.key = held.key.rawValue
+        self.units = held.units
+        self.capacity = held.capacity.rawValue
+        self.at = held.at.secondsSinceEpoch
+    }
+
+    package init(key: String, units: Int64, capacity: String, at: Int64) {
+        self.key = key
+        self.units = units
+        self.capacity = capacity
+        self.at = at
+    }
+
+    var held: HeldUsage {
+        HeldUsage(
+            key: IdempotencyKey(stored: key),
+            units: units,
+            capacity: CapacityKind(rawValue: capacity),
+            at: Instant(secondsSinceEpoch: at)
+        )
+    }
+}
+
+/// What a store reads and writes beside the rows: the plans by key (decoded once), the time
+/// zones by identifier (read once), and the assembly of a subscription from its rows.
+///
+/// A plan is stored once in `plans` under a key made of its identifier and a digest of its
+/// JSON, so the subscriptions on one plan share one row, and a plan whose prices change is a
+/// new key while subscriptions that locked the old one keep theirs.
+package final class StoreCatalog: Sendable {
+    private struct State {
+        var plans: [String: Plan] = [:]
+        var keys: [PlanID: [(plan: Plan, key: String)]] = [:]
+        var zones: [String: BillingTimeZone] = ["UTC": .utc]
+    }
+
+    private let state = Mutex(State())
+    /// The most plans and zones kept; past it, the cache starts over.
+    package static let capacity = 4_096
+
+    package init() {}
+
+    /// The key of `plan`, with its JSON when this catalog has not seen it before — a store then
+    /// writes it to `plans` (`ON CONFLICT DO NOTHING`: the key names the content).
+    package func key(for plan: Plan) throws -> (key: String, json: String?) {
+        if let known = state.withLock({ $0.keys[plan.id]?.first { $0.plan == plan }?.key }) { return (known, nil) }
+        let json = try StoreJSON.encode(plan)
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
+        for byte in json.utf8 { digest = (digest ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let key = "\(plan.id.rawValue)#\(String(digest, radix: 16))-\(json.utf8.count)"
+        remember(plan, key: key)
+        return (key, json)
+    }
+
+    /// The plan stored under `key`, decoding `json()` only the first time.
+    package func plan(_ key: String, json: () throws -> String?) throws -> Plan {
+        if let known = state.withLock({ $0.plans[key] }) { return known }
+        guard let text = try json() else {
+            throw BillingError(code: .invalidSubscription, message: "The plan \"\(key)\" is missing from the store.")
+        }
+        let plan = try StoreJSON.decode(Plan.self, text)
+        remember(plan, key: key)
+        return plan
+    }
+
+    /// The plan under `key`, when it was read or written before.
+    package func cachedPlan(_ key: String) -> Plan? { state.withLock { $0.plans[key] } }
+
+    private func remember(_ plan: Plan, key: String) {
+        state.withLock {
+            if $0.plans.count >= Self.capacity { ($0.plans, $0.keys) = ([:], [:]) }
+            $0.plans[key] = plan
+            if !($0.keys[plan.id]?.contains { $0.key == key } ?? false) {
+                $0.keys[plan.id, default: []].append((plan, key))
+            }
+        }
+    }
+
+    private func zone(_ identifier: String) throws -> BillingTimeZone {
+        if let known = state.withLock({ $0.zones[identifier] }) { return known }
+        let zone = try BillingTimeZone(identifier: identifier)
+        state.withLock {
+            if $0.zones.count >= Self.capacity { $0.zones = ["UTC": .utc] }
+            $0.zones[identifier] = zone
+        }
+        return zone
+    }
+
+    /// Assembles a subscription from its rows, validating it as the core's initializer does.
+    package func subscription(
+        _ columns: SubscriptionColumns,
+        plan: Plan,
+        lines: [LineColumns],
+        packs: [PackColumns]
+    ) throws -> Subscription {
+        let currency = plan.price.currency
+        guard let unit = BillingInterval.Unit(rawValue: columns.intervalUnit) else {
+            throw BillingError(code: .invalidSubscription, message: "Unknown interval \"\(columns.intervalUnit)\".")
+        }
+        let cycle = try BillingCycle(
+            anchor: Instant(secondsSinceEpoch: columns.cycleAnchor),
+            interval: try BillingInterval(unit, count: Int(columns.intervalCount)),
+            timeZone: try zone(columns.timeZone)
+        )
+        let quota = QuotaLedger(
+            packs: try packs.map { try $0.pack() },
+            allowanceUsed: try columns.allowanceUsed.map { try StoreJSON.decode(Capacities.self, $0) } ?? .none,
+            overage: try columns.overage.map { try StoreJSON.decode(Capacities.self, $0) } ?? .none,
+            autoRecharge: try columns.autoRecharge.map { try StoreJSON.decode([AutoRechargeRule].self, $0) } ?? [],
+            packsBought: Int(columns.packsBought)
+        )
+        return try Subscription(
+            id: SubscriptionID(rawValue: columns.id),
+            plan: plan,
+            status: SubscriptionStatus(rawValue: columns.status),
+            cycle: cycle,
+            trialEnd: columns.trialEnd.map(Instant.init(secondsSinceEpoch:)),
+            billedThrough: Instant(secondsSinceEpoch: columns.billedThrough),
+            lines: try lines.map { try $0.line(in: currency) },
+            quota: quota,
+            unpaidInvoice: try columns.unpaidInvoice.map { try StoreJSON.decode(UnpaidInvoice.self, $0) },
+            creditBalance: Money(minorUnits: columns.creditBalance, currency: currency),
+            scheduledChange: try columns.scheduledChange.map { try StoreJSON.decode(SubscriptionOperation.self, $0) },
+            cancelAtPeriodEnd: columns.cancelAtPeriodEnd,
+            discount: try columns.discount.map { try StoreJSON.decode(Discount.self, $0) }
+        )
+    }
+
+    /// A stored subscription from its rows.
+    package func stored(
+        _ columns: SubscriptionColumns,
+        plan: Plan,
+        lines: [LineColumns],
+        packs: [PackColumns],
+        version: Int64,
+        claim: String?,
+        providerReference: String?,
+        held: [HeldColumns]
+    ) throws -> StoredSubscription {
+        StoredSubscription(
+            subscription: try subscription(columns, plan: plan, lines: lines, packs: packs),
+            version: version,
+            claim: claim.map(IdempotencyKey.init(stored:)),
+            providerReference: providerReference,
+            heldUsage: held.map(\.held)
+        )
+    }
+}
+
+extension SubscriptionUpdate {
+    /// The rows of the lines to write, with their positions.
+    package var lineRows: [LineColumns] {
+        guard let lines = subscription?.lines else { return [] }
+        return changedLines.compactMap { changed in
+            lines.firstIndex { $0.addon == changed.addon }.map { LineColumns(changed, position: $0) }
+        }
+    }
+}
+
+/// The columns of an intent record: its state and the record's JSON (the request, the
+/// decision, and — while its charge is under way — the subscription to commit).
 package struct IntentRow: Sendable {
     package let key: String
     package let subscription: String
@@ -120,7 +397,9 @@ package struct IntentRow: Sendable {
     }
 }
 
-/// The JSON both stores keep: the package's documented shapes, keys sorted.
+/// The JSON both stores keep in their few JSON columns: the package's documented shapes, keys
+/// sorted (Foundation's encoder otherwise writes them in hash order), so that a plan's JSON — and
+/// the key made of its digest — is the same in every process.
 package enum StoreJSON {
     package static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
@@ -131,9 +410,6 @@ package enum StoreJSON {
     package static func decode<Value: Decodable>(_ type: Value.Type, _ text: String) throws -> Value {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
-
-    /// A string as a JSON string literal, to decode single-value types from a column.
-    package static func quoted(_ text: String) throws -> String { try encode(text) }
 }
 
 /// The unfinished intent states, as stored.

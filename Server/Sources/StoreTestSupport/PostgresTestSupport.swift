@@ -16,7 +16,7 @@ public enum PostgresTestServer {
 
     /// Parses a `postgres://` URL.
     public static func configuration(_ text: String) throws -> PostgresClient.Configuration {
-        var configuration = try PostgresSubscriptionStore.clientConfiguration(url: text)
+        var configuration = try PostgresBillingDatabase.configuration(url: text)
         configuration.options.maximumConnections = 32
         return configuration
     }

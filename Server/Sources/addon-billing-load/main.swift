@@ -99,18 +99,20 @@ if let url = options.databaseURL {
     let schema = "load_\(UInt64(Date().timeIntervalSince1970 * 1000))"
     environment["DATABASE_URL"] = url
     environment["ADDON_BILLING_DATABASE_SCHEMA"] = schema
-    let client = PostgresClient(configuration: try PostgresSubscriptionStore.clientConfiguration(url: url))
+    let database = try PostgresBillingDatabase(
+        configuration: try PostgresBillingDatabase.configuration(url: url),
+        schema: schema
+    )
     token = try await withThrowingTaskGroup(of: String?.self) { group in
         group.addTask {
-            await client.run()
+            await database.run()
             return nil
         }
         defer { group.cancelAll() }
-        let store = try PostgresSubscriptionStore(client: client, schema: schema)
-        _ = try await store.migrate()
+        _ = try await database.migrate()
         return try await seed(
-            store,
-            PostgresAccountDirectory(client: client, schema: schema),
+            database.store,
+            PostgresAccountDirectory(database: database),
             count: options.subscriptions
         )
     }
@@ -119,9 +121,10 @@ if let url = options.databaseURL {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UUID()).sqlite").path
     environment["ADDON_BILLING_SQLITE_PATH"] = path
     sqliteFile = path
+    let database = try SQLiteBillingDatabase(path: path)
     token = try await seed(
-        try SQLiteSubscriptionStore(path: path),
-        try SQLiteAccountDirectory(path: path),
+        SQLiteSubscriptionStore(database: database),
+        SQLiteAccountDirectory(database: database),
         count: options.subscriptions
     )
     storage = "SQLite (\(path))"

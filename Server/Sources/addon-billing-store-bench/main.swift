@@ -26,13 +26,15 @@ func seconds(_ start: ContinuousClock.Instant) -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
-let client = PostgresClient(configuration: configuration)
+let database = try PostgresBillingDatabase(
+    configuration: configuration,
+    schema: PostgresTestServer.freshSchema("bench")
+)
 await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { await client.run() }
+    group.addTask { await database.run() }
     group.addTask {
-        let schema = PostgresTestServer.freshSchema("bench")
-        let store = try PostgresSubscriptionStore(client: client, schema: schema)
-        try await store.migrate()
+        try await database.migrate()
+        let store = database.store
         let anchor = Instant(secondsSinceEpoch: 1_775_001_600)  // 2026-04-01
         let clock = ManualClock(Instant(secondsSinceEpoch: 1_776_297_600))  // mid-April
         let service = AddonService(store: store, gateway: ScriptedPaymentGateway(), clock: clock.witness)
@@ -111,7 +113,7 @@ await withThrowingTaskGroup(of: Void.self) { group in
             "renewals: \(renewed) subscriptions found by the due query and renewed in "
                 + "\(String(format: "%.1f", renewSeconds)) s = \(Int(Double(renewed) / renewSeconds)) per second"
         )
-        try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(schema)\" CASCADE"))
+        try await database.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(database.schema)\" CASCADE"))
         exit(0)
     }
     try? await group.next()

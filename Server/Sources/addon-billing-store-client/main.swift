@@ -20,7 +20,8 @@ let configuration = try PostgresTestServer.configuration(arguments[1])
 let schema = arguments[2]
 let prefix = arguments[3]
 let ids = arguments[5].split(separator: ",").map { SubscriptionID(rawValue: String($0)) }
-let client = PostgresClient(configuration: configuration)
+let database = try PostgresBillingDatabase(configuration: configuration, schema: schema)
+let client = database.client
 
 /// Writes a line unbuffered, so every acknowledgement reaches the pipe before a kill.
 func report(_ line: String) {
@@ -30,7 +31,7 @@ func report(_ line: String) {
 await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { await client.run() }
     group.addTask {
-        let store = try PostgresSubscriptionStore(client: client, schema: schema)
+        let store = database.store
         let gateway = PostgresLedgerGateway(client: client, schema: schema, declinePercent: 10)
         let service = AddonService(
             store: store,

@@ -74,7 +74,7 @@ func account(
             plan: SeedPlans.starter,
             cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
         )
-        try await api.service.store.insert(StoredSubscription(subscription: value))
+        try await assembly.store.insert(StoredSubscription(subscription: value))
         try await api.directory.assign(value.id, to: account)
     }
     return try await api.directory.createToken(
@@ -326,7 +326,7 @@ extension BillingServerTests {
                     XCTAssertEqual(try errorCode(response), code)
                 }
             }
-            let stored = try await harness.assembly.api.service.store.load("sub_acme")
+            let stored = try await harness.assembly.store.load("sub_acme")
             XCTAssertEqual(stored.version, 1, "a refused request must change nothing")
             let charges = await harness.gateway.charges()
             XCTAssertEqual(charges.count, 0)
@@ -349,7 +349,7 @@ extension BillingServerTests {
             )
             await worker.pass()
             await worker.pass()
-            let renewed = try await api.service.store.load("sub_acme").subscription
+            let renewed = try await harness.assembly.store.load("sub_acme").subscription
             XCTAssertEqual(renewed.billedThrough, try Instant(parsing: "2026-06-01T00:00:00Z"))
             let charges = await harness.gateway.charges()
             XCTAssertEqual(charges.map(\.amount.minorUnits), [1900], "one renewal charge for the $19 plan")
@@ -445,7 +445,7 @@ final class BillingServerPostgresTests: XCTestCase {
                             interval: .monthly
                         )
                     )
-                    try await first.api.service.store.insert(StoredSubscription(subscription: subscription))
+                    try await first.store.insert(StoredSubscription(subscription: subscription))
                     try await first.api.directory.assign(id, to: try AccountID("acme"))
                 }
                 clock.set(try Instant(parsing: "2026-05-01T00:00:01Z"))
@@ -461,7 +461,7 @@ final class BillingServerPostgresTests: XCTestCase {
                     for worker in workers + workers { group.addTask { await worker.pass() } }
                 }
                 for id in ids {
-                    let renewed = try await second.api.service.store.load(id).subscription
+                    let renewed = try await second.store.load(id).subscription
                     XCTAssertEqual(renewed.billedThrough, try Instant(parsing: "2026-06-01T00:00:00Z"), "\(id)")
                 }
             }

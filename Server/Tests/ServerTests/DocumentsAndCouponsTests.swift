@@ -196,7 +196,7 @@ final class DocumentsAndCouponsTests: XCTestCase {
                 XCTAssertEqual(counted, 2, name)
                 var discounted: [String] = []
                 for index in 0..<6 {
-                    let subscription = try await assembly.api.service.store.load(
+                    let subscription = try await assembly.store.load(
                         SubscriptionID(rawValue: "sub_\(index)")
                     )
                     if subscription.subscription.discount != nil { discounted.append("sub_\(index)") }

@@ -38,7 +38,7 @@ extension BillingServerTests {
             )
             harness.clock.set(try Instant(parsing: "2026-05-01T00:00:05Z"))
             await worker.pass()  // declined: past due
-            let pastDue = try await harness.assembly.api.service.store.load("sub_acme").subscription.status
+            let pastDue = try await harness.assembly.store.load("sub_acme").subscription.status
             XCTAssertEqual(pastDue, .pastDue)
             harness.clock.set(try Instant(parsing: "2026-05-20T00:00:00Z"))
             await worker.pass()  // the scheduled retry is captured: active again

@@ -103,7 +103,7 @@ extension BillingServerTests {
                 logger: Logger(label: "t")
             )
             await worker.pass()
-            let ended = try await api.service.store.load("sub_acme").subscription
+            let ended = try await harness.assembly.store.load("sub_acme").subscription
             XCTAssertEqual(ended.status, .canceled)
             XCTAssertNil(ended.dueAt)
             let charges = await harness.gateway.charges()

@@ -36,14 +36,13 @@ final class PostgresProcessTests: XCTestCase {
 
     /// Two subscriptions on the Pro plan, anchored now, in a fresh schema with a ledger gateway.
     private func prepare(
-        _ client: PostgresClient
+        _ database: PostgresBillingDatabase
     ) async throws
         -> (PostgresSubscriptionStore, PostgresLedgerGateway, String, [SubscriptionID])
     {
-        let schema = PostgresTestServer.freshSchema("p")
-        let store = try PostgresSubscriptionStore(client: client, schema: schema)
-        try await store.migrate()
-        let gateway = PostgresLedgerGateway(client: client, schema: schema, declinePercent: 10)
+        let schema = database.schema
+        let store = database.store
+        let gateway = PostgresLedgerGateway(client: database.client, schema: schema, declinePercent: 10)
         try await gateway.prepare()
         let now = Instant(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
         let plan = try BenchmarkPlans.pro()
@@ -110,8 +109,8 @@ final class PostgresProcessTests: XCTestCase {
     }
 
     func testTwoServiceProcessesOnOneDatabaseNeverChargeTwiceNorLoseAnUpdate() async throws {
-        try await withTestPostgres { client, url in
-            let (store, gateway, schema, ids) = try await self.prepare(client)
+        try await withTestDatabase(schema: PostgresTestServer.freshSchema("p")) { database, url in
+            let (store, gateway, schema, ids) = try await self.prepare(database)
             // Two processes buy seats on the same two subscriptions at once, and overlap on
             // half their keys (a client retrying through another process).
             let first = try self.launchClient(url: url, schema: schema, prefix: "k", count: 60, ids: ids)
@@ -128,8 +127,8 @@ final class PostgresProcessTests: XCTestCase {
     }
 
     func testProcessesKilledBetweenStepsAreFinishedExactlyOnceByResume() async throws {
-        try await withTestPostgres { client, url in
-            let (store, gateway, schema, ids) = try await self.prepare(client)
+        try await withTestDatabase(schema: PostgresTestServer.freshSchema("p")) { database, url in
+            let (store, gateway, schema, ids) = try await self.prepare(database)
             for round in 0..<4 {
                 let process = try self.launchClient(
                     url: url,
@@ -164,8 +163,8 @@ final class PostgresProcessTests: XCTestCase {
             throw XCTSkip("Set ADDON_BILLING_POSTGRES_RESTART to a command restarting the server.")
         }
         var prepared: (schema: String, ids: [SubscriptionID])?
-        try await withTestPostgres { client, _ in
-            let (_, _, schema, ids) = try await self.prepare(client)
+        try await withTestDatabase(schema: PostgresTestServer.freshSchema("p")) { database, _ in
+            let (_, _, schema, ids) = try await self.prepare(database)
             prepared = (schema, ids)
         }
         guard let (schema, ids) = prepared, let url else { return }
@@ -212,9 +211,9 @@ final class PostgresProcessTests: XCTestCase {
         }
         XCTAssertGreaterThan(acknowledged.count, 0)
         // A fresh connection pool for the checks: the old one's connections died with the server.
-        try await withTestPostgres { client, _ in
-            let store = try PostgresSubscriptionStore(client: client, schema: schema)
-            let gateway = PostgresLedgerGateway(client: client, schema: schema)
+        try await withTestDatabase(schema: schema, migrated: false) { database, _ in
+            let store = database.store
+            let gateway = PostgresLedgerGateway(client: database.client, schema: schema)
             let completed = Set(try await store.allIntents().filter { $0.state == .completed }.map(\.key.description))
             XCTAssertTrue(acknowledged.isSubset(of: completed), "acknowledged purchases were lost")
             let report = try await self.recoveryService(store, gateway).resume()

@@ -2,6 +2,7 @@ import AddonBilling
 import AddonBillingSQLite
 import AddonBillingTesting
 import Foundation
+import GRDB
 import XCTest
 
 /// The SQLite store on a real file.
@@ -19,10 +20,72 @@ final class SQLiteStoreTests: XCTestCase {
 
     func testMigrationsAreRecordedAndAppliedOnce() throws {
         let path = Self.temporaryFile()
+        let all = [
+            "1 subscriptions, their lines, and intents",
+            "2 the account directory, documents, coupons and the Stripe ledger",
+            "3 subscriptions as rows: plans, lines, packs, charges, held usage",
+        ]
         let first = try SQLiteSubscriptionStore(path: path)
-        XCTAssertEqual(try first.appliedMigrations(), ["1 subscriptions, their lines, and intents"])
+        XCTAssertEqual(try first.appliedMigrations(), all)
         let reopened = try SQLiteSubscriptionStore(path: path)
-        XCTAssertEqual(try reopened.appliedMigrations(), ["1 subscriptions, their lines, and intents"])
+        XCTAssertEqual(try reopened.appliedMigrations(), all)
+    }
+
+    /// A file written by the JSON-era store (migration 1 and the directory's own tables) is carried
+    /// forward: each subscription becomes rows with its version, claim, held usage and account, and
+    /// the charges it kept inside move to the ledger.
+    func testMigrationCarriesJSONRowsForward() async throws {
+        let path = Self.temporaryFile()
+        let anchor = Instant(secondsSinceEpoch: 1_775_001_600)
+        let midApril = Instant(secondsSinceEpoch: 1_776_297_600)
+        let bought = try SeedPlans.subscription(SeedPlans.business, anchor: anchor)
+            .apply(.addSlots("extra_members", quantity: 3), by: SeedPlans.owner, at: midApril)
+        let packed = try bought.subscription.apply(.buyPack("message_pack"), by: SeedPlans.owner, at: midApril)
+        let subscription = packed.subscription
+        var value = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(subscription)) as? [String: Any]
+        )
+        value["chargesThisPeriod"] = try JSONSerialization.jsonObject(
+            with: try JSONEncoder().encode(bought.periodCharges + packed.periodCharges)
+        )
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('1 subscriptions, their lines, and intents')")
+                try db.execute(sql: SQLiteMigrationFixture.version1)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE account_subscriptions (subscription_id TEXT PRIMARY KEY, account TEXT NOT NULL);
+                        INSERT INTO account_subscriptions VALUES (?, 'acme');
+                        INSERT INTO subscriptions (id, version, status, plan_id, currency, billed_through, claim, value,
+                            held_usage)
+                        VALUES (?, 7, 'active', 'business_monthly', 'USD', 0, 'client:k', ?,
+                            '[{"key": "client:u1", "units": 5, "capacity": "messages", "at": "2026-04-16T00:00:00Z"}]');
+                        """,
+                    arguments: [subscription.id.rawValue, subscription.id.rawValue, json]
+                )
+            }
+        }
+        let database = try SQLiteBillingDatabase(path: path)
+        XCTAssertEqual(try database.appliedMigrations().count, 3)
+        let store = SQLiteSubscriptionStore(database: database)
+        let stored = try await store.load(subscription.id)
+        XCTAssertEqual(stored.subscription, subscription)
+        XCTAssertEqual(stored.version, 7)
+        XCTAssertEqual(stored.claim, "k")
+        XCTAssertEqual(stored.heldUsage.map(\.units), [5])
+        let charges = try await store.charges(
+            of: subscription.id,
+            periodStart: try subscription.currentPeriod().start,
+            limit: 10
+        )
+        XCTAssertEqual(charges, bought.periodCharges + packed.periodCharges)
+        let mine = try await store.scoped(to: "acme").load(subscription.id)
+        XCTAssertEqual(mine.subscription, subscription)
+        let theirs = try? await store.scoped(to: "other").load(subscription.id)
+        XCTAssertNil(theirs, "another account's store found the subscription")
     }
 
     func testWhatASaveReturnedSurvivesReopeningTheFile() async throws {
@@ -56,4 +119,30 @@ final class SQLiteStoreTests: XCTestCase {
         let store = try SQLiteSubscriptionStore(path: Self.temporaryFile())
         try await assertExactlyOnce(on: store, allIntents: { try await store.allIntents() }, label: "SQLite")
     }
+}
+
+/// The JSON-era schema (migration 1), as earlier versions created it.
+enum SQLiteMigrationFixture {
+    static let version1 = """
+        CREATE TABLE subscriptions (
+            id TEXT PRIMARY KEY, version INTEGER NOT NULL, status TEXT NOT NULL, plan_id TEXT NOT NULL,
+            currency TEXT NOT NULL, billed_through INTEGER NOT NULL, due_at INTEGER, claim TEXT,
+            provider_reference TEXT, value TEXT NOT NULL, held_usage TEXT NOT NULL DEFAULT '[]',
+            updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+        );
+        CREATE INDEX subscriptions_due ON subscriptions (due_at, id) WHERE due_at IS NOT NULL;
+        CREATE TABLE subscription_lines (
+            subscription_id TEXT NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE, addon TEXT NOT NULL,
+            quantity INTEGER NOT NULL, paid_quantity INTEGER NOT NULL, renewal_quantity INTEGER NOT NULL,
+            unit_price_minor_units INTEGER NOT NULL, currency TEXT NOT NULL, auto_renew INTEGER NOT NULL,
+            PRIMARY KEY (subscription_id, addon)
+        );
+        CREATE INDEX subscription_lines_addon ON subscription_lines (addon);
+        CREATE TABLE intents (
+            key TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, state TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL DEFAULT (unixepoch()), record TEXT NOT NULL
+        );
+        CREATE INDEX intents_unfinished ON intents (key) WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation');
+        CREATE INDEX intents_finished ON intents (updated_at) WHERE state IN ('completed', 'failed');
+        """
 }

@@ -94,11 +94,11 @@ final class ServerProcessTests: XCTestCase {
     }
 
     func testAServerKilledBetweenCaptureAndCommitFinishesThePurchaseOnceAfterRestart() async throws {
-        try await withTestPostgres { client, url in
+        let schema = PostgresTestServer.freshSchema("crash")
+        try await withTestDatabase(schema: schema, migrated: false) { database, url in
             let stub = try await StripeStub.start()
             defer { stub.stop() }
             stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
-            let schema = PostgresTestServer.freshSchema("crash")
             let environment = [
                 "DATABASE_URL": url,
                 "ADDON_BILLING_DATABASE_SCHEMA": schema,
@@ -160,7 +160,7 @@ final class ServerProcessTests: XCTestCase {
             XCTAssertEqual(receipt["chargeID"] as? String, stub.succeeded.first?.id)
             XCTAssertEqual(stub.intents.count, 1, "one capture")
 
-            let store = try PostgresSubscriptionStore(client: client, schema: schema)
+            let store = database.store
             let stored = try await store.load("sub_acme_starter")
             XCTAssertEqual(stored.subscription.line("extra_seats")?.quantity, 2, "capacity granted once")
             XCTAssertNil(stored.claim)

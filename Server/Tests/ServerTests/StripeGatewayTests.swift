@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingSQLite
 import AddonBillingServer
 import AsyncHTTPClient
 import Foundation
@@ -15,7 +16,7 @@ final class StripeGatewayTests: XCTestCase {
     override func setUp() async throws {
         stub = try await StripeStub.start()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("stripe-\(UUID()).sqlite").path
-        ledger = try SQLiteStripeLedger(path: path)
+        ledger = SQLiteStripeLedger(database: try SQLiteBillingDatabase(path: path))
         try await ledger.migrate()
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
     }

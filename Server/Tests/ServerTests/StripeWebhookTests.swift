@@ -93,7 +93,7 @@ final class StripeWebhookTests: XCTestCase {
     }
 
     static func intentState(_ harness: Harness, _ key: String) async throws -> IntentState? {
-        try await harness.assembly.api.service.store.intent(IdempotencyKey("acme/\(key)"))?.state
+        try await harness.assembly.store.intent(IdempotencyKey("acme/\(key)"))?.state
     }
 
     // MARK: Tests
@@ -173,7 +173,7 @@ final class StripeWebhookTests: XCTestCase {
             }
             state = try await Self.intentState(harness, "buy")
             XCTAssertEqual(state, .completed)
-            let stored = try await harness.assembly.api.service.store.load("sub_acme")
+            let stored = try await harness.assembly.store.load("sub_acme")
             XCTAssertEqual(stored.subscription.lines.map(\.quantity), [2])
             XCTAssertEqual(harness.stub.succeeded.map(\.amount), [1900])
 
@@ -222,7 +222,7 @@ final class StripeWebhookTests: XCTestCase {
             ) { response in
                 XCTAssertEqual(response.status.code, 402, String(buffer: response.body))
             }
-            let stored = try await harness.assembly.api.service.store.load("sub_acme")
+            let stored = try await harness.assembly.store.load("sub_acme")
             XCTAssertNil(stored.providerReference, "the stale customer is cleared")
             XCTAssertEqual(stored.subscription.lines.map(\.quantity).reduce(0, +), 0)
             XCTAssertEqual(harness.stub.succeeded.count, 0)

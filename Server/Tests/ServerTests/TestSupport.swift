@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingPostgres
 import AddonBillingTesting
 import Foundation
 import PostgresNIO
@@ -22,6 +23,53 @@ func withTestPostgres(_ body: (PostgresClient, String) async throws -> Void) asy
         group.addTask { await client.run() }
         defer { group.cancelAll() }
         try await body(client, url)
+    }
+}
+
+/// Runs `body` with a running database in `schema` (its connections' `search_path`), migrated, and
+/// the server's URL; skips as ``withTestPostgres(_:)`` does.
+func withTestDatabase(
+    schema: String = PostgresTestServer.freshSchema(),
+    migrated: Bool = true,
+    _ body: (PostgresBillingDatabase, String) async throws -> Void
+) async throws {
+    try await withTestPostgres { _, url in
+        let database = try PostgresBillingDatabase(
+            configuration: try PostgresTestServer.configuration(url),
+            schema: schema
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            if migrated { try await database.migrate() }
+            try await body(database, url)
+        }
+    }
+}
+
+/// Databases in fresh schemas, made on demand and run until ``stop()``: for suites that want a
+/// new store per check.
+actor TestDatabases {
+    private let url: String
+    private var running: [Task<Void, Never>] = []
+
+    init(url: String) { self.url = url }
+
+    /// A new database in a fresh schema, running and migrated.
+    func make(_ prefix: String = "t") async throws -> PostgresBillingDatabase {
+        let database = try PostgresBillingDatabase(
+            configuration: try PostgresTestServer.configuration(url),
+            schema: PostgresTestServer.freshSchema(prefix)
+        )
+        running.append(Task { await database.run() })
+        try await database.migrate()
+        return database
+    }
+
+    /// Stops every database made.
+    func stop() {
+        for task in running { task.cancel() }
+        running = []
     }
 }
 

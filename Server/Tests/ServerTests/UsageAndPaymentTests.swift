@@ -20,7 +20,7 @@ extension BillingServerTests {
                 plan: SeedPlans.business,
                 cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
             )
-            try await harness.assembly.api.service.store.insert(StoredSubscription(subscription: business))
+            try await harness.assembly.store.insert(StoredSubscription(subscription: business))
             try await harness.assembly.api.directory.assign(business.id, to: try AccountID("acme"))
             var first: String?
             for _ in 0..<2 {  // the replay answers the first result and records nothing more
@@ -80,7 +80,7 @@ extension BillingServerTests {
                     if let first { XCTAssertEqual(body, first) } else { first = body }
                 }
             }
-            let stored = try await harness.assembly.api.service.store.load("sub_acme").subscription
+            let stored = try await harness.assembly.store.load("sub_acme").subscription
             XCTAssertEqual(stored.status, .active)
             XCTAssertNil(stored.unpaidInvoice)
             let charges = await harness.gateway.charges()

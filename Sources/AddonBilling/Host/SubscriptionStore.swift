@@ -148,7 +148,8 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public let subscription: Subscription?
     /// Whether ``subscription``'s plan differs from the stored one.
     public let planChanged: Bool
-    /// The add-on lines added or changed, in ``subscription``'s order.
+    /// The add-on lines added, changed or moved, in ``subscription``'s order; a store keeps each
+    /// line's position (its index in ``subscription``'s lines) with it.
     public let changedLines: [AddonLine]
     /// The add-on lines that are no longer on the subscription.
     public let removedLines: [AddonCode]
@@ -201,7 +202,10 @@ public struct SubscriptionUpdate: Sendable, Hashable {
         }
         self.planChanged = after.plan != before.plan
         var changedLines: [AddonLine] = []
-        for line in after.lines where before.line(line.addon) != line { changedLines.append(line) }
+        for (index, line) in after.lines.enumerated() {
+            let kept = index < before.lines.count && before.lines[index] == line
+            if !kept { changedLines.append(line) }
+        }
         self.changedLines = changedLines
         self.removedLines = before.lines.map(\.addon).filter { after.line($0) == nil }
         var changedPacks: [PackGrant] = []

@@ -1,3 +1,5 @@
+public import AddonBillingPostgres
+public import AddonBillingSQLite
 import Foundation
 public import GRDB
 import Logging
@@ -64,34 +66,18 @@ public struct StripeLedgerEntry: Sendable, Hashable {
     }
 }
 
-/// The Stripe ledger in an SQLite file, usually the subscriptions' own.
+/// The Stripe ledger in the server's SQLite file, on the subscriptions' pool (its tables belong to
+/// ``SQLiteBillingDatabase``'s migrator).
 public final class SQLiteStripeLedger: StripeLedger {
-    let database: DatabaseQueue
+    let database: DatabasePool
 
-    /// Opens (or creates) the ledger's tables in the file at `path`.
-    public init(path: String) throws {
-        self.database = try SQLiteAccountDirectory.open(path)
+    /// The ledger in an open file.
+    public init(database: SQLiteBillingDatabase) {
+        self.database = database.pool
     }
 
-    public func migrate() async throws {
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE IF NOT EXISTS stripe_charges (
-                        idempotency_key TEXT PRIMARY KEY,
-                        customer TEXT,
-                        payment_method TEXT,
-                        payment_intent TEXT,
-                        closed INTEGER NOT NULL DEFAULT 0
-                    );
-                    CREATE TABLE IF NOT EXISTS stripe_events (
-                        id TEXT PRIMARY KEY,
-                        handled_at INTEGER NOT NULL DEFAULT (unixepoch())
-                    );
-                    """
-            )
-        }
-    }
+    /// Nothing to do: the file's migrator created the tables when it was opened.
+    public func migrate() async throws {}
 
     public func open(_ key: String, customer: String, paymentMethod: String) async throws -> StripeLedgerEntry {
         try await database.write { db in
@@ -169,42 +155,21 @@ public final class SQLiteStripeLedger: StripeLedger {
     }
 }
 
-/// The Stripe ledger in PostgreSQL, in the subscription store's schema.
+/// The Stripe ledger in the server's PostgreSQL schema, on the database's pool (its tables belong
+/// to ``PostgresBillingDatabase``'s migrator).
 public struct PostgresStripeLedger: StripeLedger {
     let client: PostgresClient
     let schema: String
     let logger = Logger(label: "addon-billing.stripe-ledger")
 
-    /// A ledger with its tables in `schema` (a plain identifier, as the store's).
-    public init(client: PostgresClient, schema: String) {
-        self.client = client
-        self.schema = "\"\(schema)\""
+    /// The ledger in `database`'s schema.
+    public init(database: PostgresBillingDatabase) {
+        self.client = database.client
+        self.schema = "\"\(database.schema)\""
     }
 
-    public func migrate() async throws {
-        try await PostgresAccountDirectory.createIfMissing(
-            in: schema,
-            [
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).stripe_charges (
-                    idempotency_key text COLLATE "C" PRIMARY KEY,
-                    customer text,
-                    payment_method text,
-                    payment_intent text,
-                    closed boolean NOT NULL DEFAULT false
-                )
-                """,
-                """
-                CREATE TABLE IF NOT EXISTS \(schema).stripe_events (
-                    id text COLLATE "C" PRIMARY KEY,
-                    handled_at timestamptz NOT NULL DEFAULT now()
-                )
-                """,
-            ],
-            client: client,
-            logger: logger
-        )
-    }
+    /// Nothing to do: ``PostgresBillingDatabase/migrate()`` creates the tables.
+    public func migrate() async throws {}
 
     public func open(_ key: String, customer: String, paymentMethod: String) async throws -> StripeLedgerEntry {
         var binds = PostgresBindings(capacity: 3)

@@ -75,7 +75,7 @@ public struct StripeWebhook: Sendable {
             payload: payload,
             header: request.headers[.stripeSignature],
             secret: secret,
-            now: service.clock.now().secondsSinceEpoch
+            now: service.now().secondsSinceEpoch
         )
         let event: Event
         do {
