@@ -127,11 +127,8 @@ let package = Package(
                 "AddonBillingSQLite",
                 "AddonBillingServer",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -829,6 +829,35 @@ final class AddonServiceTests: XCTestCase {
 
     // MARK: The renewal-due query
 
+    func testRenewDueRenewsManySubscriptionsAtOnceAndEachOnce() async throws {
+        let store = InMemorySubscriptionStore()
+        for index in 0..<40 {
+            let subscription = try Subscription(
+                id: SubscriptionID(rawValue: "sub_\(index)"),
+                plan: SeedPlans.pro,
+                cycle: try BillingCycle(anchor: april, interval: .monthly)
+            )
+            try await store.insert(StoredSubscription(subscription: subscription))
+        }
+        let gateway = ScriptedPaymentGateway()
+        let service = AddonService(store: store, gateway: gateway, clock: ManualClock(may).witness)
+        let refused = await code { _ = try await service.renewDue(concurrency: 0) }
+        XCTAssertEqual(refused, .invalidOption)
+        let tooMany = await code { _ = try await service.renewDue(concurrency: 65) }
+        XCTAssertEqual(tooMany, .invalidOption)
+        // Two workers at once, each renewing 8 subscriptions at a time: every period is billed once.
+        async let first = service.renewDue(concurrency: 8)
+        async let second = service.renewDue(concurrency: 8)
+        let runs = try await [first, second]
+        XCTAssertEqual(runs.map(\.receipts.count).reduce(0, +), 40)
+        XCTAssertTrue(runs.allSatisfy(\.failures.isEmpty))
+        let captured = await gateway.capturedCharges()
+        XCTAssertEqual(captured.count, 40)
+        XCTAssertEqual(Set(captured.map(\.key)).count, 40)
+        let due = await store.dueSubscriptions(at: may, after: nil, limit: 100)
+        XCTAssertEqual(due, [])
+    }
+
     func testRenewDueFindsWhatIsDueThroughTheStoreQuery() async throws {
         let anchor = april
         let store = InMemorySubscriptionStore()

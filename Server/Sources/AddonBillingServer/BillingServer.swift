@@ -152,6 +152,7 @@ public enum BillingServer {
                 service: service,
                 interval: .seconds(configuration.renewalInterval),
                 batch: configuration.renewalBatch,
+                concurrency: configuration.renewalConcurrency,
                 logger: logger,
                 metrics: metrics,
                 ready: { try await migrations.ready() }

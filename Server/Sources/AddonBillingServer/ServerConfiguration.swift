@@ -13,6 +13,7 @@ import Foundation
 /// | `ADDON_BILLING_MAX_BODY_BYTES` | `65536` | The largest request body accepted (1 KiB to 1 MiB). |
 /// | `ADDON_BILLING_RENEWAL_INTERVAL_SECONDS` | `60` | How often the renewal worker looks for due renewals (1 to 86,400). |
 /// | `ADDON_BILLING_RENEWAL_BATCH` | `1000` | The most subscriptions one worker pass renews (1 to 1,000). |
+/// | `ADDON_BILLING_RENEWAL_CONCURRENCY` | `8` | How many subscriptions the worker renews at once (1 to 64). |
 /// | `ADDON_BILLING_DEMO` | `1` with SQLite, `0` with PostgreSQL | Seeds the demo account, subscription and token on an empty database. |
 /// | `STRIPE_SECRET_KEY` | none (the demo gateway) | Charges through Stripe's PaymentIntents API with this key. |
 /// | `STRIPE_WEBHOOK_SECRET` | none (no webhook route) | The signing secret of `POST /webhooks/stripe`. |
@@ -39,6 +40,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var renewalInterval = 60
     /// The most subscriptions one pass renews.
     public var renewalBatch = 1000
+    /// How many subscriptions the renewal worker renews at once.
+    public var renewalConcurrency = 8
     /// Whether to seed the demo account, subscription and token into an empty database.
     public var seedsDemo = true
     /// An instant the clock stays at, for walkthroughs; nil reads the system clock.
@@ -83,6 +86,12 @@ public struct ServerConfiguration: Sendable, Hashable {
             in: 1...86_400
         )
         renewalBatch = try Self.integer(environment, "ADDON_BILLING_RENEWAL_BATCH", default: renewalBatch, in: 1...1000)
+        renewalConcurrency = try Self.integer(
+            environment,
+            "ADDON_BILLING_RENEWAL_CONCURRENCY",
+            default: renewalConcurrency,
+            in: 1...64
+        )
         seedsDemo =
             try Self.integer(
                 environment,

@@ -2,32 +2,40 @@ import AddonBilling
 import AddonBillingPostgres
 import AddonBillingSQLite
 import AddonBillingServer
-import AsyncHTTPClient
 import Foundation
-import Logging
-import NIOCore
-import NIOHTTP1
+import GRDB
 import PostgresNIO
 import StoreTestSupport
 
-// The server's load benchmark (not a test): quotes and purchases per second, with p50 and
-// p99 latency, from concurrent HTTP clients on loopback against the `addon-billing-server`
-// process, on SQLite or PostgreSQL with durable commits; and the server's peak memory.
+// The server's load benchmark (not a test). It seeds an account, starts the release
+// `addon-billing-server` process on SQLite or PostgreSQL (durable commits), and drives it with
+// `wrk` (a cheap client in C, from the system packages) over loopback, phase by phase:
+//
+//   health              GET /health, unauthenticated: the framework's floor in this run
+//   plan                GET /v1/plans/pro_monthly: the cheapest authenticated route
+//   panel               GET /v1/subscriptions/{id}
+//   quote               POST /v1/subscriptions/{id}/quotes
+//   purchase            POST /v1/subscriptions/{id}/operations on fresh subscriptions
+//   purchase after 500  the same on subscriptions that already took 500 purchases this period
+//   renewal pass        the renewal worker renewing every due subscription, end to end
+//
+// For each phase it prints requests per second, p50 and p99 latency, the server's CPU per
+// request (its utime + stime from /proc over the requests answered) and PostgreSQL's; and it
+// prints the machine's durable-commit rate (pg_test_fsync, or an fsync loop beside the SQLite
+// file), the limit the purchase numbers are held against.
 //
 //     swift build -c release --package-path Server
-//     Server/.build/release/addon-billing-load [--seconds 10] [--clients 64] [--subscriptions 1000]
-//         [--database postgres://user@127.0.0.1:5432/db]
-//
-// The clients run in this process, on the same machine as the server: they take CPU
-// from it, as any loopback benchmark's do.
+//     Server/.build/release/addon-billing-load [--seconds 10] [--connections 64] [--subscriptions 1024]
+//         [--renewals 100000] [--database postgres://user@127.0.0.1:5432/db]
 
 /// Writes a line at once (print's output waits in a buffer when it goes to a pipe).
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 struct Options {
     var seconds = 10
-    var clients = 64
-    var subscriptions = 1000
+    var connections = 64
+    var subscriptions = 1024
+    var renewals = 10_000
     var databaseURL: String?
 
     init(_ arguments: [String]) throws {
@@ -36,8 +44,9 @@ struct Options {
             guard let value = rest.popFirst() else { throw UsageError() }
             switch flag {
             case "--seconds": seconds = try Self.number(value, in: 1...600)
-            case "--clients": clients = try Self.number(value, in: 1...1024)
-            case "--subscriptions": subscriptions = try Self.number(value, in: 1...100_000)
+            case "--connections": connections = try Self.number(value, in: 1...1024)
+            case "--subscriptions": subscriptions = try Self.number(value, in: 64...100_000)
+            case "--renewals": renewals = try Self.number(value, in: 0...1_000_000)
             case "--database": databaseURL = value
             default: throw UsageError()
             }
@@ -58,231 +67,543 @@ do {
 } catch {
     FileHandle.standardError.write(
         Data(
-            "usage: addon-billing-load [--seconds 1…600] [--clients 1…1024] [--subscriptions 1…100000] [--database postgres://…]\n"
-                .utf8
+            ("usage: addon-billing-load [--seconds 1…600] [--connections 1…1024] [--subscriptions 64…100000] "
+                + "[--renewals 0…1000000] [--database postgres://…]\n").utf8
         )
     )
     exit(2)
 }
-
-/// The subscriptions' plan: Pro, with extra seats and no maximum, anchored April 1.
-let plan = try BenchmarkPlans.pro()
-let anchor = try Instant(parsing: "2026-04-01T00:00:00Z")
-
-/// Seeds one account with `count` subscriptions and returns its owner's token.
-func seed(_ store: any SubscriptionStore, _ directory: any AccountDirectory, count: Int) async throws -> String {
-    try await directory.migrate()
-    let account = try AccountID("load")
-    for index in 0..<count {
-        let subscription = try Subscription(
-            id: SubscriptionID(rawValue: "sub_\(index)"),
-            plan: plan,
-            cycle: try BillingCycle(anchor: anchor, interval: .monthly)
-        )
-        try await store.insert(StoredSubscription(subscription: subscription))
-        try await directory.assign(subscription.id, to: account)
-    }
-    return try await directory.createToken(for: account, actor: BillingActor(id: "owner", role: .owner)).token
+guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile) else {
+    say("wrk is missing: apt-get install -y wrk")
+    exit(2)
 }
 
-var environment = [
-    "PORT": "0",
-    "ADDON_BILLING_DEMO": "0",
-    "ADDON_BILLING_CLOCK": "2026-04-16T00:00:00Z",
-    "ADDON_BILLING_RENEWAL_INTERVAL_SECONDS": "86400",
-]
-let token: String
-let storage: String
-/// The SQLite file of the run, removed at the end (a PostgreSQL run leaves its schema, named above).
-var sqliteFile: String?
+/// The subscriptions' plan: Pro, with extra seats and no maximum, anchored April 1; the clock is
+/// pinned to April 16, so every purchase is prorated by half and nothing renews.
+let plan = try BenchmarkPlans.pro()
+let anchor = try Instant(parsing: "2026-04-01T00:00:00Z")
+/// The renewal pass's subscriptions started a month earlier: their April 1 renewal is due.
+let renewalAnchor = try Instant(parsing: "2026-03-01T00:00:00Z")
+let filledPurchases = 500
+let filled = 16
+
+// MARK: The database
+
+/// The database of the run: seeding, the renewal pass's clones, and its CPU.
+protocol Database: Sendable {
+    var store: any SubscriptionStore { get }
+    var directory: any AccountDirectory { get }
+    /// Clones subscription `template` as `count` subscriptions `<prefix>0…` of `account`, in bulk.
+    func clone(_ template: SubscriptionID, prefix: String, count: Int, account: String) async throws
+    /// How many subscriptions are due at the pinned clock.
+    func due(at: Instant) async throws -> Int
+    /// The server's environment for this database.
+    var environment: [String: String] { get }
+    /// The durable commits per second this machine gives the database.
+    func commitRate() throws -> (perSecond: Double, how: String)
+    /// CPU seconds the database's own processes used so far (0 for SQLite, which runs in the server).
+    func cpuSeconds() -> Double
+    func close() async throws
+}
+
+struct SQLiteBench: Database {
+    let path: String
+    let database: SQLiteBillingDatabase
+    var store: any SubscriptionStore { SQLiteSubscriptionStore(database: database) }
+    var directory: any AccountDirectory { SQLiteAccountDirectory(database: database) }
+    var environment: [String: String] { ["ADDON_BILLING_SQLITE_PATH": path] }
+
+    func clone(_ template: SubscriptionID, prefix: String, count: Int, account: String) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+                    INSERT INTO subscriptions (
+                        id, account, version, status, plan_key, currency, cycle_anchor, interval_unit, interval_count,
+                        time_zone, trial_end, billed_through, due_at, credit_balance, cancel_at_period_end,
+                        packs_bought)
+                    SELECT ? || i, ?, 1, status, plan_key, currency, cycle_anchor, interval_unit, interval_count,
+                        time_zone, trial_end, billed_through, due_at, credit_balance, cancel_at_period_end, packs_bought
+                    FROM subscriptions, n WHERE id = ?
+                    """,
+                arguments: [count, prefix, account, template.rawValue]
+            )
+        }
+    }
+
+    func due(at: Instant) async throws -> Int {
+        try database.read { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM subscriptions WHERE due_at <= ?",
+                arguments: [at.secondsSinceEpoch]
+            ) ?? 0
+        }
+    }
+
+    func commitRate() throws -> (perSecond: Double, how: String) {
+        // SQLite in WAL mode with synchronous = FULL syncs the log once per commit.
+        let file = path + ".fsync-probe"
+        FileManager.default.createFile(atPath: file, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        guard let handle = FileHandle(forWritingAtPath: file) else { return (0, "no probe file") }
+        let page = Data(repeating: 7, count: 4096)
+        let start = ContinuousClock.now
+        var count = 0
+        while ContinuousClock.now - start < .seconds(2) {
+            try handle.write(contentsOf: page)
+            try handle.synchronize()
+            count += 1
+        }
+        try handle.close()
+        return (Double(count) / seconds(since: start), "fsync of a 4 KiB append beside the file, 2 s")
+    }
+
+    func cpuSeconds() -> Double { 0 }
+    func close() async throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+}
+
+struct PostgresBench: Database {
+    let url: String
+    let database: PostgresBillingDatabase
+    let task: Task<Void, Never>
+    var store: any SubscriptionStore { database.store }
+    var directory: any AccountDirectory { PostgresAccountDirectory(database: database) }
+    var environment: [String: String] {
+        ["DATABASE_URL": url, "ADDON_BILLING_DATABASE_SCHEMA": database.schema]
+    }
+
+    func clone(_ template: SubscriptionID, prefix: String, count: Int, account: String) async throws {
+        try await database.client.query(
+            """
+            INSERT INTO subscriptions (
+                id, account, version, status, plan_key, currency, cycle_anchor, interval_unit, interval_count,
+                time_zone, trial_end, billed_through, due_at, credit_balance, cancel_at_period_end, packs_bought)
+            SELECT \(prefix) || g, \(account), 1, status, plan_key, currency, cycle_anchor, interval_unit,
+                interval_count, time_zone, trial_end, billed_through, due_at, credit_balance, cancel_at_period_end,
+                packs_bought
+            FROM subscriptions, generate_series(0, \(count - 1)) AS g WHERE id = \(template.rawValue)
+            """
+        )
+        try await database.client.query("ANALYZE subscriptions")
+    }
+
+    func due(at: Instant) async throws -> Int {
+        let rows = try await database.client.query(
+            "SELECT count(*) FROM subscriptions WHERE due_at <= \(at.secondsSinceEpoch)"
+        )
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    func commitRate() throws -> (perSecond: Double, how: String) {
+        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let version = candidates.sorted().last else { return (0, "pg_test_fsync not found") }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin/pg_test_fsync")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pg_test_fsync.\(UUID())").path
+        probe.arguments = ["-s", "2", "-f", file]
+        let pipe = Pipe()
+        probe.standardOutput = pipe
+        probe.standardError = Pipe()
+        try probe.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        probe.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: file)
+        // PostgreSQL's default wal_sync_method on Linux: fdatasync, one 8 kB write per commit.
+        for line in output.split(separator: "\n") where line.contains("fdatasync") && line.contains("ops/sec") {
+            let words = line.split(separator: " ")
+            if let index = words.firstIndex(of: "ops/sec"), index > 0, let rate = Double(words[index - 1]) {
+                return (rate, "pg_test_fsync, fdatasync of one 8 kB write (the temporary folder's disk)")
+            }
+        }
+        return (0, "pg_test_fsync printed no fdatasync rate")
+    }
+
+    func cpuSeconds() -> Double { processCPUSeconds(named: "postgres") }
+
+    func close() async throws {
+        try await database.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(database.schema)\" CASCADE"))
+        task.cancel()
+    }
+}
+
+// MARK: CPU from /proc
+
+let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+/// utime + stime of a process, in seconds.
+func processCPUSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / ticksPerSecond
+}
+
+/// The summed CPU of every process whose command is `name`.
+func processCPUSeconds(named name: String) -> Double {
+    let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    var total = 0.0
+    for pid in pids.compactMap(Int32.init) {
+        guard let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
+            command.trimmingCharacters(in: .whitespacesAndNewlines) == name
+        else { continue }
+        total += processCPUSeconds(pid)
+    }
+    return total
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+// MARK: Seeding
+
+let account = try AccountID("load")
+let database: any Database
 if let url = options.databaseURL {
     let schema = "load_\(UInt64(Date().timeIntervalSince1970 * 1000))"
-    environment["DATABASE_URL"] = url
-    environment["ADDON_BILLING_DATABASE_SCHEMA"] = schema
-    let database = try PostgresBillingDatabase(
+    let postgres = try PostgresBillingDatabase(
         configuration: try PostgresBillingDatabase.configuration(url: url),
         schema: schema
     )
-    token = try await withThrowingTaskGroup(of: String?.self) { group in
-        group.addTask {
-            await database.run()
-            return nil
-        }
-        defer { group.cancelAll() }
-        _ = try await database.migrate()
-        return try await seed(
-            database.store,
-            PostgresAccountDirectory(database: database),
-            count: options.subscriptions
-        )
-    }
-    storage = "PostgreSQL (schema \(schema))"
+    let task = Task { await postgres.run() }
+    try await postgres.migrate()
+    database = PostgresBench(url: url, database: postgres, task: task)
 } else {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UUID()).sqlite").path
-    environment["ADDON_BILLING_SQLITE_PATH"] = path
-    sqliteFile = path
-    let database = try SQLiteBillingDatabase(path: path)
-    token = try await seed(
-        SQLiteSubscriptionStore(database: database),
-        SQLiteAccountDirectory(database: database),
-        count: options.subscriptions
-    )
-    storage = "SQLite (\(path))"
+    database = SQLiteBench(path: path, database: try SQLiteBillingDatabase(path: path))
 }
 
-// The server process, built beside this executable.
-let server = Process()
-server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    .appendingPathComponent("addon-billing-server")
-server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-let pipe = Pipe()
-server.standardOutput = pipe
-server.standardError = pipe
-try server.run()
-var printed = ""
-var port: Int?
-while port == nil, server.isRunning {
-    let data = pipe.fileHandleForReading.availableData
-    if data.isEmpty { break }
-    printed += String(decoding: data, as: UTF8.self)
-    if let range = printed.range(of: "listening on 127.0.0.1:") {
-        port = Int(printed[range.upperBound...].prefix { $0.isNumber })
+/// Inserts one subscription through the store and clones it in bulk.
+func seed(prefix: String, count: Int, anchor: Instant, lines: [AddonLine] = []) async throws {
+    let template = try Subscription(
+        id: SubscriptionID(rawValue: "\(prefix)template"),
+        plan: plan,
+        cycle: try BillingCycle(anchor: anchor, interval: .monthly),
+        lines: lines
+    )
+    try await database.store.insert(StoredSubscription(subscription: template))
+    try await database.directory.assign(template.id, to: account)
+    try await database.clone(template.id, prefix: prefix, count: count, account: account.rawValue)
+}
+
+let seeding = ContinuousClock.now
+try await seed(prefix: "sub_", count: options.subscriptions, anchor: anchor)
+try await seed(prefix: "fill_", count: filled, anchor: anchor)
+let token = try await database.directory.createToken(for: account, actor: BillingActor(id: "owner", role: .owner)).token
+say(String(format: "Seeded %d subscriptions in %.1f s.", options.subscriptions + filled, seconds(since: seeding)))
+
+// MARK: The server
+
+/// The release server beside this executable, on the run's database, until it is stopped.
+final class Server: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+
+    init(environment extra: [String: String]) throws {
+        let environment = [
+            "PORT": "0",
+            "ADDON_BILLING_DEMO": "0",
+            "ADDON_BILLING_CLOCK": "2026-04-16T00:00:00Z",
+            "ADDON_BILLING_RENEWAL_INTERVAL_SECONDS": "86400",
+        ].merging(extra) { $1 }
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("addon-billing-server")
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        var printed = ""
+        var port: Int?
+        while port == nil, process.isRunning {
+            let data = pipe.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            printed += String(decoding: data, as: UTF8.self)
+            if let range = printed.range(of: "listening on 127.0.0.1:") {
+                port = Int(printed[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        guard let port else {
+            say("The server did not start:\n\(printed)")
+            exit(1)
+        }
+        self.port = port
+        // Keep draining the server's output so that it never blocks on a full pipe.
+        pipe.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+    }
+
+    var cpuSeconds: Double { processCPUSeconds(process.processIdentifier) }
+
+    var peakMemory: String {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
     }
 }
-guard let port else {
-    say("The server did not start:\n\(printed)")
-    exit(1)
-}
-// Keep draining the server's output so that it never blocks on a full pipe.
-pipe.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
 
-var configuration = HTTPClient.Configuration()
-configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = options.clients
-let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+// MARK: wrk
 
 /// What one phase measured.
-struct Phase {
-    var requests = 0
-    var failures: [Int: Int] = [:]
-    var latencies: [Duration] = []
+struct Measured {
+    var name: String
+    var requests: Int
+    var perSecond: Double
+    var p50: String
+    var p99: String
+    var failures: Int
+    var serverCPU: Double
+    var databaseCPU: Double
 
-    mutating func merge(_ other: Phase) {
-        requests += other.requests
-        failures.merge(other.failures, uniquingKeysWith: +)
-        latencies += other.latencies
-    }
-}
-
-/// The clients' side: where the server is, who they are, how long they run.
-struct Load: Sendable {
-    let http: HTTPClient
-    let port: Int
-    let token: String
-    let clients: Int
-    let seconds: Int
-
-    /// Runs `clients` loops for the configured time, each sending what `request` builds.
-    /// - Returns: The phase's report line, and whether every request was answered 200.
-    func run(
-        _ name: String,
-        _ request: @escaping @Sendable (Int, Int) -> HTTPClientRequest
-    ) async -> (report: String, clean: Bool) {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        let started = ContinuousClock.now
-        let phase = await withTaskGroup(of: Phase.self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    var phase = Phase()
-                    var sequence = 0
-                    while ContinuousClock.now < deadline {
-                        let sent = ContinuousClock.now
-                        do {
-                            let response = try await http.execute(request(client, sequence), timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            let status = Int(response.status.code)
-                            if status != 200 { phase.failures[status, default: 0] += 1 }
-                        } catch {
-                            phase.failures[0, default: 0] += 1
-                        }
-                        phase.latencies.append(ContinuousClock.now - sent)
-                        phase.requests += 1
-                        sequence += 1
-                    }
-                    return phase
-                }
-            }
-            var total = Phase()
-            for await part in group { total.merge(part) }
-            return total
-        }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let sorted = phase.latencies.sorted()
-        func percentile(_ p: Int) -> String {
-            guard !sorted.isEmpty else { return "-" }
-            let value = sorted[min(sorted.count - 1, sorted.count * p / 100)]
-            let milliseconds = Double(value.components.seconds) * 1e3 + Double(value.components.attoseconds) / 1e15
-            return String(format: "%.1f ms", milliseconds)
-        }
-        let failures =
-            phase.failures.isEmpty
-            ? "none"
-            : phase.failures.sorted { $0.key < $1.key }
-                .map { "\($0.key == 0 ? "transport" : String($0.key)) × \($0.value)" }.joined(separator: ", ")
-        let report = String(
-            format: "%@: %d requests in %.1f s = %.0f per second; p50 %@, p99 %@; failures: %@",
+    var line: String {
+        let server = requests > 0 ? serverCPU / Double(requests) * 1e6 : 0
+        let postgres = requests > 0 ? databaseCPU / Double(requests) * 1e6 : 0
+        return String(
+            format: "| %@ | %.0f | %@ | %@ | %.0f µs | %@ | %d |",
             name,
-            phase.requests,
-            seconds,
-            Double(phase.requests) / seconds,
-            percentile(50),
-            percentile(99),
+            perSecond,
+            p50,
+            p99,
+            server,
+            databaseCPU > 0 ? String(format: "%.0f µs", postgres) : "—",
             failures
         )
-        return (report, phase.failures.isEmpty && phase.requests > 0)
-    }
-
-    func request(_ path: String, key: String? = nil, body: String) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let key { request.headers.add(name: "Idempotency-Key", value: key) }
-        request.body = .bytes(ByteBuffer(string: body))
-        return request
     }
 }
 
-let load = Load(http: http, port: port, token: token, clients: options.clients, seconds: options.seconds)
-let operation = #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}}"#
+let scripts = FileManager.default.temporaryDirectory.appendingPathComponent("load-scripts-\(UUID())")
+try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+
+/// A wrk Lua script: each request built by `body` (Lua returning `wrk.format(...)`), with a counter
+/// per thread and the thread's number; `stopAfter` ends a thread after that many responses.
+func script(_ name: String, setup: String = "", request body: String, stopAfter: Int? = nil) throws -> String {
+    let stop =
+        stopAfter.map {
+            """
+            response = function(status, headers, body)
+                answered = answered + 1
+                if answered >= \($0) then wrk.thread:stop() end
+            end
+            """
+        } ?? ""
+    let text = """
+        local threads = 0
+        setup = function(thread)
+            thread:set("number", threads)
+            threads = threads + 1
+        end
+        init = function(args)
+            counter = 0
+            answered = 0
+            auth = "Bearer \(token)"
+            \(setup)
+        end
+        request = function()
+            counter = counter + 1
+            \(body)
+        end
+        \(stop)
+        """
+    let path = scripts.appendingPathComponent("\(name).lua").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// Runs wrk against the server and parses its report.
+func run(
+    _ name: String,
+    server: Server,
+    path: String = "/health",
+    script: String? = nil,
+    seconds: Int = options.seconds,
+    connections: Int = options.connections
+) throws -> Measured {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: wrk)
+    var arguments = ["-t", "2", "-c", String(connections), "-d", "\(seconds)s", "--latency", "--timeout", "30s"]
+    if let script { arguments += ["-s", script] }
+    arguments.append("http://127.0.0.1:\(server.port)\(path)")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    let serverBefore = server.cpuSeconds
+    let databaseBefore = database.cpuSeconds()
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let serverCPU = server.cpuSeconds - serverBefore
+    let databaseCPU = database.cpuSeconds() - databaseBefore
+    var measured = Measured(
+        name: name,
+        requests: 0,
+        perSecond: 0,
+        p50: "-",
+        p99: "-",
+        failures: 0,
+        serverCPU: serverCPU,
+        databaseCPU: databaseCPU
+    )
+    for line in output.split(separator: "\n") {
+        let words = line.split(separator: " ")
+        if line.contains("requests in"), let count = Int(words.first ?? "") { measured.requests = count }
+        if line.hasPrefix("Requests/sec:"), let rate = Double(words.last ?? "") { measured.perSecond = rate }
+        if words.first == "50%" { measured.p50 = String(words.last ?? "-") }
+        if words.first == "99%" { measured.p99 = String(words.last ?? "-") }
+        if line.contains("Non-2xx or 3xx responses:"), let count = Int(words.last ?? "") { measured.failures += count }
+        if line.contains("Socket errors:") {
+            // connect 0, read 0, write 0, timeout 0
+            measured.failures += line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.reduce(0, +)
+        }
+    }
+    if measured.requests == 0 { say(output) }
+    return measured
+}
+
+let buy = #"{\"operation\": {\"type\": \"addSlots\", \"addon\": \"extra_seats\", \"quantity\": 1}}"#
 let subscriptions = options.subscriptions
-say("Load: \(options.clients) clients, \(options.seconds) s per phase, \(subscriptions) subscriptions, \(storage)")
-let quotes = await load.run("quotes") { client, sequence in
-    load.request("/v1/subscriptions/sub_\((client * 7_919 + sequence) % subscriptions)/quotes", body: operation)
+// Consecutive requests of a thread go to different subscriptions, and the two threads to
+// different halves, so that purchases do not queue on one subscription's claim.
+let rotate = "local id = (number * \(subscriptions / 2) + counter * 7) % \(subscriptions)"
+
+let commit = try database.commitRate()
+say(String(format: "Durable commits on this machine: %.0f per second (%@).", commit.perSecond, commit.how))
+say("")
+say("| phase | requests/s | p50 | p99 | server CPU / request | PostgreSQL CPU / request | failures |")
+say("|---|---|---|---|---|---|---|")
+
+let server = try Server(environment: database.environment)
+nonisolated(unsafe) var results: [Measured] = []
+/// Prints a phase's row and keeps it for the exit status.
+@MainActor func report(_ measured: Measured) {
+    results.append(measured)
+    say(measured.line)
 }
-say(quotes.report)
-let clients = options.clients
-let purchases = await load.run("purchases") { client, sequence in
-    // Each client buys on its own subscriptions (with at least as many subscriptions as
-    // clients), so that purchases do not queue on one subscription's claim.
-    let subscription = (client + clients * (sequence % max(1, subscriptions / clients))) % subscriptions
-    return load.request(
-        "/v1/subscriptions/sub_\(subscription)/operations",
-        key: "load-\(client)-\(sequence)",
-        body: operation
+
+report(try run("health (unauthenticated)", server: server))
+report(
+    try run(
+        "plan (cheapest authenticated)",
+        server: server,
+        script: try script(
+            "plan",
+            request: #"return wrk.format("GET", "/v1/plans/pro_monthly", {["Authorization"] = auth})"#
+        )
+    )
+)
+report(
+    try run(
+        "panel",
+        server: server,
+        script: try script(
+            "panel",
+            request: rotate + #"; return wrk.format("GET", "/v1/subscriptions/sub_" .. id, {["Authorization"] = auth})"#
+        )
+    )
+)
+report(
+    try run(
+        "quote",
+        server: server,
+        script: try script(
+            "quote",
+            request: rotate
+                + #"; return wrk.format("POST", "/v1/subscriptions/sub_" .. id .. "/quotes", "#
+                + #"{["Authorization"] = auth, ["Content-Type"] = "application/json"}, ""#
+                + buy + #"")"#
+        )
+    )
+)
+let purchase = { (name: String, prefix: String, count: Int, stopAfter: Int?) throws -> String in
+    try script(
+        name,
+        request: (prefix == "sub_" ? rotate : "local id = number * \(count / 2) + counter % \(count / 2)")
+            + #"; return wrk.format("POST", "/v1/subscriptions/\#(prefix)" .. id .. "/operations", "#
+            + #"{["Authorization"] = auth, ["Content-Type"] = "application/json", "#
+            + #"["Idempotency-Key"] = "\#(name)-" .. number .. "-" .. counter}, ""#
+            + buy + #"")"#,
+        stopAfter: stopAfter
     )
 }
-say(purchases.report)
-let status = (try? String(contentsOfFile: "/proc/\(server.processIdentifier)/status", encoding: .utf8)) ?? ""
-let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map {
-    $0.dropFirst(6).trimmingCharacters(in: .whitespaces)
+report(
+    try run("purchase, fresh subscriptions", server: server, script: try purchase("fresh", "sub_", subscriptions, nil))
+)
+// Fill: 500 purchases on each of 16 subscriptions (two threads of 8 connections, each stopping
+// after its share), then the measured phase on the same subscriptions.
+let fill = try run(
+    "fill",
+    server: server,
+    script: try purchase("fill", "fill_", filled, filledPurchases * filled / 2),
+    seconds: 600,
+    connections: filled
+)
+say("(filled \(fill.requests) purchases on \(filled) subscriptions, \(fill.failures) failures)")
+report(
+    try run(
+        "purchase after 500 in the period",
+        server: server,
+        script: try purchase("after", "fill_", filled, nil),
+        connections: filled
+    )
+)
+report(
+    try run(
+        "purchase, fresh, same connections",
+        server: server,
+        script: try purchase("fresh16", "sub_", subscriptions, nil),
+        connections: filled
+    )
+)
+say("server peak memory (VmHWM): \(server.peakMemory)")
+server.stop()
+
+// MARK: The renewal pass
+
+if options.renewals > 0 {
+    try await seed(prefix: "ren_", count: options.renewals, anchor: renewalAnchor)
+    let clock = try Instant(parsing: "2026-04-16T00:00:00Z")
+    let before = try await database.due(at: clock)
+    let renewer = try Server(
+        environment: database.environment.merging(["ADDON_BILLING_RENEWAL_INTERVAL_SECONDS": "1"]) { $1 }
+    )
+    let serverBefore = renewer.cpuSeconds
+    let databaseBefore = database.cpuSeconds()
+    let start = ContinuousClock.now
+    var left = before
+    while left > 0, seconds(since: start) < 900 {
+        try await Task.sleep(for: .milliseconds(250))
+        left = try await database.due(at: clock)
+    }
+    let elapsed = seconds(since: start)
+    let renewed = before - left
+    let serverCPU = renewer.cpuSeconds - serverBefore
+    let databaseCPU = database.cpuSeconds() - databaseBefore
+    renewer.stop()
+    say(
+        String(
+            format:
+                "| renewal pass: %d due subscriptions renewed by the worker in %.1f s | %.0f | — | — | %.0f µs | %@ | %d |",
+            renewed,
+            elapsed,
+            Double(renewed) / elapsed,
+            serverCPU / Double(max(1, renewed)) * 1e6,
+            databaseCPU > 0 ? String(format: "%.0f µs", databaseCPU / Double(max(1, renewed)) * 1e6) : "—",
+            left
+        )
+    )
 }
-say("server peak memory (VmHWM): \(peak ?? "unknown")")
-server.terminate()
-server.waitUntilExit()
-try await http.shutdown()
-if let sqliteFile {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqliteFile + suffix) }
-}
-// A request answered other than 200 is a defect the benchmark reports with its status.
-exit(quotes.clean && purchases.clean ? 0 : 1)
+try? FileManager.default.removeItem(at: scripts)
+try await database.close()
+let clean = results.allSatisfy { $0.failures == 0 && $0.requests > 0 }
+exit(clean ? 0 : 1)

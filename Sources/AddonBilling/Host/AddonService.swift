@@ -318,33 +318,48 @@ public struct AddonService: Sendable {
     }
 
     /// Performs every renewal and payment retry due now, found with the store's
-    /// due-subscription query, one subscription after another.
+    /// due-subscription query.
     ///
     /// One subscription's failure never stops the others: it is reported, and the
     /// subscription stays due for the next run.
     ///
-    /// - Parameter limit: The most subscriptions to look at in this run.
-    /// - Returns: The receipt of every renewal and payment retry performed, in order, and the
-    ///   subscriptions whose step failed this time, with why (they stay due).
-    /// - Throws: Only errors of the due query itself.
+    /// - Parameters:
+    ///   - limit: The most subscriptions to look at in this run.
+    ///   - concurrency: How many subscriptions are renewed at once, 1 to ``maximumRenewalConcurrency``;
+    ///     each subscription's steps still run one after another.
+    /// - Returns: The receipt of every renewal and payment retry this run performed (not those
+    ///   another run performed meanwhile), in the order they finished, and the subscriptions whose step failed this time, with why (they stay due).
+    /// - Throws: ``BillingError/Code/invalidOption`` for a concurrency out of range; errors of the
+    ///   due query itself.
     public func renewDue(
-        limit: Int = 1000
+        limit: Int = 1000,
+        concurrency: Int = 1
     ) async throws -> (receipts: [ServiceReceipt], failures: [SubscriptionID: any Error]) {
+        guard (1...Self.maximumRenewalConcurrency).contains(concurrency) else {
+            throw BillingError(
+                code: .invalidOption,
+                message: "A renewal run's concurrency is 1 to \(Self.maximumRenewalConcurrency), not \(concurrency)."
+            )
+        }
         var run: (receipts: [ServiceReceipt], failures: [SubscriptionID: any Error]) = ([], [:])
         var cursor: DueSubscription?
         var seen = 0
         while seen < limit {
             let wanted = min(Self.pageSize, limit - seen)
             let page = try await store.dueSubscriptions(at: clock.now(), after: cursor, limit: wanted)
-            for due in page {
-                do {
-                    for _ in 0..<Self.maximumStepsPerSubscription {
-                        guard let receipt = try await renew(on: due.id) else { break }
-                        run.receipts.append(receipt)
-                        if receipt.status == .awaitingConfirmation { break }
-                    }
-                } catch {
-                    run.failures[due.id] = error
+            await withTaskGroup(of: (SubscriptionID, [ServiceReceipt], (any Error)?).self) { group in
+                var next = page.startIndex
+                func start() {
+                    guard next < page.endIndex else { return }
+                    let id = page[next].id
+                    next += 1
+                    group.addTask { await self.renewSteps(of: id) }
+                }
+                for _ in 0..<concurrency { start() }
+                while let (id, receipts, failure) = await group.next() {
+                    run.receipts += receipts
+                    if let failure { run.failures[id] = failure }
+                    start()
                 }
             }
             seen += page.count
@@ -352,6 +367,26 @@ public struct AddonService: Sendable {
             cursor = last
         }
         return run
+    }
+
+    /// The most subscriptions ``renewDue(limit:concurrency:)`` renews at once.
+    public static let maximumRenewalConcurrency = 64
+
+    /// The due steps of one subscription, one after another: the receipts, and the failure that
+    /// stopped them.
+    private func renewSteps(of id: SubscriptionID) async -> (SubscriptionID, [ServiceReceipt], (any Error)?) {
+        var receipts: [ServiceReceipt] = []
+        do {
+            for _ in 0..<Self.maximumStepsPerSubscription {
+                guard let receipt = try await renew(on: id) else { break }
+                // A step another run performed meanwhile is that run's to report.
+                if !receipt.isReplay { receipts.append(receipt) }
+                if receipt.status == .awaitingConfirmation { break }
+            }
+            return (id, receipts, nil)
+        } catch {
+            return (id, receipts, error)
+        }
     }
 
     /// Performs any request exactly once under its idempotency key.
