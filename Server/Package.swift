@@ -127,6 +127,7 @@ let package = Package(
                 "AddonBillingSQLite",
                 "AddonBillingServer",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
+                .product(name: "AddonBillingTesting", package: "swift-addon-billing"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

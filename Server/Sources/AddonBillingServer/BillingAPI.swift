@@ -434,25 +434,18 @@ public struct BillingAPI: Sendable {
         )
     }
 
-    /// The value as a JSON response, encoded by the one configured encoder.
+    /// The value as a JSON response (``ResponseJSON``: keys sorted, written in one pass).
     func json(_ value: some Encodable) throws -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try Self.encoder.encode(value)))
+            body: .init(byteBuffer: ByteBuffer(bytes: try ResponseJSON.encode(value)))
         )
     }
 
     /// The request decoder every route shares.
     static let decoder = JSONDecoder()
-    /// The response encoder every route shares.
-    ///
-    /// Keys are sorted: Foundation's encoder otherwise writes them in hash order, and a replay must answer the very bytes of the first answer.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+
 }
 
 extension HTTPField.Name {
