@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "AddonBillingPostgres",
                 "AddonBillingSQLite",
+                "AddonBillingStoreSupport",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
                 .product(name: "AddonBillingJSON", package: "swift-addon-billing"),
                 .product(name: "AddonBillingTesting", package: "swift-addon-billing"),
@@ -136,6 +137,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "StoreTestSupport",
+                "AddonBillingStoreSupport",
                 "AddonBillingPostgres",
                 "AddonBillingSQLite",
                 "AddonBillingServer",

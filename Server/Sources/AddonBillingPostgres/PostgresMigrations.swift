@@ -231,6 +231,11 @@ enum PostgresMigrations {
                     "CREATE INDEX held_usage_subscription ON \(s).held_usage (subscription_id, sequence)",
                 ]
             ),
+            Migration(
+                version: 4,
+                name: "an intent's charge and failure in columns of their own",
+                statements: ["ALTER TABLE \(s).intents ADD COLUMN charge_id text, ADD COLUMN failure text"]
+            ),
         ]
     }
 

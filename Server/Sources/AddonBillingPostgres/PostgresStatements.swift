@@ -1,3 +1,4 @@
+import AddonBilling
 import AddonBillingStoreSupport
 import PostgresNIO
 
@@ -174,38 +175,59 @@ struct LoadSubscription: PostgresPreparedStatement {
 /// Records a new request unless its key has one; returns the key when it was recorded.
 struct InsertIntent: PostgresPreparedStatement {
     static let sql = """
-        INSERT INTO intents (key, subscription_id, state, recorded_at, record)
-        VALUES ($1, $2, $3, to_timestamp($4), $5::jsonb)
+        INSERT INTO intents (key, subscription_id, state, recorded_at, charge_id, failure, record)
+        VALUES ($1, $2, $3, to_timestamp($4), $5, $6, $7::jsonb)
         ON CONFLICT (key) DO NOTHING RETURNING key
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .int8, .text]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .int8, .text, .text, .text]
     var row: IntentRow
     func makeBindings() throws -> PostgresBindings {
-        try bindings(row.key, row.subscription, row.state, row.at, row.record)
+        try bindings(row.key, row.subscription, row.state, row.at, row.chargeID, row.failure, row.record)
     }
     func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }
 
-/// Replaces a record in the expected state; returns the key when it was replaced.
+/// Replaces a record in the expected state, its decision included; returns the key when it was replaced.
 struct UpdateIntent: PostgresPreparedStatement {
     static let sql = """
-        UPDATE intents SET state = $2, record = $3::jsonb, updated_at = now()
-        WHERE key = $1 AND state = $4 RETURNING key
+        UPDATE intents SET state = $2, charge_id = $3, failure = $4, record = $5::jsonb, updated_at = now()
+        WHERE key = $1 AND state = $6 RETURNING key
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .text, .text]
     var row: IntentRow
     var expected: String
-    func makeBindings() throws -> PostgresBindings { try bindings(row.key, row.state, row.record, expected) }
+    func makeBindings() throws -> PostgresBindings {
+        try bindings(row.key, row.state, row.chargeID, row.failure, row.record, expected)
+    }
     func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }
 
-/// A record's JSON by key.
+/// Moves a record in the expected state to its new state, charge and failure, leaving the request and
+/// its decision as written; returns the key when it moved.
+struct SettleIntent: PostgresPreparedStatement {
+    static let sql = """
+        UPDATE intents SET state = $2, charge_id = $3, failure = $4, updated_at = now()
+        WHERE key = $1 AND state = $5 RETURNING key
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .text]
+    var row: IntentRow
+    var expected: String
+    func makeBindings() throws -> PostgresBindings {
+        try bindings(row.key, row.state, row.chargeID, row.failure, expected)
+    }
+    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+}
+
+/// A record by key: its JSON, state, charge and failure.
 struct ReadIntent: PostgresPreparedStatement {
-    static let sql = "SELECT record::text FROM intents WHERE key = $1"
+    static let sql = "SELECT record::text, state, charge_id, failure FROM intents WHERE key = $1"
     static let bindingDataTypes: [PostgresDataType] = [.text]
     var key: String
     func makeBindings() throws -> PostgresBindings { try bindings(key) }
-    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+    func decodeRow(_ row: PostgresRow) throws -> IntentRecord {
+        let (json, state, chargeID, failure) = try row.decode((String, String, String?, String?).self)
+        return try IntentRow.record(json: json, state: state, chargeID: chargeID, failure: failure)
+    }
 }
 
 /// Writes a subscription's fields at the expected version; returns the new version.

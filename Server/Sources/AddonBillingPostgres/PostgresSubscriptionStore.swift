@@ -181,7 +181,10 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     /// Writes one step: the intent (new, or compare-and-set) and the subscription's rows, in one
     /// transaction of prepared statements.
     public func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
-        let intent = try IntentRow(write.intent)
+        // A step that settles a request writes its state, charge and failure; the request and its
+        // decision were written with the record.
+        let full = write.expectedIntentState == nil || write.rewritesDecision
+        let intent = try IntentRow(write.intent, withRecord: full)
         let charges = try write.subscription?.periodCharges.map { try StoreJSON.encode($0) } ?? []
         let columns = try write.subscription?.subscription.map(SubscriptionColumns.init)
         let catalog = self.catalog
@@ -189,10 +192,13 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
         return try await database.transaction { connection in
             if let expected = write.expectedIntentState {
                 var changed = false
-                for try await _ in try await connection.execute(
-                    UpdateIntent(row: intent, expected: expected.rawValue),
-                    logger: logger
-                ) { changed = true }
+                if full {
+                    let statement = UpdateIntent(row: intent, expected: expected.rawValue)
+                    for try await _ in try await connection.execute(statement, logger: logger) { changed = true }
+                } else {
+                    let statement = SettleIntent(row: intent, expected: expected.rawValue)
+                    for try await _ in try await connection.execute(statement, logger: logger) { changed = true }
+                }
                 guard changed else { throw BillingError.versionConflict("intent \(intent.key) is not \(expected)") }
             } else {
                 var inserted = false
@@ -201,7 +207,7 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
                 }
                 guard inserted else {
                     for try await record in try await connection.execute(ReadIntent(key: intent.key), logger: logger) {
-                        return .keyTaken(try StoreJSON.decode(IntentRecord.self, record))
+                        return .keyTaken(record)
                     }
                     throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded")
                 }
@@ -296,7 +302,7 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     /// The record of a key.
     public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
         for try await record in try await client.execute(ReadIntent(key: key.rawValue), logger: logger) {
-            return try StoreJSON.decode(IntentRecord.self, record)
+            return record
         }
         return nil
     }
@@ -305,15 +311,15 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
         let rows = try await client.query(
             """
-            SELECT record::text FROM intents
+            SELECT record::text, state, charge_id, failure FROM intents
             WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > \(after?.rawValue ?? "")
             ORDER BY key LIMIT \(Int64(max(0, limit)))
             """,
             logger: logger
         )
         var records: [IntentRecord] = []
-        for try await record in rows.decode(String.self) {
-            records.append(try StoreJSON.decode(IntentRecord.self, record))
+        for try await (json, state, chargeID, failure) in rows.decode((String, String, String?, String?).self) {
+            records.append(try IntentRow.record(json: json, state: state, chargeID: chargeID, failure: failure))
         }
         return records
     }
@@ -379,10 +385,13 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// Every intent record, oldest first: for audits and tests, not for hot paths.
     public func allIntents() async throws -> [IntentRecord] {
-        let rows = try await client.query("SELECT record::text FROM intents ORDER BY recorded_at, key", logger: logger)
+        let rows = try await client.query(
+            "SELECT record::text, state, charge_id, failure FROM intents ORDER BY recorded_at, key",
+            logger: logger
+        )
         var records: [IntentRecord] = []
-        for try await record in rows.decode(String.self) {
-            records.append(try StoreJSON.decode(IntentRecord.self, record))
+        for try await (json, state, chargeID, failure) in rows.decode((String, String, String?, String?).self) {
+            records.append(try IntentRow.record(json: json, state: state, chargeID: chargeID, failure: failure))
         }
         return records
     }

@@ -54,6 +54,11 @@ public final class SQLiteBillingDatabase: Sendable {
         migrator.registerMigration("3 subscriptions as rows: plans, lines, packs, charges, held usage") { db in
             try SQLiteSchema.migrateToRows(db)
         }
+        migrator.registerMigration("4 an intent's charge and failure in columns of their own") { db in
+            try db.execute(
+                sql: "ALTER TABLE intents ADD COLUMN charge_id TEXT; ALTER TABLE intents ADD COLUMN failure TEXT"
+            )
+        }
         return migrator
     }
 }

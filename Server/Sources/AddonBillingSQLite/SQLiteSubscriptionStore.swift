@@ -227,25 +227,49 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
     /// Writes one step: the intent (new or compare-and-set) and the subscription's rows, in one
     /// `IMMEDIATE` transaction.
     public func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
-        let intent = try IntentRow(write.intent)
+        // A step that settles a request writes its state, charge and failure; the request and its
+        // decision were written with the record.
+        let full = write.expectedIntentState == nil || write.rewritesDecision
+        let intent = try IntentRow(write.intent, withRecord: full)
         let charges = try write.subscription?.periodCharges.map { try StoreJSON.encode($0) } ?? []
         let columns = try write.subscription?.subscription.map(SubscriptionColumns.init)
         return try await pool.write { db in
             if let expected = write.expectedIntentState {
-                try db.cachedStatement(
-                    sql:
-                        "UPDATE intents SET state = ?, record = ?, updated_at = unixepoch() WHERE key = ? AND state = ?"
-                ).execute(arguments: [intent.state, intent.record, intent.key, expected.rawValue])
+                if let record = intent.record {
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE intents SET state = ?, charge_id = ?, failure = ?, record = ?, updated_at = unixepoch()
+                            WHERE key = ? AND state = ?
+                            """
+                    ).execute(
+                        arguments: [
+                            intent.state, intent.chargeID, intent.failure, record, intent.key, expected.rawValue,
+                        ]
+                    )
+                } else {
+                    try db.cachedStatement(
+                        sql: """
+                            UPDATE intents SET state = ?, charge_id = ?, failure = ?, updated_at = unixepoch()
+                            WHERE key = ? AND state = ?
+                            """
+                    ).execute(arguments: [intent.state, intent.chargeID, intent.failure, intent.key, expected.rawValue])
+                }
                 guard db.changesCount == 1 else {
                     throw BillingError.versionConflict("intent \(intent.key) is not \(expected)")
                 }
             } else {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO intents (key, subscription_id, state, recorded_at, record) VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO intents (key, subscription_id, state, recorded_at, charge_id, failure, record)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (key) DO NOTHING
                         """
-                ).execute(arguments: [intent.key, intent.subscription, intent.state, intent.at, intent.record])
+                ).execute(
+                    arguments: [
+                        intent.key, intent.subscription, intent.state, intent.at, intent.chargeID, intent.failure,
+                        intent.record,
+                    ]
+                )
                 guard db.changesCount == 1 else {
                     guard let record = try Self.intent(intent.key, db) else {
                         throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded")
@@ -398,23 +422,29 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
     }
 
     private static func intent(_ key: String, _ db: Database) throws -> IntentRecord? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT record FROM intents WHERE key = ?"), arguments: [key])
-            .map { try StoreJSON.decode(IntentRecord.self, $0) }
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT record, state, charge_id, failure FROM intents WHERE key = ?"),
+            arguments: [key]
+        ).map(record)
+    }
+
+    private static func record(_ row: Row) throws -> IntentRecord {
+        try IntentRow.record(json: row[0], state: row[1], chargeID: row[2], failure: row[3])
     }
 
     /// A page of unfinished records, by key (SQLite compares text byte by byte).
     public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
         try database.read { db in
-            try String.fetchAll(
+            try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT record FROM intents
+                        SELECT record, state, charge_id, failure FROM intents
                         WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > ?
                         ORDER BY key LIMIT ?
                         """
                 ),
                 arguments: [after?.rawValue ?? "", max(0, limit)]
-            ).map { try StoreJSON.decode(IntentRecord.self, $0) }
+            ).map(Self.record)
         }
     }
 
@@ -489,8 +519,8 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
     /// Every intent record, oldest first: for audits and tests, not for hot paths.
     public func allIntents() async throws -> [IntentRecord] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT record FROM intents ORDER BY recorded_at, key")
-                .map { try StoreJSON.decode(IntentRecord.self, $0) }
+            try Row.fetchAll(db, sql: "SELECT record, state, charge_id, failure FROM intents ORDER BY recorded_at, key")
+                .map(Self.record)
         }
     }
 }

@@ -1,5 +1,6 @@
 public import AddonBilling
 import AddonBillingJSON
+import AddonBillingStoreSupport
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -434,12 +435,12 @@ public struct BillingAPI: Sendable {
         )
     }
 
-    /// The value as a JSON response (``ResponseJSON``: keys sorted, written in one pass).
+    /// The value as a JSON response (``FastJSON``: keys sorted, written in one pass).
     func json(_ value: some Encodable) throws -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try ResponseJSON.encode(value)))
+            body: .init(byteBuffer: ByteBuffer(bytes: try FastJSON.encode(value)))
         )
     }
 

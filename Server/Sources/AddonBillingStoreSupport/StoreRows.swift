@@ -379,32 +379,51 @@ extension SubscriptionUpdate {
     }
 }
 
-/// The columns of an intent record: its state and the record's JSON (the request, the
-/// decision, and — while its charge is under way — the subscription to commit).
+/// The columns of an intent record: the record's JSON (the request and its decision, written once,
+/// and — while its charge is under way — the subscription to commit) and the fields later steps
+/// change, each in its own column: the state, the charge and the failure.
 package struct IntentRow: Sendable {
     package let key: String
     package let subscription: String
     package let state: String
     package let at: Int64
-    package let record: String
+    package let chargeID: String?
+    package let failure: String?
+    /// The record's JSON; nil for a step that leaves the request and its decision as they are.
+    package let record: String?
 
-    package init(_ intent: IntentRecord) throws {
+    /// The columns of `intent`; `withRecord` false skips encoding the record's JSON.
+    package init(_ intent: IntentRecord, withRecord: Bool = true) throws {
         self.key = intent.key.rawValue
         self.subscription = intent.subscription.rawValue
         self.state = intent.state.rawValue
         self.at = intent.at.secondsSinceEpoch
-        self.record = try StoreJSON.encode(intent)
+        self.chargeID = intent.chargeID?.rawValue
+        self.failure = try intent.failure.map(StoreJSON.encode)
+        self.record = withRecord ? try StoreJSON.encode(intent) : nil
+    }
+
+    /// The record a row holds: its JSON with the columns' state, charge and failure.
+    package static func record(json: String, state: String, chargeID: String?, failure: String?) throws -> IntentRecord
+    {
+        let record = try StoreJSON.decode(IntentRecord.self, json)
+        guard let state = IntentState(rawValue: state) else {
+            throw BillingError(code: .invalidSubscription, message: "Unknown intent state \"\(state)\".")
+        }
+        return record.settled(
+            state: state,
+            chargeID: chargeID.map { ChargeID(rawValue: $0) } ?? record.chargeID,
+            failure: try failure.map { try StoreJSON.decode(BillingError.self, $0) } ?? record.failure
+        )
     }
 }
 
 /// The JSON both stores keep in their few JSON columns: the package's documented shapes, keys
-/// sorted (Foundation's encoder otherwise writes them in hash order), so that a plan's JSON — and
-/// the key made of its digest — is the same in every process.
+/// sorted (``FastJSON``), so that a plan's JSON — and the key made of its digest — is the same in
+/// every process.
 package enum StoreJSON {
     package static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try FastJSON.encode(value), as: UTF8.self)
     }
 
     package static func decode<Value: Decodable>(_ type: Value.Type, _ text: String) throws -> Value {

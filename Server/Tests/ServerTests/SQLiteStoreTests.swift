@@ -24,6 +24,7 @@ final class SQLiteStoreTests: XCTestCase {
             "1 subscriptions, their lines, and intents",
             "2 the account directory, documents, coupons and the Stripe ledger",
             "3 subscriptions as rows: plans, lines, packs, charges, held usage",
+            "4 an intent's charge and failure in columns of their own",
         ]
         let first = try SQLiteSubscriptionStore(path: path)
         XCTAssertEqual(try first.appliedMigrations(), all)
@@ -69,7 +70,7 @@ final class SQLiteStoreTests: XCTestCase {
             }
         }
         let database = try SQLiteBillingDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations().count, 3)
+        XCTAssertEqual(try database.appliedMigrations().count, 4)
         let store = SQLiteSubscriptionStore(database: database)
         let stored = try await store.load(subscription.id)
         XCTAssertEqual(stored.subscription, subscription)

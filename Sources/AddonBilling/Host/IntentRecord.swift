@@ -65,6 +65,25 @@ public struct IntentRecord: Sendable, Hashable, Codable {
         self.state = .recorded
     }
 
+    /// The record with the fields a later step changes: for stores that write a request and its
+    /// decision once and keep the state, the charge and the failure in columns of their own.
+    ///
+    /// A settled record (completed or failed) drops the subscription it was to commit.
+    ///
+    /// - Parameters:
+    ///   - state: The stored state.
+    ///   - chargeID: The stored charge identifier.
+    ///   - failure: The stored failure.
+    /// - Returns: The record as the store holds it.
+    public func settled(state: IntentState, chargeID: ChargeID?, failure: BillingError?) -> IntentRecord {
+        var copy = self
+        copy.state = state
+        copy.chargeID = chargeID
+        copy.failure = failure
+        if !state.isUnfinished { copy.pending = nil }
+        return copy
+    }
+
     /// The same record in another state, as the store conformance suite writes it.
     package func with(state: IntentState) -> IntentRecord {
         var copy = self

@@ -1,23 +1,29 @@
 import AddonBilling
+import AddonBillingStoreSupport
 import AddonBillingTesting
 import Foundation
 import XCTest
 
 @testable import AddonBillingServer
 
-/// The server's response writer writes exactly the bytes of Foundation's encoder with sorted keys,
+/// The server's JSON writer writes exactly the bytes of Foundation's encoder with sorted keys,
 /// for every response shape and for random values built to stress escaping and key order.
-final class ResponseJSONTests: XCTestCase {
+final class FastJSONTests: XCTestCase {
     private static func foundation(_ value: some Encodable) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value))
     }
 
-    private func assertSame(_ value: some Encodable, _ label: String, file: StaticString = #filePath, line: UInt = #line)
+    private func assertSame(
+        _ value: some Encodable,
+        _ label: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    )
         throws
     {
-        let ours = try ResponseJSON.encode(value)
+        let ours = try FastJSON.encode(value)
         let theirs = try Self.foundation(value)
         XCTAssertEqual(
             String(decoding: ours, as: UTF8.self),
@@ -65,6 +71,15 @@ final class ResponseJSONTests: XCTestCase {
         let documents = try await service.documents(for: receipt, numbering: SequentialDocumentNumbering())
         try assertSame(["documents": documents], "documents")
         try assertSame(try business.quotaReport(.messages, by: SeedPlans.owner), "quota report")
+        let upgraded = try pro.apply(
+            .changePlan(to: SeedPlans.plus, timing: .now, addonPrices: .keepLocked),
+            by: SeedPlans.owner,
+            at: mid
+        )
+        try assertSame(upgraded, "plan change outcome")
+        try assertSame(upgraded.subscription.plan, "plan")
+        let declined = try pro.renew(at: pro.billedThrough)
+        try assertSame(declined, "renewal outcome")
         try assertSame(
             try business.usageProjection(.messages, at: mid, expectedExtra: 10, by: SeedPlans.owner),
             "projection"
@@ -78,10 +93,12 @@ final class ResponseJSONTests: XCTestCase {
         var random = Seeded(seed: seed)
         for index in 0..<3_000 {
             let value = Self.randomValue(&random, depth: 0)
-            let ours = String(decoding: try ResponseJSON.encode(value), as: UTF8.self)
+            let ours = String(decoding: try FastJSON.encode(value), as: UTF8.self)
             let theirs = String(decoding: try Self.foundation(value), as: UTF8.self)
             guard ours == theirs else {
-                return XCTFail("case \(index), seed \(seed) (ADDON_BILLING_PROPERTY_SEED): \(theirs) was written \(ours)")
+                return XCTFail(
+                    "case \(index), seed \(seed) (ADDON_BILLING_PROPERTY_SEED): \(theirs) was written \(ours)"
+                )
             }
         }
     }
@@ -97,7 +114,7 @@ final class ResponseJSONTests: XCTestCase {
                 try first.encode(1, forKey: .c)
             }
         }
-        XCTAssertThrowsError(try ResponseJSON.encode(OutOfOrder()))
+        XCTAssertThrowsError(try FastJSON.encode(OutOfOrder()))
     }
 
     indirect enum Value: Encodable {
@@ -137,7 +154,9 @@ final class ResponseJSONTests: XCTestCase {
     }
 
     static func randomText(_ random: inout Seeded) -> String {
-        let alphabet: [Character] = ["a", "b", "Z", "0", "_", " ", "\"", "\\", "/", "\n", "\t", "\u{01}", "\u{1F}", "é", "€", "😀", "\u{7F}"]
+        let alphabet: [Character] = [
+            "a", "b", "Z", "0", "_", " ", "\"", "\\", "/", "\n", "\t", "\u{01}", "\u{1F}", "é", "€", "😀", "\u{7F}",
+        ]
         return String((0..<Int(random.next() % 8)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
     }
 }

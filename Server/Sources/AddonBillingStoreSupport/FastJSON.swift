@@ -1,10 +1,10 @@
 import Foundation
 
-/// The server's JSON writer for responses: an `Encoder` that writes bytes as the values encode
-/// themselves, with every object's keys sorted — the same text as Foundation's `JSONEncoder` with
+/// The server's JSON writer, for its responses and its stores' JSON columns: an `Encoder` that
+/// writes bytes as the values encode themselves, with every object's keys sorted — the same text as Foundation's `JSONEncoder` with
 /// `[.sortedKeys, .withoutEscapingSlashes]`, without building a tree of boxed values first.
 ///
-/// Foundation's encoder is a third of a quote's server time: it wraps every value in an
+/// Foundation's encoder was a third of a quote's server time: it wraps every value in an
 /// intermediate `JSONValue`, keeps objects in dictionaries and sorts them at the end. This writer
 /// appends to one byte array; an object remembers where each of its entries starts and, when it
 /// closes, reorders them only if they arrived out of order (types encode their keys in
@@ -14,9 +14,9 @@ import Foundation
 /// Values must use their containers in nested order, as every `Codable` conformance of the
 /// package does; a value that writes to a container after a later sibling container was opened
 /// is refused with an `EncodingError`, never written wrong.
-enum ResponseJSON {
+package enum FastJSON {
     /// The JSON text of `value`.
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
+    package static func encode(_ value: some Encodable) throws -> [UInt8] {
         let writer = Writer()
         try writer.value(value, codingPath: [])
         guard !writer.misused else {
@@ -339,11 +339,15 @@ private struct Unkeyed: UnkeyedEncodingContainer {
         try writer.value(value, codingPath: codingPath)
         count += 1
     }
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type
+    ) -> KeyedEncodingContainer<NestedKey> {
         writer.unchecked { try writer.element(in: depth, id: id) }
         count += 1
         let nested = writer.open(object: true, at: depth)
-        return KeyedEncodingContainer(Keyed<NestedKey>(writer: writer, depth: depth + 1, id: nested, codingPath: codingPath))
+        return KeyedEncodingContainer(
+            Keyed<NestedKey>(writer: writer, depth: depth + 1, id: nested, codingPath: codingPath)
+        )
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         writer.unchecked { try writer.element(in: depth, id: id) }
