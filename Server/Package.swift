@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AddonBillingPostgres", targets: ["AddonBillingPostgres"]),
         .library(name: "AddonBillingSQLite", targets: ["AddonBillingSQLite"]),
         .library(name: "AddonBillingServer", targets: ["AddonBillingServer"]),
+        .library(name: "AddonBillingServerTesting", targets: ["AddonBillingServerTesting"]),
         .executable(name: "addon-billing-server", targets: ["addon-billing-server"]),
     ],
     dependencies: [
@@ -92,6 +93,14 @@ let package = Package(
         // MARK: - Tests, their helper process, and the store benchmark
 
         .target(
+            name: "AddonBillingServerTesting",
+            dependencies: [
+                "AddonBillingServer",
+                .product(name: "AddonBilling", package: "swift-addon-billing"),
+            ]
+        ),
+
+        .target(
             name: "StoreTestSupport",
             dependencies: [
                 "AddonBillingPostgres",
@@ -137,6 +146,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "StoreTestSupport",
+                "AddonBillingServerTesting",
                 "AddonBillingStoreSupport",
                 "AddonBillingPostgres",
                 "AddonBillingSQLite",

@@ -59,6 +59,15 @@ public final class SQLiteBillingDatabase: Sendable {
                 sql: "ALTER TABLE intents ADD COLUMN charge_id TEXT; ALTER TABLE intents ADD COLUMN failure TEXT"
             )
         }
+        migrator.registerMigration("5 coupon counters, as on PostgreSQL") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE coupons (coupon TEXT PRIMARY KEY, redeemed INTEGER NOT NULL);
+                    INSERT INTO coupons (coupon, redeemed)
+                        SELECT coupon, count(*) FROM coupon_redemptions GROUP BY coupon;
+                    """
+            )
+        }
         return migrator
     }
 }

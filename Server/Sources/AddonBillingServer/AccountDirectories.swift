@@ -125,6 +125,9 @@ public final class SQLiteAccountDirectory: AccountDirectory {
         }
     }
 
+    // One counting algorithm on both databases: a counter row per coupon, advanced under the write
+    // lock, and one reservation row per request key.
+
     public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
     {
         try await database.write { db in
@@ -135,28 +138,35 @@ public final class SQLiteAccountDirectory: AccountDirectory {
             ) {
                 return before
             }
-            let count =
-                try Int64.fetchOne(
+            guard
+                let redeemed = try Int64.fetchOne(
                     db,
-                    sql: "SELECT count(*) FROM coupon_redemptions WHERE coupon = ?",
+                    sql: """
+                        INSERT INTO coupons (coupon, redeemed) VALUES (?, 1)
+                        ON CONFLICT (coupon) DO UPDATE SET redeemed = redeemed + 1 RETURNING redeemed
+                        """,
                     arguments: [coupon.rawValue]
-                ) ?? 0
-            if let limit, count >= limit { return nil }
+                )
+            else { throw BillingError(code: .overflow, message: "The coupon's counter did not advance.") }
+            if let limit, redeemed > limit {
+                try db.execute(
+                    sql: "UPDATE coupons SET redeemed = redeemed - 1 WHERE coupon = ?",
+                    arguments: [coupon.rawValue]
+                )
+                return nil
+            }
             try db.execute(
                 sql: "INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before) VALUES (?, ?, ?)",
-                arguments: [coupon.rawValue, key.rawValue, count]
+                arguments: [coupon.rawValue, key.rawValue, redeemed - 1]
             )
-            return count
+            return redeemed - 1
         }
     }
 
     public func redemptions(of coupon: CouponCode) async throws -> Int64 {
         try file.read { db in
-            try Int64.fetchOne(
-                db,
-                sql: "SELECT count(*) FROM coupon_redemptions WHERE coupon = ?",
-                arguments: [coupon.rawValue]
-            ) ?? 0
+            try Int64.fetchOne(db, sql: "SELECT redeemed FROM coupons WHERE coupon = ?", arguments: [coupon.rawValue])
+                ?? 0
         }
     }
 
@@ -165,6 +175,11 @@ public final class SQLiteAccountDirectory: AccountDirectory {
             try db.execute(
                 sql: "DELETE FROM coupon_redemptions WHERE coupon = ? AND request_key = ?",
                 arguments: [coupon.rawValue, key.rawValue]
+            )
+            guard db.changesCount == 1 else { return }
+            try db.execute(
+                sql: "UPDATE coupons SET redeemed = redeemed - 1 WHERE coupon = ?",
+                arguments: [coupon.rawValue]
             )
         }
     }

@@ -25,6 +25,7 @@ final class SQLiteStoreTests: XCTestCase {
             "2 the account directory, documents, coupons and the Stripe ledger",
             "3 subscriptions as rows: plans, lines, packs, charges, held usage",
             "4 an intent's charge and failure in columns of their own",
+            "5 coupon counters, as on PostgreSQL",
         ]
         let first = try SQLiteSubscriptionStore(path: path)
         XCTAssertEqual(try first.appliedMigrations(), all)
@@ -70,7 +71,7 @@ final class SQLiteStoreTests: XCTestCase {
             }
         }
         let database = try SQLiteBillingDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations().count, 4)
+        XCTAssertEqual(try database.appliedMigrations().count, 5)
         let store = SQLiteSubscriptionStore(database: database)
         let stored = try await store.load(subscription.id)
         XCTAssertEqual(stored.subscription, subscription)

@@ -1,0 +1,149 @@
+public import AddonBilling
+public import AddonBillingServer
+
+/// Checks that an ``AccountDirectory`` keeps its promises: tokens found by hash and revoked for
+/// good, one owner per subscription, gap-free document numbers under concurrency, and coupon
+/// redemptions counted atomically against their limit.
+///
+/// ```swift
+/// let failures = await AccountDirectoryConformance.check { try makeDirectoryAndStore() }
+/// XCTAssertEqual(failures, [])
+/// ```
+///
+/// Each check gets a fresh directory with the store whose subscriptions it assigns (on the
+/// server's databases an account owns a subscription through the subscription's own row).
+public enum AccountDirectoryConformance {
+    /// A directory and the store beside it.
+    public typealias Storage = (directory: any AccountDirectory, store: any SubscriptionStore)
+
+    /// Runs every check; returns a sentence per broken promise (empty when all hold).
+    public static func check(_ make: @Sendable () async throws -> Storage) async -> [String] {
+        let checks: [(String, @Sendable (Storage) async throws -> String?)] = [
+            ("tokens", tokens),
+            ("ownership", ownership),
+            ("document numbers", documentNumbers),
+            ("coupon redemptions", couponRedemptions),
+        ]
+        var failures: [String] = []
+        for (name, check) in checks {
+            do {
+                if let failure = try await check(try await make()) { failures.append("\(name): \(failure)") }
+            } catch {
+                failures.append("\(name): unexpected error \(error)")
+            }
+        }
+        return failures
+    }
+
+    private static let april = Instant(secondsSinceEpoch: 1_775_001_600)
+
+    private static func subscription(_ id: String, in storage: Storage) async throws -> SubscriptionID {
+        let subscription = try Subscription(
+            id: SubscriptionID(rawValue: id),
+            plan: try Plan(id: "conf_plan", name: "Plan", tier: .pro, price: Money(minorUnits: 1000, currency: .usd)),
+            cycle: try BillingCycle(anchor: april, interval: .monthly)
+        )
+        try await storage.store.insert(StoredSubscription(subscription: subscription))
+        return subscription.id
+    }
+
+    private static let tokens: @Sendable (Storage) async throws -> String? = { storage in
+        let directory = storage.directory
+        let acme = try AccountID("conf_acme")
+        let other = try AccountID("conf_other")
+        let (token, grant) = try await directory.createToken(for: acme, actor: BillingActor(id: "o", role: .owner))
+        guard try await directory.authenticate(token) == grant else { return "a new token was not found" }
+        guard try await directory.authenticate(token + "x") == nil else { return "a wrong token was found" }
+        guard try await directory.revokeToken(id: grant.id, of: other) == false else {
+            return "another account revoked the token"
+        }
+        guard try await directory.authenticate(token) == grant else { return "a failed revoke revoked the token" }
+        guard try await directory.revokeToken(id: grant.id, of: acme) else { return "the owner could not revoke it" }
+        guard try await directory.authenticate(token) == nil else { return "a revoked token was still found" }
+        return try await directory.revokeToken(id: grant.id, of: acme) ? "a token was revoked twice" : nil
+    }
+
+    private static let ownership: @Sendable (Storage) async throws -> String? = { storage in
+        let directory = storage.directory
+        let acme = try AccountID("conf_acme")
+        let other = try AccountID("conf_other")
+        var ids: [SubscriptionID] = []
+        for name in ["conf_b", "conf_a", "conf_c"] {
+            let id = try await subscription(name, in: storage)
+            try await directory.assign(id, to: acme)
+            ids.append(id)
+        }
+        guard try await directory.owner(of: "conf_a") == acme else { return "the owner was not recorded" }
+        let listed = try await directory.subscriptions(of: acme)
+        guard listed == ["conf_a", "conf_b", "conf_c"] else { return "the account's subscriptions were \(listed)" }
+        do {
+            try await directory.assign("conf_a", to: other)
+            return "a subscription was given to a second account"
+        } catch {}
+        guard try await directory.owner(of: "conf_a") == acme else { return "a refused assignment changed the owner" }
+        guard try await directory.owner(of: "conf_nobody") == nil else { return "an unknown subscription had an owner" }
+        return try await directory.subscriptions(of: other).isEmpty
+            ? nil : "another account listed acme's subscriptions"
+    }
+
+    private static let documentNumbers: @Sendable (Storage) async throws -> String? = { storage in
+        let directory = storage.directory
+        let acme = try AccountID("conf_acme")
+        let numbers = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    try await directory.documentNumber(
+                        for: IdempotencyKey("conf-\(index % 10)"),
+                        kind: .receipt,
+                        account: acme
+                    )
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        }
+        guard Set(numbers) == Set(1...10), numbers.count == 20 else {
+            return "20 concurrent numberings of 10 requests gave \(numbers.sorted())"
+        }
+        let again = try await directory.documentNumber(for: "conf-3", kind: .receipt, account: acme)
+        guard numbers.contains(again) else { return "a request's number changed" }
+        let invoice = try await directory.documentNumber(for: "conf-3", kind: .invoice, account: acme)
+        guard invoice == 11 else { return "another kind of document of a request took number \(invoice)" }
+        let other = try await directory.documentNumber(
+            for: "conf-x",
+            kind: .receipt,
+            account: try AccountID("conf_other")
+        )
+        return other == 1 ? nil : "another account started at \(other)"
+    }
+
+    private static let couponRedemptions: @Sendable (Storage) async throws -> String? = { storage in
+        let directory = storage.directory
+        let coupon = CouponCode(rawValue: "CONF20")
+        let answers = try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    try await directory.reserveRedemption(of: coupon, for: IdempotencyKey("conf-r\(index)"), limit: 3)
+                }
+            }
+            return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+        }
+        let granted = answers.compactMap { $0 }
+        guard granted.sorted() == [0, 1, 2] else {
+            return "8 concurrent reservations of a coupon limited to 3 gave \(answers)"
+        }
+        guard try await directory.redemptions(of: coupon) == 3 else { return "the redemptions were not counted" }
+        let winner = IdempotencyKey(
+            "conf-r\(answers.firstIndex { $0 != nil } ?? 0)"
+        )
+        let replay = try await directory.reserveRedemption(of: coupon, for: winner, limit: 3)
+        guard replay != nil, try await directory.redemptions(of: coupon) == 3 else {
+            return "a reservation asked again under its key counted again"
+        }
+        try await directory.releaseRedemption(of: coupon, for: winner)
+        guard try await directory.redemptions(of: coupon) == 2 else { return "a released reservation still counted" }
+        try await directory.releaseRedemption(of: coupon, for: winner)
+        guard try await directory.redemptions(of: coupon) == 2 else { return "a reservation was released twice" }
+        let next = try await directory.reserveRedemption(of: coupon, for: "conf-late", limit: 3)
+        return next == nil ? "a released redemption could not be taken again" : nil
+    }
+}
