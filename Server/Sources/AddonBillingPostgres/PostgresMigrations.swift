@@ -236,7 +236,132 @@ enum PostgresMigrations {
                 name: "an intent's charge and failure in columns of their own",
                 statements: ["ALTER TABLE \(s).intents ADD COLUMN charge_id text, ADD COLUMN failure text"]
             ),
+            Migration(
+                version: 5,
+                name: "a request's step written by one function call",
+                statements: [writeStep(schema: s)]
+            ),
         ]
+    }
+
+    /// `write_step(…)`: one step of a request — its intent record and its subscription update —
+    /// in one call, so one round trip and one implicit transaction. A new record whose key is
+    /// taken writes nothing and returns the stored record (`taken`); a conflict raises `AB001` (the
+    /// record is not in the expected state), `AB002` (the subscription moved on) or `AB003` (no such
+    /// subscription), which rolls the whole step back.
+    static func writeStep(schema s: String) -> String {
+        """
+        CREATE FUNCTION \(s).write_step(
+            p_key text, p_subscription text, p_state text, p_recorded_at bigint, p_charge_id text, p_failure text,
+            p_record text, p_expected_state text, p_rewrites boolean, p_update boolean,
+            p_id text, p_expected_version bigint, p_full boolean, p_plan_key text, p_status text, p_currency text,
+            p_cycle_anchor bigint, p_interval_unit text, p_interval_count bigint, p_time_zone text, p_trial_end bigint,
+            p_billed_through bigint, p_due_at bigint, p_credit_balance bigint, p_cancel boolean, p_packs_bought bigint,
+            p_allowance text, p_overage text, p_auto_recharge text, p_unpaid text, p_scheduled text, p_discount text,
+            p_claim text, p_reference text,
+            p_line_addons text[], p_line_positions bigint[], p_line_quantities bigint[], p_line_paid bigint[],
+            p_line_renewal bigint[], p_line_prices bigint[], p_line_starts bigint[], p_line_renews boolean[],
+            p_removed_lines text[],
+            p_pack_numbers bigint[], p_pack_addons text[], p_pack_capacities text[], p_pack_amounts bigint[],
+            p_pack_used bigint[], p_pack_purchased bigint[], p_pack_expires bigint[], p_pack_recharged boolean[],
+            p_removed_packs bigint[],
+            p_period_start bigint, p_charges text[],
+            p_held_drawn bigint, p_held_key text, p_held_units bigint, p_held_capacity text, p_held_at bigint
+        ) RETURNS TABLE (outcome text, version bigint, record text, state text, charge_id text, failure text)
+        LANGUAGE plpgsql AS $step$
+        #variable_conflict use_column
+        DECLARE
+            v bigint;
+        BEGIN
+            IF p_expected_state IS NULL THEN
+                INSERT INTO \(s).intents (key, subscription_id, state, recorded_at, charge_id, failure, record)
+                VALUES (p_key, p_subscription, p_state, to_timestamp(p_recorded_at), p_charge_id, p_failure,
+                    p_record::jsonb)
+                ON CONFLICT (key) DO NOTHING;
+                IF NOT FOUND THEN
+                    RETURN QUERY SELECT 'taken'::text, NULL::bigint, i.record::text, i.state, i.charge_id, i.failure
+                        FROM \(s).intents i WHERE i.key = p_key;
+                    RETURN;
+                END IF;
+            ELSIF p_rewrites THEN
+                UPDATE \(s).intents SET state = p_state, charge_id = p_charge_id, failure = p_failure,
+                    record = p_record::jsonb, updated_at = now()
+                WHERE key = p_key AND intents.state = p_expected_state;
+                IF NOT FOUND THEN RAISE EXCEPTION 'intent % is not %', p_key, p_expected_state USING ERRCODE = 'AB001'; END IF;
+            ELSE
+                UPDATE \(s).intents SET state = p_state, charge_id = p_charge_id, failure = p_failure, updated_at = now()
+                WHERE key = p_key AND intents.state = p_expected_state;
+                IF NOT FOUND THEN RAISE EXCEPTION 'intent % is not %', p_key, p_expected_state USING ERRCODE = 'AB001'; END IF;
+            END IF;
+            IF NOT p_update THEN
+                RETURN QUERY SELECT 'written'::text, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::text;
+                RETURN;
+            END IF;
+            IF p_full THEN
+                UPDATE \(s).subscriptions SET
+                    version = subscriptions.version + 1, plan_key = coalesce(p_plan_key, plan_key), status = p_status,
+                    currency = p_currency, cycle_anchor = p_cycle_anchor, interval_unit = p_interval_unit,
+                    interval_count = p_interval_count, time_zone = p_time_zone, trial_end = p_trial_end,
+                    billed_through = p_billed_through, due_at = p_due_at, credit_balance = p_credit_balance,
+                    cancel_at_period_end = p_cancel, packs_bought = p_packs_bought, allowance_used = p_allowance,
+                    overage = p_overage, auto_recharge = p_auto_recharge, unpaid_invoice = p_unpaid,
+                    scheduled_change = p_scheduled, discount = p_discount, claim = p_claim,
+                    provider_reference = p_reference, updated_at = now()
+                WHERE id = p_id AND subscriptions.version = p_expected_version
+                RETURNING subscriptions.version INTO v;
+            ELSE
+                UPDATE \(s).subscriptions SET version = subscriptions.version + 1, claim = p_claim,
+                    provider_reference = p_reference, updated_at = now()
+                WHERE id = p_id AND subscriptions.version = p_expected_version
+                RETURNING subscriptions.version INTO v;
+            END IF;
+            IF v IS NULL THEN
+                IF EXISTS (SELECT 1 FROM \(s).subscriptions WHERE id = p_id) THEN
+                    RAISE EXCEPTION 'subscription % is not at version %', p_id, p_expected_version USING ERRCODE = 'AB002';
+                END IF;
+                RAISE EXCEPTION 'no subscription %', p_id USING ERRCODE = 'AB003';
+            END IF;
+            IF cardinality(p_removed_lines) > 0 THEN
+                DELETE FROM \(s).subscription_lines WHERE subscription_id = p_id AND addon = ANY(p_removed_lines);
+            END IF;
+            IF cardinality(p_line_addons) > 0 THEN
+                INSERT INTO \(s).subscription_lines (subscription_id, addon, position, quantity, paid_quantity,
+                    renewal_quantity, unit_price, start, auto_renew)
+                SELECT p_id, l.* FROM unnest(p_line_addons, p_line_positions, p_line_quantities, p_line_paid,
+                    p_line_renewal, p_line_prices, p_line_starts, p_line_renews) AS l
+                ON CONFLICT (subscription_id, addon) DO UPDATE SET position = excluded.position,
+                    quantity = excluded.quantity, paid_quantity = excluded.paid_quantity,
+                    renewal_quantity = excluded.renewal_quantity, unit_price = excluded.unit_price,
+                    start = excluded.start, auto_renew = excluded.auto_renew;
+            END IF;
+            IF cardinality(p_removed_packs) > 0 THEN
+                DELETE FROM \(s).subscription_packs WHERE subscription_id = p_id AND number = ANY(p_removed_packs);
+            END IF;
+            IF cardinality(p_pack_numbers) > 0 THEN
+                INSERT INTO \(s).subscription_packs (subscription_id, number, addon, capacity, amount, used,
+                    purchased_at, expires_at, auto_recharge)
+                SELECT p_id, p.* FROM unnest(p_pack_numbers, p_pack_addons, p_pack_capacities, p_pack_amounts,
+                    p_pack_used, p_pack_purchased, p_pack_expires, p_pack_recharged) AS p
+                ON CONFLICT (subscription_id, number) DO UPDATE SET used = excluded.used;
+            END IF;
+            IF cardinality(p_charges) > 0 THEN
+                INSERT INTO \(s).subscription_charges (subscription_id, period_start, line)
+                SELECT p_id, p_period_start, c.line::jsonb
+                FROM unnest(p_charges) WITH ORDINALITY AS c (line, n) ORDER BY c.n;
+            END IF;
+            IF p_held_drawn > 0 THEN
+                DELETE FROM \(s).held_usage WHERE sequence IN (
+                    SELECT sequence FROM \(s).held_usage WHERE subscription_id = p_id ORDER BY sequence LIMIT p_held_drawn
+                );
+            END IF;
+            IF p_held_key IS NOT NULL THEN
+                INSERT INTO \(s).held_usage (subscription_id, key, units, capacity, at)
+                VALUES (p_id, p_held_key, p_held_units, p_held_capacity, p_held_at);
+            END IF;
+            RETURN QUERY SELECT 'written'::text, v, NULL::text, NULL::text, NULL::text, NULL::text;
+        END
+        $step$
+        """
     }
 
     /// Swaps the row tables in once the subscriptions are carried over.

@@ -172,52 +172,6 @@ struct LoadSubscription: PostgresPreparedStatement {
     }
 }
 
-/// Records a new request unless its key has one; returns the key when it was recorded.
-struct InsertIntent: PostgresPreparedStatement {
-    static let sql = """
-        INSERT INTO intents (key, subscription_id, state, recorded_at, charge_id, failure, record)
-        VALUES ($1, $2, $3, to_timestamp($4), $5, $6, $7::jsonb)
-        ON CONFLICT (key) DO NOTHING RETURNING key
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .int8, .text, .text, .text]
-    var row: IntentRow
-    func makeBindings() throws -> PostgresBindings {
-        try bindings(row.key, row.subscription, row.state, row.at, row.chargeID, row.failure, row.record)
-    }
-    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
-}
-
-/// Replaces a record in the expected state, its decision included; returns the key when it was replaced.
-struct UpdateIntent: PostgresPreparedStatement {
-    static let sql = """
-        UPDATE intents SET state = $2, charge_id = $3, failure = $4, record = $5::jsonb, updated_at = now()
-        WHERE key = $1 AND state = $6 RETURNING key
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .text, .text]
-    var row: IntentRow
-    var expected: String
-    func makeBindings() throws -> PostgresBindings {
-        try bindings(row.key, row.state, row.chargeID, row.failure, row.record, expected)
-    }
-    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
-}
-
-/// Moves a record in the expected state to its new state, charge and failure, leaving the request and
-/// its decision as written; returns the key when it moved.
-struct SettleIntent: PostgresPreparedStatement {
-    static let sql = """
-        UPDATE intents SET state = $2, charge_id = $3, failure = $4, updated_at = now()
-        WHERE key = $1 AND state = $5 RETURNING key
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .text]
-    var row: IntentRow
-    var expected: String
-    func makeBindings() throws -> PostgresBindings {
-        try bindings(row.key, row.state, row.chargeID, row.failure, expected)
-    }
-    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
-}
-
 /// A record by key: its JSON, state, charge and failure.
 struct ReadIntent: PostgresPreparedStatement {
     static let sql = "SELECT record::text, state, charge_id, failure FROM intents WHERE key = $1"
@@ -228,125 +182,6 @@ struct ReadIntent: PostgresPreparedStatement {
         let (json, state, chargeID, failure) = try row.decode((String, String, String?, String?).self)
         return try IntentRow.record(json: json, state: state, chargeID: chargeID, failure: failure)
     }
-}
-
-/// Writes a subscription's fields at the expected version; returns the new version.
-struct UpdateSubscription: PostgresPreparedStatement {
-    static let sql = """
-        UPDATE subscriptions SET
-            version = version + 1, plan_key = coalesce($3, plan_key), status = $4, currency = $5, cycle_anchor = $6,
-            interval_unit = $7, interval_count = $8, time_zone = $9, trial_end = $10, billed_through = $11,
-            due_at = $12, credit_balance = $13, cancel_at_period_end = $14, packs_bought = $15, allowance_used = $16,
-            overage = $17, auto_recharge = $18, unpaid_invoice = $19, scheduled_change = $20, discount = $21,
-            claim = $22, provider_reference = $23, updated_at = now()
-        WHERE id = $1 AND version = $2 RETURNING version
-        """
-    static let bindingDataTypes: [PostgresDataType] = [
-        .text, .int8, .text, .text, .text, .int8, .text, .int8, .text, .int8, .int8, .int8, .int8, .bool, .int8,
-        .text, .text, .text, .text, .text, .text, .text, .text,
-    ]
-    var id: String
-    var expectedVersion: Int64
-    var planKey: String?
-    var columns: SubscriptionColumns
-    var claim: String?
-    var providerReference: String?
-
-    func makeBindings() throws -> PostgresBindings {
-        let c = columns
-        return try bindings(
-            id,
-            expectedVersion,
-            planKey,
-            c.status,
-            c.currency,
-            c.cycleAnchor,
-            c.intervalUnit,
-            c.intervalCount,
-            c.timeZone,
-            c.trialEnd,
-            c.billedThrough,
-            c.dueAt,
-            c.creditBalance,
-            c.cancelAtPeriodEnd,
-            c.packsBought,
-            c.allowanceUsed,
-            c.overage,
-            c.autoRecharge,
-            c.unpaidInvoice,
-            c.scheduledChange,
-            c.discount,
-            claim,
-            providerReference
-        )
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
-}
-
-/// Writes a subscription's claim and provider reference at the expected version; returns the new version.
-struct UpdateClaim: PostgresPreparedStatement {
-    static let sql = """
-        UPDATE subscriptions SET version = version + 1, claim = $3, provider_reference = $4, updated_at = now()
-        WHERE id = $1 AND version = $2 RETURNING version
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .text]
-    var id: String
-    var expectedVersion: Int64
-    var claim: String?
-    var providerReference: String?
-    func makeBindings() throws -> PostgresBindings { try bindings(id, expectedVersion, claim, providerReference) }
-    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
-}
-
-/// Removes lines that left the subscription.
-struct DeleteLines: PostgresPreparedStatement {
-    static let sql = "DELETE FROM subscription_lines WHERE subscription_id = $1 AND addon = ANY($2)"
-    static let bindingDataTypes: [PostgresDataType] = [.text, .textArray]
-    var id: String
-    var addons: [String]
-    func makeBindings() throws -> PostgresBindings { try bindings(id, addons) }
-    func decodeRow(_ row: PostgresRow) throws {}
-}
-
-/// Writes one line in place.
-struct UpsertLine: PostgresPreparedStatement {
-    static let sql = """
-        INSERT INTO subscription_lines (
-            subscription_id, addon, position, quantity, paid_quantity, renewal_quantity, unit_price, start, auto_renew
-        ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        ON CONFLICT (subscription_id, addon) DO UPDATE SET
-            position = excluded.position, quantity = excluded.quantity, paid_quantity = excluded.paid_quantity,
-            renewal_quantity = excluded.renewal_quantity, unit_price = excluded.unit_price, start = excluded.start,
-            auto_renew = excluded.auto_renew
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .int8, .int8, .int8, .int8, .int8, .int8, .bool]
-    var id: String
-    var line: LineColumns
-    func makeBindings() throws -> PostgresBindings {
-        try bindings(
-            id,
-            line.addon,
-            line.position,
-            line.quantity,
-            line.paidQuantity,
-            line.renewalQuantity,
-            line.unitPrice,
-            line.start,
-            line.autoRenew
-        )
-    }
-    func decodeRow(_ row: PostgresRow) throws {}
-}
-
-/// Removes packs that expired.
-struct DeletePacks: PostgresPreparedStatement {
-    static let sql = "DELETE FROM subscription_packs WHERE subscription_id = $1 AND number = ANY($2)"
-    static let bindingDataTypes: [PostgresDataType] = [.text, .int8Array]
-    var id: String
-    var numbers: [Int64]
-    func makeBindings() throws -> PostgresBindings { try bindings(id, numbers) }
-    func decodeRow(_ row: PostgresRow) throws {}
 }
 
 /// Writes one pack in place (only its units used change).
@@ -376,34 +211,6 @@ struct UpsertPack: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws {}
 }
 
-/// Appends the period's new charges.
-struct AppendCharges: PostgresPreparedStatement {
-    static let sql = """
-        INSERT INTO subscription_charges (subscription_id, period_start, line)
-        SELECT $1, $2, line::jsonb FROM unnest($3::text[]) WITH ORDINALITY AS charges (line, number) ORDER BY number
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .textArray]
-    var id: String
-    var periodStart: Int64
-    var lines: [String]
-    func makeBindings() throws -> PostgresBindings { try bindings(id, periodStart, lines) }
-    func decodeRow(_ row: PostgresRow) throws {}
-}
-
-/// Drops the oldest held usage records, drawn into the subscription.
-struct DrawHeld: PostgresPreparedStatement {
-    static let sql = """
-        DELETE FROM held_usage WHERE sequence IN (
-            SELECT sequence FROM held_usage WHERE subscription_id = $1 ORDER BY sequence LIMIT $2
-        )
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .int8]
-    var id: String
-    var count: Int64
-    func makeBindings() throws -> PostgresBindings { try bindings(id, count) }
-    func decodeRow(_ row: PostgresRow) throws {}
-}
-
 /// Holds usage beside a claimed subscription.
 struct Hold: PostgresPreparedStatement {
     static let sql = "INSERT INTO held_usage (subscription_id, key, units, capacity, at) VALUES ($1, $2, $3, $4, $5)"
@@ -428,4 +235,113 @@ struct DueQuery: PostgresPreparedStatement {
     var limit: Int64
     func makeBindings() throws -> PostgresBindings { try bindings(at, afterDue, afterID, limit) }
     func decodeRow(_ row: PostgresRow) throws -> (String, Int64) { try row.decode((String, Int64).self) }
+}
+
+/// One step of a request in one call of `write_step` (migration 5): the intent record and the
+/// subscription's rows, one round trip.
+struct WriteStep: PostgresPreparedStatement {
+    enum Answer {
+        case written(version: Int64?)
+        case taken(IntentRecord)
+    }
+
+    static let sql =
+        "SELECT outcome, version, record, state, charge_id, failure FROM write_step("
+        + (1...59).map { "$\($0)" }.joined(separator: ", ") + ")"
+    static let bindingDataTypes: [PostgresDataType] = [
+        .text, .text, .text, .int8, .text, .text, .text, .text, .bool, .bool,
+        .text, .int8, .bool, .text, .text, .text, .int8, .text, .int8, .text, .int8, .int8, .int8, .int8, .bool, .int8,
+        .text, .text, .text, .text, .text, .text, .text, .text,
+        .textArray, .int8Array, .int8Array, .int8Array, .int8Array, .int8Array, .int8Array, .boolArray, .textArray,
+        .int8Array, .textArray, .textArray, .int8Array, .int8Array, .int8Array, .int8Array, .boolArray, .int8Array,
+        .int8, .textArray,
+        .int8, .text, .int8, .text, .int8,
+    ]
+
+    var intent: IntentRow
+    var expectedState: String?
+    var rewrites: Bool
+    var update: SubscriptionUpdate?
+    var columns: SubscriptionColumns?
+    var planKey: String?
+    var charges: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 59)
+        func text(_ value: String?) throws { if let value { try b.append(value) } else { b.appendNull() } }
+        func int(_ value: Int64?) { if let value { b.append(value) } else { b.appendNull() } }
+        try text(intent.key)
+        try text(intent.subscription)
+        try text(intent.state)
+        int(intent.at)
+        try text(intent.chargeID)
+        try text(intent.failure)
+        try text(intent.record)
+        try text(expectedState)
+        b.append(rewrites)
+        b.append(update != nil)
+        let c = columns
+        try text(update?.id.rawValue)
+        int(update?.expectedVersion)
+        b.append(c != nil)
+        try text(planKey)
+        try text(c?.status)
+        try text(c?.currency)
+        int(c?.cycleAnchor)
+        try text(c?.intervalUnit)
+        int(c?.intervalCount)
+        try text(c?.timeZone)
+        int(c?.trialEnd)
+        int(c?.billedThrough)
+        int(c?.dueAt)
+        int(c?.creditBalance)
+        b.append(c?.cancelAtPeriodEnd ?? false)
+        int(c?.packsBought)
+        try text(c?.allowanceUsed)
+        try text(c?.overage)
+        try text(c?.autoRecharge)
+        try text(c?.unpaidInvoice)
+        try text(c?.scheduledChange)
+        try text(c?.discount)
+        try text(update?.claim?.rawValue)
+        try text(update?.providerReference)
+        let lines = update?.lineRows ?? []
+        try b.append(lines.map(\.addon))
+        try b.append(lines.map(\.position))
+        try b.append(lines.map(\.quantity))
+        try b.append(lines.map(\.paidQuantity))
+        try b.append(lines.map(\.renewalQuantity))
+        try b.append(lines.map(\.unitPrice))
+        try b.append(lines.map(\.start))
+        try b.append(lines.map(\.autoRenew))
+        try b.append(update?.removedLines.map(\.rawValue) ?? [])
+        let packs = (update?.changedPacks ?? []).map(PackColumns.init)
+        try b.append(packs.map(\.number))
+        try b.append(packs.map(\.addon))
+        try b.append(packs.map(\.capacity))
+        try b.append(packs.map(\.amount))
+        try b.append(packs.map(\.used))
+        try b.append(packs.map(\.purchasedAt))
+        try b.append(packs.map(\.expiresAt))
+        try b.append(packs.map(\.autoRecharge))
+        try b.append((update?.removedPacks ?? []).map(Int64.init))
+        int(update?.periodStart?.secondsSinceEpoch)
+        try b.append(charges)
+        int(Int64(update?.heldUsageDrawn ?? 0))
+        let held = update?.heldUsageAdded.map(HeldColumns.init)
+        try text(held?.key)
+        int(held?.units)
+        try text(held?.capacity)
+        int(held?.at)
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Answer {
+        let (outcome, version, record, state, chargeID, failure) = try row.decode(
+            (String, Int64?, String?, String?, String?, String?).self
+        )
+        guard outcome == "taken" else { return .written(version: version) }
+        guard let record, let state else { throw BillingError.versionConflict("the taken key's record vanished") }
+        return .taken(try IntentRow.record(json: record, state: state, chargeID: chargeID, failure: failure))
+    }
 }

@@ -178,125 +178,54 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
         return key
     }
 
-    /// Writes one step: the intent (new, or compare-and-set) and the subscription's rows, in one
-    /// transaction of prepared statements.
+    /// Writes one step — the intent (new, or compare-and-set) and the subscription's rows — in one
+    /// call of the schema's `write_step` function: one round trip, one implicit transaction.
     public func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
         // A step that settles a request writes its state, charge and failure; the request and its
         // decision were written with the record.
         let full = write.expectedIntentState == nil || write.rewritesDecision
         let intent = try IntentRow(write.intent, withRecord: full)
-        let charges = try write.subscription?.periodCharges.map { try StoreJSON.encode($0) } ?? []
-        let columns = try write.subscription?.subscription.map(SubscriptionColumns.init)
-        let catalog = self.catalog
-        let logger = self.logger
-        return try await database.transaction { connection in
-            if let expected = write.expectedIntentState {
-                var changed = false
-                if full {
-                    let statement = UpdateIntent(row: intent, expected: expected.rawValue)
-                    for try await _ in try await connection.execute(statement, logger: logger) { changed = true }
-                } else {
-                    let statement = SettleIntent(row: intent, expected: expected.rawValue)
-                    for try await _ in try await connection.execute(statement, logger: logger) { changed = true }
-                }
-                guard changed else { throw BillingError.versionConflict("intent \(intent.key) is not \(expected)") }
-            } else {
-                var inserted = false
-                for try await _ in try await connection.execute(InsertIntent(row: intent), logger: logger) {
-                    inserted = true
-                }
-                guard inserted else {
-                    for try await record in try await connection.execute(ReadIntent(key: intent.key), logger: logger) {
-                        return .keyTaken(record)
-                    }
-                    throw BillingError.versionConflict("intent \(intent.key) vanished while it was recorded")
+        let update = write.subscription
+        let charges = try update?.periodCharges.map { try StoreJSON.encode($0) } ?? []
+        let columns = try update?.subscription.map(SubscriptionColumns.init)
+        var planKey: String?
+        if let update, update.planChanged, let plan = update.subscription?.plan {
+            // The new plan's row first: idempotent, and named by its content.
+            planKey = try await client.withConnection { connection in
+                try await Self.writePlan(plan, catalog: catalog, logger: logger, connection)
+            }
+        }
+        let step = WriteStep(
+            intent: intent,
+            expectedState: write.expectedIntentState?.rawValue,
+            rewrites: write.rewritesDecision,
+            update: update,
+            columns: columns,
+            planKey: planKey,
+            charges: charges
+        )
+        do {
+            for try await answer in try await client.execute(step, logger: logger) {
+                switch answer {
+                case .written(let version): return .written(version: version)
+                case .taken(let record): return .keyTaken(record)
                 }
             }
-            guard let update = write.subscription else { return .written(version: nil) }
-            return .written(
-                version: try await Self.apply(
-                    update,
-                    columns: columns,
-                    charges: charges,
-                    catalog: catalog,
-                    logger: logger,
-                    connection
+            throw BillingError.versionConflict("write_step answered nothing")
+        } catch let error as PSQLError {
+            switch error.serverInfo?[.sqlState] {
+            case "AB001":
+                throw BillingError.versionConflict(
+                    "intent \(intent.key) is not \(write.expectedIntentState?.rawValue ?? "new")"
                 )
-            )
-        }
-    }
-
-    /// Writes a subscription update's rows at its expected version; returns the new version.
-    private static func apply(
-        _ update: SubscriptionUpdate,
-        columns: SubscriptionColumns?,
-        charges: [String],
-        catalog: StoreCatalog,
-        logger: Logger,
-        _ connection: PostgresConnection
-    ) async throws -> Int64 {
-        let id = update.id.rawValue
-        var version: Int64?
-        if let columns, let subscription = update.subscription {
-            let planKey =
-                update.planChanged
-                ? try await writePlan(subscription.plan, catalog: catalog, logger: logger, connection) : nil
-            let statement = UpdateSubscription(
-                id: id,
-                expectedVersion: update.expectedVersion,
-                planKey: planKey,
-                columns: columns,
-                claim: update.claim?.rawValue,
-                providerReference: update.providerReference
-            )
-            for try await value in try await connection.execute(statement, logger: logger) { version = value }
-        } else {
-            let statement = UpdateClaim(
-                id: id,
-                expectedVersion: update.expectedVersion,
-                claim: update.claim?.rawValue,
-                providerReference: update.providerReference
-            )
-            for try await value in try await connection.execute(statement, logger: logger) { version = value }
-        }
-        guard let version else {
-            for try await current in try await connection.query(
-                "SELECT version FROM subscriptions WHERE id = \(id)",
-                logger: logger
-            ).decode(Int64.self) {
-                throw BillingError.versionConflict("version \(current), expected \(update.expectedVersion)")
+            case "AB002":
+                throw BillingError.versionConflict("version moved on from \(update?.expectedVersion ?? 0)")
+            case "AB003":
+                throw BillingError.subscriptionNotFound(update?.id ?? write.intent.subscription)
+            default:
+                throw error
             }
-            throw BillingError.subscriptionNotFound(update.id)
         }
-        if !update.removedLines.isEmpty {
-            try await connection.run(
-                DeleteLines(id: id, addons: update.removedLines.map(\.rawValue)),
-                logger: logger
-            )
-        }
-        for line in update.lineRows { try await connection.run(UpsertLine(id: id, line: line), logger: logger) }
-        if !update.removedPacks.isEmpty {
-            try await connection.run(
-                DeletePacks(id: id, numbers: update.removedPacks.map(Int64.init)),
-                logger: logger
-            )
-        }
-        for pack in update.changedPacks {
-            try await connection.run(UpsertPack(id: id, pack: PackColumns(pack)), logger: logger)
-        }
-        if let start = update.periodStart, !charges.isEmpty {
-            try await connection.run(
-                AppendCharges(id: id, periodStart: start.secondsSinceEpoch, lines: charges),
-                logger: logger
-            )
-        }
-        if update.heldUsageDrawn > 0 {
-            try await connection.run(DrawHeld(id: id, count: Int64(update.heldUsageDrawn)), logger: logger)
-        }
-        if let held = update.heldUsageAdded {
-            try await connection.run(Hold(id: id, held: HeldColumns(held)), logger: logger)
-        }
-        return version
     }
 
     /// The record of a key.

@@ -6,17 +6,69 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 
-/// The request context: Hummingbird's, plus the grant of the caller's token.
+/// The request context: Hummingbird's, plus the grant of the caller's token, and the server's
+/// codecs — request bodies decoded within the body and JSON limits, responses written by
+/// ``FastJSON``.
 public struct BillingRequestContext: RequestContext {
     /// Hummingbird's storage.
     public var coreContext: CoreRequestContextStorage
     /// Who is calling, once the bearer token was checked.
     var grant: TokenGrant?
+    /// The largest request body accepted; the API sets it from its configuration.
+    public var maxUploadSize: Int
 
     /// A context for a request arriving at the server.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.grant = nil
+        self.maxUploadSize = ServerConfiguration().maximumBodyBytes
+    }
+
+    /// Decodes request bodies within ``maxUploadSize`` and the wire module's JSON limits.
+    public var requestDecoder: BillingRequestDecoder { BillingRequestDecoder() }
+    /// Writes responses with ``FastJSON``.
+    public var responseEncoder: BillingResponseEncoder { BillingResponseEncoder() }
+}
+
+/// The request decoder of every route: the body refused with `bodyTooLarge` (413) past the
+/// context's `maxUploadSize` — from `Content-Length` before anything is read, else once the limit
+/// is crossed — then the wire module's JSON limits checked, then decoded; anything unreadable is
+/// `malformedRequest`.
+public struct BillingRequestDecoder: RequestDecoder {
+    /// Decodes a body of `type`.
+    public func decode<T: Decodable>(
+        _ type: T.Type,
+        from request: Request,
+        context: some RequestContext
+    ) async throws
+        -> T
+    {
+        let data = try await BillingAPI.body(of: request, limit: context.maxUploadSize)
+        try JSONRequestLimits.check(data)
+        do {
+            return try BillingAPI.decoder.decode(T.self, from: data)
+        } catch let error as BillingError {
+            throw error
+        } catch {
+            throw BillingError(code: .malformedRequest, message: "The request body is not valid JSON for this route.")
+        }
+    }
+}
+
+/// The response encoder of every route: ``FastJSON`` (sorted keys, one pass), `application/json`.
+public struct BillingResponseEncoder: ResponseEncoder {
+    /// A `200 OK` response with `value`'s JSON.
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response
+    {
+        try Self.response(value)
+    }
+
+    static func response(_ value: some Encodable) throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try FastJSON.encode(value)))
+        )
     }
 }
 
@@ -83,7 +135,9 @@ public struct BillingAPI: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.get("/health") { _, _ in Response(status: .ok) }
         metrics.addRoute(to: router)
-        let v1 = router.group("v1").add(middleware: BearerAuthentication(directory: directory))
+        let v1 = router.group("v1").add(
+            middleware: BearerAuthentication(directory: directory, maximumBodyBytes: maximumBodyBytes)
+        )
         v1.get("plans/:plan") { _, context in try await self.plan(context) }
         v1.get("subscriptions") { _, context in try await self.subscriptions(context) }
         v1.get("subscriptions/:id") { request, context in try await self.panel(request, context) }
@@ -124,7 +178,7 @@ public struct BillingAPI: Sendable {
 
     func quote(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, subscription) = try await loaded(context)
-        let body = try await decode(OperationBody.self, request)
+        let body = try await decode(OperationBody.self, request, context)
         let now = service.now()
         let quote = try subscription.quote(
             body.operation,
@@ -139,7 +193,7 @@ public struct BillingAPI: Sendable {
     func apply(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, id) = try await owned(context)
         let key = try idempotencyKey(request, grant)
-        let body = try await decode(OperationBody.self, request)
+        let body = try await decode(OperationBody.self, request, context)
         let receipt = try await service.apply(
             body.operation,
             on: id,
@@ -154,7 +208,7 @@ public struct BillingAPI: Sendable {
         let (grant, service, id) = try await owned(context)
         try grant.actor.require(.billingUpdate)
         let key = try idempotencyKey(request, grant)
-        let body = try await decode(UsageBody.self, request)
+        let body = try await decode(UsageBody.self, request, context)
         let receipt = try await service.recordUsage(
             body.units,
             of: body.capacity,
@@ -207,7 +261,7 @@ public struct BillingAPI: Sendable {
     /// Quotes a plan change, cancellation, pause or resume; open to `billing.read`.
     func quoteChange(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, subscription) = try await loaded(context)
-        let body = try await decode(ChangeBody.self, request)
+        let body = try await decode(ChangeBody.self, request, context)
         var operation = try body.change.operation(in: catalog, coupons: coupons)
         if let coupon = operation.coupon {
             operation = .redeemCoupon(coupon, timesRedeemed: try await directory.redemptions(of: coupon.code))
@@ -227,7 +281,7 @@ public struct BillingAPI: Sendable {
     func change(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, id) = try await owned(context)
         let key = try idempotencyKey(request, grant)
-        let body = try await decode(ChangeBody.self, request)
+        let body = try await decode(ChangeBody.self, request, context)
         let operation = try body.change.operation(in: catalog, coupons: coupons)
         guard let coupon = operation.coupon else {
             let receipt = try await service.change(
@@ -309,7 +363,7 @@ public struct BillingAPI: Sendable {
     /// with 409 while a charge is in flight.
     func setCustomer(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, id) = try await owned(context)
-        let body = try await decode(CustomerBody.self, request)
+        let body = try await decode(CustomerBody.self, request, context)
         let key =
             request.headers[.idempotencyKey] == nil
             ? IdempotencyKey("\(grant.account.rawValue)/customer/\(UUID().uuidString)")
@@ -378,18 +432,13 @@ public struct BillingAPI: Sendable {
     /// The longest `Idempotency-Key` header: the service's 255 bytes less the account scope.
     static let maximumKeyBytes = IdempotencyKey.maximumLength - AccountID.maximumLength - 1
 
-    /// Reads the body up to the limit (refusing a larger one before decoding), checks the
-    /// JSON limits of the wire module, and decodes.
-    func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
-        let data = try await Self.body(of: request, limit: maximumBodyBytes)
-        try JSONRequestLimits.check(data)
-        do {
-            return try Self.decoder.decode(Body.self, from: data)
-        } catch let error as BillingError {
-            throw error
-        } catch {
-            throw BillingError(code: .malformedRequest, message: "The request body is not valid JSON for this route.")
-        }
+    /// Decodes the body with the context's ``BillingRequestDecoder``.
+    func decode<Body: Decodable>(
+        _ type: Body.Type,
+        _ request: Request,
+        _ context: BillingRequestContext
+    ) async throws -> Body {
+        try await context.requestDecoder.decode(type, from: request, context: context)
     }
 
     /// The request body, refused with `bodyTooLarge` (413) past `limit` bytes — from the
@@ -435,13 +484,9 @@ public struct BillingAPI: Sendable {
         )
     }
 
-    /// The value as a JSON response (``FastJSON``: keys sorted, written in one pass).
+    /// The value as a JSON response, written as the context's ``BillingResponseEncoder`` writes it.
     func json(_ value: some Encodable) throws -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try FastJSON.encode(value)))
-        )
+        try BillingResponseEncoder.response(value)
     }
 
     /// The request decoder every route shares.
@@ -495,6 +540,8 @@ struct AdviceBody: Encodable {
 struct BearerAuthentication: RouterMiddleware {
     typealias Context = BillingRequestContext
     let directory: any AccountDirectory
+    /// The largest request body the API accepts.
+    let maximumBodyBytes: Int
 
     func handle(
         _ request: Request,
@@ -506,6 +553,7 @@ struct BearerAuthentication: RouterMiddleware {
         else { throw APIError.unauthenticated }
         var context = context
         context.grant = grant
+        context.maxUploadSize = maximumBodyBytes
         return try await next(request, context)
     }
 }
