@@ -244,8 +244,10 @@ enum PostgresMigrations {
         ]
     }
 
-    /// `write_step(…)`: one step of a request — its intent record and its subscription update —
-    /// in one call, so one round trip and one implicit transaction. A new record whose key is
+    /// The SQL of `write_step(…)`, which writes one step of a request in one call.
+    ///
+    /// The step's intent record and its subscription update go in one round trip and one implicit
+    /// transaction. A new record whose key is
     /// taken writes nothing and returns the stored record (`taken`); a conflict raises `AB001` (the
     /// record is not in the expected state), `AB002` (the subscription moved on) or `AB003` (no such
     /// subscription), which rolls the whole step back.
