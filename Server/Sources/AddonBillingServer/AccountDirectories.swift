@@ -189,14 +189,14 @@ public final class SQLiteAccountDirectory: AccountDirectory {
 /// belong to ``PostgresBillingDatabase``'s migrator, and an account owns a subscription through the
 /// `account` column of the subscription's own row.
 public struct PostgresAccountDirectory: AccountDirectory {
+    /// The database's pool, whose connections work in its schema: statements name tables plainly
+    /// and bind every value.
     let client: PostgresClient
-    let schema: String
     let logger = Logger(label: "addon-billing.directory")
 
     /// The directory in `database`'s schema.
     public init(database: PostgresBillingDatabase) {
         self.client = database.client
-        self.schema = "\"\(database.schema)\""
     }
 
     /// Nothing to do: ``PostgresBillingDatabase/migrate()`` creates the tables.
@@ -205,24 +205,17 @@ public struct PostgresAccountDirectory: AccountDirectory {
     public func addToken(hash: String, grant: TokenGrant) async throws {
         let actor = try DirectoryJSON.encode(grant.actor)
         try await client.query(
-            PostgresQuery(
-                unsafeSQL:
-                    "INSERT INTO \(schema).api_tokens (id, token_hash, account, actor) VALUES ($1, $2, $3, $4::jsonb)",
-                binds: try binds(grant.id, hash, grant.account.rawValue, actor)
-            ),
+            "INSERT INTO api_tokens (id, token_hash, account, actor) VALUES (\(grant.id), \(hash), \(grant.account.rawValue), \(actor)::jsonb)",
             logger: logger
         )
     }
 
     public func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)? {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT id, token_hash, account, actor::text FROM \(schema).api_tokens
-                    WHERE token_hash = $1 AND revoked_at IS NULL
-                    """,
-                binds: try binds(hash)
-            ),
+            """
+            SELECT id, token_hash, account, actor::text FROM api_tokens
+            WHERE token_hash = \(hash) AND revoked_at IS NULL
+            """,
             logger: logger
         )
         for try await (id, stored, account, actor) in rows.decode((String, String, String, String).self) {
@@ -233,13 +226,10 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     public func revokeToken(id: String, of account: AccountID) async throws -> Bool {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE \(schema).api_tokens SET revoked_at = now()
-                    WHERE id = $1 AND account = $2 AND revoked_at IS NULL RETURNING id
-                    """,
-                binds: try binds(id, account.rawValue)
-            ),
+            """
+            UPDATE api_tokens SET revoked_at = now()
+            WHERE id = \(id) AND account = \(account.rawValue) AND revoked_at IS NULL RETURNING id
+            """,
             logger: logger
         )
         for try await _ in rows { return true }
@@ -248,13 +238,10 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     public func assign(_ subscription: SubscriptionID, to account: AccountID) async throws {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE \(schema).subscriptions SET account = $1
-                    WHERE id = $2 AND (account IS NULL OR account = $1) RETURNING id
-                    """,
-                binds: try binds(account.rawValue, subscription.rawValue)
-            ),
+            """
+            UPDATE subscriptions SET account = \(account.rawValue)
+            WHERE id = \(subscription.rawValue) AND (account IS NULL OR account = \(account.rawValue)) RETURNING id
+            """,
             logger: logger
         )
         for try await _ in rows { return }
@@ -263,10 +250,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT account FROM \(schema).subscriptions WHERE id = $1",
-                binds: try binds(subscription.rawValue)
-            ),
+            "SELECT account FROM subscriptions WHERE id = \(subscription.rawValue)",
             logger: logger
         )
         for try await account in rows.decode(String?.self) { return try account.map { try AccountID($0) } }
@@ -275,13 +259,10 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     public func subscriptions(of account: AccountID) async throws -> [SubscriptionID] {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT id FROM \(schema).subscriptions
-                    WHERE account = $1 ORDER BY id
-                    """,
-                binds: try binds(account.rawValue)
-            ),
+            """
+            SELECT id FROM subscriptions
+            WHERE account = \(account.rawValue) ORDER BY id
+            """,
             logger: logger
         )
         var ids: [SubscriptionID] = []
@@ -297,38 +278,25 @@ public struct PostgresAccountDirectory: AccountDirectory {
         try await retryingCollisions {
             try await client.withTransaction(logger: logger) { connection in
                 let existing = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "SELECT number FROM \(schema).documents WHERE request_key = $1 AND kind = $2",
-                        binds: try binds(key.rawValue, kind.rawValue)
-                    ),
+                    "SELECT number FROM documents WHERE request_key = \(key.rawValue) AND kind = \(kind.rawValue)",
                     logger: logger
                 )
                 for try await number in existing.decode(Int64.self) { return number }
                 // The sequence row's lock orders an account's numberings; a rollback returns the number.
                 let next = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            INSERT INTO \(schema).document_sequences (account, last) VALUES ($1, 1)
-                            ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
-                            """,
-                        binds: try binds(account.rawValue)
-                    ),
+                    """
+                    INSERT INTO document_sequences (account, last) VALUES (\(account.rawValue), 1)
+                    ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
+                    """,
                     logger: logger
                 )
                 var number: Int64 = 0
                 for try await last in next.decode(Int64.self) { number = last }
-                var bindings = try binds(account.rawValue)
-                bindings.append(number)
-                try bindings.append(key.rawValue)
-                try bindings.append(kind.rawValue)
                 try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            INSERT INTO \(schema).documents (account, number, request_key, kind)
-                            VALUES ($1, $2, $3, $4)
-                            """,
-                        binds: bindings
-                    ),
+                    """
+                    INSERT INTO documents (account, number, request_key, kind)
+                    VALUES (\(account.rawValue), \(number), \(key.rawValue), \(kind.rawValue))
+                    """,
                     logger: logger
                 )
                 return number
@@ -342,40 +310,29 @@ public struct PostgresAccountDirectory: AccountDirectory {
             return try await retryingCollisions {
                 try await client.withTransaction(logger: logger) { connection in
                     let existing = try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: """
-                                SELECT redeemed_before FROM \(schema).coupon_redemptions
-                                WHERE coupon = $1 AND request_key = $2
-                                """,
-                            binds: try binds(coupon.rawValue, key.rawValue)
-                        ),
+                        """
+                        SELECT redeemed_before FROM coupon_redemptions
+                        WHERE coupon = \(coupon.rawValue) AND request_key = \(key.rawValue)
+                        """,
                         logger: logger
                     )
                     for try await before in existing.decode(Int64.self) { return before }
                     // The coupon's counter row is locked by the update: redemptions of one coupon queue here.
                     let counted = try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: """
-                                INSERT INTO \(schema).coupons (coupon, redeemed) VALUES ($1, 1)
-                                ON CONFLICT (coupon) DO UPDATE SET redeemed = coupons.redeemed + 1 RETURNING redeemed
-                                """,
-                            binds: try binds(coupon.rawValue)
-                        ),
+                        """
+                        INSERT INTO coupons (coupon, redeemed) VALUES (\(coupon.rawValue), 1)
+                        ON CONFLICT (coupon) DO UPDATE SET redeemed = coupons.redeemed + 1 RETURNING redeemed
+                        """,
                         logger: logger
                     )
                     var redeemed: Int64 = 0
                     for try await count in counted.decode(Int64.self) { redeemed = count }
                     guard limit.map({ redeemed <= $0 }) ?? true else { throw RedemptionsExhausted() }
-                    var bindings = try binds(coupon.rawValue, key.rawValue)
-                    bindings.append(redeemed - 1)
                     try await connection.query(
-                        PostgresQuery(
-                            unsafeSQL: """
-                                INSERT INTO \(schema).coupon_redemptions (coupon, request_key, redeemed_before)
-                                VALUES ($1, $2, $3)
-                                """,
-                            binds: bindings
-                        ),
+                        """
+                        INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before)
+                        VALUES (\(coupon.rawValue), \(key.rawValue), \(redeemed - 1))
+                        """,
                         logger: logger
                     )
                     return redeemed - 1
@@ -389,23 +346,17 @@ public struct PostgresAccountDirectory: AccountDirectory {
     public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
         try await client.withTransaction(logger: logger) { connection in
             let deleted = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        DELETE FROM \(schema).coupon_redemptions WHERE coupon = $1 AND request_key = $2
-                        RETURNING coupon
-                        """,
-                    binds: try binds(coupon.rawValue, key.rawValue)
-                ),
+                """
+                DELETE FROM coupon_redemptions WHERE coupon = \(coupon.rawValue) AND request_key = \(key.rawValue)
+                RETURNING coupon
+                """,
                 logger: logger
             )
             var released = false
             for try await _ in deleted { released = true }
             guard released else { return }
             try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "UPDATE \(schema).coupons SET redeemed = redeemed - 1 WHERE coupon = $1",
-                    binds: try binds(coupon.rawValue)
-                ),
+                "UPDATE coupons SET redeemed = redeemed - 1 WHERE coupon = \(coupon.rawValue)",
                 logger: logger
             )
         }
@@ -413,10 +364,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     public func redemptions(of coupon: CouponCode) async throws -> Int64 {
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT redeemed FROM \(schema).coupons WHERE coupon = $1",
-                binds: try binds(coupon.rawValue)
-            ),
+            "SELECT redeemed FROM coupons WHERE coupon = \(coupon.rawValue)",
             logger: logger
         )
         for try await count in rows.decode(Int64.self) { return count }
@@ -446,11 +394,6 @@ public struct PostgresAccountDirectory: AccountDirectory {
     /// Rolls back a reservation past the coupon's limit.
     private struct RedemptionsExhausted: Error {}
 
-    private func binds(_ values: String...) throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values { try bindings.append(value) }
-        return bindings
-    }
 }
 
 /// A subscription cannot be given to an account: it does not exist, or another account owns it.

@@ -158,78 +158,60 @@ public final class SQLiteStripeLedger: StripeLedger {
 /// The Stripe ledger in the server's PostgreSQL schema, on the database's pool (its tables belong
 /// to ``PostgresBillingDatabase``'s migrator).
 public struct PostgresStripeLedger: StripeLedger {
+    /// The database's pool, whose connections work in its schema.
     let client: PostgresClient
-    let schema: String
     let logger = Logger(label: "addon-billing.stripe-ledger")
 
     /// The ledger in `database`'s schema.
     public init(database: PostgresBillingDatabase) {
         self.client = database.client
-        self.schema = "\"\(database.schema)\""
     }
 
     /// Nothing to do: ``PostgresBillingDatabase/migrate()`` creates the tables.
     public func migrate() async throws {}
 
     public func open(_ key: String, customer: String, paymentMethod: String) async throws -> StripeLedgerEntry {
-        var binds = PostgresBindings(capacity: 3)
-        try binds.append(key)
-        try binds.append(customer)
-        try binds.append(paymentMethod)
-        return try await written(
+        try await client.query(
             """
-            INSERT INTO \(schema).stripe_charges (idempotency_key, customer, payment_method) VALUES ($1, $2, $3)
+            INSERT INTO stripe_charges (idempotency_key, customer, payment_method)
+            VALUES (\(key), \(customer), \(paymentMethod))
             ON CONFLICT DO NOTHING
             """,
-            binds,
-            key
+            logger: logger
         )
+        return try await written(key)
     }
 
     public func close(_ key: String) async throws -> StripeLedgerEntry {
-        var binds = PostgresBindings(capacity: 1)
-        try binds.append(key)
-        return try await written(
+        try await client.query(
             """
-            INSERT INTO \(schema).stripe_charges (idempotency_key, closed) VALUES ($1, true)
+            INSERT INTO stripe_charges (idempotency_key, closed) VALUES (\(key), true)
             ON CONFLICT (idempotency_key) DO UPDATE SET closed = true
             """,
-            binds,
-            key
+            logger: logger
         )
+        return try await written(key)
     }
 
-    /// Runs a statement that writes the key's row, then reads the row back.
-    private func written(_ sql: String, _ binds: PostgresBindings, _ key: String) async throws -> StripeLedgerEntry {
-        try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    /// The key's row, just written.
+    private func written(_ key: String) async throws -> StripeLedgerEntry {
         guard let entry = try await entry(key) else { throw StripeLedgerError.lostEntry }
         return entry
     }
 
     public func attach(_ paymentIntent: String, to key: String) async throws {
-        var binds = PostgresBindings(capacity: 2)
-        try binds.append(paymentIntent)
-        try binds.append(key)
         try await client.query(
-            PostgresQuery(
-                unsafeSQL: "UPDATE \(schema).stripe_charges SET payment_intent = $1 WHERE idempotency_key = $2",
-                binds: binds
-            ),
+            "UPDATE stripe_charges SET payment_intent = \(paymentIntent) WHERE idempotency_key = \(key)",
             logger: logger
         )
     }
 
     public func entry(_ key: String) async throws -> StripeLedgerEntry? {
-        var binds = PostgresBindings(capacity: 1)
-        try binds.append(key)
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT customer, payment_method, payment_intent, closed FROM \(schema).stripe_charges
-                    WHERE idempotency_key = $1
-                    """,
-                binds: binds
-            ),
+            """
+            SELECT customer, payment_method, payment_intent, closed FROM stripe_charges
+            WHERE idempotency_key = \(key)
+            """,
             logger: logger
         )
         for try await (customer, method, intent, closed) in rows.decode((String?, String?, String?, Bool).self) {
@@ -239,13 +221,8 @@ public struct PostgresStripeLedger: StripeLedger {
     }
 
     public func markHandled(event id: String) async throws -> Bool {
-        var binds = PostgresBindings(capacity: 1)
-        try binds.append(id)
         let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: "INSERT INTO \(schema).stripe_events (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id",
-                binds: binds
-            ),
+            "INSERT INTO stripe_events (id) VALUES (\(id)) ON CONFLICT DO NOTHING RETURNING id",
             logger: logger
         )
         for try await _ in rows { return true }
@@ -253,12 +230,7 @@ public struct PostgresStripeLedger: StripeLedger {
     }
 
     public func wasHandled(event id: String) async throws -> Bool {
-        var binds = PostgresBindings(capacity: 1)
-        try binds.append(id)
-        let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT 1 FROM \(schema).stripe_events WHERE id = $1", binds: binds),
-            logger: logger
-        )
+        let rows = try await client.query("SELECT 1 FROM stripe_events WHERE id = \(id)", logger: logger)
         for try await _ in rows { return true }
         return false
     }
