@@ -376,12 +376,18 @@ public struct AddonService: Sendable {
     /// stopped them.
     private func renewSteps(of id: SubscriptionID) async -> (SubscriptionID, [ServiceReceipt], (any Error)?) {
         var receipts: [ServiceReceipt] = []
+        let now = clock.now()
         do {
             for _ in 0..<Self.maximumStepsPerSubscription {
                 guard let receipt = try await renew(on: id) else { break }
                 // A step another run performed meanwhile is that run's to report.
                 if !receipt.isReplay { receipts.append(receipt) }
-                if receipt.status == .awaitingConfirmation { break }
+                // Another step is due only when the period just opened has ended already (a
+                // subscription catching up); otherwise asking again would cost a read for nothing,
+                // and anything due later is found by the next run.
+                guard receipt.status == .completed, let opened = receipt.decision.renewals.last,
+                    opened.invoice.period.end <= now
+                else { break }
             }
             return (id, receipts, nil)
         } catch {
