@@ -32,9 +32,16 @@ public final class SQLiteBillingDatabase: Sendable {
     }
 
     /// Runs `body` in a read transaction on a reader connection, on the calling thread: a read of a
-    /// few rows costs microseconds, less than handing it to another thread and back.
+    /// few rows costs microseconds, less than handing it to another thread and back. For reads of
+    /// several statements that must see one snapshot (a subscription and its rows).
     public func read<Value>(_ body: (Database) throws -> Value) throws -> Value {
         try pool.read(body)
+    }
+
+    /// Runs `body`, one statement, on a reader connection without a transaction around it: a single
+    /// statement sees one snapshot by itself.
+    public func readStatement<Value>(_ body: (Database) throws -> Value) throws -> Value {
+        try pool.unsafeReentrantRead(body)
     }
 
     /// The migrations applied, in order (GRDB records them in `grdb_migrations`).

@@ -418,7 +418,7 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
 
     /// The record of a key.
     public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
-        try database.read { db in try Self.intent(key.rawValue, db) }
+        try database.readStatement { db in try Self.intent(key.rawValue, db) }
     }
 
     private static func intent(_ key: String, _ db: Database) throws -> IntentRecord? {
@@ -434,7 +434,7 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
 
     /// A page of unfinished records, by key (SQLite compares text byte by byte).
     public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
-        try database.read { db in
+        try database.readStatement { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -450,7 +450,7 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
 
     /// A page of the subscriptions due at `at`, from the index on `(due_at, id)`.
     public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
-        try database.read { db in
+        try database.readStatement { db in
             let rows: [Row]
             if let after {
                 rows = try Row.fetchAll(
@@ -482,7 +482,7 @@ public struct SQLiteSubscriptionStore: SubscriptionStore {
 
     /// The charges of a period, oldest first.
     public func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
-        try database.read { db in
+        try database.readStatement { db in
             try String.fetchAll(
                 db.cachedStatement(
                     sql: """

@@ -33,7 +33,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)? {
-        let row = try file.read { db in
+        let row = try file.readStatement { db in
             try Row.fetchOne(
                 db.cachedStatement(
                     sql:
@@ -73,7 +73,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
-        let account = try file.read { db in
+        let account = try file.readStatement { db in
             try String.fetchOne(
                 db.cachedStatement(sql: "SELECT account FROM subscriptions WHERE id = ?"),
                 arguments: [subscription.rawValue]
@@ -83,7 +83,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func subscriptions(of account: AccountID) async throws -> [SubscriptionID] {
-        try file.read { db in
+        try file.readStatement { db in
             try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE account = ? ORDER BY id"),
                 arguments: [account.rawValue]
@@ -164,7 +164,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func redemptions(of coupon: CouponCode) async throws -> Int64 {
-        try file.read { db in
+        try file.readStatement { db in
             try Int64.fetchOne(db, sql: "SELECT redeemed FROM coupons WHERE coupon = ?", arguments: [coupon.rawValue])
                 ?? 0
         }
