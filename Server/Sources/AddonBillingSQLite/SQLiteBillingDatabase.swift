@@ -31,9 +31,10 @@ public final class SQLiteBillingDatabase: Sendable {
         try Self.migrator.migrate(pool)
     }
 
-    /// Runs `body` in a read transaction on a reader connection, on the calling thread: a read of a
-    /// few rows costs microseconds, less than handing it to another thread and back. For reads of
-    /// several statements that must see one snapshot (a subscription and its rows).
+    /// Runs `body` in a read transaction on a reader connection, on the calling thread.
+    ///
+    /// A read of a few rows costs microseconds, less than handing it to another thread and back.
+    /// For reads of several statements that must see one snapshot (a subscription and its rows).
     public func read<Value>(_ body: (Database) throws -> Value) throws -> Value {
         try pool.read(body)
     }
