@@ -11,6 +11,9 @@ import Foundation
 /// declaration order, dictionaries in hash order). Keys are sorted so that a replay answers the
 /// very bytes of the first answer, whatever order a dictionary iterates in.
 ///
+/// Coding paths are not tracked (they would cost an array per value written): every container
+/// reports the path of the outermost value.
+///
 /// Values must use their containers in nested order, as every `Codable` conformance of the
 /// package does; a value that writes to a container after a later sibling container was opened
 /// is refused with an `EncodingError`, never written wrong.
@@ -273,7 +276,7 @@ private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try writer.key(key.stringValue, in: depth, id: id)
-        try writer.value(value, codingPath: codingPath + [key])
+        try writer.value(value, codingPath: codingPath)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type,
@@ -282,18 +285,18 @@ private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         writer.unchecked { try writer.key(key.stringValue, in: depth, id: id) }
         let nested = writer.open(object: true, at: depth)
         return KeyedEncodingContainer(
-            Keyed<NestedKey>(writer: writer, depth: depth + 1, id: nested, codingPath: codingPath + [key])
+            Keyed<NestedKey>(writer: writer, depth: depth + 1, id: nested, codingPath: codingPath)
         )
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         writer.unchecked { try writer.key(key.stringValue, in: depth, id: id) }
         let nested = writer.open(object: false, at: depth)
-        return Unkeyed(writer: writer, depth: depth + 1, id: nested, codingPath: codingPath + [key])
+        return Unkeyed(writer: writer, depth: depth + 1, id: nested, codingPath: codingPath)
     }
     mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         writer.unchecked { try writer.key(key.stringValue, in: depth, id: id) }
-        return ValueEncoder(writer: writer, depth: depth, codingPath: codingPath + [key])
+        return ValueEncoder(writer: writer, depth: depth, codingPath: codingPath)
     }
 }
 
