@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "AddonBillingPostgres", targets: ["AddonBillingPostgres"]),
         .library(name: "AddonBillingSQLite", targets: ["AddonBillingSQLite"]),
+        .library(name: "AddonBillingAccounts", targets: ["AddonBillingAccounts"]),
         .library(name: "AddonBillingServer", targets: ["AddonBillingServer"]),
         .library(name: "AddonBillingServerTesting", targets: ["AddonBillingServerTesting"]),
         .executable(name: "addon-billing-server", targets: ["addon-billing-server"]),
@@ -38,9 +39,17 @@ let package = Package(
             dependencies: [.product(name: "AddonBilling", package: "swift-addon-billing")]
         ),
         .target(
+            name: "AddonBillingAccounts",
+            dependencies: [
+                .product(name: "AddonBilling", package: "swift-addon-billing"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "AddonBillingPostgres",
             dependencies: [
                 "AddonBillingStoreSupport",
+                "AddonBillingAccounts",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -50,6 +59,7 @@ let package = Package(
             name: "AddonBillingSQLite",
             dependencies: [
                 "AddonBillingStoreSupport",
+                "AddonBillingAccounts",
                 .product(name: "AddonBilling", package: "swift-addon-billing"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -60,6 +70,7 @@ let package = Package(
         .target(
             name: "AddonBillingServer",
             dependencies: [
+                "AddonBillingAccounts",
                 "AddonBillingPostgres",
                 "AddonBillingSQLite",
                 "AddonBillingStoreSupport",

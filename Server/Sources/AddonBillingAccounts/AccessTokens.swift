@@ -151,7 +151,7 @@ extension AccountDirectory {
 
 extension Sequence<UInt8> {
     /// The bytes as lowercase hexadecimal.
-    var lowercaseHex: String {
+    package var lowercaseHex: String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(underestimatedCount * 2)
