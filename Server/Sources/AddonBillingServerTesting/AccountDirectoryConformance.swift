@@ -24,15 +24,7 @@ public enum AccountDirectoryConformance {
             ("document numbers", documentNumbers),
             ("coupon redemptions", couponRedemptions),
         ]
-        var failures: [String] = []
-        for (name, check) in checks {
-            do {
-                if let failure = try await check(try await make()) { failures.append("\(name): \(failure)") }
-            } catch {
-                failures.append("\(name): unexpected error \(error)")
-            }
-        }
-        return failures
+        return await runChecks(checks, on: make)
     }
 
     private static let april = Instant(secondsSinceEpoch: 1_775_001_600)
@@ -146,4 +138,20 @@ public enum AccountDirectoryConformance {
         let next = try await directory.reserveRedemption(of: coupon, for: "conf-late", limit: 3)
         return next == nil ? "a released redemption could not be taken again" : nil
     }
+}
+
+/// Runs each named check on a fresh subject; a sentence per broken promise, an unexpected error included.
+func runChecks<Subject>(
+    _ checks: [(String, @Sendable (Subject) async throws -> String?)],
+    on make: () async throws -> Subject
+) async -> [String] {
+    var failures: [String] = []
+    for (name, check) in checks {
+        do {
+            if let failure = try await check(try await make()) { failures.append("\(name): \(failure)") }
+        } catch {
+            failures.append("\(name): unexpected error \(error)")
+        }
+    }
+    return failures
 }

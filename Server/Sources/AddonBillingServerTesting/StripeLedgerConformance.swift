@@ -16,15 +16,7 @@ public enum StripeLedgerConformance {
             ("closing", closing),
             ("events", events),
         ]
-        var failures: [String] = []
-        for (name, check) in checks {
-            do {
-                if let failure = try await check(try await make()) { failures.append("\(name): \(failure)") }
-            } catch {
-                failures.append("\(name): unexpected error \(error)")
-            }
-        }
-        return failures
+        return await runChecks(checks, on: make)
     }
 
     private static let firstCharge: @Sendable (any StripeLedger) async throws -> String? = { ledger in

@@ -65,26 +65,7 @@ final class PostgresStoreTests: XCTestCase {
                         "CREATE TABLE \(s).account_subscriptions (subscription_id text PRIMARY KEY, account text NOT NULL)"
                 )
             )
-            let anchor = Instant(secondsSinceEpoch: 1_775_001_600)
-            let bought = try SeedPlans.subscription(SeedPlans.business, anchor: anchor).apply(
-                .addSlots("extra_members", quantity: 3),
-                by: SeedPlans.owner,
-                at: Instant(secondsSinceEpoch: 1_776_297_600)
-            )
-            let packed = try bought.subscription.apply(
-                .buyPack("message_pack"),
-                by: SeedPlans.owner,
-                at: Instant(secondsSinceEpoch: 1_776_297_600)
-            )
-            let subscription = packed.subscription
-            // The JSON an earlier version wrote: the value with the period's charges inside.
-            var value = try XCTUnwrap(
-                try JSONSerialization.jsonObject(with: try JSONEncoder().encode(subscription)) as? [String: Any]
-            )
-            value["chargesThisPeriod"] = try JSONSerialization.jsonObject(
-                with: try JSONEncoder().encode(bought.periodCharges + packed.periodCharges)
-            )
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
+            let (subscription, charges, json) = try LegacyRows.subscription()
             let held = #"[{"key": "client:u1", "units": 5, "capacity": "messages", "at": "2026-04-16T00:00:00Z"}]"#
             try await client.query(
                 """
@@ -104,12 +85,12 @@ final class PostgresStoreTests: XCTestCase {
             XCTAssertEqual(stored.version, 7)
             XCTAssertEqual(stored.claim, "k")
             XCTAssertEqual(stored.heldUsage.map(\.units), [5])
-            let charges = try await database.store.charges(
+            let ledger = try await database.store.charges(
                 of: subscription.id,
                 periodStart: try subscription.currentPeriod().start,
                 limit: 10
             )
-            XCTAssertEqual(charges, bought.periodCharges + packed.periodCharges)
+            XCTAssertEqual(ledger, charges)
             let scoped = try await database.store.scoped(to: "acme").load(subscription.id)
             XCTAssertEqual(scoped.subscription, subscription)
             let other = await { () async -> Bool in
@@ -248,5 +229,24 @@ enum PostgresMigrationFixture {
             """,
             "CREATE INDEX intents_finished ON \(s).intents (updated_at) WHERE state IN ('completed', 'failed')",
         ]
+    }
+}
+
+/// A subscription as an earlier version stored it: a Business subscription with 3 extra members
+/// and a message pack bought in April, whose JSON carries the period's charges inside.
+enum LegacyRows {
+    static func subscription() throws -> (subscription: Subscription, charges: [InvoiceLine], json: String) {
+        let anchor = Instant(secondsSinceEpoch: 1_775_001_600)
+        let midApril = Instant(secondsSinceEpoch: 1_776_297_600)
+        let bought = try SeedPlans.subscription(SeedPlans.business, anchor: anchor)
+            .apply(.addSlots("extra_members", quantity: 3), by: SeedPlans.owner, at: midApril)
+        let packed = try bought.subscription.apply(.buyPack("message_pack"), by: SeedPlans.owner, at: midApril)
+        let charges = bought.periodCharges + packed.periodCharges
+        var value = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(packed.subscription)) as? [String: Any]
+        )
+        value["chargesThisPeriod"] = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(charges))
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
+        return (packed.subscription, charges, json)
     }
 }

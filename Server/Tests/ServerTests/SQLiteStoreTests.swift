@@ -38,19 +38,7 @@ final class SQLiteStoreTests: XCTestCase {
     /// the charges it kept inside move to the ledger.
     func testMigrationCarriesJSONRowsForward() async throws {
         let path = Self.temporaryFile()
-        let anchor = Instant(secondsSinceEpoch: 1_775_001_600)
-        let midApril = Instant(secondsSinceEpoch: 1_776_297_600)
-        let bought = try SeedPlans.subscription(SeedPlans.business, anchor: anchor)
-            .apply(.addSlots("extra_members", quantity: 3), by: SeedPlans.owner, at: midApril)
-        let packed = try bought.subscription.apply(.buyPack("message_pack"), by: SeedPlans.owner, at: midApril)
-        let subscription = packed.subscription
-        var value = try XCTUnwrap(
-            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(subscription)) as? [String: Any]
-        )
-        value["chargesThisPeriod"] = try JSONSerialization.jsonObject(
-            with: try JSONEncoder().encode(bought.periodCharges + packed.periodCharges)
-        )
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
+        let (subscription, charges, json) = try LegacyRows.subscription()
         do {
             let queue = try DatabaseQueue(path: path)
             try await queue.write { db in
@@ -78,12 +66,12 @@ final class SQLiteStoreTests: XCTestCase {
         XCTAssertEqual(stored.version, 7)
         XCTAssertEqual(stored.claim, "k")
         XCTAssertEqual(stored.heldUsage.map(\.units), [5])
-        let charges = try await store.charges(
+        let ledger = try await store.charges(
             of: subscription.id,
             periodStart: try subscription.currentPeriod().start,
             limit: 10
         )
-        XCTAssertEqual(charges, bought.periodCharges + packed.periodCharges)
+        XCTAssertEqual(ledger, charges)
         let mine = try await store.scoped(to: "acme").load(subscription.id)
         XCTAssertEqual(mine.subscription, subscription)
         let theirs = try? await store.scoped(to: "other").load(subscription.id)
