@@ -23,61 +23,58 @@ public struct PostgresAccountDirectory: AccountDirectory {
 
     public func addToken(hash: String, grant: TokenGrant) async throws {
         let actor = try DirectoryJSON.encode(grant.actor)
-        try await client.query(
+        try await client.read(
             "INSERT INTO api_tokens (id, token_hash, account, actor) VALUES (\(grant.id), \(hash), \(grant.account.rawValue), \(actor)::jsonb)",
             logger: logger
         )
     }
 
     public func token(withHash hash: String) async throws -> (hash: String, grant: TokenGrant)? {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             SELECT id, token_hash, account, actor::text FROM api_tokens
             WHERE token_hash = \(hash) AND revoked_at IS NULL
             """,
             logger: logger
         )
-        for try await (id, stored, account, actor) in rows.decode((String, String, String, String).self) {
-            return try DirectoryJSON.stored(id: id, hash: stored, account: account, actor: actor)
-        }
-        return nil
+        guard let (id, stored, account, actor) = try await rows.decode((String, String, String, String).self).firstRow()
+        else { return nil }
+        return try DirectoryJSON.stored(id: id, hash: stored, account: account, actor: actor)
     }
 
     public func revokeToken(id: String, of account: AccountID) async throws -> Bool {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             UPDATE api_tokens SET revoked_at = now()
             WHERE id = \(id) AND account = \(account.rawValue) AND revoked_at IS NULL RETURNING id
             """,
             logger: logger
         )
-        for try await _ in rows { return true }
-        return false
+        return try await rows.firstRow() != nil
     }
 
     public func assign(_ subscription: SubscriptionID, to account: AccountID) async throws {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             UPDATE subscriptions SET account = \(account.rawValue)
             WHERE id = \(subscription.rawValue) AND (account IS NULL OR account = \(account.rawValue)) RETURNING id
             """,
             logger: logger
         )
-        for try await _ in rows { return }
-        throw DirectoryError.notAssignable(subscription)
+        guard try await rows.firstRow() != nil else { throw DirectoryError.notAssignable(subscription) }
     }
 
     public func owner(of subscription: SubscriptionID) async throws -> AccountID? {
-        let rows = try await client.query(
+        let rows = try await client.read(
             "SELECT account FROM subscriptions WHERE id = \(subscription.rawValue)",
             logger: logger
         )
-        for try await account in rows.decode(String?.self) { return try account.map { try AccountID($0) } }
-        return nil
+        guard let account = try await rows.decode(String?.self).firstRow() else { return nil }
+        return try account.map { try AccountID($0) }
     }
 
     public func subscriptions(of account: AccountID) async throws -> [SubscriptionID] {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             SELECT id FROM subscriptions
             WHERE account = \(account.rawValue) ORDER BY id
@@ -100,7 +97,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
                     "SELECT number FROM documents WHERE request_key = \(key.rawValue) AND kind = \(kind.rawValue)",
                     logger: logger
                 )
-                for try await number in existing.decode(Int64.self) { return number }
+                if let number = try await existing.decode(Int64.self).firstRow() { return number }
                 // The sequence row's lock orders an account's numberings; a rollback returns the number.
                 let next = try await connection.query(
                     """
@@ -135,7 +132,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
                         """,
                         logger: logger
                     )
-                    for try await before in existing.decode(Int64.self) { return before }
+                    if let before = try await existing.decode(Int64.self).firstRow() { return before }
                     // The coupon's counter row is locked by the update: redemptions of one coupon queue here.
                     let counted = try await connection.query(
                         """
@@ -182,11 +179,11 @@ public struct PostgresAccountDirectory: AccountDirectory {
     }
 
     public func redemptions(of coupon: CouponCode) async throws -> Int64 {
-        let rows = try await client.query(
+        let rows = try await client.read(
             "SELECT redeemed FROM coupons WHERE coupon = \(coupon.rawValue)",
             logger: logger
         )
-        for try await count in rows.decode(Int64.self) { return count }
+        if let count = try await rows.decode(Int64.self).firstRow() { return count }
         return 0
     }
 

@@ -1,6 +1,6 @@
 import AddonBilling
 import AddonBillingStoreSupport
-import PostgresNIO
+package import PostgresNIO
 
 // The store's hot statements, prepared once per connection. They name tables without a schema:
 // the connection's `search_path` is the database's schema (``PostgresBillingDatabase``).
@@ -12,6 +12,64 @@ private func bindings(_ values: (any PostgresThrowingDynamicTypeEncodable)?...) 
         if let value { try bindings.append(value) } else { bindings.appendNull() }
     }
     return bindings
+}
+
+extension AsyncSequence {
+    /// The first element, after reading the rest.
+    package func firstRow() async throws -> Element? {
+        var first: Element?
+        for try await element in self where first == nil { first = element }
+        return first
+    }
+}
+
+/// Every row of a result, read to its end on a connection leased for the whole call.
+package struct ReadRows<Row: Sendable>: AsyncSequence, Sendable {
+    package var rows: [Row]
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[Row]>
+        package mutating func next() async -> Row? { base.next() }
+    }
+
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
+}
+
+extension ReadRows where Row == PostgresRow {
+    /// The rows decoded as `columns`.
+    package func decode<each Column: PostgresDecodable>(
+        _ columns: (repeat each Column).Type
+    ) -> AsyncThrowingMapSequence<Self, (repeat each Column)> {
+        map { try $0.decode(columns) }
+    }
+}
+
+// Every call holds its lease itself (`withConnection`) rather than through postgres-nio's
+// `PostgresClient.query` and `execute`, which give the connection back when the row stream
+// ends: under load a refused `write_step` on that path sometimes never gave it back, and once
+// the pool's connections were all lost every call waited for ever (Docs/PostgreSQL.md, "A call
+// that never returns").
+extension PostgresClient {
+    /// Every row of `query`.
+    package func read(_ query: PostgresQuery, logger: Logger) async throws -> ReadRows<PostgresRow> {
+        try await withConnection { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.query(query, logger: logger) { rows.append(row) }
+            return ReadRows(rows: rows)
+        }
+    }
+
+    /// Every row of a prepared statement.
+    package func read<Statement: PostgresPreparedStatement>(
+        _ statement: Statement,
+        logger: Logger
+    ) async throws -> ReadRows<Statement.Row> where Statement.Row: Sendable {
+        try await withConnection { connection in
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return ReadRows(rows: rows)
+        }
+    }
 }
 
 extension PostgresConnection {

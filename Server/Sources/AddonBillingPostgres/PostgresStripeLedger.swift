@@ -19,7 +19,7 @@ public struct PostgresStripeLedger: StripeLedger {
     public func migrate() async throws {}
 
     public func open(_ key: String, customer: String, paymentMethod: String) async throws -> StripeLedgerEntry {
-        try await client.query(
+        try await client.read(
             """
             INSERT INTO stripe_charges (idempotency_key, customer, payment_method)
             VALUES (\(key), \(customer), \(paymentMethod))
@@ -31,7 +31,7 @@ public struct PostgresStripeLedger: StripeLedger {
     }
 
     public func close(_ key: String) async throws -> StripeLedgerEntry {
-        try await client.query(
+        try await client.read(
             """
             INSERT INTO stripe_charges (idempotency_key, closed) VALUES (\(key), true)
             ON CONFLICT (idempotency_key) DO UPDATE SET closed = true
@@ -48,38 +48,37 @@ public struct PostgresStripeLedger: StripeLedger {
     }
 
     public func attach(_ paymentIntent: String, to key: String) async throws {
-        try await client.query(
+        try await client.read(
             "UPDATE stripe_charges SET payment_intent = \(paymentIntent) WHERE idempotency_key = \(key)",
             logger: logger
         )
     }
 
     public func entry(_ key: String) async throws -> StripeLedgerEntry? {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             SELECT customer, payment_method, payment_intent, closed FROM stripe_charges
             WHERE idempotency_key = \(key)
             """,
             logger: logger
         )
-        for try await (customer, method, intent, closed) in rows.decode((String?, String?, String?, Bool).self) {
-            return StripeLedgerEntry(customer: customer, paymentMethod: method, paymentIntent: intent, isClosed: closed)
-        }
-        return nil
+        guard
+            let (customer, method, intent, closed) = try await rows.decode((String?, String?, String?, Bool).self)
+                .firstRow()
+        else { return nil }
+        return StripeLedgerEntry(customer: customer, paymentMethod: method, paymentIntent: intent, isClosed: closed)
     }
 
     public func markHandled(event id: String) async throws -> Bool {
-        let rows = try await client.query(
+        let rows = try await client.read(
             "INSERT INTO stripe_events (id) VALUES (\(id)) ON CONFLICT DO NOTHING RETURNING id",
             logger: logger
         )
-        for try await _ in rows { return true }
-        return false
+        return try await rows.firstRow() != nil
     }
 
     public func wasHandled(event id: String) async throws -> Bool {
-        let rows = try await client.query("SELECT 1 FROM stripe_events WHERE id = \(id)", logger: logger)
-        for try await _ in rows { return true }
-        return false
+        let rows = try await client.read("SELECT 1 FROM stripe_events WHERE id = \(id)", logger: logger)
+        return try await rows.firstRow() != nil
     }
 }

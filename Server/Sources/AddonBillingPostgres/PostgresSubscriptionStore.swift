@@ -51,9 +51,8 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// Loads a subscription with its lines, packs and held usage, in one prepared statement.
     public func load(_ id: SubscriptionID) async throws -> StoredSubscription {
-        let rows = try await client.execute(LoadSubscription(id: id.rawValue), logger: logger)
-        for try await row in rows {
-            guard account == nil || row.account == account else { break }
+        let row = try await client.read(LoadSubscription(id: id.rawValue), logger: logger).firstRow()
+        if let row, account == nil || row.account == account {
             let planKey = row.planKey
             let plan: Plan
             if let known = catalog.cachedPlan(planKey) {
@@ -77,8 +76,8 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     }
 
     private func planJSON(_ key: String) async throws -> String? {
-        let rows = try await client.query("SELECT value::text FROM plans WHERE key = \(key)", logger: logger)
-        for try await text in rows.decode(String.self) { return text }
+        let rows = try await client.read("SELECT value::text FROM plans WHERE key = \(key)", logger: logger)
+        if let text = try await rows.decode(String.self).firstRow() { return text }
         return nil
     }
 
@@ -205,13 +204,11 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
             charges: charges
         )
         do {
-            for try await answer in try await client.execute(step, logger: logger) {
-                switch answer {
-                case .written(let version): return .written(version: version)
-                case .taken(let record): return .keyTaken(record)
-                }
+            switch try await client.read(step, logger: logger).firstRow() {
+            case .written(let version): return .written(version: version)
+            case .taken(let record): return .keyTaken(record)
+            case nil: throw BillingError.versionConflict("write_step answered nothing")
             }
-            throw BillingError.versionConflict("write_step answered nothing")
         } catch let error as PSQLError {
             switch error.serverInfo?[.sqlState] {
             case "AB001":
@@ -230,15 +227,12 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// The record of a key.
     public func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
-        for try await record in try await client.execute(ReadIntent(key: key.rawValue), logger: logger) {
-            return record
-        }
-        return nil
+        try await client.read(ReadIntent(key: key.rawValue), logger: logger).firstRow()
     }
 
     /// A page of unfinished records, by key (byte order: the key column is `COLLATE "C"`).
     public func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             SELECT record::text, state, charge_id, failure FROM intents
             WHERE state IN ('recorded', 'claimed', 'awaitingConfirmation') AND key > \(after?.rawValue ?? "")
@@ -255,7 +249,7 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// A page of the subscriptions due at `at`, from the index on `(due_at, id)`.
     public func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
-        let rows = try await client.execute(
+        let rows = try await client.read(
             DueQuery(
                 at: at.secondsSinceEpoch,
                 afterDue: after?.dueAt.secondsSinceEpoch ?? Int64.min,
@@ -273,7 +267,7 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// The charges of a period, oldest first.
     public func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             SELECT line::text FROM subscription_charges
             WHERE subscription_id = \(id.rawValue) AND period_start = \(periodStart.secondsSinceEpoch)
@@ -297,7 +291,7 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
     /// - Returns: How many records were deleted (at most `limit`).
     @discardableResult
     public func pruneFinishedIntents(before cutoff: Instant, limit: Int = 10_000) async throws -> Int {
-        let rows = try await client.query(
+        let rows = try await client.read(
             """
             DELETE FROM intents WHERE key IN (
                 SELECT key FROM intents
@@ -314,7 +308,7 @@ public struct PostgresSubscriptionStore: SubscriptionStore {
 
     /// Every intent record, oldest first: for audits and tests, not for hot paths.
     public func allIntents() async throws -> [IntentRecord] {
-        let rows = try await client.query(
+        let rows = try await client.read(
             "SELECT record::text, state, charge_id, failure FROM intents ORDER BY recorded_at, key",
             logger: logger
         )

@@ -1,4 +1,5 @@
 public import AddonBilling
+import AddonBillingStoreSupport
 import Foundation
 public import HTTPTypes
 public import Hummingbird
@@ -91,7 +92,7 @@ public struct APIError: HTTPResponseError, Sendable {
         )
     }
 
-    static func body(code: String, message: String, status: Int) -> Data {
+    static func body(code: String, message: String, status: Int) -> [UInt8] {
         struct Body: Encodable {
             struct Fields: Encodable {
                 var code: String
@@ -100,8 +101,8 @@ public struct APIError: HTTPResponseError, Sendable {
             }
             var error: Fields
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(Body(error: .init(code: code, message: message, status: status)))) ?? Data()
+        let body = Body(error: .init(code: code, message: message, status: status))
+        // Strings and an integer: the writer has no value it cannot encode.
+        return (try? FastJSON.encode(body)) ?? []
     }
 }

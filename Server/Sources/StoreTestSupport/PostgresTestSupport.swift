@@ -47,7 +47,7 @@ public struct PostgresLedgerGateway: PaymentGateway {
 
     /// Creates the ledger table.
     public func prepare() async throws {
-        try await client.query(
+        try await client.read(
             PostgresQuery(
                 unsafeSQL: """
                     CREATE TABLE IF NOT EXISTS \(table) (
@@ -71,7 +71,7 @@ public struct PostgresLedgerGateway: PaymentGateway {
         try binds.append("ch_" + request.idempotencyKey.rawValue)
         try binds.append(request.amount.minorUnits)
         try binds.append(declined ? "failed" : "captured")
-        try await client.query(
+        try await client.read(
             PostgresQuery(
                 unsafeSQL:
                     "INSERT INTO \(table) (key, charge_id, amount, state) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -90,17 +90,12 @@ public struct PostgresLedgerGateway: PaymentGateway {
     public func lookUpCharge(_ key: IdempotencyKey) async throws -> ChargeResult? {
         var binds = PostgresBindings()
         try binds.append(key.rawValue)
-        let rows = try await client.query(
+        let rows = try await client.read(
             PostgresQuery(unsafeSQL: "SELECT charge_id, state FROM \(table) WHERE key = $1", binds: binds),
             logger: logger
         )
-        for try await (id, state) in rows.decode((String, String).self) {
-            return ChargeResult(
-                chargeID: ChargeID(rawValue: id),
-                status: ChargeResult.Status(rawValue: state) ?? .failed
-            )
-        }
-        return nil
+        guard let (id, state) = try await rows.decode((String, String).self).firstRow() else { return nil }
+        return ChargeResult(chargeID: ChargeID(rawValue: id), status: ChargeResult.Status(rawValue: state) ?? .failed)
     }
 
     /// Charges here are never pending; a key without a charge is closed.
@@ -108,7 +103,7 @@ public struct PostgresLedgerGateway: PaymentGateway {
         var binds = PostgresBindings()
         try binds.append(key.rawValue)
         try binds.append("ch_" + key.rawValue)
-        try await client.query(
+        try await client.read(
             PostgresQuery(
                 unsafeSQL:
                     "INSERT INTO \(table) (key, charge_id, amount, state) VALUES ($1, $2, 0, 'failed') ON CONFLICT DO NOTHING",
@@ -121,7 +116,7 @@ public struct PostgresLedgerGateway: PaymentGateway {
 
     /// Every captured charge: key, charge ID and amount in minor units.
     public func captured() async throws -> [(key: String, chargeID: String, amount: Int64)] {
-        let rows = try await client.query(
+        let rows = try await client.read(
             PostgresQuery(
                 unsafeSQL: "SELECT key, charge_id, amount FROM \(table) WHERE state = 'captured' ORDER BY key"
             ),

@@ -87,13 +87,52 @@ func assertExactlyOnce(
     let environment = ProcessInfo.processInfo.environment
     let operations = Int(environment["ADDON_BILLING_SIMULATION_OPERATIONS"] ?? "") ?? 1_500
     let seed = UInt64(environment["ADDON_BILLING_PROPERTY_SEED"] ?? "") ?? 20_261_125
-    let report = try await ExactlyOnceSimulation.run(
-        on: store,
-        allIntents: allIntents,
-        operations: operations,
-        seed: seed
-    )
+    // A store call that never returns fails the test here, named, rather than stopping the run.
+    guard
+        let report = try await withDeadline(
+            seconds: 300,
+            {
+                try await ExactlyOnceSimulation.run(
+                    on: store,
+                    allIntents: allIntents,
+                    operations: operations,
+                    seed: seed
+                )
+            }
+        )
+    else {
+        return XCTFail(
+            "\(label) simulation (seed \(seed)) did not finish in 300 s: a store call never returned",
+            file: file,
+            line: line
+        )
+    }
     print("\(label) simulation (seed \(seed)): \(report)")
     XCTAssertEqual(report.failures, [], "replay with ADDON_BILLING_PROPERTY_SEED=\(seed)", file: file, line: line)
     XCTAssertGreaterThan(report.charges, 0, file: file, line: line)
+}
+
+/// The result of `body`, or nil when it has not finished within `seconds` (it is then cancelled
+/// and abandoned, never awaited).
+func withDeadline<Value: Sendable>(
+    seconds: Int,
+    _ body: @escaping @Sendable () async throws -> Value
+) async throws -> Value? {
+    let (outcomes, finished) = AsyncStream<Result<Value, any Error>?>.makeStream()
+    let work = Task {
+        do { finished.yield(.success(try await body())) } catch { finished.yield(.failure(error)) }
+    }
+    let timer = Task {
+        try? await Task.sleep(for: .seconds(seconds))
+        finished.yield(nil)
+    }
+    defer { timer.cancel() }
+    for await outcome in outcomes {
+        guard let outcome else {
+            work.cancel()
+            return nil
+        }
+        return try outcome.get()
+    }
+    return nil
 }
