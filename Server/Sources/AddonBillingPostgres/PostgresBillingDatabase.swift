@@ -65,6 +65,11 @@ public final class PostgresBillingDatabase: Sendable {
         )
     }
 
+    /// Asks the server one trivial question on a pooled connection; throws what postgres-nio throws.
+    public func ping() async throws {
+        _ = try await client.read("SELECT 1", logger: logger)
+    }
+
     /// The subscription store in this schema.
     public var store: PostgresSubscriptionStore { PostgresSubscriptionStore(database: self) }
 

@@ -20,6 +20,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var code: String
     /// The message a person reads.
     public var message: String
+    /// Seconds after which a retry may succeed (`Retry-After`), when the trouble is passing.
+    var retryAfter: Int?
 
     /// An error with a status, a code and a message.
     public init(status: HTTPResponse.Status, code: String, message: String) {
@@ -77,6 +79,17 @@ public struct APIError: HTTPResponseError, Sendable {
         )
     }
 
+    /// The database did not answer in time or could not be reached.
+    static var storeUnavailable: APIError {
+        var error = APIError(
+            status: .serviceUnavailable,
+            code: "storeUnavailable",
+            message: "The database did not answer in time; retry with the same Idempotency-Key."
+        )
+        error.retryAfter = 2
+        return error
+    }
+
     static let `internal` = APIError(
         status: .internalServerError,
         code: "internal",
@@ -85,9 +98,11 @@ public struct APIError: HTTPResponseError, Sendable {
 
     /// The JSON error body.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(
             status: status,
-            headers: [.contentType: "application/json"],
+            headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: Self.body(code: code, message: message, status: status.code)))
         )
     }

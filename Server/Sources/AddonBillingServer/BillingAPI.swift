@@ -97,6 +97,8 @@ public struct BillingAPI: Sendable {
     public let metrics: BillingMetrics
     /// Whether requests check ownership in the directory (no scoped stores).
     let ownershipChecked: Bool
+    /// Why the server is not ready for requests, or nil when it is (`GET /health/ready`).
+    var readiness: @Sendable () async -> String? = { nil }
 
     /// An API over a service, a directory and a catalog of plans.
     ///
@@ -133,7 +135,21 @@ public struct BillingAPI: Sendable {
         let router = Router(context: BillingRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
+        // Liveness (the process answers) and readiness (the database answers, migrations are
+        // applied, not shutting down), as load balancers and Kubernetes probes use them; `/health`
+        // is liveness, as before (Server/README.md, "Health checks").
         router.get("/health") { _, _ in Response(status: .ok) }
+        router.get("/health/live") { _, _ in Response(status: .ok) }
+        router.get("/health/ready") { _, _ in
+            guard let reason = await self.readiness() else { return Response(status: .ok) }
+            return Response(
+                status: .serviceUnavailable,
+                headers: [.contentType: "application/json", .retryAfter: "5"],
+                body: .init(
+                    byteBuffer: ByteBuffer(bytes: APIError.body(code: "notReady", message: reason, status: 503))
+                )
+            )
+        }
         metrics.addRoute(to: router)
         let v1 = router.group("v1").add(
             middleware: BearerAuthentication(directory: directory, maximumBodyBytes: maximumBodyBytes)
@@ -577,6 +593,9 @@ struct ErrorMiddleware: RouterMiddleware {
             throw APIError.notFound("subscription")
         } catch let error as BillingError {
             throw APIError(error)
+        } catch let error as StoreUnavailable {
+            context.logger.warning("database unavailable", metadata: ["reason": "\(error.reason)"])
+            throw APIError.storeUnavailable
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "notFound" : "malformedRequest"
             throw APIError(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)

@@ -42,7 +42,8 @@ public enum BillingServer {
                 scoped: { store.scoped(to: $0.rawValue) },
                 directory: SQLiteAccountDirectory(database: database),
                 ledger: SQLiteStripeLedger(database: database),
-                postgres: nil
+                postgres: nil,
+                ping: { _ = try database.appliedMigrations() }
             )
         }
         let database = try PostgresBillingDatabase(
@@ -56,8 +57,21 @@ public enum BillingServer {
             scoped: { store.scoped(to: $0.rawValue) },
             directory: PostgresAccountDirectory(database: database),
             ledger: PostgresStripeLedger(database: database),
-            postgres: database
+            postgres: database,
+            ping: { try await database.ping() }
         )
+    }
+
+    /// `storage` with a deadline on every store, directory and ledger call.
+    static func bounded(_ storage: Storage, _ deadline: Duration) -> Storage {
+        let deadline = Deadline(duration: deadline)
+        var bounded = storage
+        let scoped = storage.scoped
+        bounded.store = DeadlineStore(base: storage.store, deadline: deadline)
+        bounded.scoped = { DeadlineStore(base: scoped($0), deadline: deadline) }
+        bounded.directory = DeadlineDirectory(base: storage.directory, deadline: deadline)
+        bounded.ledger = DeadlineLedger(base: storage.ledger, deadline: deadline)
+        return bounded
     }
 
     /// Where the server keeps its state: one SQLite file, or one PostgreSQL schema.
@@ -70,6 +84,8 @@ public enum BillingServer {
         var ledger: any StripeLedger
         /// The PostgreSQL database, whose pool must run (as a service) while the others are used.
         var postgres: PostgresBillingDatabase?
+        /// Asks the database one trivial question.
+        var ping: @Sendable () async throws -> Void
 
         /// Applies every migration (SQLite's ran when the file was opened).
         func migrate() async throws {
@@ -100,7 +116,7 @@ public enum BillingServer {
         logger: Logger = Logger(label: "addon-billing.server"),
         demoTokenCreated: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> Assembly {
-        let storage = try open(configuration, logger: logger)
+        let storage = try bounded(open(configuration, logger: logger), .seconds(configuration.storeDeadline))
         let clock = clock ?? configuration.clock
         let stripe = configuration.stripeSecretKey.map {
             StripePaymentGateway(.init(secretKey: $0, apiBase: configuration.stripeAPIBase), ledger: storage.ledger)
@@ -111,7 +127,7 @@ public enum BillingServer {
         let taxes = configuration.taxRate.map { TaxTable(standard: $0) }
         let service = AddonService(store: storage.store, gateway: payments, clock: clock, policy: policy, taxes: taxes)
         let directory = GrantCachingDirectory(storage.directory)
-        let api = BillingAPI(
+        var api = BillingAPI(
             service: service,
             scoped: { account in
                 AddonService(
@@ -128,6 +144,15 @@ public enum BillingServer {
             maximumBodyBytes: configuration.maximumBodyBytes,
             metrics: metrics
         )
+        let migrations = Preparation(logger: logger) {
+            try await storage.migrate()
+            if configuration.seedsDemo,
+                let token = try await seedDemo(store: storage.store, directory: directory, now: clock.now())
+            {
+                demoTokenCreated(token)
+            }
+        }
+        api.readiness = { await readiness(migrations: migrations, ping: storage.ping) }
         let router = api.router()
         if let secret = configuration.stripeWebhookSecret {
             StripeWebhook(
@@ -137,13 +162,6 @@ public enum BillingServer {
                 maximumBodyBytes: configuration.maximumBodyBytes,
                 metrics: metrics
             ).addRoute(to: router)
-        }
-        let seedsDemo = configuration.seedsDemo
-        let migrations = Preparation(logger: logger) {
-            try await storage.migrate()
-            if seedsDemo, let token = try await seedDemo(store: storage.store, directory: directory, now: clock.now()) {
-                demoTokenCreated(token)
-            }
         }
         var services: [any Service] = storage.postgres.map { [$0.client] } ?? []
         services.append(migrations)
@@ -174,6 +192,29 @@ public enum BillingServer {
             routes: router.routes.map { "\($0.method) \($0.path)" }
         )
     }
+
+    /// Why the server should not be sent requests now, or nil when it is ready: migrations not yet
+    /// applied (or failed), shutting down, or a database that does not answer within
+    /// ``readinessDeadline``.
+    static func readiness(migrations: Preparation, ping: @escaping @Sendable () async throws -> Void) async -> String? {
+        switch migrations.phase {
+        case .migrating: return "The database migrations have not finished."
+        case .failed: return "The database migrations failed (see the log)."
+        case .draining: return "The server is shutting down."
+        case .serving: break
+        }
+        do {
+            guard try await withDeadline(readinessDeadline, ping) != nil else {
+                return "The database did not answer within \(readinessDeadline)."
+            }
+            return nil
+        } catch {
+            return "The database did not answer: it refused the connection or the query."
+        }
+    }
+
+    /// How long a readiness probe waits for the database.
+    static let readinessDeadline = Duration.seconds(2)
 
     /// Runs `body` with the configured directory, migrated (the admin commands' way in).
     public static func withDirectory<Result: Sendable>(
@@ -230,7 +271,24 @@ final class Preparation: Service {
         case done((any Error)?)
     }
 
+    /// Where the server is in its life, for the readiness probe.
+    enum Phase: Sendable {
+        case migrating, failed, serving, draining
+    }
+
     private let state = Mutex(State.running([]))
+    private let draining = Atomic(false)
+
+    /// Where the server is in its life.
+    var phase: Phase {
+        if draining.load(ordering: .relaxed) { return .draining }
+        return state.withLock { state in
+            switch state {
+            case .running: .migrating
+            case .done(let failure): failure == nil ? .serving : .failed
+            }
+        }
+    }
     private let work: @Sendable () async throws -> Void
     private let logger: Logger
 
@@ -258,6 +316,7 @@ final class Preparation: Service {
         }
         if let failure { throw failure }
         try? await gracefulShutdown()
+        draining.store(true, ordering: .relaxed)
     }
 
     /// Returns once the migrations ran; throws their error.
@@ -277,4 +336,29 @@ final class Preparation: Service {
             if let failure = outcome { continuation.resume(throwing: failure) } else { continuation.resume() }
         }
     }
+}
+
+/// The result of `body`, or nil when it has not finished within `deadline`: it is then cancelled
+/// and abandoned, never awaited (a database that hangs cannot hold the caller).
+package func withDeadline<Value: Sendable>(
+    _ deadline: Duration,
+    _ body: @escaping @Sendable () async throws -> Value
+) async throws -> Value? {
+    let (outcomes, finished) = AsyncStream<Result<Value, any Error>?>.makeStream()
+    let work = Task {
+        do { finished.yield(.success(try await body())) } catch { finished.yield(.failure(error)) }
+    }
+    let timer = Task {
+        try? await Task.sleep(for: deadline)
+        finished.yield(nil)
+    }
+    defer { timer.cancel() }
+    for await outcome in outcomes {
+        guard let outcome else {
+            work.cancel()
+            return nil
+        }
+        return try outcome.get()
+    }
+    return nil
 }

@@ -111,13 +111,23 @@ public enum AccountDirectoryConformance {
     private static let couponRedemptions: @Sendable (Storage) async throws -> String? = { storage in
         let directory = storage.directory
         let coupon = CouponCode(rawValue: "CONF20")
-        let answers = try await withThrowingTaskGroup(of: Int64?.self) { group in
+        // By key index (a task group yields in completion order).
+        let answers = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    try await directory.reserveRedemption(of: coupon, for: IdempotencyKey("conf-r\(index)"), limit: 3)
+                    (
+                        index,
+                        try await directory.reserveRedemption(
+                            of: coupon,
+                            for: IdempotencyKey("conf-r\(index)"),
+                            limit: 3
+                        )
+                    )
                 }
             }
-            return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            var answers = [Int64?](repeating: nil, count: 8)
+            for try await (index, answer) in group { answers[index] = answer }
+            return answers
         }
         let granted = answers.compactMap { $0 }
         guard granted.sorted() == [0, 1, 2] else {

@@ -1,5 +1,6 @@
 import AddonBilling
 import AddonBillingPostgres
+import AddonBillingServer
 import AddonBillingTesting
 import Foundation
 import PostgresNIO
@@ -90,7 +91,7 @@ func assertExactlyOnce(
     // A store call that never returns fails the test here, named, rather than stopping the run.
     guard
         let report = try await withDeadline(
-            seconds: 300,
+            .seconds(300),
             {
                 try await ExactlyOnceSimulation.run(
                     on: store,
@@ -110,29 +111,4 @@ func assertExactlyOnce(
     print("\(label) simulation (seed \(seed)): \(report)")
     XCTAssertEqual(report.failures, [], "replay with ADDON_BILLING_PROPERTY_SEED=\(seed)", file: file, line: line)
     XCTAssertGreaterThan(report.charges, 0, file: file, line: line)
-}
-
-/// The result of `body`, or nil when it has not finished within `seconds` (it is then cancelled
-/// and abandoned, never awaited).
-func withDeadline<Value: Sendable>(
-    seconds: Int,
-    _ body: @escaping @Sendable () async throws -> Value
-) async throws -> Value? {
-    let (outcomes, finished) = AsyncStream<Result<Value, any Error>?>.makeStream()
-    let work = Task {
-        do { finished.yield(.success(try await body())) } catch { finished.yield(.failure(error)) }
-    }
-    let timer = Task {
-        try? await Task.sleep(for: .seconds(seconds))
-        finished.yield(nil)
-    }
-    defer { timer.cancel() }
-    for await outcome in outcomes {
-        guard let outcome else {
-            work.cancel()
-            return nil
-        }
-        return try outcome.get()
-    }
-    return nil
 }
