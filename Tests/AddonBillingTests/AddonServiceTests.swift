@@ -312,6 +312,24 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertEqual(voided, .intentVoided)
     }
 
+    /// One request's store or provider failure leaves it for the next call; the others are finished.
+    func testResumeGoesOnPastARequestThatFailsAndTriesItAgainNextTime() async throws {
+        let host = try await host()
+        let request = ServiceRequest.apply(.addSlots(seats, quantity: 1), actor: SeedPlans.admin, usage: .nothingInUse)
+        for key: IdempotencyKey in ["a-failing", "b-fine", "c-fine"] {
+            let orphan = IntentRecord(key: key, subscription: host.id, request: request, at: midApril)
+            _ = try await host.store.write(StoreWrite(intent: orphan, expectedIntentState: nil))
+        }
+        host.clock.advance(by: 300)
+        let failing = FailingKeyStore(base: host.store, key: "a-failing")
+        let service = AddonService(store: failing, gateway: host.gateway, clock: host.clock.witness)
+        let report = try await service.resume()
+        XCTAssertEqual(report.voided, ["b-fine", "c-fine"])
+        XCTAssertEqual(report.stillPending, ["a-failing"])
+        let again = try await host.service.resume()
+        XCTAssertEqual(again.voided, ["a-failing"])
+    }
+
     func testConcurrentRequestsAreAppliedOneAfterAnother() async throws {
         let host = try await host()
         let seats = self.seats
@@ -958,6 +976,30 @@ private actor CountingStore: SubscriptionStore {
         intentReads += 1
         return try await base.intent(key)
     }
+    func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
+        try await base.unfinishedIntents(after: after, limit: limit)
+    }
+    func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
+        try await base.dueSubscriptions(at: at, after: after, limit: limit)
+    }
+    func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
+        try await base.charges(of: id, periodStart: periodStart, limit: limit)
+    }
+}
+
+/// A store whose writes of one key's record fail with an error that is not the core's.
+private struct FailingKeyStore: SubscriptionStore {
+    struct Outage: Error {}
+    let base: any SubscriptionStore
+    let key: IdempotencyKey
+
+    func load(_ id: SubscriptionID) async throws -> StoredSubscription { try await base.load(id) }
+    func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
+    func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
+        if write.intent.key == key { throw Outage() }
+        return try await base.write(write)
+    }
+    func intent(_ key: IdempotencyKey) async throws -> IntentRecord? { try await base.intent(key) }
     func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
         try await base.unfinishedIntents(after: after, limit: limit)
     }

@@ -62,17 +62,24 @@ public struct RenewalWorker: Service {
     /// - Returns: How many renewals and retries the pass completed.
     @discardableResult
     public func pass() async -> Int {
+        // Recovery failing (a store page that cannot be read) must not stop the renewals.
+        var resumed: (completed: Int, voided: Int) = (0, 0)
         do {
-            let resumed = try await service.resume()
+            let report = try await service.resume()
+            resumed = (report.completed.count, report.voided.count)
+        } catch {
+            logger.error("resume failed", metadata: ["error.type": "\(type(of: error))"])
+        }
+        do {
             let (receipts, failures) = try await service.renewDue(limit: batch, concurrency: concurrency)
-            if !receipts.isEmpty || !failures.isEmpty || !resumed.completed.isEmpty || !resumed.voided.isEmpty {
+            if !receipts.isEmpty || !failures.isEmpty || resumed.completed > 0 || resumed.voided > 0 {
                 logger.info(
                     "renewal pass",
                     metadata: [
                         "renewed": "\(receipts.count)",
                         "failed": "\(failures.count)",
-                        "resumed.completed": "\(resumed.completed.count)",
-                        "resumed.voided": "\(resumed.voided.count)",
+                        "resumed.completed": "\(resumed.completed)",
+                        "resumed.voided": "\(resumed.voided)",
                     ]
                 )
             }

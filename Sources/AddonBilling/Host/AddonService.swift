@@ -49,7 +49,8 @@ public struct ResumeReport: Sendable, Hashable, Codable {
     public var completed: [IdempotencyKey] = []
     /// Requests recorded but never claimed: voided, nothing charged, nothing applied.
     public var voided: [IdempotencyKey] = []
-    /// Requests still waiting: pending at the provider, an unknown outcome, or recorded too recently.
+    /// Requests still waiting: pending at the provider, an unknown outcome, recorded too recently,
+    /// or failed by the store or the provider on this call; the next call tries them again.
     public var stillPending: [IdempotencyKey] = []
 }
 
@@ -984,6 +985,11 @@ public struct AddonService: Sendable {
         } catch is BillingError {
             // Finished as a refusal or a decline: released, nothing applied.
             report.completed.append(record.key)
+        } catch {
+            // The store or the provider failed on this request only (a timeout, an outage, an
+            // answer the gateway could not map): it stays unfinished for the next call, and the
+            // other requests go on.
+            report.stillPending.append(record.key)
         }
     }
 }
