@@ -103,6 +103,28 @@ final class StripeGatewayTests: XCTestCase {
         XCTAssertEqual(looked?.status, .failed)
     }
 
+    /// A charge below Stripe's minimum is refused at once (400 `amount_too_small`): a defined
+    /// refusal that says why, nothing under the key, and the next charge goes through.
+    func testAnAmountBelowStripesMinimumIsRefusedWithItsReasonAndNothingUnderTheKey() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let gateway = gateway()
+        do {
+            _ = try await gateway.charge(try request("k-tiny", cents: 3))
+            XCTFail("a $0.03 charge was not refused")
+        } catch let error as BillingError {
+            XCTAssertEqual(error.code, .paymentDeclined)
+            XCTAssertEqual(
+                error.message,
+                "Stripe refused the charge; nothing was charged. Amount must be at least $0.50 usd (amount_too_small)."
+            )
+        }
+        XCTAssertEqual(stub.intents.count, 0)
+        let looked = try await gateway.lookUpCharge("k-tiny")
+        XCTAssertNil(looked)
+        let next = try await gateway.charge(try request("k-next"))
+        XCTAssertEqual(next.status, .captured)
+    }
+
     func testAuthenticationRequiredAndProcessingArePendingUntilStripeSettlesThem() async throws {
         stub.addCustomer("cus_3ds", paymentMethod: "pm_card_authenticationRequired")
         stub.addCustomer("cus_slow", paymentMethod: "pm_processing")

@@ -156,6 +156,16 @@ final class StripeStub: Sendable {
             if method == "pm_unavailable" {
                 return error(500, type: "api_error", code: nil, message: "An unknown error occurred.")
             }
+            // Stripe's minimum charge in USD is $0.50 (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts);
+            // a request failing validation leaves no idempotent result.
+            if let cents = Int64(form["amount"] ?? ""), cents < 50 {
+                return error(
+                    400,
+                    type: "invalid_request_error",
+                    code: "amount_too_small",
+                    message: "Amount must be at least $0.50 usd"
+                )
+            }
             let (reply, delay): (Reply, Bool) = state.withLockedValue { state in
                 state.createCalls += 1
                 guard let customer = form["customer"], state.customers[customer] != nil else {

@@ -24,7 +24,10 @@ final class StripeWebhookTests: XCTestCase {
         let now: Int64
     }
 
-    func makeHarness(maximumBodyBytes: Int = 64 * 1024) async throws -> Harness {
+    func makeHarness(
+        maximumBodyBytes: Int = 64 * 1024,
+        at now: Instant = BillingServerTests.midApril
+    ) async throws -> Harness {
         let stub = try await StripeStub.start()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("stripe-\(UUID()).sqlite").path
         var configuration = ServerConfiguration()
@@ -36,7 +39,7 @@ final class StripeWebhookTests: XCTestCase {
         configuration.stripeWebhookSecret = ServerSecret(Self.webhookSecret)
         configuration.stripeAPIBase = stub.origin
         configuration.metricsToken = ServerSecret(BillingServerTests.metricsToken)
-        let clock = ManualClock(BillingServerTests.midApril)
+        let clock = ManualClock(now)
         let logs = LogCapture()
         var logger = Logger(label: "test") { _ in logs }
         logger.logLevel = .trace
@@ -45,7 +48,7 @@ final class StripeWebhookTests: XCTestCase {
             stub.stop()
             try? FileManager.default.removeItem(atPath: path)
         }
-        return Harness(assembly: assembly, stub: stub, logs: logs, now: BillingServerTests.midApril.secondsSinceEpoch)
+        return Harness(assembly: assembly, stub: stub, logs: logs, now: now.secondsSinceEpoch)
     }
 
     /// A `Stripe-Signature` header for a payload, as Stripe computes it.
@@ -97,6 +100,34 @@ final class StripeWebhookTests: XCTestCase {
     }
 
     // MARK: Tests
+
+    /// At 23:00 on the last day of April one seat costs $0.03, below Stripe's $0.50 minimum:
+    /// Stripe answers 400 `amount_too_small`, the purchase is refused with that reason (402), and
+    /// the subscription is released — not held busy for good.
+    func testAChargeBelowStripesMinimumIsRefusedAndLeavesTheSubscriptionUsable() async throws {
+        let harness = try await makeHarness(at: try Instant(parsing: "2026-04-30T23:00:00Z"))
+        harness.stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let oneSeat = ByteBuffer(string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}}"#)
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness.assembly, "acme", subscription: "sub_acme")
+            try await Self.link(client, token, customer: "cus_acme")
+            for key in ["tiny-1", "tiny-2"] {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme/operations",
+                    method: .post,
+                    headers: headers(token, key: key),
+                    body: oneSeat
+                ) { response in
+                    XCTAssertEqual(response.status.code, 402, String(buffer: response.body))
+                    XCTAssertEqual(try errorCode(response), "paymentDeclined")
+                    XCTAssertTrue(String(buffer: response.body).contains("amount_too_small"))
+                }
+            }
+            let stored = try await harness.assembly.store.load("sub_acme")
+            XCTAssertNil(stored.claim, "the subscription stays claimed")
+            XCTAssertEqual(harness.stub.intents.count, 0)
+        }
+    }
 
     /// Seed 003: a charge still processing waits for Stripe's word; every wrong webhook is
     /// refused with nothing stored, the right one completes the purchase once, and its

@@ -145,6 +145,23 @@ public struct StripePaymentGateway: PaymentGateway {
             }
             _ = try await cancel(intent)
             throw BillingError.paymentDeclined(failure.reason)
+        case 400:
+            // A request Stripe refused before it created anything (an amount below its minimum,
+            // `amount_too_small`, say): no PaymentIntent exists under the key and no money moved,
+            // so the request fails and releases its subscription — kept claimed, every later
+            // request on the subscription would be busy for good. Stripe saves no idempotent
+            // result for a request that failed validation
+            // (<https://docs.stripe.com/api/idempotent_requests>): a retry is a new attempt.
+            let failure = try? response.decode(StripeErrorBody.self).error
+            guard let failure, failure.type == "invalid_request_error", failure.paymentIntent == nil else {
+                throw try response.failure(customer: customer)
+            }
+            let code = failure.code.map { " (\($0))" } ?? ""
+            throw BillingError(
+                code: .paymentDeclined,
+                message:
+                    "Stripe refused the charge; nothing was charged. \(failure.message ?? "No reason given")\(code)."
+            )
         default:
             throw try response.failure(customer: customer)
         }
