@@ -321,7 +321,7 @@ final class AddonServiceTests: XCTestCase {
             _ = try await host.store.write(StoreWrite(intent: orphan, expectedIntentState: nil))
         }
         host.clock.advance(by: 300)
-        let failing = FailingKeyStore(base: host.store, key: "a-failing")
+        let failing = WriteHookStore(base: host.store, failing: "a-failing")
         let service = AddonService(store: failing, gateway: host.gateway, clock: host.clock.witness)
         let report = try await service.resume()
         XCTAssertEqual(report.voided, ["b-fine", "c-fine"])
@@ -823,7 +823,7 @@ final class AddonServiceTests: XCTestCase {
         // write, so the write conflicts and the removal is decided again at its own instant.
         let renewer = AddonService(store: host.store, gateway: host.gateway, clock: ManualClock(may).witness)
         let id = host.id
-        let interleaving = InterleavingStore(base: host.store) { _ = try await renewer.renew(on: id) }
+        let interleaving = WriteHookStore(base: host.store) { _ = try await renewer.renew(on: id) }
         let lastMinute = try may.advanced(by: -60)
         let remover = AddonService(store: interleaving, gateway: host.gateway, clock: ManualClock(lastMinute).witness)
         do {
@@ -909,21 +909,31 @@ func XCTAssertThrowsErrorAsync<T>(
     } catch {}
 }
 
-/// A store that runs another party's work once, just before the first write reaches it: the
-/// interleaving a second process produces between a request's load and its write.
-private struct InterleavingStore: SubscriptionStore {
+/// A store that runs `beforeWrite` before each write reaches it (and throws what it throws).
+private struct WriteHookStore: SubscriptionStore {
     let base: any SubscriptionStore
-    let hook: Once
+    let beforeWrite: @Sendable (StoreWrite) async throws -> Void
 
+    /// Runs another party's work once, just before the first write: the interleaving a second
+    /// process produces between a request's load and its write.
     init(base: any SubscriptionStore, before: @escaping @Sendable () async throws -> Void) {
         self.base = base
-        self.hook = Once(before)
+        let once = Once(before)
+        self.beforeWrite = { _ in try await once.run() }
     }
+
+    /// Fails every write of `key`'s record with an error that is not the core's.
+    init(base: any SubscriptionStore, failing key: IdempotencyKey) {
+        self.base = base
+        self.beforeWrite = { if $0.intent.key == key { throw Outage() } }
+    }
+
+    struct Outage: Error {}
 
     func load(_ id: SubscriptionID) async throws -> StoredSubscription { try await base.load(id) }
     func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
     func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
-        try await hook.run()
+        try await beforeWrite(write)
         return try await base.write(write)
     }
     func intent(_ key: IdempotencyKey) async throws -> IntentRecord? { try await base.intent(key) }
@@ -976,30 +986,6 @@ private actor CountingStore: SubscriptionStore {
         intentReads += 1
         return try await base.intent(key)
     }
-    func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
-        try await base.unfinishedIntents(after: after, limit: limit)
-    }
-    func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
-        try await base.dueSubscriptions(at: at, after: after, limit: limit)
-    }
-    func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
-        try await base.charges(of: id, periodStart: periodStart, limit: limit)
-    }
-}
-
-/// A store whose writes of one key's record fail with an error that is not the core's.
-private struct FailingKeyStore: SubscriptionStore {
-    struct Outage: Error {}
-    let base: any SubscriptionStore
-    let key: IdempotencyKey
-
-    func load(_ id: SubscriptionID) async throws -> StoredSubscription { try await base.load(id) }
-    func insert(_ stored: StoredSubscription) async throws { try await base.insert(stored) }
-    func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
-        if write.intent.key == key { throw Outage() }
-        return try await base.write(write)
-    }
-    func intent(_ key: IdempotencyKey) async throws -> IntentRecord? { try await base.intent(key) }
     func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
         try await base.unfinishedIntents(after: after, limit: limit)
     }
