@@ -5,6 +5,8 @@ import AddonBillingTesting
 import Foundation
 public import Hummingbird
 public import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -340,25 +342,64 @@ final class Preparation: Service {
 
 /// The result of `body`, or nil when it has not finished within `deadline`: it is then cancelled
 /// and abandoned, never awaited (a database that hangs cannot hold the caller).
+///
+/// On every database call, so kept cheap: one task for the body and a timer on NIO's event loop
+/// (a version with a second task sleeping and a stream between them added about 400 µs of CPU to
+/// a purchase).
 package func withDeadline<Value: Sendable>(
     _ deadline: Duration,
     _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value? {
-    let (outcomes, finished) = AsyncStream<Result<Value, any Error>?>.makeStream()
-    let work = Task {
-        do { finished.yield(.success(try await body())) } catch { finished.yield(.failure(error)) }
-    }
-    let timer = Task {
-        try? await Task.sleep(for: deadline)
-        finished.yield(nil)
-    }
-    defer { timer.cancel() }
-    for await outcome in outcomes {
-        guard let outcome else {
-            work.cancel()
-            return nil
+    let gate = DeadlineGate<Value>()
+    let (seconds, attoseconds) = deadline.components
+    let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    return try await withCheckedThrowingContinuation { continuation in
+        gate.wait(continuation)
+        let work = Task {
+            do { gate.finish(.success(try await body())) } catch { gate.finish(.failure(error)) }
         }
-        return try outcome.get()
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: delay) {
+            if gate.finish(.success(nil)) { work.cancel() }
+        }
+        gate.whenFinished { timer.cancel() }
     }
-    return nil
+}
+
+/// Resumes its caller once: with the body's outcome, or with nil at the deadline.
+private final class DeadlineGate<Value: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Value?, any Error>?
+        var outcome: Result<Value?, any Error>?
+        var onFinish: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    func wait(_ continuation: CheckedContinuation<Value?, any Error>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    /// Resumes the caller unless it was resumed already; true when this call did.
+    @discardableResult
+    func finish(_ outcome: Result<Value?, any Error>) -> Bool {
+        let taken = state.withLock { state -> (CheckedContinuation<Value?, any Error>, (@Sendable () -> Void)?)? in
+            guard state.outcome == nil, let continuation = state.continuation else { return nil }
+            state.outcome = outcome
+            return (continuation, state.onFinish)
+        }
+        guard let (continuation, onFinish) = taken else { return false }
+        onFinish?()
+        continuation.resume(with: outcome)
+        return true
+    }
+
+    /// Runs `action` when the caller is resumed (at once if it was).
+    func whenFinished(_ action: @escaping @Sendable () -> Void) {
+        let finished = state.withLock { state -> Bool in
+            if state.outcome != nil { return true }
+            state.onFinish = action
+            return false
+        }
+        if finished { action() }
+    }
 }
