@@ -46,43 +46,36 @@ struct DeadlineStore: SubscriptionStore {
     let base: any SubscriptionStore
     let deadline: Deadline
 
-    private func bounded<Value: Sendable>(
-        _ call: String,
-        _ body: @escaping @Sendable () async throws -> Value
-    ) async throws -> Value {
-        try await deadline.bound(call, body)
-    }
-
     func load(_ id: SubscriptionID) async throws -> StoredSubscription {
-        try await bounded("a load") { [base] in try await base.load(id) }
+        try await deadline.bound("a load") { [base] in try await base.load(id) }
     }
 
     func insert(_ stored: StoredSubscription) async throws {
-        try await bounded("an insert") { [base] in try await base.insert(stored) }
+        try await deadline.bound("an insert") { [base] in try await base.insert(stored) }
     }
 
     func write(_ write: StoreWrite) async throws -> StoreWrite.Effect {
-        try await bounded("a write") { [base] in try await base.write(write) }
+        try await deadline.bound("a write") { [base] in try await base.write(write) }
     }
 
     func intent(_ key: IdempotencyKey) async throws -> IntentRecord? {
-        try await bounded("an intent lookup") { [base] in try await base.intent(key) }
+        try await deadline.bound("an intent lookup") { [base] in try await base.intent(key) }
     }
 
     func unfinishedIntents(after: IdempotencyKey?, limit: Int) async throws -> [IntentRecord] {
-        try await bounded("a page of unfinished intents") { [base] in
+        try await deadline.bound("a page of unfinished intents") { [base] in
             try await base.unfinishedIntents(after: after, limit: limit)
         }
     }
 
     func dueSubscriptions(at: Instant, after: DueSubscription?, limit: Int) async throws -> [DueSubscription] {
-        try await bounded("a page of due subscriptions") { [base] in
+        try await deadline.bound("a page of due subscriptions") { [base] in
             try await base.dueSubscriptions(at: at, after: after, limit: limit)
         }
     }
 
     func charges(of id: SubscriptionID, periodStart: Instant, limit: Int) async throws -> [InvoiceLine] {
-        try await bounded("a period's charges") { [base] in
+        try await deadline.bound("a period's charges") { [base] in
             try await base.charges(of: id, periodStart: periodStart, limit: limit)
         }
     }
