@@ -353,6 +353,61 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertEqual(captured.count, 12)
     }
 
+    /// Twenty duplicates of one request at once (a client retrying before its first attempt
+    /// answered) ask the provider once: the first charges, the others wait and replay it.
+    func testConcurrentDuplicatesOfAKeyAskTheProviderOnce() async throws {
+        let host = try await host()
+        let slow = SlowGateway(base: host.gateway)
+        let service = AddonService(store: host.store, gateway: slow, clock: host.clock.witness)
+        let seats = self.seats
+        let receipts = try await withThrowingTaskGroup(of: ServiceReceipt.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await service.apply(
+                        .addSlots(seats, quantity: 2),
+                        on: host.id,
+                        by: SeedPlans.admin,
+                        idempotencyKey: "double-submit"
+                    )
+                }
+            }
+            return try await group.reduce(into: [ServiceReceipt]()) { $0.append($1) }
+        }
+        let calls = await host.gateway.calls
+        XCTAssertEqual(calls, 1, "the provider was asked \(calls) times for one key")
+        XCTAssertEqual(receipts.filter { !$0.isReplay }.count, 1)
+        XCTAssertEqual(Set(receipts.map(\.amountCharged)), [usd(1900)])
+        XCTAssertEqual(service.turnstile.count, 0, "a key stays in the turnstile after its requests ended")
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
+    }
+
+    /// A duplicate that loses the record's write to another process's attempt waits for that
+    /// attempt's result instead of charging itself.
+    func testADuplicateFromAnotherProcessWaitsForTheClaimInsteadOfCharging() async throws {
+        let host = try await host()
+        let slow = SlowGateway(base: host.gateway)
+        let seats = self.seats
+        let first = AddonService(store: host.store, gateway: slow, clock: host.clock.witness)
+        let racing = WriteHookStore(base: host.store) {
+            // The other process records and claims first, and is charging while this one writes.
+            Task {
+                try await first.apply(
+                    .addSlots(seats, quantity: 1), on: host.id, by: SeedPlans.admin, idempotencyKey: "k")
+            }
+            while try await host.store.intent("k")?.state != .claimed { await Task.yield() }
+        }
+        let second = AddonService(store: racing, gateway: slow, clock: host.clock.witness)
+        let receipt = try await second.apply(
+            .addSlots(seats, quantity: 1), on: host.id, by: SeedPlans.admin, idempotencyKey: "k")
+        XCTAssertTrue(receipt.isReplay)
+        XCTAssertEqual(receipt.amountCharged, usd(950))
+        let calls = await host.gateway.calls
+        XCTAssertEqual(calls, 1)
+        let after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 1)
+    }
+
     func testUsageSurvivesADeclinedRecharge() async throws {
         let host = try await host([.decline], plan: SeedPlans.business)
         let rule = try AutoRechargeRule(
@@ -910,6 +965,18 @@ func XCTAssertThrowsErrorAsync<T>(
 }
 
 /// A store that runs `beforeWrite` before each write reaches it (and throws what it throws).
+/// A provider that takes 20 ms to answer, so that concurrent requests overlap its call.
+private struct SlowGateway: PaymentGateway {
+    let base: ScriptedPaymentGateway
+
+    func charge(_ request: ChargeRequest) async throws -> ChargeResult {
+        try await Task.sleep(nanoseconds: 20_000_000)
+        return try await base.charge(request)
+    }
+    func lookUpCharge(_ key: IdempotencyKey) async throws -> ChargeResult? { await base.lookUpCharge(key) }
+    func cancelCharge(_ key: IdempotencyKey) async throws -> ChargeResult? { await base.cancelCharge(key) }
+}
+
 private struct WriteHookStore: SubscriptionStore {
     let base: any SubscriptionStore
     let beforeWrite: @Sendable (StoreWrite) async throws -> Void

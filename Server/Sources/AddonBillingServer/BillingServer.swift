@@ -131,15 +131,8 @@ public enum BillingServer {
         let directory = GrantCachingDirectory(storage.directory)
         var api = BillingAPI(
             service: service,
-            scoped: { account in
-                AddonService(
-                    store: storage.scoped(account),
-                    gateway: payments,
-                    clock: clock,
-                    policy: policy,
-                    taxes: taxes
-                )
-            },
+            // One guard for the process: concurrent duplicates of a key ask the provider once.
+            scoped: { account in service.over(storage.scoped(account)) },
             directory: directory,
             plans: SeedPlans.all,
             coupons: configuration.coupons,

@@ -41,6 +41,8 @@ final class StripeStub: Sendable {
         var intents: [String: Intent] = [:]
         var idempotent: [String: (parameters: [String: String], status: Int, body: Data)] = [:]
         var createCalls = 0
+        /// Every `POST /v1/payment_intents`, replays of a key included.
+        var postCalls = 0
         var sequence = 0
         /// Requests whose Authorization header was not the stub's key.
         var unauthorized = 0
@@ -105,6 +107,7 @@ final class StripeStub: Sendable {
     /// The intents Stripe holds, and how many create calls reached it.
     var intents: [Intent] { state.withLockedValue { Array($0.intents.values) } }
     var createCalls: Int { state.withLockedValue { $0.createCalls } }
+    var postCalls: Int { state.withLockedValue { $0.postCalls } }
     var succeeded: [Intent] { intents.filter { $0.status == "succeeded" } }
 
     // MARK: Routes
@@ -133,6 +136,7 @@ final class StripeStub: Sendable {
         }
         router.post("v1/payment_intents") { [afterCreate] request, _ in
             try authorize(request, state)
+            state.withLockedValue { $0.postCalls += 1 }
             var request = request
             let form = parse(try await request.collectBody(upTo: 1 << 20))
             let key = request.headers[HTTPField.Name("Idempotency-Key")!]

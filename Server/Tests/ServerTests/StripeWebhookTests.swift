@@ -1,6 +1,7 @@
 import AddonBilling
 import AddonBillingServer
 import AddonBillingTesting
+import AsyncHTTPClient
 import Crypto
 import Foundation
 import HTTPTypes
@@ -9,6 +10,7 @@ import HummingbirdTesting
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import Prometheus
 import XCTest
 
@@ -126,6 +128,41 @@ final class StripeWebhookTests: XCTestCase {
             let stored = try await harness.assembly.store.load("sub_acme")
             XCTAssertNil(stored.claim, "the subscription stays claimed")
             XCTAssertEqual(harness.stub.intents.count, 0)
+        }
+    }
+
+    /// Twenty purchases under one key at once (a client retrying before the first answered) make
+    /// one `POST /v1/payment_intents`: the others wait for its result and replay it.
+    func testConcurrentDuplicatesMakeOneCallToStripe() async throws {
+        let harness = try await makeHarness()
+        harness.stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        // Stripe takes a moment, so the duplicates arrive while the first call is open.
+        harness.stub.afterCreate.withLockedValue { $0 = { try? await Task.sleep(for: .milliseconds(200)) } }
+        let seats = ByteBuffer(string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 2}}"#)
+        try await harness.assembly.application.test(.live) { client in
+            let token = try await account(harness.assembly, "acme", subscription: "sub_acme")
+            try await Self.link(client, token, customer: "cus_acme")
+            // Twenty connections: one test client pipelines its requests one after another.
+            let url = "http://127.0.0.1:\(client.port!)/v1/subscriptions/sub_acme/operations"
+            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        var request = HTTPClientRequest(url: url)
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        request.headers.add(name: "Idempotency-Key", value: "double-submit")
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(seats)
+                        return try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code
+                    }
+                }
+                return try await group.reduce(into: [UInt]()) { $0.append($1) }
+            }
+            XCTAssertEqual(statuses, Array(repeating: 200, count: 20))
+            XCTAssertEqual(harness.stub.postCalls, 1, "Stripe was asked \(harness.stub.postCalls) times for one key")
+            XCTAssertEqual(harness.stub.succeeded.count, 1)
+            let counted = harness.assembly.metrics.registry.emitToString()
+            XCTAssertTrue(counted.contains(#"addon_billing_charges_total{outcome="captured"} 1"#), counted)
         }
     }
 

@@ -97,6 +97,10 @@ public struct AddonService: Sendable {
     public let retry: RetryPolicy
     /// Where tax rates come from, when the host has a tax engine; otherwise ``policy``'s own table.
     public let taxes: (any TaxCalculator)?
+    /// Holds concurrent duplicates of a request back until the first has finished; services that
+    /// share one (copies of a service, or services a host builds per tenant over one store) ask
+    /// the provider once per key.
+    package private(set) var turnstile = KeyTurnstile()
 
     /// How many unfinished intents or due subscriptions one store call returns.
     static let pageSize = 200
@@ -123,6 +127,25 @@ public struct AddonService: Sendable {
         self.policy = policy
         self.retry = retry
         self.taxes = taxes
+    }
+
+    /// This service over another store — one tenant's view of a shared store, say — with the
+    /// same provider, clock and rules.
+    ///
+    /// Services made this way share one guard against concurrent duplicates: a request retried
+    /// under its key while its first attempt is still running, through any of them, waits for
+    /// that attempt and replays its result instead of asking the provider again.
+    public func over(_ store: any SubscriptionStore) -> AddonService {
+        var service = AddonService(
+            store: store,
+            gateway: gateway,
+            clock: clock,
+            policy: policy,
+            retry: retry,
+            taxes: taxes
+        )
+        service.turnstile = turnstile
+        return service
     }
 
     /// The money rules for one decision on `subscription` at `at`.
@@ -406,7 +429,10 @@ public struct AddonService: Sendable {
         on id: SubscriptionID,
         idempotencyKey: IdempotencyKey
     ) async throws -> ServiceReceipt {
-        try await perform(request, on: id, key: try idempotencyKey.validated(), at: clock.now(), loaded: nil)
+        let key = try idempotencyKey.validated()
+        return try await turnstile.pass(key, on: id) {
+            try await perform(request, on: id, key: key, at: clock.now(), loaded: nil)
+        }
     }
 
     /// Loads once, decides once and records the request with its effect in one write; a request
@@ -476,6 +502,8 @@ public struct AddonService: Sendable {
                 continue
             }
             switch effect {
+            case .keyTaken(let existing) where existing.state == .claimed:
+                return try await awaitOther(existing, request, id)
             case .keyTaken(let existing):
                 return try await replay(existing, request, id)
             case .written(let version):
@@ -502,6 +530,27 @@ public struct AddonService: Sendable {
         var answer = try await drive(existing)
         answer.isReplay = true
         return answer
+    }
+
+    /// Waits for a request that another process claimed under this key a moment ago: it is asking
+    /// the provider now, so this one does not. Its result is replayed once it settles; while it is
+    /// still claimed after the retry policy's attempts, the answer is
+    /// ``BillingError/Code/subscriptionBusy`` (retry with the same key), as Stripe answers a
+    /// concurrent request under a key in use (409 `idempotency_key_in_use`).
+    private func awaitOther(
+        _ existing: IntentRecord,
+        _ request: ServiceRequest,
+        _ id: SubscriptionID
+    ) async throws -> ServiceReceipt {
+        guard existing.subscription == id, existing.request == request else {
+            throw BillingError.keyReused(existing.key)
+        }
+        for attempt in 0..<retry.maximumAttempts {
+            await retry.backoff(attempt)
+            let current = try await reload(existing)
+            if current.state != .claimed { return try await replay(current, request, id) }
+        }
+        throw BillingError.busy
     }
 
     // MARK: The steps
