@@ -393,13 +393,21 @@ final class AddonServiceTests: XCTestCase {
             // The other process records and claims first, and is charging while this one writes.
             Task {
                 try await first.apply(
-                    .addSlots(seats, quantity: 1), on: host.id, by: SeedPlans.admin, idempotencyKey: "k")
+                    .addSlots(seats, quantity: 1),
+                    on: host.id,
+                    by: SeedPlans.admin,
+                    idempotencyKey: "k"
+                )
             }
             while try await host.store.intent("k")?.state != .claimed { await Task.yield() }
         }
         let second = AddonService(store: racing, gateway: slow, clock: host.clock.witness)
         let receipt = try await second.apply(
-            .addSlots(seats, quantity: 1), on: host.id, by: SeedPlans.admin, idempotencyKey: "k")
+            .addSlots(seats, quantity: 1),
+            on: host.id,
+            by: SeedPlans.admin,
+            idempotencyKey: "k"
+        )
         XCTAssertTrue(receipt.isReplay)
         XCTAssertEqual(receipt.amountCharged, usd(950))
         let calls = await host.gateway.calls
@@ -964,7 +972,6 @@ func XCTAssertThrowsErrorAsync<T>(
     } catch {}
 }
 
-/// A store that runs `beforeWrite` before each write reaches it (and throws what it throws).
 /// A provider that takes 20 ms to answer, so that concurrent requests overlap its call.
 private struct SlowGateway: PaymentGateway {
     let base: ScriptedPaymentGateway
@@ -977,6 +984,7 @@ private struct SlowGateway: PaymentGateway {
     func cancelCharge(_ key: IdempotencyKey) async throws -> ChargeResult? { await base.cancelCharge(key) }
 }
 
+/// A store that runs `beforeWrite` before each write reaches it (and throws what it throws).
 private struct WriteHookStore: SubscriptionStore {
     let base: any SubscriptionStore
     let beforeWrite: @Sendable (StoreWrite) async throws -> Void

@@ -532,8 +532,9 @@ public struct AddonService: Sendable {
         return answer
     }
 
-    /// Waits for a request that another process claimed under this key a moment ago: it is asking
-    /// the provider now, so this one does not. Its result is replayed once it settles; while it is
+    /// Waits for a request that another process claimed under this key a moment ago.
+    ///
+    /// That process is asking the provider now, so this one does not. Its result is replayed once it settles; while it is
     /// still claimed after the retry policy's attempts, the answer is
     /// ``BillingError/Code/subscriptionBusy`` (retry with the same key), as Stripe answers a
     /// concurrent request under a key in use (409 `idempotency_key_in_use`).
