@@ -29,6 +29,8 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         case crashBeforeCharge
         /// The calling process dies after the charge happened.
         case crashAfterCharge
+        /// The provider refuses the host's credentials (a revoked API key); nothing is charged.
+        case credentialsRefused
     }
 
     /// A charge as the provider's ledger holds it.
@@ -147,6 +149,8 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         case .crashAfterCharge:
             _ = record(request, .captured)
             throw SimulatedCrash(step: "after the charge of \(request.idempotencyKey)")
+        case .credentialsRefused:
+            throw BillingError.paymentsUnavailable("the payment provider refused the API key.")
         }
     }
 

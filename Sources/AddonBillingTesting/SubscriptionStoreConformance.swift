@@ -23,6 +23,7 @@ public enum SubscriptionStoreConformance {
             ("one record per key", oneRecordPerKey),
             ("the key before the version", keyBeforeVersion),
             ("compare-and-set on intents", compareAndSetIntents),
+            ("a failed record decided again", failedRecordDecidedAgain),
             ("atomic steps", atomicSteps),
             ("rows as the update says", rowsAsTheUpdateSays),
             ("claim, reference and held usage", claimReferenceAndHeldUsage),
@@ -233,6 +234,45 @@ public enum SubscriptionStoreConformance {
         }
         let stored = try await store.intent(record.key)
         return stored?.state == .failed ? nil : "a refused intent update changed the record"
+    }
+
+    /// A renewal that found payments paused failed without charging; the next pass writes its
+    /// decision and claim over the failed record, under the same key.
+    private static let failedRecordDecidedAgain: @Sendable (any SubscriptionStore) async throws -> String? = {
+        store in
+        let subscription = try sample("conf_decided_again")
+        try await store.insert(StoredSubscription(subscription: subscription))
+        let stored = try await store.load(subscription.id)
+        let may = Instant(secondsSinceEpoch: 1_777_593_600)  // 2026-05-01T00:00:00Z, the first boundary
+        let request = ServiceRequest.renew(boundary: may)
+        var failed = IntentRecord(
+            key: IdempotencyKey(stored: "renewal:conf_decided_again:2026-05-01T00:00:00Z"),
+            subscription: subscription.id,
+            request: request,
+            at: may
+        )
+        failed.state = .failed
+        failed.failure = .paymentsUnavailable("the provider refused the key.")
+        _ = try await Self.record(failed, in: store)
+        let outcome = try request.decide(on: subscription, at: may, policy: .standard)
+        var claimed = IntentRecord(key: failed.key, subscription: subscription.id, request: request, at: may)
+        claimed.state = .claimed
+        claimed.decision = outcome.decision
+        claimed.pending = PendingSubscription(outcome.subscription, storedPlan: subscription.plan)
+        let claim = try SubscriptionUpdate(from: stored, to: nil, claim: failed.key, providerReference: nil)
+        let effect = try await store.write(
+            StoreWrite(intent: claimed, expectedIntentState: .failed, subscription: claim, rewritesDecision: true)
+        )
+        guard case .written = effect else { return "the write answered \(effect)" }
+        guard let read = try await store.intent(failed.key) else { return "the record is gone" }
+        guard read.state == .claimed, read.failure == nil, read.decision == outcome.decision,
+            read.pending == claimed.pending
+        else {
+            return "the record reads back as \(read.state), failure \(String(describing: read.failure)), "
+                + "decision \(read.decision == outcome.decision ? "kept" : "not written")"
+        }
+        let after = try await store.load(subscription.id)
+        return after.claim == failed.key ? nil : "the subscription's claim is \(String(describing: after.claim))"
     }
 
     private static let atomicSteps: @Sendable (any SubscriptionStore) async throws -> String? = { store in

@@ -456,6 +456,40 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertEqual(after.subscription.billedThrough, june)
     }
 
+    /// A revoked provider key (Stripe's 401) pauses payments: the purchase fails with the reason,
+    /// the subscription is released unchanged, a renewal stays due under its own key through any
+    /// number of refused passes — no dunning, no step to a new key — and bills once when payments
+    /// are back.
+    func testPausedPaymentsChargeNothingReleaseTheSubscriptionAndKeepRenewalsDue() async throws {
+        let refusedPasses = 20  // more than the derived-key attempts a voided step may take
+        let host = try await host(
+            [.credentialsRefused, .none] + Array(repeating: .credentialsRefused, count: refusedPasses) + [.none]
+        )
+        let paused = await code { _ = try await self.addSeats(1, on: host, key: "buy-1") }
+        XCTAssertEqual(paused, .paymentsUnavailable)
+        var after = try await stored(host)
+        XCTAssertNil(after.claim, "the subscription stays claimed")
+        XCTAssertNil(after.subscription.line(seats))
+        _ = try await addSeats(1, on: host, key: "buy-2")
+        host.clock.set(may)
+        for pass in 0..<refusedPasses {
+            let refused = await code { _ = try await host.service.renew(on: host.id) }
+            XCTAssertEqual(refused, .paymentsUnavailable, "pass \(pass)")
+            after = try await stored(host)
+            XCTAssertEqual(after.subscription.status, .active, "pass \(pass)")
+            XCTAssertNil(after.subscription.unpaidInvoice, "pass \(pass)")
+            XCTAssertEqual(after.subscription.dueAt, may, "pass \(pass)")
+            XCTAssertNil(after.claim, "pass \(pass)")
+        }
+        let renewed = try await host.service.renew(on: host.id)
+        XCTAssertEqual(renewed?.amountCharged, usd(4900 + 1900))
+        XCTAssertEqual(renewed?.key.description, "renewal:\(host.id):2026-05-01T00:00:00Z")
+        let captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), [usd(950), usd(4900 + 1900)])
+        after = try await stored(host)
+        XCTAssertEqual(after.subscription.billedThrough, june)
+    }
+
     // MARK: Defect 1 — a declined renewal, and the past-due lifecycle
 
     func testADeclinedRenewalGoesPastDueAndIsRetriedUntilPaid() async throws {

@@ -579,6 +579,22 @@ final class ErrorCatalogueTests: XCTestCase {
             message: "The payment provider did not answer in time; the charge may or may not have happened."
         ),
         Entry(
+            when: "The provider refuses the host's API key (the test kit's wording).",
+            trigger: {
+                let (service, _, id) = try await makeService([.credentialsRefused])
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    on: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .paymentsUnavailable,
+            message:
+                "Payments are paused: the payment provider refused the API key. Nothing was charged and nothing "
+                + "changed; try again later."
+        ),
+        Entry(
             when:
                 "The provider rejects the subscription's reference even after it was cleared (the test kit's wording).",
             trigger: {

@@ -33,6 +33,11 @@ public struct APIError: HTTPResponseError, Sendable {
     /// The response for a core error, with the status its code calls for.
     public init(_ error: BillingError) {
         self.init(status: Self.status(of: error.code), code: error.code.rawValue, message: error.message)
+        switch error.code {
+        case .paymentsUnavailable: retryAfter = StripePaymentGateway.pauseSeconds
+        case .paymentOutcomeUnknown: retryAfter = 2
+        default: break
+        }
     }
 
     /// The status of a core error code: 400 for requests that cannot be read, 403 for
@@ -50,7 +55,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .subscriptionBusy, .versionConflict, .intentVoided, .requestPredatesRenewal: .conflict
         case .paymentDeclined: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
         case .staleProviderReference: .badGateway
-        case .paymentOutcomeUnknown: .serviceUnavailable
+        case .paymentOutcomeUnknown, .paymentsUnavailable: .serviceUnavailable
         default: .unprocessableContent
         }
     }

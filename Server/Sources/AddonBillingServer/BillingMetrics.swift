@@ -9,7 +9,7 @@ public import Prometheus
 ///
 /// | Counter | Labels | Counts |
 /// | --- | --- | --- |
-/// | `addon_billing_charges_total` | `outcome`: `captured`, `pending`, `declined`, `unknown`, `stale_reference` | the payment provider's answers to charges (a retry under the same key is counted again) |
+/// | `addon_billing_charges_total` | `outcome`: `captured`, `pending`, `declined`, `unknown`, `stale_reference`, `unavailable` (payments paused: the provider refused the server's key) | the payment provider's answers to charges (a retry under the same key is counted again) |
 /// | `addon_billing_renewals_total` | `outcome`: `completed`, `pending`, `declined` (dunning begins), `failed` (stays due) | renewals the worker ran |
 /// | `addon_billing_dunning_transitions_total` | `to`: `past_due`, `unpaid`, `canceled`, `active` | subscriptions entering, moving through or leaving dunning |
 /// | `addon_billing_idempotent_replays_total` | | mutations arriving under an `Idempotency-Key` already used: answered with the first result, or refused when the request differs |
@@ -77,6 +77,7 @@ struct MeteredPaymentGateway: PaymentGateway {
             case .paymentDeclined: metrics.charge("declined")
             case .paymentOutcomeUnknown: metrics.charge("unknown")
             case .staleProviderReference: metrics.charge("stale_reference")
+            case .paymentsUnavailable: metrics.charge("unavailable")
             default: break
             }
             throw error

@@ -121,7 +121,11 @@ public enum BillingServer {
         let storage = try bounded(open(configuration, logger: logger), .seconds(configuration.storeDeadline))
         let clock = clock ?? configuration.clock
         let stripe = configuration.stripeSecretKey.map {
-            StripePaymentGateway(.init(secretKey: $0, apiBase: configuration.stripeAPIBase), ledger: storage.ledger)
+            StripePaymentGateway(
+                .init(secretKey: $0, apiBase: configuration.stripeAPIBase),
+                ledger: storage.ledger,
+                logger: logger
+            )
         }
         let metrics = BillingMetrics(token: configuration.metricsToken)
         let payments = MeteredPaymentGateway(base: gateway ?? stripe ?? ScriptedPaymentGateway(), metrics: metrics)

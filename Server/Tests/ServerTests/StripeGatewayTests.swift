@@ -176,13 +176,18 @@ final class StripeGatewayTests: XCTestCase {
 
         stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
         let wrong = "sk_test_wrong_9f8e7d6c5b4a"
-        do {
-            _ = try await gateway(key: wrong).charge(try request("k2"))
-            XCTFail("a wrong key charged")
-        } catch let error as StripeAPIError {
-            XCTAssertEqual(error.status, 401)
-            XCTAssertFalse("\(error)".contains(wrong))
+        // A refused key pauses payments: the first call is refused by Stripe, the next ones fail
+        // fast without asking it again, and nothing names the key.
+        let paused = gateway(key: wrong)
+        for key in ["k2", "k3"] {
+            let error = await assertDeclined(
+                { try await paused.charge(try self.request(key)) },
+                code: .paymentsUnavailable
+            )
+            XCTAssertFalse("\(String(describing: error))".contains(wrong))
         }
+        XCTAssertEqual(stub.state.withLockedValue { $0.unauthorized }, 1, "Stripe was asked again while paused")
+        XCTAssertEqual(stub.intents.count, 0)
         XCTAssertFalse("\(ServerSecret(wrong))".contains(wrong))
         XCTAssertFalse(String(reflecting: ServerSecret(wrong)).contains(wrong))
         XCTAssertFalse(String(describing: StripePaymentGateway.Configuration(secretKey: .init(wrong))).contains(wrong))

@@ -28,7 +28,8 @@ final class StripeWebhookTests: XCTestCase {
 
     func makeHarness(
         maximumBodyBytes: Int = 64 * 1024,
-        at now: Instant = BillingServerTests.midApril
+        at now: Instant = BillingServerTests.midApril,
+        secretKey: String = StripeStub.secretKey
     ) async throws -> Harness {
         let stub = try await StripeStub.start()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("stripe-\(UUID()).sqlite").path
@@ -37,7 +38,7 @@ final class StripeWebhookTests: XCTestCase {
         configuration.maximumBodyBytes = maximumBodyBytes
         configuration.renewalInterval = 3_600
         configuration.seedsDemo = false
-        configuration.stripeSecretKey = ServerSecret(StripeStub.secretKey)
+        configuration.stripeSecretKey = ServerSecret(secretKey)
         configuration.stripeWebhookSecret = ServerSecret(Self.webhookSecret)
         configuration.stripeAPIBase = stub.origin
         configuration.metricsToken = ServerSecret(BillingServerTests.metricsToken)
@@ -129,6 +130,47 @@ final class StripeWebhookTests: XCTestCase {
             XCTAssertNil(stored.claim, "the subscription stays claimed")
             XCTAssertEqual(harness.stub.intents.count, 0)
         }
+    }
+
+    /// A revoked key (Stripe's 401) pauses payments: each purchase answers 503
+    /// `paymentsUnavailable` with `Retry-After`, nothing is charged, the subscription stays usable
+    /// (not busy), Stripe is not asked again during the pause, and the log says what to fix
+    /// without the key.
+    func testARevokedKeyPausesPaymentsAndLeavesEverySubscriptionUsable() async throws {
+        let revoked = "sk_test_revoked_1a2b3c4d5e6f"
+        let harness = try await makeHarness(secretKey: revoked)
+        harness.stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let oneSeat = ByteBuffer(string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}}"#)
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness.assembly, "acme", subscription: "sub_acme")
+            try await Self.link(client, token, customer: "cus_acme")
+            for key in ["paused-1", "paused-2"] {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme/operations",
+                    method: .post,
+                    headers: headers(token, key: key),
+                    body: oneSeat
+                ) { response in
+                    XCTAssertEqual(response.status, .serviceUnavailable, String(buffer: response.body))
+                    XCTAssertEqual(try errorCode(response), "paymentsUnavailable")
+                    XCTAssertEqual(response.headers[.retryAfter], "\(StripePaymentGateway.pauseSeconds)")
+                    XCTAssertFalse(String(buffer: response.body).contains(revoked))
+                }
+            }
+            let stored = try await harness.assembly.store.load("sub_acme")
+            XCTAssertNil(stored.claim, "the subscription stays claimed")
+            XCTAssertNil(stored.subscription.line("extra_seats"))
+            // Still usable: a change that charges nothing goes through.
+            try await Self.link(client, token, customer: "cus_acme_2")
+        }
+        XCTAssertEqual(harness.stub.state.withLockedValue { $0.unauthorized }, 1)
+        XCTAssertEqual(harness.stub.intents.count, 0)
+        let logs = harness.logs.text
+        XCTAssertTrue(logs.contains("Payments paused"), logs)
+        assertNoSecrets(in: logs)
+        XCTAssertFalse(logs.contains(revoked))
+        let counted = harness.assembly.metrics.registry.emitToString()
+        XCTAssertTrue(counted.contains(#"addon_billing_charges_total{outcome="unavailable"} 2"#), counted)
     }
 
     /// Twenty purchases under one key at once (a client retrying before the first answered) make

@@ -34,6 +34,15 @@ extension BillingError {
         message: "The payment provider did not answer in time; the charge may or may not have happened."
     )
 
+    /// The provider refused the host's credentials or configuration, so no charge can be made
+    /// until an operator fixes it; `reason` says what the provider answered.
+    public static func paymentsUnavailable(_ reason: String) -> BillingError {
+        BillingError(
+            code: .paymentsUnavailable,
+            message: "Payments are paused: \(reason) Nothing was charged and nothing changed; try again later."
+        )
+    }
+
     /// The provider does not know the subscription's reference any more (seed 003:
     /// "Stripe subscription returns 404").
     public static func staleProviderReference(_ reference: String?) -> BillingError {

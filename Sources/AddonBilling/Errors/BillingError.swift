@@ -158,6 +158,10 @@ extension BillingError {
         public static let paymentDeclined = Code(rawValue: "paymentDeclined")
         /// The payment provider did not answer in time: the charge may or may not have happened.
         public static let paymentOutcomeUnknown = Code(rawValue: "paymentOutcomeUnknown")
+        /// The payment provider refused the host's own credentials or configuration (Stripe's
+        /// 401 or 403): nothing was charged, the subscription is unchanged, and charges are paused
+        /// until an operator fixes it; a renewal stays due.
+        public static let paymentsUnavailable = Code(rawValue: "paymentsUnavailable")
         /// The payment provider no longer knows the subscription's reference.
         public static let staleProviderReference = Code(rawValue: "staleProviderReference")
         /// The store holds a newer version than the one the change was decided on.
@@ -200,7 +204,8 @@ extension BillingError {
             .usageRequired,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
-            .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy, .intentVoided,
+            .paymentsUnavailable, .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy,
+            .intentVoided,
             .idempotencyKeyReused, .invalidIdempotencyKey, .chargeMismatch, .nothingDue, .requestPredatesRenewal,
             .malformedRequest, .samePlan, .addonNotSold, .invalidCoupon, .couponNotRedeemable,
         ]

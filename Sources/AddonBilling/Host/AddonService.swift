@@ -492,11 +492,25 @@ public struct AddonService: Sendable {
                 claim: free ? nil : key,
                 providerReference: request.linkedCustomer ?? stored.providerReference
             )
-            let effect: StoreWrite.Effect
+            var effect: StoreWrite.Effect
             do {
                 effect = try await store.write(
                     StoreWrite(intent: record, expectedIntentState: nil, subscription: update)
                 )
+                if case .keyTaken(let existing) = effect, !key.isClientKey,
+                    existing.state == .failed, existing.failure?.code == .paymentsUnavailable
+                {
+                    // A renewal or retry that found payments paused charged nothing and stays due:
+                    // its key is decided again, not stepped over, however long the pause lasts.
+                    effect = try await store.write(
+                        StoreWrite(
+                            intent: record,
+                            expectedIntentState: .failed,
+                            subscription: update,
+                            rewritesDecision: true
+                        )
+                    )
+                }
             } catch let error as BillingError where error.code == .versionConflict {
                 await retry.backoff(attempt)
                 continue
@@ -658,6 +672,10 @@ public struct AddonService: Sendable {
                 switch error.code {
                 case .paymentDeclined:
                     return try await decline(record, error: error, claimed: claimed, after: after)
+                case .paymentsUnavailable:
+                    // Nothing was charged, and the customer did nothing wrong: no dunning, no
+                    // transition; the request fails and the subscription is released as it was.
+                    return try await decline(record, error: error, claimed: claimed, after: after, transition: false)
                 case .staleProviderReference where !staleRetried:
                     // Seed 003: the provider no longer knows the reference; clear it and retry once.
                     staleRetried = true
@@ -758,19 +776,21 @@ public struct AddonService: Sendable {
 
     /// Releases the claim after a charge failed for good: a renewal or scheduled retry records
     /// the failure and usage is kept without its recharge (``ServiceRequest/declining(_:before:at:policy:)``);
-    /// anything else fails and leaves the subscription as it was.
+    /// anything else fails and leaves the subscription as it was. Without `transition` (payments
+    /// paused), every request fails and leaves the subscription as it was.
     private func decline(
         _ record: IntentRecord,
         error: BillingError,
         claimed: StoredSubscription,
-        after: Subscription
+        after: Subscription,
+        transition: Bool = true
     ) async throws -> ServiceReceipt {
         var next = record
         next.chargeID = nil
         next.pending = nil
         var kept: Subscription?
         var charges: [InvoiceLine] = []
-        if let decision = record.decision,
+        if transition, let decision = record.decision,
             let declined = try? record.request.declining(
                 Outcome(after, decision),
                 before: claimed.subscription,

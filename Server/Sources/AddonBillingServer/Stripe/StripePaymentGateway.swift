@@ -5,6 +5,7 @@ import Foundation
 public import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// A secret from the configuration — Stripe's secret key (`sk_…`), a webhook signing
 /// secret (`whsec_…`), the metrics token: it prints as `<redacted>`, so that no log
@@ -42,7 +43,8 @@ public struct ServerSecret: Sendable, Hashable, CustomStringConvertible, CustomD
 /// | a 404 `resource_missing`, or a deleted customer | ``BillingError/Code/staleProviderReference`` (seed 003) |
 /// | a customer without a default payment method, or no customer | ``BillingError/Code/paymentDeclined`` |
 /// | 409, 429, 5xx, a timeout, a broken connection | ``BillingError/Code/paymentOutcomeUnknown`` |
-/// | 401, 403, any other 4xx | ``StripeAPIError``: the request stays recorded for a retry |
+/// | 401, 403 (a revoked or restricted key) | ``BillingError/Code/paymentsUnavailable``: nothing was charged, the request fails and releases its subscription (a renewal stays due), and every call fails fast for ``pauseSeconds`` before Stripe is asked again; logged as an error |
+/// | any other 4xx | ``StripeAPIError``: the request stays recorded for a retry |
 ///
 /// Before it sends a PaymentIntent the gateway writes the key, the customer and the
 /// payment method to its ``StripeLedger``, and afterwards the intent's id. A lookup
@@ -84,6 +86,13 @@ public struct StripePaymentGateway: PaymentGateway {
     let http: HTTPClient
     let ledger: any StripeLedger
     let logger: Logger
+    /// Until when payments are paused after Stripe refused the key.
+    let pause = PaymentsPause()
+
+    /// How long every call fails fast after Stripe refused the key (401, 403), before Stripe is
+    /// asked again: a key fixed at Stripe's end (restored, or its permission granted) resumes
+    /// payments within this time; one replaced in the configuration needs a restart anyway.
+    public static let pauseSeconds = 60
 
     /// A gateway calling Stripe with `http`, remembering its charges in `ledger`.
     public init(
@@ -279,6 +288,9 @@ public struct StripePaymentGateway: PaymentGateway {
             request.body = .bytes(ByteBuffer(string: body))
         }
         if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: Self.stripeKey(idempotencyKey)) }
+        let now = ContinuousClock.now
+        if let until = pause.until.withLock({ $0 }), now < until { throw Self.refusedKey }
+        let answer: StripeResponse
         do {
             let timeout = TimeAmount.nanoseconds(
                 configuration.timeout.components.seconds * 1_000_000_000
@@ -286,12 +298,27 @@ public struct StripePaymentGateway: PaymentGateway {
             )
             let response = try await http.execute(request, timeout: timeout, logger: logger)
             let body = try await response.body.collect(upTo: Self.maximumResponseBytes)
-            return StripeResponse(status: Int(response.status.code), body: Data(body.readableBytesView))
+            answer = StripeResponse(status: Int(response.status.code), body: Data(body.readableBytesView))
         } catch {
             logger.warning("Stripe call failed", metadata: ["path": "\(path.prefix(while: { $0 != "?" }))"])
             throw BillingError.paymentOutcomeUnknown
         }
+        guard answer.status != 401, answer.status != 403 else {
+            // Stripe authenticates before it acts (https://docs.stripe.com/api/errors: 401 "No valid
+            // API key provided", 403 "The API key doesn't have permissions"): nothing was created.
+            // Its message names the key's last characters, so it is not repeated here.
+            pause.until.withLock { $0 = ContinuousClock.now + .seconds(Self.pauseSeconds) }
+            logger.error(
+                "Payments paused: Stripe refused the server's API key; set a valid ADDON_BILLING_STRIPE_SECRET_KEY",
+                metadata: ["status": "\(answer.status)", "pausedSeconds": "\(Self.pauseSeconds)"]
+            )
+            throw Self.refusedKey
+        }
+        return answer
     }
+
+    /// What every charge answers while payments are paused.
+    static let refusedKey = BillingError.paymentsUnavailable("the payment provider refused the server's credentials.")
 
     /// The API version the response shapes here follow.
     static let apiVersion = "2024-06-20"
@@ -478,4 +505,9 @@ struct StripeErrorBody: Decodable {
         }
     }
     var error: Detail
+}
+
+/// Until when a gateway fails fast after Stripe refused its key; shared by the gateway's copies.
+final class PaymentsPause: Sendable {
+    let until = Mutex<ContinuousClock.Instant?>(nil)
 }
