@@ -774,10 +774,12 @@ public struct AddonService: Sendable {
         )
     }
 
-    /// Releases the claim after a charge failed for good: a renewal or scheduled retry records
-    /// the failure and usage is kept without its recharge (``ServiceRequest/declining(_:before:at:policy:)``);
-    /// anything else fails and leaves the subscription as it was. Without `transition` (payments
-    /// paused), every request fails and leaves the subscription as it was.
+    /// Releases the claim after a charge failed for good.
+    ///
+    /// A renewal or scheduled retry records the failure and usage is kept without its recharge
+    /// (``ServiceRequest/declining(_:before:at:policy:)``); anything else fails and leaves the
+    /// subscription as it was. Without `transition` (payments paused), every request fails and
+    /// leaves the subscription as it was.
     private func decline(
         _ record: IntentRecord,
         error: BillingError,
