@@ -70,6 +70,8 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     public var renewalFaults: [Fault: Int]?
     /// Provider references the provider no longer knows.
     public var staleReferences: Set<String>
+    /// The smallest charge by currency, as ``minimumCharge(in:)`` answers it.
+    public let minimumCharges: [Currency: Money]
     private var generator: SplitMix64
     private var ledger: [IdempotencyKey: Charge] = [:]
     private var order: [IdempotencyKey] = []
@@ -87,9 +89,11 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         randomFaults: [Fault: Int] = [:],
         renewalFaults: [Fault: Int]? = nil,
         staleReferences: Set<String> = [],
+        minimumCharges: [Currency: Money] = [:],
         seed: UInt64 = 0,
         ids: IdentifierGenerator = .incrementing(prefix: "ch_")
     ) {
+        self.minimumCharges = minimumCharges
         self.ids = ids
         self.script = script
         self.randomFaults = randomFaults
@@ -97,6 +101,9 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         self.staleReferences = staleReferences
         self.generator = SplitMix64(seed: seed)
     }
+
+    /// The smallest charge in `currency`, from ``minimumCharges``.
+    public nonisolated func minimumCharge(in currency: Currency) -> Money? { minimumCharges[currency] }
 
     /// Charges under the request's idempotency key, following the script.
     public func charge(_ request: ChargeRequest) async throws -> ChargeResult {

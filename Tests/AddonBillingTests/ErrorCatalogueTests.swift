@@ -595,6 +595,30 @@ final class ErrorCatalogueTests: XCTestCase {
                 + "changed; try again later."
         ),
         Entry(
+            when: "One seat bought an hour before the renewal costs $0.03, under a provider's $0.50 minimum.",
+            trigger: {
+                let store = InMemorySubscriptionStore()
+                let subscription = try ErrorCatalogueTests.subscription(SeedPlans.pro)
+                try await store.insert(StoredSubscription(subscription: subscription))
+                let gateway = ScriptedPaymentGateway(minimumCharges: [.usd: Money(minorUnits: 50, currency: .usd)])
+                let service = AddonService(
+                    store: store,
+                    gateway: gateway,
+                    clock: .constant(try ErrorCatalogueTests.instant("2026-04-30T23:00:00Z"))
+                )
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    on: subscription.id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .belowMinimumCharge,
+            message:
+                "The amount due now, $0.03, is less than the smallest charge the payment provider takes ($0.50); "
+                + "nothing was charged or changed. Buy more at once, or after the next renewal."
+        ),
+        Entry(
             when:
                 "The provider rejects the subscription's reference even after it was cleared (the test kit's wording).",
             trigger: {

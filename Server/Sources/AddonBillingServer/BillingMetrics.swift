@@ -85,5 +85,6 @@ struct MeteredPaymentGateway: PaymentGateway {
     }
 
     func lookUpCharge(_ key: IdempotencyKey) async throws -> ChargeResult? { try await base.lookUpCharge(key) }
+    func minimumCharge(in currency: Currency) -> Money? { base.minimumCharge(in: currency) }
     func cancelCharge(_ key: IdempotencyKey) async throws -> ChargeResult? { try await base.cancelCharge(key) }
 }

@@ -104,9 +104,9 @@ final class StripeWebhookTests: XCTestCase {
 
     // MARK: Tests
 
-    /// At 23:00 on the last day of April one seat costs $0.03, below Stripe's $0.50 minimum:
-    /// Stripe answers 400 `amount_too_small`, the purchase is refused with that reason (402), and
-    /// the subscription is released — not held busy for good.
+    /// At 23:00 on the last day of April one seat costs $0.03, below Stripe's $0.50 minimum: the
+    /// purchase is refused with both amounts (422 `belowMinimumCharge`) before the subscription is
+    /// claimed or Stripe asked, and the subscription stays usable.
     func testAChargeBelowStripesMinimumIsRefusedAndLeavesTheSubscriptionUsable() async throws {
         let harness = try await makeHarness(at: try Instant(parsing: "2026-04-30T23:00:00Z"))
         harness.stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
@@ -121,13 +121,15 @@ final class StripeWebhookTests: XCTestCase {
                     headers: headers(token, key: key),
                     body: oneSeat
                 ) { response in
-                    XCTAssertEqual(response.status.code, 402, String(buffer: response.body))
-                    XCTAssertEqual(try errorCode(response), "paymentDeclined")
-                    XCTAssertTrue(String(buffer: response.body).contains("amount_too_small"))
+                    XCTAssertEqual(response.status.code, 422, String(buffer: response.body))
+                    XCTAssertEqual(try errorCode(response), "belowMinimumCharge")
+                    XCTAssertTrue(String(buffer: response.body).contains("$0.03"), String(buffer: response.body))
+                    XCTAssertTrue(String(buffer: response.body).contains("$0.50"), String(buffer: response.body))
                 }
             }
             let stored = try await harness.assembly.store.load("sub_acme")
             XCTAssertNil(stored.claim, "the subscription stays claimed")
+            XCTAssertEqual(harness.stub.postCalls, 0, "Stripe was asked")
             XCTAssertEqual(harness.stub.intents.count, 0)
         }
     }

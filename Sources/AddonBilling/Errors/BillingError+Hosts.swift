@@ -43,6 +43,16 @@ extension BillingError {
         )
     }
 
+    /// The amount due now is less than the provider's smallest charge.
+    public static func belowMinimumCharge(_ due: Money, minimum: Money) -> BillingError {
+        BillingError(
+            code: .belowMinimumCharge,
+            message:
+                "The amount due now, \(due), is less than the smallest charge the payment provider takes "
+                + "(\(minimum)); nothing was charged or changed. Buy more at once, or after the next renewal."
+        )
+    }
+
     /// The provider does not know the subscription's reference any more (seed 003:
     /// "Stripe subscription returns 404").
     public static func staleProviderReference(_ reference: String?) -> BillingError {

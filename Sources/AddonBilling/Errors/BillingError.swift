@@ -162,6 +162,9 @@ extension BillingError {
         /// 401 or 403): nothing was charged, the subscription is unchanged, and charges are paused
         /// until an operator fixes it; a renewal stays due.
         public static let paymentsUnavailable = Code(rawValue: "paymentsUnavailable")
+        /// The amount due now is above zero but below the smallest charge the payment provider
+        /// takes; nothing was recorded or charged.
+        public static let belowMinimumCharge = Code(rawValue: "belowMinimumCharge")
         /// The payment provider no longer knows the subscription's reference.
         public static let staleProviderReference = Code(rawValue: "staleProviderReference")
         /// The store holds a newer version than the one the change was decided on.
@@ -204,7 +207,8 @@ extension BillingError {
             .usageRequired,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
-            .paymentsUnavailable, .staleProviderReference, .versionConflict, .subscriptionNotFound, .subscriptionBusy,
+            .paymentsUnavailable, .belowMinimumCharge, .staleProviderReference, .versionConflict, .subscriptionNotFound,
+            .subscriptionBusy,
             .intentVoided,
             .idempotencyKeyReused, .invalidIdempotencyKey, .chargeMismatch, .nothingDue, .requestPredatesRenewal,
             .malformedRequest, .samePlan, .addonNotSold, .invalidCoupon, .couponNotRedeemable,

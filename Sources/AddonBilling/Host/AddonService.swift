@@ -467,6 +467,7 @@ public struct AddonService: Sendable {
             let outcome: Outcome
             do {
                 outcome = try request.decide(on: stored.subscription, at: at, policy: rules)
+                try chargeable(outcome.amountDue, key: key)
             } catch {
                 // A derived key's refusal records nothing: the renewal or retry stays due.
                 guard key.isClientKey else { throw error }
@@ -529,6 +530,15 @@ public struct AddonService: Sendable {
             }
         }
         throw BillingError.busy
+    }
+
+    /// Refuses a caller's request whose amount the provider would not take, before the
+    /// subscription is claimed or the provider asked. A renewal or payment retry goes on to the provider, which declines it.
+    private func chargeable(_ due: Money, key: IdempotencyKey) throws(BillingError) {
+        guard key.isClientKey, !due.isZero, let minimum = gateway.minimumCharge(in: due.currency),
+            minimum.currency == due.currency, due.minorUnits < minimum.minorUnits
+        else { return }
+        throw BillingError.belowMinimumCharge(due, minimum: minimum)
     }
 
     /// Continues the request a key already has, if it is this very request; a replay's receipt says so.

@@ -106,6 +106,12 @@ public struct ChargeConfirmation: Sendable, Hashable, Codable {
 ///   captured first, `pending` only if the provider cannot stop it yet. When no
 ///   charge exists under the key it returns nil, and from then on no charge under
 ///   that key may capture money.
+/// - **A refused credential is no decline.** Throw ``BillingError/Code/paymentsUnavailable``
+///   when the provider refuses the host's own key: nothing was charged, the request fails and
+///   releases its subscription, and a renewal stays due without dunning.
+/// - **Small amounts are said up front.** ``minimumCharge(in:)`` names the smallest amount the
+///   provider takes in a currency; a caller's request due less is refused like any rule's
+///   refusal, before the subscription is claimed or the provider asked.
 /// - Any other error is treated as the process failing mid-step: the service stops
 ///   and leaves the request recorded for a retry or ``AddonService/resume()``.
 public protocol PaymentGateway: Sendable {
@@ -117,4 +123,13 @@ public protocol PaymentGateway: Sendable {
 
     /// Cancels the pending charge made under a key, returning its final state (nil when none was made).
     func cancelCharge(_ key: IdempotencyKey) async throws -> ChargeResult?
+
+    /// The smallest amount the provider charges in `currency` (Stripe's is $0.50 in US dollars),
+    /// or nil when it has none; the default is nil.
+    func minimumCharge(in currency: Currency) -> Money?
+}
+
+extension PaymentGateway {
+    /// No minimum.
+    public func minimumCharge(in currency: Currency) -> Money? { nil }
 }

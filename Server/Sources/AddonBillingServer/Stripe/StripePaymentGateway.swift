@@ -176,6 +176,21 @@ public struct StripePaymentGateway: PaymentGateway {
         }
     }
 
+    /// Stripe's minimum charge in the currencies the core names
+    /// (<https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts>); a purchase due
+    /// less is refused before anything is claimed. For other currencies Stripe's own
+    /// `amount_too_small` answer still refuses the charge.
+    public func minimumCharge(in currency: Currency) -> Money? {
+        let minorUnits: Int64? =
+            switch currency {
+            case .usd, .eur, .chf, .cad, .aud: 50
+            case .gbp: 30
+            case .jpy: 50
+            default: nil
+            }
+        return minorUnits.map { Money(minorUnits: $0, currency: currency) }
+    }
+
     public func lookUpCharge(_ key: IdempotencyKey) async throws -> ChargeResult? {
         guard let entry = try await ledger.entry(key.rawValue),
             let intent = try await paymentIntent(under: key.rawValue, entry)
