@@ -532,8 +532,9 @@ public struct AddonService: Sendable {
         throw BillingError.busy
     }
 
-    /// Refuses a caller's request whose amount the provider would not take, before the
-    /// subscription is claimed or the provider asked. A renewal or payment retry goes on to the provider, which declines it.
+    /// Refuses a caller's request whose amount the provider would not take.
+    ///
+    /// It runs before the subscription is claimed or the provider asked. A renewal or payment retry goes on to the provider, which declines it.
     private func chargeable(_ due: Money, key: IdempotencyKey) throws(BillingError) {
         guard key.isClientKey, !due.isZero, let minimum = gateway.minimumCharge(in: due.currency),
             minimum.currency == due.currency, due.minorUnits < minimum.minorUnits

@@ -176,9 +176,10 @@ public struct StripePaymentGateway: PaymentGateway {
         }
     }
 
-    /// Stripe's minimum charge in the currencies the core names
-    /// (<https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts>); a purchase due
-    /// less is refused before anything is claimed. For other currencies Stripe's own
+    /// Stripe's minimum charge in the currencies the core names.
+    ///
+    /// From <https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts>; a purchase
+    /// due less is refused before anything is claimed. For other currencies Stripe's own
     /// `amount_too_small` answer still refuses the charge.
     public func minimumCharge(in currency: Currency) -> Money? {
         let minorUnits: Int64? =
