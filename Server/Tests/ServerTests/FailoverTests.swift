@@ -383,7 +383,9 @@ final class FailoverTests: XCTestCase {
         return try? await Int(HTTPClient.shared.execute(request, timeout: .seconds(2)).status.code)
     }
 
-    /// Runs `sh -c command` and waits for it. Spawned and reaped here, not through Foundation's
+    /// Runs `sh -c command` and waits for it.
+    ///
+    /// Spawned and reaped here, not through Foundation's
     /// `Process`, whose exit monitoring missed a short-lived child's exit here while server
     /// processes it had launched were ending (the child stayed a zombie, `waitUntilExit` never
     /// returned).
