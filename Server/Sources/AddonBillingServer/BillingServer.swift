@@ -143,7 +143,11 @@ public enum BillingServer {
             maximumBodyBytes: configuration.maximumBodyBytes,
             metrics: metrics
         )
-        let migrations = Preparation(logger: logger) {
+        let migrations = Preparation(logger: logger, patience: .seconds(configuration.startupWait)) {
+            // A database that is not there answers within the store's deadline, not the migrations'.
+            try await Deadline(duration: .seconds(configuration.storeDeadline)).bound("a ping") {
+                try await storage.ping()
+            }
             try await storage.migrate()
             if configuration.seedsDemo,
                 let token = try await seedDemo(store: storage.store, directory: directory, now: clock.now())
@@ -216,6 +220,18 @@ public enum BillingServer {
     static let readinessDeadline = Duration.seconds(2)
 
     /// Runs `body` with the configured directory, migrated (the admin commands' way in).
+    /// One line saying why the server could not start, for the operator: no backtrace, no secret.
+    public static func startupFailure(_ error: any Error) -> String {
+        if let reason = Deadline.unavailable(error) { return "cannot reach a writable database: \(reason)" }
+        if let error = error as? IOError, error.errnoCode == EADDRINUSE {
+            return "cannot listen: the port is already in use"
+        }
+        if let error = error as? PSQLError {
+            return "the database refused the server (\(error.serverInfo?[.sqlState] ?? "\(error.code)"))"
+        }
+        return "\(error)"
+    }
+
     public static func withDirectory<Result: Sendable>(
         _ configuration: ServerConfiguration,
         logger: Logger,
@@ -290,20 +306,39 @@ final class Preparation: Service {
     }
     private let work: @Sendable () async throws -> Void
     private let logger: Logger
+    /// How long to keep trying while the database is unreachable or read-only.
+    private let patience: Duration
 
-    init(logger: Logger, _ work: @escaping @Sendable () async throws -> Void) {
+    init(logger: Logger, patience: Duration = .seconds(60), _ work: @escaping @Sendable () async throws -> Void) {
         self.logger = logger
+        self.patience = patience
         self.work = work
     }
 
     /// Migrates, wakes those waiting, then stays until the group shuts down (a service that
     /// returns would end the group).
+    ///
+    /// While the database cannot be written — unreachable, or a read-only standby that an entry
+    /// point reaches during a failover — it tries again every second, each attempt bounded, for
+    /// up to `patience`, logging why; then it fails with that reason.
     func run() async throws {
         var failure: (any Error)?
-        do {
-            try await work()
-        } catch {
-            failure = error
+        let started = ContinuousClock.now
+        while true {
+            do {
+                guard try await withDeadline(.seconds(30), work) != nil else {
+                    throw StoreUnavailable(reason: "the database did not answer the migrations within 30 seconds")
+                }
+                failure = nil
+                break
+            } catch {
+                failure = error
+                guard let reason = Deadline.unavailable(error), ContinuousClock.now - started < patience,
+                    !Task.isCancelled, !Task.isShuttingDownGracefully
+                else { break }
+                logger.warning("waiting for a writable database", metadata: ["reason": "\(reason)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
         let waiting = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             guard case .running(let waiting) = state else { return [] }

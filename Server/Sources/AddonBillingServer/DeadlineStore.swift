@@ -25,8 +25,30 @@ struct Deadline: Sendable {
                 throw StoreUnavailable(reason: "the database did not answer \(call) within \(duration)")
             }
             return value
-        } catch let error as PSQLError where Self.unreachable.contains(error.code) {
-            throw StoreUnavailable(reason: "the database could not be reached (\(error.code))")
+        } catch let error as PSQLError {
+            guard let reason = Self.unavailable(error) else { throw error }
+            throw StoreUnavailable(reason: reason)
+        }
+    }
+
+    /// Why an error means the database is not there to write to right now — unreachable, gone
+    /// mid-call, a read-only standby (what an entry point may reach during a failover), shutting
+    /// down or starting up — or nil for any other error.
+    static func unavailable(_ error: any Error) -> String? {
+        if let error = error as? StoreUnavailable { return error.reason }
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError].lazy.compactMap { $0 }
+                .compactMap(unavailable).first
+        }
+        guard let error = error as? PSQLError else { return nil }
+        if unreachable.contains(error.code) { return "the database could not be reached (\(error.code))" }
+        // SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
+        switch error.serverInfo?[.sqlState] {
+        case "25006"?: return "the database is read-only (a standby, not the primary)"
+        case "57P01"?, "57P02"?: return "the database is shutting down"
+        case "57P03"?: return "the database is starting up"
+        case let state? where state.hasPrefix("08"): return "the database connection failed (SQLSTATE \(state))"
+        default: return nil
         }
     }
 

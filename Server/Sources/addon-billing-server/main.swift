@@ -43,25 +43,35 @@ case nil, "serve":
         configuration.stripeSecretKey == nil
         ? "No payment provider is configured: the demo gateway captures every charge and moves no money."
         : "Charges go to Stripe: link a customer with PUT /v1/subscriptions/sub_acme_starter/customer."
-    let assembly = try BillingServer.assemble(configuration, logger: logger) { token in
-        // Written unbuffered, so that it shows before the server's log lines.
-        FileHandle.standardOutput.write(
-            Data(
-                """
-                Demo account "acme" with subscription sub_acme_starter (Starter, $19 a month, 2 seats).
-                Its owner's API token (shown once; only its SHA-256 is stored):
+    let assembly: BillingServer.Assembly
+    do {
+        assembly = try BillingServer.assemble(configuration, logger: logger) { token in
+            // Written unbuffered, so that it shows before the server's log lines.
+            FileHandle.standardOutput.write(
+                Data(
+                    """
+                    Demo account "acme" with subscription sub_acme_starter (Starter, $19 a month, 2 seats).
+                    Its owner's API token (shown once; only its SHA-256 is stored):
 
-                    \(token)
+                        \(token)
 
-                \(paymentNote)
+                    \(paymentNote)
 
-                """.utf8
+                    """.utf8
+                )
             )
-        )
+        }
+    } catch {
+        fail("addon-billing-server cannot start: \(BillingServer.startupFailure(error))")
     }
     // Hummingbird's request metrics join the business counters in one registry.
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: assembly.metrics.registry))
-    try await assembly.application.runService()
+    do {
+        try await assembly.application.runService()
+    } catch {
+        // One line for the operator (an unreachable or read-only database, a port in use), never a backtrace.
+        fail("addon-billing-server stopped: \(BillingServer.startupFailure(error))")
+    }
 case "token":
     let rest = Array(arguments.dropFirst())
     // Nil: the arguments were not a token command.

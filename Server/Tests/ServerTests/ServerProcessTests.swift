@@ -93,6 +93,58 @@ final class ServerProcessTests: XCTestCase {
         }
     }
 
+    /// Runs the server until it exits (up to `seconds`); its status and what it printed.
+    static func runToExit(_ environment: [String: String], seconds: Int = 60) async throws -> (Int32?, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
+            .deletingLastPathComponent().appendingPathComponent("addon-billing-server")
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID()).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<(seconds * 10) where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        let status = process.isRunning ? nil : process.terminationStatus
+        if process.isRunning { process.terminate() }
+        try handle.close()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: output)
+        return (status, text)
+    }
+
+    /// A server started while its database cannot be written — a read-only standby (what an
+    /// entry point reaches mid-failover; here a role whose transactions are read-only, the same
+    /// SQLSTATE 25006) or nothing listening — keeps trying for its startup wait, saying why, then
+    /// exits 2 with one line: no crash, no backtrace.
+    func testAServerStartedOnAReadOnlyOrUnreachableDatabaseWaitsThenSaysWhy() async throws {
+        try await withTestPostgres { client, url in
+            _ = try await client.query("DROP ROLE IF EXISTS addon_billing_standby")
+            _ = try await client.query("CREATE ROLE addon_billing_standby LOGIN SUPERUSER")
+            _ = try await client.query("ALTER ROLE addon_billing_standby SET default_transaction_read_only = on")
+            var readOnly = try XCTUnwrap(URLComponents(string: url))
+            readOnly.user = "addon_billing_standby"
+            for (name, databaseURL) in [
+                ("read-only", readOnly.string!), ("unreachable", "postgres://postgres@127.0.0.1:1/postgres"),
+            ] {
+                let (status, output) = try await Self.runToExit([
+                    "DATABASE_URL": databaseURL,
+                    "ADDON_BILLING_DATABASE_SCHEMA": PostgresTestServer.freshSchema("standby"),
+                    "ADDON_BILLING_STARTUP_WAIT_SECONDS": "3",
+                    "ADDON_BILLING_STORE_DEADLINE_SECONDS": "1",
+                    "PORT": "0",
+                ])
+                XCTAssertEqual(status, 2, "\(name): \(output)")
+                XCTAssertTrue(output.contains("waiting for a writable database"), "\(name): \(output)")
+                XCTAssertTrue(output.contains("cannot reach a writable database"), "\(name): \(output)")
+                XCTAssertFalse(output.contains("Fatal error"), "\(name): \(output)")
+                if name == "read-only" { XCTAssertTrue(output.contains("read-only"), output) }
+            }
+            _ = try await client.query("DROP ROLE IF EXISTS addon_billing_standby")
+        }
+    }
+
     func testAServerKilledBetweenCaptureAndCommitFinishesThePurchaseOnceAfterRestart() async throws {
         let schema = PostgresTestServer.freshSchema("crash")
         try await withTestDatabase(schema: schema, migrated: false) { database, url in
