@@ -219,7 +219,6 @@ public enum BillingServer {
     /// How long a readiness probe waits for the database.
     static let readinessDeadline = Duration.seconds(2)
 
-    /// Runs `body` with the configured directory, migrated (the admin commands' way in).
     /// One line saying why the server could not start, for the operator: no backtrace, no secret.
     public static func startupFailure(_ error: any Error) -> String {
         if let reason = Deadline.unavailable(error) { return "cannot reach a writable database: \(reason)" }
@@ -232,6 +231,7 @@ public enum BillingServer {
         return "\(error)"
     }
 
+    /// Runs `body` with the configured directory, migrated (the admin commands' way in).
     public static func withDirectory<Result: Sendable>(
         _ configuration: ServerConfiguration,
         logger: Logger,
