@@ -377,7 +377,8 @@ final class AddonServiceTests: XCTestCase {
         XCTAssertEqual(calls, 1, "the provider was asked \(calls) times for one key")
         XCTAssertEqual(receipts.filter { !$0.isReplay }.count, 1)
         XCTAssertEqual(Set(receipts.map(\.amountCharged)), [usd(1900)])
-        XCTAssertEqual(service.turnstile.count, 0, "a key stays in the turnstile after its requests ended")
+        let inFlight = await service.turnstile.count
+        XCTAssertEqual(inFlight, 0, "a key stays in the turnstile after its requests ended")
         let after = try await stored(host)
         XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
     }

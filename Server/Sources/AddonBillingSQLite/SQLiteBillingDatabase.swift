@@ -316,3 +316,20 @@ enum SQLiteSchema {
         var chargesThisPeriod: [InvoiceLine]?
     }
 }
+
+extension SQLiteBillingDatabase {
+    /// Why a SQLite error means the file cannot be written right now — a full disk, a read-only
+    /// file system, a lock another process holds, an I/O error — or nil for any other error.
+    /// (Result codes: https://www.sqlite.org/rescode.html.)
+    public static func unavailable(_ error: any Error) -> String? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_FULL: return "the disk holding the database is full"
+        case .SQLITE_READONLY: return "the database file is read-only"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is locked by another process"
+        case .SQLITE_IOERR: return "the database file could not be read or written (I/O error)"
+        case .SQLITE_CANTOPEN: return "the database file cannot be opened"
+        default: return nil
+        }
+    }
+}

@@ -1,5 +1,6 @@
 public import AddonBilling
 import AddonBillingAccounts
+import AddonBillingSQLite
 import PostgresNIO
 
 /// The database did not answer a call in time, or could not be reached: the request answers
@@ -25,7 +26,9 @@ struct Deadline: Sendable {
                 throw StoreUnavailable(reason: "the database did not answer \(call) within \(duration)")
             }
             return value
-        } catch let error as PSQLError {
+        } catch let error as StoreUnavailable {
+            throw error
+        } catch {
             guard let reason = Self.unavailable(error) else { throw error }
             throw StoreUnavailable(reason: reason)
         }
@@ -36,6 +39,7 @@ struct Deadline: Sendable {
     /// down or starting up — or nil for any other error.
     static func unavailable(_ error: any Error) -> String? {
         if let error = error as? StoreUnavailable { return error.reason }
+        if let reason = SQLiteBillingDatabase.unavailable(error) { return reason }
         if let error = error as? PostgresTransactionError {
             return [error.beginError, error.closureError, error.commitError].lazy.compactMap { $0 }
                 .compactMap(unavailable).first
@@ -47,6 +51,7 @@ struct Deadline: Sendable {
         case "25006"?: return "the database is read-only (a standby, not the primary)"
         case "57P01"?, "57P02"?: return "the database is shutting down"
         case "57P03"?: return "the database is starting up"
+        case "53300"?: return "the database refuses new connections (too many clients)"
         case let state? where state.hasPrefix("08"): return "the database connection failed (SQLSTATE \(state))"
         default: return nil
         }
