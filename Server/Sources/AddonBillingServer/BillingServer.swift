@@ -10,6 +10,7 @@ import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// Assembles the billing server: the store chosen by the configuration, the account
 /// directory beside it, the service, the HTTP API and the renewal worker.
@@ -28,6 +29,24 @@ public enum BillingServer {
         public var metrics: BillingMetrics
         /// Every route served, as `METHOD /path/{parameter}` (the form of `Server/openapi.json`).
         public var routes: [String]
+        /// Marks the server not ready on SIGTERM and keeps it serving for the drain window.
+        var drain: DrainGate
+
+        /// Runs the server until SIGTERM or SIGINT: then `GET /health/ready` answers 503 at once,
+        /// requests are still served for the configured drain window (so a load balancer stops
+        /// sending new ones), and only then the HTTP server stops, letting requests in flight finish.
+        public func run() async throws {
+            // A service group shuts its services down in reverse order, each after the one after
+            // it has returned: the gate, last, holds the application open through the window.
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: application), .init(service: drain)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: drain.logger
+                )
+            )
+            try await group.run()
+        }
     }
 
     /// The store, directory and ledger the configuration names, on one SQLite file or one
@@ -192,7 +211,8 @@ public enum BillingServer {
             store: storage.store,
             ledger: storage.ledger,
             metrics: metrics,
-            routes: router.routes.map { "\($0.method) \($0.path)" }
+            routes: router.routes.map { "\($0.method) \($0.path)" },
+            drain: DrainGate(preparation: migrations, window: .seconds(configuration.drainWindow), logger: logger)
         )
     }
 
@@ -353,6 +373,9 @@ final class Preparation: Service {
         draining.store(true, ordering: .relaxed)
     }
 
+    /// Marks the server as shutting down, for the readiness probe.
+    func beginDraining() { draining.store(true, ordering: .relaxed) }
+
     /// Returns once the migrations ran; throws their error.
     func ready() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -433,5 +456,19 @@ private final class DeadlineGate<Value: Sendable>: Sendable {
             return false
         }
         if finished { action() }
+    }
+}
+
+/// On graceful shutdown: not ready at once, still serving for the drain window.
+struct DrainGate: Service {
+    let preparation: Preparation
+    let window: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        preparation.beginDraining()
+        logger.info("shutting down: not ready; serving for the drain window", metadata: ["window": "\(window)"])
+        try? await Task.sleep(for: window)
     }
 }

@@ -15,6 +15,7 @@ import Foundation
 /// | `ADDON_BILLING_RENEWAL_BATCH` | `1000` | The most subscriptions one worker pass renews (1 to 1,000). |
 /// | `ADDON_BILLING_RENEWAL_CONCURRENCY` | `8` | How many subscriptions the worker renews at once (1 to 64). |
 /// | `ADDON_BILLING_STORE_DEADLINE_SECONDS` | `5` | How long one database call may take before it is abandoned and the request answers `503` (1 to 120). |
+/// | `ADDON_BILLING_DRAIN_SECONDS` | `5` | On SIGTERM, how long the server keeps serving with `GET /health/ready` answering 503 before it stops taking requests (0 to 120); set it above your load balancer's probe interval. |
 /// | `ADDON_BILLING_STARTUP_WAIT_SECONDS` | `60` | How long a starting server keeps trying while the database is unreachable or read-only (a standby during a failover) before it exits with status 2 and the reason (0 to 600). |
 /// | `ADDON_BILLING_DEMO` | `1` with SQLite, `0` with PostgreSQL | Seeds the demo account, subscription and token on an empty database. |
 /// | `STRIPE_SECRET_KEY` | none (the demo gateway) | Charges through Stripe's PaymentIntents API with this key. |
@@ -48,6 +49,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var storeDeadline = 5
     /// Seconds a starting server keeps trying while the database is unreachable or read-only.
     public var startupWait = 60
+    /// Seconds a stopping server stays up, not ready, before it stops taking requests.
+    public var drainWindow = 5
     /// Whether to seed the demo account, subscription and token into an empty database.
     public var seedsDemo = true
     /// An instant the clock stays at, for walkthroughs; nil reads the system clock.
@@ -109,6 +112,12 @@ public struct ServerConfiguration: Sendable, Hashable {
             "ADDON_BILLING_STARTUP_WAIT_SECONDS",
             default: startupWait,
             in: 0...600
+        )
+        drainWindow = try Self.integer(
+            environment,
+            "ADDON_BILLING_DRAIN_SECONDS",
+            default: drainWindow,
+            in: 0...120
         )
         seedsDemo =
             try Self.integer(

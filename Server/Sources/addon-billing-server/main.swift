@@ -67,7 +67,7 @@ case nil, "serve":
     // Hummingbird's request metrics join the business counters in one registry.
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: assembly.metrics.registry))
     do {
-        try await assembly.application.runService()
+        try await assembly.run()
     } catch {
         // One line for the operator (an unreachable or read-only database, a port in use), never a backtrace.
         fail("addon-billing-server stopped: \(BillingServer.startupFailure(error))")

@@ -145,6 +145,31 @@ final class ServerProcessTests: XCTestCase {
         }
     }
 
+    /// SIGTERM: at once not ready (a load balancer stops sending), still serving for the drain
+    /// window, then gone.
+    func testOnSIGTERMTheServerIsNotReadyServesOutItsDrainWindowAndExits() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drain-\(UUID()).sqlite").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let server = try await ServerProcess(environment: [
+            "ADDON_BILLING_SQLITE_PATH": path, "PORT": "0", "ADDON_BILLING_DRAIN_SECONDS": "3",
+        ])
+        let ready = await Self.call(.GET, server.port, "/health/ready", token: "")
+        XCTAssertEqual(ready?.status, 200, ready?.body ?? "no answer")
+        let clock = ContinuousClock()
+        let stopped = clock.now
+        server.process.terminate()
+        try await Task.sleep(for: .milliseconds(500))
+        let draining = await Self.call(.GET, server.port, "/health/ready", token: "")
+        XCTAssertEqual(draining?.status, 503, draining?.body ?? "no answer")
+        XCTAssertTrue(draining?.body.contains("shutting down") == true, draining?.body ?? "")
+        let live = await Self.call(.GET, server.port, "/health/live", token: "")
+        XCTAssertEqual(live?.status, 200, "requests are still served while draining")
+        let exited = try await server.waitForExit()
+        XCTAssertTrue(exited, server.output.withLockedValue { $0 })
+        XCTAssertGreaterThanOrEqual(clock.now - stopped, .seconds(3), "the drain window was not kept")
+        XCTAssertEqual(server.process.terminationStatus, 0, server.output.withLockedValue { $0 })
+    }
+
     func testAServerKilledBetweenCaptureAndCommitFinishesThePurchaseOnceAfterRestart() async throws {
         let schema = PostgresTestServer.freshSchema("crash")
         try await withTestDatabase(schema: schema, migrated: false) { database, url in
