@@ -548,19 +548,24 @@ public struct AddonService: Sendable {
         _ request: ServiceRequest,
         _ id: SubscriptionID
     ) async throws -> ServiceReceipt {
-        // The stored request is the key's fingerprint: the key replays only what it was made for.
-        guard existing.subscription == id, existing.request == request else {
-            throw BillingError.keyReused(existing.key)
-        }
+        try fingerprint(existing, request, id)
         var answer = try await drive(existing)
         answer.isReplay = true
         return answer
     }
 
+    /// Refuses a key first used for another request or subscription: the stored request is the
+    /// key's fingerprint, and a key replays only what it was made for.
+    private func fingerprint(_ existing: IntentRecord, _ request: ServiceRequest, _ id: SubscriptionID) throws {
+        guard existing.subscription == id, existing.request == request else {
+            throw BillingError.keyReused(existing.key)
+        }
+    }
+
     /// Waits for a request that another process claimed under this key a moment ago.
     ///
-    /// That process is asking the provider now, so this one does not. Its result is replayed once it settles; while it is
-    /// still claimed after the retry policy's attempts, the answer is
+    /// That process is asking the provider now, so this one does not. Its result is replayed
+    /// once it settles; while it is still claimed after the retry policy's attempts, the answer is
     /// ``BillingError/Code/subscriptionBusy`` (retry with the same key), as Stripe answers a
     /// concurrent request under a key in use (409 `idempotency_key_in_use`).
     private func awaitOther(
@@ -568,9 +573,7 @@ public struct AddonService: Sendable {
         _ request: ServiceRequest,
         _ id: SubscriptionID
     ) async throws -> ServiceReceipt {
-        guard existing.subscription == id, existing.request == request else {
-            throw BillingError.keyReused(existing.key)
-        }
+        try fingerprint(existing, request, id)
         for attempt in 0..<retry.maximumAttempts {
             await retry.backoff(attempt)
             let current = try await reload(existing)
