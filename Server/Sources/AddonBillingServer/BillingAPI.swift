@@ -564,8 +564,8 @@ struct BearerAuthentication: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let grant = try await directory.authenticate(String(header.dropFirst("Bearer ".count)))
+        guard let token = bearerToken(request.headers[.authorization]),
+            let grant = try await directory.authenticate(token)
         else { throw APIError.unauthenticated }
         var context = context
         context.grant = grant
@@ -659,4 +659,14 @@ struct ChangeBody: Decodable {
 
     var change: Change
     var usage: CapacityUsage?
+}
+
+/// The token of an `Authorization: Bearer <token>` header, or nil. The scheme is matched without
+/// regard to case and may be followed by more than one space (RFC 9110, section 11.1; RFC 6750).
+func bearerToken(_ header: String?) -> String? {
+    guard let header, header.utf8.count > 7, header.prefix(6).lowercased() == "bearer",
+        header.dropFirst(6).first == " "
+    else { return nil }
+    let token = header.dropFirst(6).drop { $0 == " " }
+    return token.isEmpty ? nil : String(token)
 }

@@ -48,9 +48,8 @@ public struct BillingMetrics: Sendable {
         guard let token else { return }
         let expected = Array(SHA256.hash(data: Data(token.value.utf8)))
         router.get("metrics") { request, _ in
-            let presented = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
             // Digests of equal length, compared in constant time.
-            guard request.headers[.authorization]?.hasPrefix("Bearer ") == true,
+            guard let presented = bearerToken(request.headers[.authorization]),
                 AccessToken.constantTimeEquals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
             else { throw APIError.unauthenticated }
             return Response(

@@ -75,21 +75,29 @@ case nil, "serve":
 case "token":
     let rest = Array(arguments.dropFirst())
     // Nil: the arguments were not a token command.
-    let output: String? = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
-        if rest.count == 4, rest[0] == "create" {
-            let role = Role(rawValue: rest[3])
-            guard [Role.owner, .admin, .member, .viewer].contains(role) else { return nil }
-            let actor = BillingActor(id: ActorID(rawValue: rest[2]), role: role)
-            let (token, grant) = try await directory.createToken(for: try AccountID(rest[1]), actor: actor)
-            return "\(grant.id) \(token)"
-        }
-        if rest.count == 3, rest[0] == "revoke" {
-            guard try await directory.revokeToken(id: rest[2], of: try AccountID(rest[1])) else {
-                fail("No live token \(rest[2]) in account \(rest[1]).")
+    let output: String?
+    do {
+        output = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
+            if rest.count == 4, rest[0] == "create" {
+                let role = Role(rawValue: rest[3])
+                guard [Role.owner, .admin, .member, .viewer].contains(role) else { return nil }
+                let actor = BillingActor(id: ActorID(rawValue: rest[2]), role: role)
+                let (token, grant) = try await directory.createToken(for: try AccountID(rest[1]), actor: actor)
+                return "\(grant.id) \(token)"
             }
-            return "revoked \(rest[2])"
+            if rest.count == 3, rest[0] == "revoke" {
+                guard try await directory.revokeToken(id: rest[2], of: try AccountID(rest[1])) else {
+                    fail("No live token \(rest[2]) in account \(rest[1]).")
+                }
+                return "revoked \(rest[2])"
+            }
+            return nil
         }
-        return nil
+    } catch let error as BillingError {
+        // A malformed account or actor name: its message, not a backtrace.
+        fail(error.message)
+    } catch {
+        fail("addon-billing-server token: \(BillingServer.startupFailure(error))")
     }
     guard let output else { fail(usage) }
     print(output)

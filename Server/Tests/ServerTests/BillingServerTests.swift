@@ -216,6 +216,26 @@ extension BillingServerTests {
         }
     }
 
+    /// The scheme is case-insensitive and may be followed by several spaces (RFC 9110 §11.1);
+    /// another scheme, or the scheme alone, is not a token.
+    func testTheBearerSchemeIsMatchedWithoutRegardToCase() async throws {
+        let harness = try makeHarness()
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness, "acme", subscription: "sub_acme")
+            for (header, status) in [
+                ("bearer \(token)", HTTPResponse.Status.ok), ("BEARER \(token)", .ok), ("Bearer   \(token)", .ok),
+                ("Basic \(token)", .unauthorized), ("Bearer", .unauthorized), ("Bearer ", .unauthorized),
+                ("Bearer\(token)", .unauthorized),
+            ] {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme",
+                    method: .get,
+                    headers: [.authorization: header]
+                ) { XCTAssertEqual($0.status, status, header) }
+            }
+        }
+    }
+
     func testAnotherAccountsSubscriptionIsNotFoundOnEveryRoute() async throws {
         let harness = try makeHarness()
         try await harness.assembly.application.test(.router) { client in

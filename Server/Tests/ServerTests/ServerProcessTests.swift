@@ -145,6 +145,26 @@ final class ServerProcessTests: XCTestCase {
         }
     }
 
+    /// `token create` with an account name that is not one answers one line and status 2.
+    func testATokenCommandWithAMalformedAccountSaysWhyWithoutABacktrace() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID()).sqlite").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
+            .deletingLastPathComponent().appendingPathComponent("addon-billing-server")
+        process.arguments = ["token", "create", "ac me", "x", "viewer"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["ADDON_BILLING_SQLITE_PATH": path]) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 2, output)
+        XCTAssertFalse(output.contains("Fatal error"), output)
+        XCTAssertEqual(output.split(separator: "\n").count, 1, output)
+    }
+
     /// SIGTERM: at once not ready (a load balancer stops sending), still serving for the drain
     /// window, then gone.
     func testOnSIGTERMTheServerIsNotReadyServesOutItsDrainWindowAndExits() async throws {
