@@ -661,8 +661,10 @@ struct ChangeBody: Decodable {
     var usage: CapacityUsage?
 }
 
-/// The token of an `Authorization: Bearer <token>` header, or nil. The scheme is matched without
-/// regard to case and may be followed by more than one space (RFC 9110, section 11.1; RFC 6750).
+/// The token of an `Authorization: Bearer <token>` header, or nil.
+///
+/// The scheme is matched without regard to case and may be followed by more than one space
+/// (RFC 9110, section 11.1; RFC 6750).
 func bearerToken(_ header: String?) -> String? {
     guard let header, header.utf8.count > 7, header.prefix(6).lowercased() == "bearer",
         header.dropFirst(6).first == " "
