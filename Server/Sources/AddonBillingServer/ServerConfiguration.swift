@@ -130,8 +130,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         stripeWebhookSecret = environment["STRIPE_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : ServerSecret($0) }
         metricsToken = environment["ADDON_BILLING_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : ServerSecret($0) }
         if let base = environment["ADDON_BILLING_STRIPE_API_BASE"] {
-            guard base.hasPrefix("https://") || base.hasPrefix("http://127.0.0.1") || base.hasPrefix("http://localhost")
-            else {
+            guard Self.isStripeOrigin(base) else {
                 throw ConfigurationError(
                     variable: "ADDON_BILLING_STRIPE_API_BASE",
                     expected: "an https:// origin (or http:// on the loopback interface)"
@@ -216,4 +215,23 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
 
     /// "PORT must be …".
     public var description: String { "\(variable) must be \(expected)." }
+}
+
+extension ServerConfiguration {
+    /// Whether `text` may be Stripe's origin: `https://` with a host, or `http://` to the loopback.
+    ///
+    /// Judged on the parsed URL, so `http://127.0.0.1.attacker.example` and
+    /// `http://localhost@attacker.example` (a user name before another host) are refused and the
+    /// secret key never travels in clear text off the machine. No user, path, query or fragment.
+    static func isStripeOrigin(_ text: String) -> Bool {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
+            let host = url.host?.lowercased(), !host.isEmpty, url.user == nil, url.password == nil,
+            url.query == nil, url.fragment == nil, url.path.isEmpty || url.path == "/"
+        else { return false }
+        switch scheme {
+        case "https": return true
+        case "http": return ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+        default: return false
+        }
+    }
 }
