@@ -78,6 +78,7 @@ let package = Package(
                 .product(name: "AddonBillingJSON", package: "swift-addon-billing"),
                 .product(name: "AddonBillingTesting", package: "swift-addon-billing"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

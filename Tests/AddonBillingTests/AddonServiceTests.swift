@@ -138,7 +138,9 @@ final class AddonServiceTests: XCTestCase {
         }
         XCTAssertEqual(refused, .permissionDenied)
         counts = await counting.counts()
-        XCTAssertEqual([counts.loads, counts.writes], [1, 1], "a refusal is recorded in one write")
+        XCTAssertEqual([counts.loads, counts.writes], [1, 0], "a refusal for want of permission records nothing")
+        let unspent = try await service.apply(buy, on: base.id, by: SeedPlans.owner, idempotencyKey: "refused")
+        XCTAssertFalse(unspent.isReplay, "the refused caller's key is not spent: the owner's request runs under it")
 
         await counting.reset()
         let replay = try await service.apply(buy, on: base.id, by: SeedPlans.admin, idempotencyKey: "paid")
@@ -690,7 +692,13 @@ final class AddonServiceTests: XCTestCase {
             let refused = await code(attempt)
             XCTAssertEqual(refused, .idempotencyKeyReused, what)
         }
-        // A key first refused does not answer the refusal to a later, different request.
+        // Nothing was charged or stored for any of them.
+        var captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), [usd(950)])
+        var after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 1)
+        // A key refused for want of permission is not spent (refused before the request began, as
+        // with Stripe): a later request under it runs.
         let viewer = await code {
             _ = try await host.service.apply(
                 .addSlots(self.seats, quantity: 1),
@@ -700,13 +708,12 @@ final class AddonServiceTests: XCTestCase {
             )
         }
         XCTAssertEqual(viewer, .permissionDenied)
-        let reused = await code { _ = try await self.addSeats(1, on: host, key: "v") }
-        XCTAssertEqual(reused, .idempotencyKeyReused)
-        // Nothing was charged or stored for any of them.
-        let captured = await host.gateway.capturedCharges()
-        XCTAssertEqual(captured.map(\.amount), [usd(950)])
-        let after = try await stored(host)
-        XCTAssertEqual(after.subscription.line(seats)?.quantity, 1)
+        let allowed = try await self.addSeats(1, on: host, key: "v")
+        XCTAssertFalse(allowed.isReplay)
+        captured = await host.gateway.capturedCharges()
+        XCTAssertEqual(captured.map(\.amount), [usd(950), usd(950)])
+        after = try await stored(host)
+        XCTAssertEqual(after.subscription.line(seats)?.quantity, 2)
         let untouched = try await stored(other)
         XCTAssertNil(untouched.subscription.line(seats))
     }

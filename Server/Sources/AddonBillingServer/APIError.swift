@@ -12,7 +12,7 @@ public import Hummingbird
 ///
 /// The code and message are the core's (``BillingError``); the server adds its own
 /// codes for what only HTTP can get wrong (`unauthenticated`, `notFound`,
-/// `bodyTooLarge`, `idempotencyKeyRequired`, `internal`).
+/// `bodyTooLarge`, `idempotencyKeyRequired`, `rateLimited`, `internal`).
 public struct APIError: HTTPResponseError, Sendable {
     /// The HTTP status.
     public var status: HTTPResponse.Status
@@ -82,6 +82,17 @@ public struct APIError: HTTPResponseError, Sendable {
             code: "bodyTooLarge",
             message: "The request body is larger than \(limit) bytes."
         )
+    }
+
+    /// Too many writes from one token or one account; retry after `seconds`.
+    static func rateLimited(_ seconds: Int) -> APIError {
+        var error = APIError(
+            status: .tooManyRequests,
+            code: "rateLimited",
+            message: "Too many requests that change something; retry after \(seconds) s with the same Idempotency-Key."
+        )
+        error.retryAfter = seconds
+        return error
     }
 
     /// The database did not answer in time or could not be reached.

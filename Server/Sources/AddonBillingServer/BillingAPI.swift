@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
+import NIOCore
 
 /// The request context: Hummingbird's, plus the grant of the caller's token, and the server's
 /// codecs — request bodies decoded within the body and JSON limits, responses written by
@@ -95,8 +96,13 @@ public struct BillingAPI: Sendable {
     public let maximumBodyBytes: Int
     /// The business counters.
     public let metrics: BillingMetrics
+    /// Bounds each token's and each account's writes (429 past them).
+    let limiter: WriteLimiter
     /// Whether requests check ownership in the directory (no scoped stores).
     let ownershipChecked: Bool
+    /// The Stripe gateway, when charges go to Stripe: customers are created there for an account
+    /// and a link is accepted only for the account's own.
+    var stripe: StripePaymentGateway?
     /// Why the server is not ready for requests, or nil when it is (`GET /health/ready`).
     var readiness: @Sendable () async -> String? = { nil }
 
@@ -111,6 +117,7 @@ public struct BillingAPI: Sendable {
     ///   - coupons: The coupons customers may redeem.
     ///   - maximumBodyBytes: The largest request body accepted.
     ///   - metrics: The business counters.
+    ///   - writesPerSecond: Writes one token may make per second, and one account's tokens together.
     public init(
         service: AddonService,
         scoped: (@Sendable (AccountID) -> AddonService)? = nil,
@@ -118,8 +125,10 @@ public struct BillingAPI: Sendable {
         plans: [Plan],
         coupons: [Coupon] = [],
         maximumBodyBytes: Int,
-        metrics: BillingMetrics = BillingMetrics()
+        metrics: BillingMetrics = BillingMetrics(),
+        writesPerSecond: (token: Int, account: Int) = (25, 100)
     ) {
+        self.limiter = WriteLimiter(tokenRate: writesPerSecond.token, accountRate: writesPerSecond.account)
         self.coupons = Dictionary(coupons.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         self.service = service
         self.scoped = scoped ?? { _ in service }
@@ -132,7 +141,8 @@ public struct BillingAPI: Sendable {
 
     /// The router with every route.
     public func router() -> Router<BillingRequestContext> {
-        let router = Router(context: BillingRequestContext.self)
+        // Every GET answers HEAD too: the same status and headers, no body (RFC 9110, section 9.3.2).
+        let router = Router(context: BillingRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         // Liveness (the process answers) and readiness (the database answers, migrations are
@@ -152,7 +162,7 @@ public struct BillingAPI: Sendable {
         }
         metrics.addRoute(to: router)
         let v1 = router.group("v1").add(
-            middleware: BearerAuthentication(directory: directory, maximumBodyBytes: maximumBodyBytes)
+            middleware: BearerAuthentication(directory: directory, maximumBodyBytes: maximumBodyBytes, limiter: limiter)
         )
         v1.get("plans/:plan") { _, context in try await self.plan(context) }
         v1.get("subscriptions") { _, context in try await self.subscriptions(context) }
@@ -168,13 +178,14 @@ public struct BillingAPI: Sendable {
         v1.post("subscriptions/:id/changes") { request, context in try await self.change(request, context) }
         v1.get("subscriptions/:id/documents/:key") { request, context in try await self.documents(request, context) }
         v1.put("subscriptions/:id/customer") { request, context in try await self.setCustomer(request, context) }
+        v1.post("subscriptions/:id/customer") { request, context in try await self.createCustomer(request, context) }
         return router
     }
 
     // MARK: Routes
 
     func plan(_ context: BillingRequestContext) async throws -> Response {
-        let id = PlanID(rawValue: try context.parameters.require("plan"))
+        let id = PlanID(rawValue: try context.pathParameter("plan"))
         guard let plan = catalog[id] else { throw APIError.notFound("plan") }
         return try json(plan)
     }
@@ -237,7 +248,9 @@ public struct BillingAPI: Sendable {
 
     func quota(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, subscription) = try await loaded(context)
-        let capacity = CapacityKind(rawValue: try context.parameters.require("capacity"))
+        let capacity = CapacityKind(rawValue: try context.pathParameter("capacity"))
+        // A capacity the subscription cannot have is not found, never a made-up empty quota.
+        guard subscription.offers(capacity) else { throw APIError.notFound("capacity") }
         let expectedExtra =
             try integer(request.uri.queryParameters["expected_extra"].map(String.init), "expected_extra") ?? 0
         let report = try subscription.quotaReport(capacity, by: grant.actor)
@@ -351,7 +364,7 @@ public struct BillingAPI: Sendable {
     func documents(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, subscription) = try await loaded(context)
         try grant.actor.require(.billingRead)
-        let raw = try context.parameters.require("key")
+        let raw = try context.pathParameter("key")
         // A renewal's or a retry's derived key as it is stored; otherwise the caller's own key.
         let derived = raw.hasPrefix("renewal:") || raw.hasPrefix("dunning:")
         let key = derived ? IdempotencyKey(stored: raw) : IdempotencyKey("\(grant.account.rawValue)/\(raw)")
@@ -380,25 +393,64 @@ public struct BillingAPI: Sendable {
     func setCustomer(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, id) = try await owned(context)
         let body = try await decode(CustomerBody.self, request, context)
+        try requirePaymentDetails(grant)
+        // Only a customer created for this account (its metadata names it) may pay: another
+        // tenant's customer id, or one typed in, is not found — as a missing one is.
+        if let stripe, try await stripe.account(of: body.customer) != grant.account.rawValue {
+            throw APIError.notFound("customer")
+        }
         let key =
             request.headers[.idempotencyKey] == nil
             ? IdempotencyKey("\(grant.account.rawValue)/customer/\(UUID().uuidString)")
             : try idempotencyKey(request, grant)
         do {
             _ = try await service.linkCustomer(body.customer, on: id, by: grant.actor, idempotencyKey: key)
-        } catch let error as BillingError where error.code == .permissionDenied {
-            throw APIError(
-                status: .forbidden,
-                code: BillingError.Code.permissionDenied.rawValue,
-                message: "Only the Owner or an Admin can change the payment details."
-            )
         } catch let error as BillingError where error.code == .invalidOption {
             throw BillingError(code: .malformedRequest, message: "customer has 1 to 255 printable ASCII characters.")
         }
         return try json(CustomerBody(customer: body.customer))
     }
 
+    /// Creates the account's customer at Stripe and links it, answering the SetupIntent through
+    /// which the customer's browser saves a card (`{"customer": "cus_…", "setupIntent": "seti_…",
+    /// "clientSecret": "seti_…_secret_…"}`); owners and admins, exactly once under the key.
+    func createCustomer(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, service, subscription) = try await loaded(context)
+        let id = subscription.id
+        try requirePaymentDetails(grant)
+        let key = try idempotencyKey(request, grant)
+        let body = try await decode(NewCustomerBody.self, request, context)
+        guard let stripe else {
+            throw APIError(
+                status: .unprocessableContent,
+                code: "noPaymentProvider",
+                message: "No payment provider is configured; the demo gateway needs no customer."
+            )
+        }
+        let created = try await stripe.createCustomer(of: grant.account.rawValue, email: body.email, key: key.rawValue)
+        _ = try await service.linkCustomer(created.customer, on: id, by: grant.actor, idempotencyKey: key)
+        return try json(
+            NewCustomer(
+                customer: created.customer,
+                setupIntent: created.setupIntent,
+                clientSecret: created.clientSecret
+            )
+        )
+    }
+
     // MARK: Helpers
+
+    /// Refuses a caller who may not change the payment details (only owners and admins may),
+    /// before anything is asked of Stripe.
+    func requirePaymentDetails(_ grant: TokenGrant) throws {
+        guard grant.actor.permissions.contains(.paymentDetailsUpdate) else {
+            throw APIError(
+                status: .forbidden,
+                code: BillingError.Code.permissionDenied.rawValue,
+                message: "Only the Owner or an Admin can change the payment details."
+            )
+        }
+    }
 
     /// The caller's grant, its account's service and the subscription named in the path — loaded
     /// in one read that also checks the account owns it (another account's is "not found",
@@ -416,7 +468,7 @@ public struct BillingAPI: Sendable {
     /// account's service finds only the account's subscriptions.
     func owned(_ context: BillingRequestContext) async throws -> (TokenGrant, AddonService, SubscriptionID) {
         let grant = try context.requireGrant()
-        let id = SubscriptionID(rawValue: try context.parameters.require("id"))
+        let id = SubscriptionID(rawValue: try context.pathParameter("id"))
         if ownershipChecked {
             guard try await directory.owner(of: id) == grant.account else { throw APIError.notFound("subscription") }
         }
@@ -467,6 +519,9 @@ public struct BillingAPI: Sendable {
         do {
             return Data(try await request.collectBody(upTo: limit).readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.bodyTooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            // A chunked body (no Content-Length) crossing the limit while it is collected.
             throw APIError.bodyTooLarge(limit)
         }
     }
@@ -520,6 +575,28 @@ extension BillingRequestContext {
         guard let grant else { throw APIError.unauthenticated }
         return grant
     }
+
+    /// The path parameter `name`, percent-decoded (RFC 3986, section 2.1).
+    ///
+    /// A key `order/42` is reached as `…/documents/order%2F42`; a malformed escape is
+    /// `malformedRequest`.
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard raw.contains("%") else { return raw }
+        guard let decoded = raw.removingPercentEncoding else {
+            throw BillingError(code: .malformedRequest, message: "The path has a malformed percent escape.")
+        }
+        return decoded
+    }
+}
+
+extension Subscription {
+    /// Whether the subscription has `capacity` at all: included in its plan, sold by the plan as an
+    /// add-on or a pack, or held through a line or a pack bought earlier.
+    func offers(_ capacity: CapacityKind) -> Bool {
+        plan.included.quantities[capacity] != nil || plan.addons.contains { $0.kind.capacity == capacity }
+            || quota.packs.contains { $0.capacity == capacity } || ((try? self.capacity(capacity)) ?? 0) > 0
+    }
 }
 
 /// The body of a quote or an operation: what to do, and what is in use now.
@@ -531,6 +608,18 @@ struct OperationBody: Decodable {
 /// The provider's customer of a subscription.
 struct CustomerBody: Codable {
     var customer: String
+}
+
+/// The optional body of a customer created by the server.
+struct NewCustomerBody: Decodable {
+    var email: String?
+}
+
+/// A customer created at Stripe, with the SetupIntent that saves its card.
+struct NewCustomer: Encodable {
+    var customer: String
+    var setupIntent: String
+    var clientSecret: String
 }
 
 /// The body of a usage report.
@@ -558,6 +647,8 @@ struct BearerAuthentication: RouterMiddleware {
     let directory: any AccountDirectory
     /// The largest request body the API accepts.
     let maximumBodyBytes: Int
+    /// Bounds each token's and each account's writes.
+    let limiter: WriteLimiter
 
     func handle(
         _ request: Request,
@@ -567,6 +658,11 @@ struct BearerAuthentication: RouterMiddleware {
         guard let token = bearerToken(request.headers[.authorization]),
             let grant = try await directory.authenticate(token)
         else { throw APIError.unauthenticated }
+        if request.method != .get, request.method != .head,
+            let wait = limiter.admit(token: grant.id, account: grant.account.rawValue)
+        {
+            throw APIError.rateLimited(wait)
+        }
         var context = context
         context.grant = grant
         context.maxUploadSize = maximumBodyBytes

@@ -17,6 +17,11 @@ import Foundation
 /// | `ADDON_BILLING_STORE_DEADLINE_SECONDS` | `5` | How long one database call may take before it is abandoned and the request answers `503` (1 to 120). |
 /// | `ADDON_BILLING_DRAIN_SECONDS` | `5` | On SIGTERM, how long the server keeps serving with `GET /health/ready` answering 503 before it stops taking requests (0 to 120); set it above your load balancer's probe interval. |
 /// | `ADDON_BILLING_STARTUP_WAIT_SECONDS` | `60` | How long a starting server keeps trying while the database is unreachable or read-only (a standby during a failover) before it exits with status 2 and the reason (0 to 600). |
+/// | `ADDON_BILLING_IDLE_TIMEOUT_SECONDS` | `10` | A connection that has not sent a whole request head within this time of opening (or of its last request part), or sits idle between requests, is closed (1 to 300). |
+/// | `ADDON_BILLING_MAX_CONNECTIONS` | `4096` | The most connections served at once; more wait in the listen queue. Lowered at start to the open-file limit less 128 (1 to 1,000,000). |
+/// | `ADDON_BILLING_TOKEN_WRITES_PER_SECOND` | `25` | Writes (POST, PUT, DELETE) one API token may make per second, with a burst of as many; more answer `429` with `Retry-After` (1 to 10,000). |
+/// | `ADDON_BILLING_ACCOUNT_WRITES_PER_SECOND` | `100` | Writes one account's tokens may make per second together, with a burst of as many (1 to 100,000). |
+/// | `ADDON_BILLING_ALLOW_PLAINTEXT` | `0` | The server speaks plain HTTP: it refuses to listen on an address other than the loopback unless this is `1`, saying it must sit behind a TLS-terminating proxy. |
 /// | `ADDON_BILLING_DEMO` | `1` with SQLite, `0` with PostgreSQL | Seeds the demo account, subscription and token on an empty database. |
 /// | `STRIPE_SECRET_KEY` | none (the demo gateway) | Charges through Stripe's PaymentIntents API with this key. |
 /// | `STRIPE_WEBHOOK_SECRET` | none (no webhook route) | The signing secret of `POST /webhooks/stripe`. |
@@ -51,6 +56,17 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var startupWait = 60
     /// Seconds a stopping server stays up, not ready, before it stops taking requests.
     public var drainWindow = 5
+    /// Seconds a connection may take to send a request head, or stay idle between requests.
+    public var idleTimeout = 10
+    /// The most connections served at once.
+    public var maximumConnections = 4096
+    /// Writes one token may make per second (and in a burst).
+    public var tokenWritesPerSecond = 25
+    /// Writes one account's tokens may make per second together (and in a burst).
+    public var accountWritesPerSecond = 100
+    /// Whether the operator said that a TLS-terminating proxy sits in front of a server listening
+    /// beyond the loopback interface.
+    public var allowsPlaintext = false
     /// Whether to seed the demo account, subscription and token into an empty database.
     public var seedsDemo = true
     /// An instant the clock stays at, for walkthroughs; nil reads the system clock.
@@ -119,6 +135,39 @@ public struct ServerConfiguration: Sendable, Hashable {
             default: drainWindow,
             in: 0...120
         )
+        idleTimeout = try Self.integer(
+            environment,
+            "ADDON_BILLING_IDLE_TIMEOUT_SECONDS",
+            default: idleTimeout,
+            in: 1...300
+        )
+        maximumConnections = try Self.integer(
+            environment,
+            "ADDON_BILLING_MAX_CONNECTIONS",
+            default: maximumConnections,
+            in: 1...1_000_000
+        )
+        tokenWritesPerSecond = try Self.integer(
+            environment,
+            "ADDON_BILLING_TOKEN_WRITES_PER_SECOND",
+            default: tokenWritesPerSecond,
+            in: 1...10_000
+        )
+        accountWritesPerSecond = try Self.integer(
+            environment,
+            "ADDON_BILLING_ACCOUNT_WRITES_PER_SECOND",
+            default: accountWritesPerSecond,
+            in: 1...100_000
+        )
+        allowsPlaintext = try Self.integer(environment, "ADDON_BILLING_ALLOW_PLAINTEXT", default: 0, in: 0...1) == 1
+        guard allowsPlaintext || Self.isLoopback(host) else {
+            throw ConfigurationError(
+                variable: "ADDON_BILLING_HOST",
+                expected:
+                    "a loopback address (127.0.0.1, ::1, localhost): the server speaks plain HTTP, so beyond the "
+                    + "loopback it must sit behind a TLS-terminating proxy — say so with ADDON_BILLING_ALLOW_PLAINTEXT=1"
+            )
+        }
         seedsDemo =
             try Self.integer(
                 environment,
@@ -230,8 +279,13 @@ extension ServerConfiguration {
         else { return false }
         switch scheme {
         case "https": return true
-        case "http": return ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+        case "http": return isLoopback(host)
         default: return false
         }
+    }
+
+    /// Whether `host` names the loopback interface only (not `0.0.0.0`, which is every interface).
+    static func isLoopback(_ host: String) -> Bool {
+        ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())
     }
 }

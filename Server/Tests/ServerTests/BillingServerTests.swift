@@ -29,7 +29,9 @@ final class BillingServerTests: XCTestCase {
     func makeHarness(
         maximumBodyBytes: Int = 64 * 1024,
         gateway: ScriptedPaymentGateway = ScriptedPaymentGateway(),
-        metricsToken: String? = nil
+        metricsToken: String? = nil,
+        port: Int = 8080,
+        writesPerSecond: (token: Int, account: Int) = (1000, 1000)
     ) throws -> Harness {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("billing-\(UUID()).sqlite").path
         var configuration = ServerConfiguration()
@@ -38,6 +40,9 @@ final class BillingServerTests: XCTestCase {
         configuration.renewalInterval = 3_600
         configuration.seedsDemo = false
         configuration.metricsToken = metricsToken.map(ServerSecret.init)
+        configuration.port = port
+        configuration.tokenWritesPerSecond = writesPerSecond.token
+        configuration.accountWritesPerSecond = writesPerSecond.account
         let clock = ManualClock(Self.midApril)
         let logs = LogCapture()
         var logger = Logger(label: "test") { _ in logs }
@@ -251,6 +256,7 @@ extension BillingServerTests {
                 (.get, "/advice", nil),
                 (.post, "/payments", nil),
                 (.put, "/customer", ByteBuffer(string: #"{"customer": "cus_x"}"#)),
+                (.post, "/customer", ByteBuffer(string: "{}")),
                 (.post, "/changes/quote", upgradeToPro),
                 (.post, "/changes", upgradeToPro),
                 (.get, "/documents/some-request", nil),

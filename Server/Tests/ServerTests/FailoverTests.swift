@@ -81,7 +81,10 @@ final class FailoverTests: XCTestCase {
         let directory = PostgresAccountDirectory(database: database)
         let stub = try await StripeStub.start()
         defer { stub.stop() }
-        stub.addCustomer("cus_failover", paymentMethod: "pm_card_visa")
+        // Each account pays with its own customer: the gateway checks the customer names the account.
+        for name in (0..<Self.clients).map({ "tenant\($0)" }) + ["renewals"] {
+            stub.addCustomer("cus_\(name)", paymentMethod: "pm_card_visa", account: name)
+        }
 
         // Tenants that buy, each with two subscriptions in a month just begun.
         let today = try Instant(CivilDate(daysSinceEpoch: Int64(Date().timeIntervalSince1970) / 86_400))
@@ -91,7 +94,7 @@ final class FailoverTests: XCTestCase {
             var ids: [String] = []
             for suffix in ["a", "b", "c", "d"] {
                 let id = "sub_t\(client)\(suffix)"
-                try await insert(id, anchor: today, store: store)
+                try await insert(id, anchor: today, customer: "cus_\(account.rawValue)", store: store)
                 try await directory.assign(SubscriptionID(rawValue: id), to: account)
                 ids.append(id)
             }
@@ -104,7 +107,12 @@ final class FailoverTests: XCTestCase {
         for index in 0..<Self.renewals {
             let due = Instant(secondsSinceEpoch: start + 5 + 2 * Int64(index))
             let id = SubscriptionID(rawValue: "sub_r\(index)")
-            renewing[id] = try await insert(id.rawValue, anchor: try monthBefore(due), store: store)
+            renewing[id] = try await insert(
+                id.rawValue,
+                anchor: try monthBefore(due),
+                customer: "cus_renewals",
+                store: store
+            )
             try await directory.assign(id, to: try AccountID("renewals"))
         }
 
@@ -414,13 +422,18 @@ final class FailoverTests: XCTestCase {
 
     /// Inserts a Starter subscription paid through one month after `anchor`, with a card on file.
     @discardableResult
-    func insert(_ id: String, anchor: Instant, store: PostgresSubscriptionStore) async throws -> Instant {
+    func insert(
+        _ id: String,
+        anchor: Instant,
+        customer: String,
+        store: PostgresSubscriptionStore
+    ) async throws -> Instant {
         let subscription = try Subscription(
             id: SubscriptionID(rawValue: id),
             plan: SeedPlans.starter,
             cycle: try BillingCycle(anchor: anchor, interval: .monthly)
         )
-        try await store.insert(StoredSubscription(subscription: subscription, providerReference: "cus_failover"))
+        try await store.insert(StoredSubscription(subscription: subscription, providerReference: customer))
         return subscription.billedThrough
     }
 

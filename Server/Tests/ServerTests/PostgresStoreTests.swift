@@ -173,7 +173,8 @@ final class PostgresStoreTests: XCTestCase {
             )
             let add = AddonOperation.addSlots("extra_seats", quantity: 1)
             _ = try await service.apply(add, on: subscription.id, by: SeedPlans.owner, idempotencyKey: "done")
-            _ = try? await service.apply(add, on: subscription.id, by: SeedPlans.viewer, idempotencyKey: "refused")
+            let unsold = AddonOperation.addSlots("no_such_addon", quantity: 1)
+            _ = try? await service.apply(unsold, on: subscription.id, by: SeedPlans.owner, idempotencyKey: "refused")
             _ = try? await service.apply(add, on: subscription.id, by: SeedPlans.owner, idempotencyKey: "open")
             let states = try await store.allIntents().map { "\($0.key) \($0.state.rawValue)" }
             XCTAssertEqual(Set(states), ["done completed", "refused failed", "open claimed"])

@@ -145,6 +145,73 @@ final class ServerProcessTests: XCTestCase {
         }
     }
 
+    /// 1,100 connections that send a request's first header line and wait (past the common
+    /// 1,024-file limit) cannot stop the server: a legitimate request is answered, every held
+    /// connection is closed by the header-read timeout, and the server serves on.
+    func testSlowClientsHoldingConnectionsAreClosedAndTheServerServesOn() async throws {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        guard limit.rlim_cur > 1_300 else { throw XCTSkip("this process may open only \(limit.rlim_cur) files") }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("slow-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try await ServerProcess(environment: [
+            "ADDON_BILLING_SQLITE_PATH": path, "PORT": "0", "ADDON_BILLING_IDLE_TIMEOUT_SECONDS": "2",
+            "ADDON_BILLING_MAX_CONNECTIONS": "1000",
+        ])
+        defer { server.process.terminate() }
+        let token = try XCTUnwrap(server.demoToken)
+        var held: [Int32] = []
+        defer { for socket in held { close(socket) } }
+        for _ in 0..<1_100 {
+            let socket = try Self.connect(server.port)
+            let line = "GET /v1/subscriptions/sub_acme_starter HTTP/1.1\r\n"
+            _ = line.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            held.append(socket)
+        }
+        // Served while the slow clients hold their connections (a queued connection is accepted
+        // as the header-read timeout frees places).
+        let answer = await Self.call(.GET, server.port, "/v1/subscriptions/sub_acme_starter", token: token)
+        XCTAssertEqual(answer?.status, 200, server.output.withLockedValue { String($0.suffix(2000)) })
+        // Every held connection is closed by the server: a read finds the end of the stream (or a
+        // reset), all within 30 s of waiting here.
+        var closed = 0
+        let giveUp = ContinuousClock.now + .seconds(30)
+        for socket in held {
+            var wait = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let left = max(0, Int32((giveUp - .now).components.seconds * 1000))
+            guard poll(&wait, 1, left) == 1 else { continue }
+            var byte: UInt8 = 0
+            let read = recv(socket, &byte, 1, 0)
+            if read == 0 || (read < 0 && errno == ECONNRESET) { closed += 1 }
+        }
+        XCTAssertEqual(closed, held.count, "connections the server left open")
+        let again = await Self.call(.GET, server.port, "/v1/subscriptions/sub_acme_starter", token: token)
+        XCTAssertEqual(again?.status, 200)
+        XCTAssertTrue(server.process.isRunning)
+    }
+
+    /// A blocking TCP connection to the loopback port.
+    static func connect(_ port: Int) throws -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(socket)
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+        return socket
+    }
+
     /// `token create` with an account name that is not one answers one line and status 2.
     func testATokenCommandWithAMalformedAccountSaysWhyWithoutABacktrace() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID()).sqlite").path

@@ -165,6 +165,16 @@ final class StoreFaultTests: XCTestCase {
     /// accepted.
     func testRefusedConnectionsAreA503AndTheServerRecovers() async throws {
         try await withTestPostgres { admin, url in
+            // An earlier run's role owns its schemas: drop them with it (a second run on one cluster).
+            _ = try await admin.query(
+                """
+                DO $$ BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'addon_billing_limited') THEN
+                    DROP OWNED BY addon_billing_limited CASCADE;
+                  END IF;
+                END $$
+                """
+            )
             _ = try await admin.query("DROP ROLE IF EXISTS addon_billing_limited")
             _ = try await admin.query("CREATE ROLE addon_billing_limited LOGIN")
             _ = try await admin.query("GRANT CREATE ON DATABASE postgres TO addon_billing_limited")

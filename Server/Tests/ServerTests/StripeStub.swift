@@ -38,6 +38,10 @@ final class StripeStub: Sendable {
     struct State: Sendable {
         var customers: [String: String?] = [:]
         var deletedCustomers: Set<String> = []
+        /// The account each customer's metadata names (`addon_billing_account`).
+        var customerAccounts: [String: String] = [:]
+        /// Customers and SetupIntents created, by the Idempotency-Key that created them.
+        var created: [String: [String: String]] = [:]
         var intents: [String: Intent] = [:]
         var idempotent: [String: (parameters: [String: String], status: Int, body: Data)] = [:]
         var createCalls = 0
@@ -88,8 +92,17 @@ final class StripeStub: Sendable {
 
     func stop() { task.cancel() }
 
-    func addCustomer(_ id: String, paymentMethod: String?) {
-        state.withLockedValue { $0.customers[id] = paymentMethod }
+    /// A customer with a default payment method, created for `account` (nil: by someone else).
+    func addCustomer(_ id: String, paymentMethod: String?, account: String? = "acme") {
+        state.withLockedValue {
+            $0.customers[id] = paymentMethod
+            $0.customerAccounts[id] = account
+        }
+    }
+
+    /// A customer's default payment method, as Stripe holds it.
+    func defaultPaymentMethod(of id: String) -> String? {
+        state.withLockedValue { $0.customers[id] ?? nil }
     }
 
     func deleteCustomer(_ id: String) {
@@ -130,8 +143,48 @@ final class StripeStub: Sendable {
                     [
                         "id": id, "object": "customer",
                         "invoice_settings": ["default_payment_method": method.map { $0 as Any } ?? NSNull()],
+                        "metadata": state.customerAccounts[id].map { ["addon_billing_account": $0] } ?? [:],
                     ]
                 )
+            }
+        }
+        // Customers and SetupIntents the server creates, replayed by Idempotency-Key.
+        for path in ["v1/customers", "v1/setup_intents"] {
+            router.post(RouterPath(path)) { request, _ in
+                try authorize(request, state)
+                var request = request
+                let form = parse(try await request.collectBody(upTo: 1 << 20))
+                let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? UUID().uuidString
+                return state.withLockedValue { state in
+                    if let earlier = state.created[key] { return json(200, earlier) }
+                    state.sequence += 1
+                    let object: [String: String]
+                    if path == "v1/customers" {
+                        let id = "cus_new\(state.sequence)"
+                        state.customers[id] = .some(nil)
+                        state.customerAccounts[id] = form["metadata[addon_billing_account]"]
+                        object = ["id": id, "object": "customer"]
+                    } else {
+                        guard let customer = form["customer"], state.customers[customer] != nil else {
+                            return missing("customer", form["customer"] ?? "")
+                        }
+                        let id = "seti_\(state.sequence)"
+                        object = ["id": id, "object": "setup_intent", "client_secret": "\(id)_secret_x"]
+                    }
+                    state.created[key] = object
+                    return json(200, object)
+                }
+            }
+        }
+        router.post("v1/customers/:id") { request, context in
+            try authorize(request, state)
+            let id = try context.parameters.require("id")
+            var request = request
+            let form = parse(try await request.collectBody(upTo: 1 << 20))
+            return state.withLockedValue { state in
+                guard state.customers[id] != nil else { return missing("customer", id) }
+                state.customers[id] = form["invoice_settings[default_payment_method]"]
+                return json(200, ["id": id, "object": "customer"])
             }
         }
         router.post("v1/payment_intents") { [afterCreate] request, _ in

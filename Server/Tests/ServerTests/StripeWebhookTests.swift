@@ -42,6 +42,8 @@ final class StripeWebhookTests: XCTestCase {
         configuration.stripeWebhookSecret = ServerSecret(Self.webhookSecret)
         configuration.stripeAPIBase = stub.origin
         configuration.metricsToken = ServerSecret(BillingServerTests.metricsToken)
+        configuration.tokenWritesPerSecond = 1000
+        configuration.accountWritesPerSecond = 1000
         let clock = ManualClock(now)
         let logs = LogCapture()
         var logger = Logger(label: "test") { _ in logs }
@@ -144,8 +146,17 @@ final class StripeWebhookTests: XCTestCase {
         harness.stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
         let oneSeat = ByteBuffer(string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}}"#)
         try await harness.assembly.application.test(.router) { client in
-            let token = try await account(harness.assembly, "acme", subscription: "sub_acme")
-            try await Self.link(client, token, customer: "cus_acme")
+            // Linked before the key was revoked (a link asks Stripe whose customer it is).
+            let token = try await account(harness.assembly, "acme")
+            let subscription = try Subscription(
+                id: "sub_acme",
+                plan: SeedPlans.starter,
+                cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
+            )
+            try await harness.assembly.store.insert(
+                StoredSubscription(subscription: subscription, providerReference: "cus_acme")
+            )
+            try await harness.assembly.api.directory.assign(subscription.id, to: try AccountID("acme"))
             for key in ["paused-1", "paused-2"] {
                 try await client.execute(
                     uri: "/v1/subscriptions/sub_acme/operations",
@@ -163,7 +174,12 @@ final class StripeWebhookTests: XCTestCase {
             XCTAssertNil(stored.claim, "the subscription stays claimed")
             XCTAssertNil(stored.subscription.line("extra_seats"))
             // Still usable: a change that charges nothing goes through.
-            try await Self.link(client, token, customer: "cus_acme_2")
+            try await client.execute(
+                uri: "/v1/subscriptions/sub_acme/changes",
+                method: .post,
+                headers: headers(token, key: "cancel-later"),
+                body: ByteBuffer(string: #"{"change": {"type": "cancel"}}"#)
+            ) { response in XCTAssertEqual(response.status, .ok, String(buffer: response.body)) }
         }
         XCTAssertEqual(harness.stub.state.withLockedValue { $0.unauthorized }, 1)
         XCTAssertEqual(harness.stub.intents.count, 0)
@@ -325,7 +341,9 @@ final class StripeWebhookTests: XCTestCase {
                 XCTAssertEqual(try errorCode(response), "paymentDeclined")
                 XCTAssertTrue(String(buffer: response.body).contains("Your card was declined."))
             }
+            harness.stub.addCustomer("cus_gone", paymentMethod: "pm_card_visa")
             try await Self.link(client, token, customer: "cus_gone")
+            harness.stub.deleteCustomer("cus_gone")
             try await client.execute(
                 uri: "/v1/subscriptions/sub_acme/operations",
                 method: .post,

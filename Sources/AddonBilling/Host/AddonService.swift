@@ -62,7 +62,8 @@ public struct ResumeReport: Sendable, Hashable, Codable {
 /// 1. **load** the subscription, once;
 /// 2. **decide** on it with the pure core, once;
 /// 3. **record** the request under its key together with its effect, in one atomic write:
-///    a refusal is recorded as failed, a free change is committed at once, and a change
+///    a refusal by a rule is recorded as failed (one for want of permission records nothing,
+///    and the key stays unspent), a free change is committed at once, and a change
 ///    that charges claims the subscription with the decision, so no other change can slip
 ///    in between decision and charge (a retry finds the record and returns its result; a
 ///    different request under the same key is refused);
@@ -435,6 +436,12 @@ public struct AddonService: Sendable {
         }
     }
 
+    /// Whether `error` refused the caller before the request began: no permission for it.
+    private static func refusedBeforeStarting(_ error: any Error) -> Bool {
+        guard let error = error as? BillingError else { return false }
+        return error.code == .permissionDenied || error.code == .ownerOnly
+    }
+
     /// Loads once, decides once and records the request with its effect in one write; a request
     /// that charges then goes on to its charge and commit.
     private func perform(
@@ -469,8 +476,18 @@ public struct AddonService: Sendable {
                 outcome = try request.decide(on: stored.subscription, at: at, policy: rules)
                 try chargeable(outcome.amountDue, key: key)
             } catch {
-                // A derived key's refusal records nothing: the renewal or retry stays due.
+                // A derived key's refusal records nothing: the renewal or retry stays due. Nor does
+                // a caller's refusal for want of permission — refused before the request began,
+                // like Stripe, which saves a key's result only once the request begins executing
+                // (docs.stripe.com/api/idempotent_requests) — so refused writes in a loop leave
+                // nothing durable, and the key works once the caller is allowed.
                 guard key.isClientKey else { throw error }
+                if Self.refusedBeforeStarting(error) {
+                    // Still, a key already used answers as that request's key: its replay, or
+                    // `idempotencyKeyReused` for another request.
+                    guard let existing = try await store.intent(key) else { throw error }
+                    return try await replay(existing, request, id)
+                }
                 var failed = IntentRecord(key: key, subscription: id, request: request, at: at)
                 failed.state = .failed
                 failed.failure = error

@@ -88,6 +88,15 @@ public struct StripePaymentGateway: PaymentGateway {
     let logger: Logger
     /// Until when payments are paused after Stripe refused the key.
     let pause = PaymentsPause()
+    /// The account that owns a subscription, for the check that a charge's customer is the
+    /// account's own; nil skips the check (a host without accounts).
+    let owner: (@Sendable (SubscriptionID) async throws -> String?)?
+
+    /// The customer metadata key naming the account a Stripe customer belongs to.
+    ///
+    /// The server sets it on the customers it creates; a link, and every charge, require it to
+    /// name the account.
+    public static let accountMetadataKey = "addon_billing_account"
 
     /// How long every call fails fast after Stripe refused the key (401, 403), before Stripe is
     /// asked again: a key fixed at Stripe's end (restored, or its permission granted) resumes
@@ -99,8 +108,10 @@ public struct StripePaymentGateway: PaymentGateway {
         _ configuration: Configuration,
         ledger: any StripeLedger,
         http: HTTPClient = .shared,
-        logger: Logger = Logger(label: "addon-billing.stripe")
+        logger: Logger = Logger(label: "addon-billing.stripe"),
+        owner: (@Sendable (SubscriptionID) async throws -> String?)? = nil
     ) {
+        self.owner = owner
         self.configuration = configuration
         self.ledger = ledger
         self.http = http
@@ -119,7 +130,7 @@ public struct StripePaymentGateway: PaymentGateway {
         let key = request.idempotencyKey.rawValue
         var entry = try await ledger.entry(key)
         if entry == nil {
-            let method = try await defaultPaymentMethod(of: customer)
+            let method = try await defaultPaymentMethod(of: customer, paying: request.subscription)
             entry = try await ledger.open(key, customer: customer, paymentMethod: method)
         }
         guard let entry, !entry.isClosed, let customer = entry.customer, let method = entry.paymentMethod else {
@@ -208,16 +219,77 @@ public struct StripePaymentGateway: PaymentGateway {
 
     // MARK: Steps
 
-    /// The customer's default payment method.
-    func defaultPaymentMethod(of customer: String) async throws -> String {
+    /// The customer's default payment method, once the customer is known to belong to the account
+    /// that owns `subscription` (read in the same call, so the check costs nothing extra).
+    func defaultPaymentMethod(of customer: String, paying subscription: SubscriptionID) async throws -> String {
         let response = try await call(.GET, "/v1/customers/\(Self.pathComponent(customer))")
         guard response.status == 200 else { throw try response.failure(customer: customer) }
         let found = try response.decode(Customer.self)
         if found.deleted == true { throw BillingError.staleProviderReference(customer) }
+        if let owner, let account = try await owner(subscription),
+            found.metadata?[Self.accountMetadataKey] != account
+        {
+            throw BillingError.paymentDeclined(
+                "The linked Stripe customer does not belong to this account; link one created for it."
+            )
+        }
         guard let method = found.invoiceSettings?.defaultPaymentMethod else {
             throw BillingError.paymentDeclined("The customer has no default payment method at Stripe.")
         }
         return method
+    }
+
+    /// The account a Stripe customer belongs to (its ``accountMetadataKey``), or nil for a
+    /// customer that does not exist, was deleted, or names no account.
+    public func account(of customer: String) async throws -> String? {
+        let response = try await call(.GET, "/v1/customers/\(Self.pathComponent(customer))")
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw try response.failure(customer: nil) }
+        let found = try response.decode(Customer.self)
+        return found.deleted == true ? nil : found.metadata?[Self.accountMetadataKey]
+    }
+
+    /// A new Stripe customer of `account`, and a SetupIntent through which the customer's browser
+    /// saves a card for later off-session charges.
+    ///
+    /// Both are created under Stripe idempotency keys derived from `key`, so that a retry returns
+    /// the same customer and intent (<https://docs.stripe.com/api/idempotent_requests>). The
+    /// SetupIntent's client secret goes to the customer's browser (Stripe.js `confirmCardSetup`),
+    /// never to a log; once it succeeds, the `setup_intent.succeeded` webhook makes its payment
+    /// method the customer's default (<https://docs.stripe.com/payments/save-and-reuse>).
+    public func createCustomer(
+        of account: String,
+        email: String?,
+        key: String
+    ) async throws -> (customer: String, setupIntent: String, clientSecret: String) {
+        var form = [("metadata[\(Self.accountMetadataKey)]", account)]
+        if let email { form.append(("email", email)) }
+        let created = try await call(.POST, "/v1/customers", form: form, idempotencyKey: "customer:" + key)
+        guard created.status == 200 else { throw try created.failure(customer: nil) }
+        let customer = try created.decode(Customer.self).id
+        let setup = try await call(
+            .POST,
+            "/v1/setup_intents",
+            form: [
+                ("customer", customer), ("usage", "off_session"), ("automatic_payment_methods[enabled]", "true"),
+                ("metadata[\(Self.accountMetadataKey)]", account),
+            ],
+            idempotencyKey: "setup:" + key
+        )
+        guard setup.status == 200 else { throw try setup.failure(customer: nil) }
+        let intent = try setup.decode(SetupIntent.self)
+        return (customer, intent.id, intent.clientSecret)
+    }
+
+    /// Makes `method` the customer's default payment method, the one every charge uses.
+    func makeDefault(_ method: String, of customer: String) async throws {
+        let response = try await call(
+            .POST,
+            "/v1/customers/\(Self.pathComponent(customer))",
+            form: [("invoice_settings[default_payment_method]", method)],
+            idempotencyKey: "default:\(customer):\(method)"
+        )
+        guard response.status == 200 else { throw try response.failure(customer: customer) }
     }
 
     /// A created intent's result: a failed attempt is cancelled (so that nothing can
@@ -494,10 +566,22 @@ struct Customer: Decodable {
     var id: String
     var deleted: Bool?
     var invoiceSettings: InvoiceSettings?
+    var metadata: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case id, deleted
+        case id, deleted, metadata
         case invoiceSettings = "invoice_settings"
+    }
+}
+
+/// Stripe's SetupIntent, as far as the server reads it.
+struct SetupIntent: Decodable {
+    var id: String
+    var clientSecret: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case clientSecret = "client_secret"
     }
 }
 

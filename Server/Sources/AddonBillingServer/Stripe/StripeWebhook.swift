@@ -15,7 +15,9 @@ import Logging
 ///    of `<t>.<raw body>` under the endpoint's secret, compared in constant time, with
 ///    `t` at most 5 minutes from the server's clock; otherwise a 400 and nothing else.
 /// 3. An event already handled (by its `id`) is answered 200 and changes nothing.
-/// 4. `payment_intent.succeeded`, `payment_intent.payment_failed` and
+/// 4. `setup_intent.succeeded` for a SetupIntent the server started makes the saved card its
+///    customer's default payment method.
+/// 5. `payment_intent.succeeded`, `payment_intent.payment_failed` and
 ///    `payment_intent.canceled` for an intent whose metadata carries the service's key
 ///    become confirmations; the service asks Stripe for the intent's state before it
 ///    acts, so even a validly signed event grants only what was captured. A confirmation
@@ -33,6 +35,8 @@ public struct StripeWebhook: Sendable {
     public let maximumBodyBytes: Int
     /// Counts events by outcome.
     let metrics: BillingMetrics
+    /// The gateway that makes a saved card its customer's default (`setup_intent.succeeded`).
+    var stripe: StripePaymentGateway?
 
     /// How far a signature's timestamp may be from the server's clock: Stripe's default.
     public static let tolerance: Int64 = 300
@@ -84,6 +88,12 @@ public struct StripeWebhook: Sendable {
             throw APIError(status: .badRequest, code: "malformedRequest", message: "The event is not a Stripe event.")
         }
         if try await ledger.wasHandled(event: event.id) { return "replayed" }
+        if let (customer, method) = event.savedCard, let stripe {
+            // The card a customer saved through the server's SetupIntent pays from now on.
+            try await stripe.makeDefault(method, of: customer)
+            _ = try await ledger.markHandled(event: event.id)
+            return "applied"
+        }
         guard let confirmation = event.confirmation else { return "ignored" }
         _ = try await service.confirm(confirmation)
         _ = try await ledger.markHandled(event: event.id)
@@ -159,12 +169,30 @@ public struct StripeWebhook: Sendable {
             else { return nil }
             return ChargeConfirmation(idempotencyKey: key, chargeID: ChargeID(rawValue: id), succeeded: succeeded)
         }
+
+        /// The customer and card of a succeeded SetupIntent the server started (its metadata names
+        /// an account); nil for any other event.
+        var savedCard: (customer: String, method: String)? {
+            guard type == "setup_intent.succeeded",
+                data.object.metadata?[StripePaymentGateway.accountMetadataKey] != nil,
+                let customer = data.object.customer, let method = data.object.paymentMethod
+            else { return nil }
+            return (customer, method)
+        }
     }
 
-    /// An event's object: a PaymentIntent for the events handled, anything for the others.
+    /// An event's object: a PaymentIntent or a SetupIntent for the events handled, anything for
+    /// the others.
     struct PaymentIntentEventObject: Decodable {
         var id: String?
         var metadata: [String: String]?
+        var customer: String?
+        var paymentMethod: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, metadata, customer
+            case paymentMethod = "payment_method"
+        }
     }
 }
 
