@@ -172,6 +172,7 @@ public struct BillingAPI: Sendable {
         v1.post("subscriptions/:id/usage") { request, context in try await self.recordUsage(request, context) }
         v1.get("subscriptions/:id/quota/:capacity") { request, context in try await self.quota(request, context) }
         v1.get("subscriptions/:id/invoice-preview") { _, context in try await self.invoicePreview(context) }
+        v1.get("subscriptions/:id/charges") { request, context in try await self.charges(request, context) }
         v1.get("subscriptions/:id/advice") { request, context in try await self.advice(request, context) }
         v1.post("subscriptions/:id/payments") { request, context in try await self.pay(request, context) }
         v1.post("subscriptions/:id/changes/quote") { request, context in try await self.quoteChange(request, context) }
@@ -199,8 +200,36 @@ public struct BillingAPI: Sendable {
         let (grant, service, subscription) = try await loaded(context)
         try grant.actor.require(.billingRead)
         let usage = try usage(from: request)
-        let preview = subscription.status.renews ? try await service.previewNextInvoice(of: subscription) : nil
-        return try json(try SubscriptionPanel(subscription, usage: usage, preview: preview))
+        let charges = try await service.chargesThisPeriod(of: subscription)
+        let preview =
+            subscription.status.renews
+            ? try subscription.previewNextInvoice(
+                chargedThisPeriod: charges,
+                policy: try await service.policy(for: subscription, at: service.now())
+            ) : nil
+        return try json(try SubscriptionPanel(subscription, usage: usage, preview: preview, charges: charges))
+    }
+
+    /// A page of the current period's charges, oldest first: `?limit=` 1 to 100 (25 by default)
+    /// from `?offset=` (0 by default); `nextOffset` is null on the last page.
+    func charges(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, service, subscription) = try await loaded(context)
+        try grant.actor.require(.billingRead)
+        let query = request.uri.queryParameters
+        let limit = try integer(query["limit"].map(String.init), "limit") ?? 25
+        let offset = try integer(query["offset"].map(String.init), "offset") ?? 0
+        guard (1...100).contains(limit), offset <= Int64(AddonService.maximumPeriodCharges) else {
+            throw BillingError(
+                code: .malformedRequest,
+                message: "limit must be 1 to 100 and offset 0 to \(AddonService.maximumPeriodCharges)."
+            )
+        }
+        let all = try await service.chargesThisPeriod(of: subscription)
+        let start = min(Int(offset), all.count)
+        let end = min(start + Int(limit), all.count)
+        return try json(
+            ChargePage(charges: Array(all[start..<end]), count: all.count, nextOffset: end < all.count ? end : nil)
+        )
     }
 
     func quote(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
@@ -608,6 +637,15 @@ struct OperationBody: Decodable {
 /// The provider's customer of a subscription.
 struct CustomerBody: Codable {
     var customer: String
+}
+
+/// A page of the current period's charges.
+struct ChargePage: Encodable {
+    var charges: [InvoiceLine]
+    /// How many charges the period holds in all.
+    var count: Int
+    /// The offset of the next page, or nil on the last.
+    var nextOffset: Int?
 }
 
 /// The optional body of a customer created by the server.

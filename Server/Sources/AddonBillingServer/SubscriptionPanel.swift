@@ -10,9 +10,13 @@ import AddonBilling
 /// `{"subscription": {…}, "capacities": [{"capacity": "seats", "included": 5, "extra": 2,
 /// "total": 7, "totalAtRenewal": 7, "used": 4, "reducible": [{…}]}], "addons": [{"addon":
 /// "extra_seats", "name": "Extra seats", "quantity": 2, "renewalQuantity": 2, "autoRenew":
-/// true, "recurringCost": {…}}], "nextInvoice": {…}, "unpaidInvoice": null}` — the nested
+/// true, "recurringCost": {…}}], "nextInvoice": {"upcoming": {…}, "notes": ["…"]},
+/// "chargedThisPeriod": {"count": 2, "total": {…}}, "unpaidInvoice": null}` — the nested
 /// values are the core's documented shapes. `used` and `reducible` appear only when the
 /// request names the usage (`?seats_used=4&pending_invitations=0&agents_used=2`).
+///
+/// The panel stays the same size however many charges the period holds: it counts and sums
+/// them, and `GET /v1/subscriptions/{id}/charges` pages them.
 struct SubscriptionPanel: Encodable {
     struct CapacityRow: Encodable {
         var capacity: CapacityKind
@@ -33,15 +37,38 @@ struct SubscriptionPanel: Encodable {
         var recurringCost: Money
     }
 
+    /// The next renewal's invoice and the notes that explain it, without the period's charges.
+    struct NextInvoice: Encodable {
+        var upcoming: Invoice
+        var notes: [String]
+    }
+
+    /// How many charges the current period holds, and their sum.
+    struct ChargeSummary: Encodable {
+        var count: Int
+        var total: Money
+    }
+
     var subscription: Subscription
     var capacities: [CapacityRow]
     var addons: [AddonCard]
-    var nextInvoice: InvoicePreview?
+    var nextInvoice: NextInvoice?
+    var chargedThisPeriod: ChargeSummary
     var unpaidInvoice: UnpaidInvoice?
 
-    /// The panel of `subscription`, with the next invoice `preview` shows (nil when it does not renew).
-    init(_ subscription: Subscription, usage: CapacityUsage?, preview: InvoicePreview?) throws(BillingError) {
+    /// The panel of `subscription`, with the next invoice `preview` shows (nil when it does not
+    /// renew) and a summary of `charges`, the current period's.
+    init(
+        _ subscription: Subscription,
+        usage: CapacityUsage?,
+        preview: InvoicePreview?,
+        charges: [InvoiceLine]
+    ) throws(BillingError) {
         self.subscription = subscription
+        self.chargedThisPeriod = ChargeSummary(
+            count: charges.count,
+            total: try Money.sum(charges.map(\.total), in: subscription.currency)
+        )
         let plan = subscription.plan
         // Slot capacities: those add-ons can add to, then the plan's other included ones
         // (quotas that packs top up are the quota report's, not the panel's).
@@ -94,7 +121,9 @@ struct SubscriptionPanel: Encodable {
             )
         }
         self.addons = cards
-        self.nextInvoice = subscription.status.renews ? preview : nil
+        self.nextInvoice = preview.flatMap {
+            subscription.status.renews ? NextInvoice(upcoming: $0.upcoming, notes: $0.notes) : nil
+        }
         self.unpaidInvoice = subscription.unpaidInvoice
     }
 }

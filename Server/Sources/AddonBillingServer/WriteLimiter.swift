@@ -56,6 +56,9 @@ final class WriteLimiter: Sendable {
         }
     }
 
+    /// How many buckets are kept now.
+    var bucketCount: Int { buckets.withLock { $0.count } }
+
     /// The bucket as of `now`: full when new, else topped up by the time passed, at most `rate`.
     private static func refilled(_ bucket: Bucket?, rate: Double, now: ContinuousClock.Instant) -> Bucket {
         guard var bucket else { return Bucket(tokens: rate, counted: now) }

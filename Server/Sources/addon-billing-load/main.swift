@@ -333,6 +333,10 @@ final class Server: @unchecked Sendable {
             "ADDON_BILLING_DEMO": "0",
             "ADDON_BILLING_CLOCK": "2026-04-16T00:00:00Z",
             "ADDON_BILLING_RENEWAL_INTERVAL_SECONDS": "86400",
+            // One token buys for every simulated customer: the write limits at their highest, so
+            // the run measures the server's work, not its refusals.
+            "ADDON_BILLING_TOKEN_WRITES_PER_SECOND": "10000",
+            "ADDON_BILLING_ACCOUNT_WRITES_PER_SECOND": "100000",
         ].merging(extra) { $1 }
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("addon-billing-server")

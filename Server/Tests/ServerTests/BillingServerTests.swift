@@ -253,6 +253,7 @@ extension BillingServerTests {
                 (.post, "/usage", ByteBuffer(string: #"{"capacity": "seats", "units": 1}"#)),
                 (.get, "/quota/messages", nil),
                 (.get, "/invoice-preview", nil),
+                (.get, "/charges", nil),
                 (.get, "/advice", nil),
                 (.post, "/payments", nil),
                 (.put, "/customer", ByteBuffer(string: #"{"customer": "cus_x"}"#)),

@@ -124,6 +124,9 @@ final class FailoverTests: XCTestCase {
             "STRIPE_SECRET_KEY": StripeStub.secretKey,
             "ADDON_BILLING_STRIPE_API_BASE": stub.origin,
             "ADDON_BILLING_RENEWAL_INTERVAL_SECONDS": "1",
+            // Each client buys as fast as the servers answer: the run is about failover, not limits.
+            "ADDON_BILLING_TOKEN_WRITES_PER_SECOND": "10000",
+            "ADDON_BILLING_ACCOUNT_WRITES_PER_SECOND": "100000",
         ]
         var servers: [ServerProcessTests.ServerProcess] = []
         for _ in 0..<3 { servers.append(try await ServerProcessTests.ServerProcess(environment: environment)) }

@@ -56,7 +56,8 @@ final class FastJSONTests: XCTestCase {
         let panel = try SubscriptionPanel(
             bought.subscription,
             usage: CapacityUsage(seats: SeatUsage(activeMembers: 4)),
-            preview: preview
+            preview: preview,
+            charges: bought.periodCharges
         )
         try assertSame(panel, "panel")
         let store = InMemorySubscriptionStore([pro])

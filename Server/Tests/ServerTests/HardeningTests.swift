@@ -247,4 +247,61 @@ extension BillingServerTests {
             XCTAssertGreaterThanOrEqual(ownerStatuses.filter { $0 == 429 }.count, 4, "\(ownerStatuses)")
         }
     }
+
+    /// The panel stays the same size as the period fills (it was 3 KB after one purchase and
+    /// 74 KB after 98, each charge listed twice): it counts and sums the charges, and
+    /// `GET …/charges` pages them.
+    func testThePanelStaysSmallAsThePeriodFillsAndChargesArePaged() async throws {
+        let harness = try makeHarness()
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness, "acme", subscription: "sub_acme")
+            let oneSeat = ByteBuffer(
+                string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}}"#
+            )
+            var sizes: [Int] = []
+            for purchase in 1...60 {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme/operations",
+                    method: .post,
+                    headers: headers(token, key: "seat-\(purchase)"),
+                    body: oneSeat
+                ) { XCTAssertEqual($0.status, .ok, String(buffer: $0.body)) }
+                guard purchase == 1 || purchase == 60 else { continue }
+                try await client.execute(uri: "/v1/subscriptions/sub_acme", method: .get, headers: headers(token)) {
+                    response in
+                    let panel = try json(response)
+                    let summary = try XCTUnwrap(panel["chargedThisPeriod"] as? [String: Any])
+                    XCTAssertEqual(summary["count"] as? Int, purchase)
+                    XCTAssertEqual((summary["total"] as? [String: Any])?["minorUnits"] as? Int, 950 * purchase)
+                    sizes.append(response.body.readableBytes)
+                }
+            }
+            XCTAssertLessThan(sizes[1] - sizes[0], 64, "the panel grew with the charges: \(sizes)")
+            var seen: [String] = []
+            var offset: Int? = 0
+            while let next = offset {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme/charges?limit=25&offset=\(next)",
+                    method: .get,
+                    headers: headers(token)
+                ) { response in
+                    XCTAssertEqual(response.status, .ok, String(buffer: response.body))
+                    let page = try json(response)
+                    XCTAssertEqual(page["count"] as? Int, 60)
+                    let charges = try XCTUnwrap(page["charges"] as? [[String: Any]])
+                    XCTAssertLessThanOrEqual(charges.count, 25)
+                    seen += charges.map { "\($0["description"] ?? $0)" }
+                    offset = page["nextOffset"] as? Int
+                }
+            }
+            XCTAssertEqual(seen.count, 60)
+            for bad in ["limit=0", "limit=101", "offset=-1", "offset=1001", "limit=x"] {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme/charges?\(bad)",
+                    method: .get,
+                    headers: headers(token)
+                ) { XCTAssertEqual($0.status, .badRequest, bad) }
+            }
+        }
+    }
 }

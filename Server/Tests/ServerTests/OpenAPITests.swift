@@ -39,7 +39,7 @@ extension StripeWebhookTests {
         let documented = try Self.documentedStatuses()
         XCTAssertEqual(try Self.document["openapi"] as? String, "3.1.0")
         XCTAssertEqual(Set(harness.assembly.routes), Set(documented.keys))
-        XCTAssertEqual(harness.assembly.routes.count, 20)
+        XCTAssertEqual(harness.assembly.routes.count, 21)
     }
 
     func testEveryErrorIsTheOneErrorShapeAndEveryV1RouteAnswers401() throws {

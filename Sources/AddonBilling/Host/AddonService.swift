@@ -177,13 +177,21 @@ public struct AddonService: Sendable {
     ///
     /// - Throws: The core's and the store's errors.
     public func previewNextInvoice(of subscription: Subscription) async throws -> InvoicePreview {
-        let charges = try await store.charges(
+        let charges = try await chargesThisPeriod(of: subscription)
+        let rules = try await policy(for: subscription, at: clock.now())
+        return try subscription.previewNextInvoice(chargedThisPeriod: charges, policy: rules)
+    }
+
+    /// The charges of `subscription`'s current period as the store's ledger keeps them, oldest
+    /// first: at most ``maximumPeriodCharges``.
+    ///
+    /// - Throws: The store's errors; ``BillingError/Code/dateOutOfRange``.
+    public func chargesThisPeriod(of subscription: Subscription) async throws -> [InvoiceLine] {
+        try await store.charges(
             of: subscription.id,
             periodStart: try subscription.currentPeriod().start,
             limit: Self.maximumPeriodCharges
         )
-        let rules = try await policy(for: subscription, at: clock.now())
-        return try subscription.previewNextInvoice(chargedThisPeriod: charges, policy: rules)
     }
 
     /// The instant the service decides at now: its clock's.
