@@ -143,6 +143,7 @@ public struct BillingAPI: Sendable {
     public func router() -> Router<BillingRequestContext> {
         // Every GET answers HEAD too: the same status and headers, no body (RFC 9110, section 9.3.2).
         let router = Router(context: BillingRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: HeadMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         // Liveness (the process answers) and readiness (the database answers, migrations are
@@ -705,6 +706,26 @@ struct BearerAuthentication: RouterMiddleware {
         context.grant = grant
         context.maxUploadSize = maximumBodyBytes
         return try await next(request, context)
+    }
+}
+
+/// Answers HEAD without a body, errors included: an error's response keeps its status and
+/// headers (its `Content-Length` too) and drops the body, which a HEAD response must not carry
+/// (RFC 9110, section 9.3.2) — over keep-alive, a body would be read as the next response.
+struct HeadMiddleware: RouterMiddleware {
+    typealias Context = BillingRequestContext
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard request.method == .head else { return try await next(request, context) }
+        do {
+            return try await next(request, context).createHeadResponse()
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context).createHeadResponse()
+        }
     }
 }
 

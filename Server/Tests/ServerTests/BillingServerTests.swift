@@ -64,12 +64,14 @@ func account(
     try await account(harness.assembly, name, role: role, subscription: subscription)
 }
 
-/// A token for an actor of an account of a server, and (optionally) a Starter subscription it owns.
+/// A token for an actor of an account of a server, and (optionally) a Starter subscription it owns,
+/// linked to `customer` at the payment provider when one is named (as a link made earlier would be).
 func account(
     _ assembly: BillingServer.Assembly,
     _ name: String,
     role: Role = .owner,
-    subscription: String? = nil
+    subscription: String? = nil,
+    customer: String? = nil
 ) async throws -> String {
     let api = assembly.api
     let account = try AccountID(name)
@@ -79,7 +81,7 @@ func account(
             plan: SeedPlans.starter,
             cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
         )
-        try await assembly.store.insert(StoredSubscription(subscription: value))
+        try await assembly.store.insert(StoredSubscription(subscription: value, providerReference: customer))
         try await api.directory.assign(value.id, to: account)
     }
     return try await api.directory.createToken(

@@ -39,15 +39,7 @@ extension StripeWebhookTests {
             XCTAssertNil(unlinked.providerReference)
             // A link the check never saw (made before it existed): the charge refuses it before
             // Stripe creates anything.
-            let old = try Subscription(
-                id: "sub_acme_old",
-                plan: SeedPlans.starter,
-                cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
-            )
-            try await harness.assembly.store.insert(
-                StoredSubscription(subscription: old, providerReference: "cus_victim")
-            )
-            try await harness.assembly.api.directory.assign(old.id, to: try AccountID("acme"))
+            _ = try await account(harness.assembly, "acme", subscription: "sub_acme_old", customer: "cus_victim")
             try await client.execute(
                 uri: "/v1/subscriptions/sub_acme_old/operations",
                 method: .post,

@@ -85,31 +85,42 @@ extension StripeWebhookTests {
                 "POST /v1/subscriptions/{id}/changes": #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,
                 "POST /webhooks/stripe": #"{"id": "evt_1", "type": "customer.created", "data": {"object": {}}}"#,
             ]
+            @discardableResult
             func send(
                 _ route: String,
                 token: String?,
                 subscription: String = "sub_acme",
                 key: String? = "k",
-                body: String? = nil
-            ) async throws {
+                body: String? = nil,
+                capacity: String = "seats"
+            ) async throws -> HTTPResponse.Status {
                 let parts = route.split(separator: " ", maxSplits: 1)
                 let uri = String(parts[1]).replacingOccurrences(of: "{id}", with: subscription)
                     .replacingOccurrences(of: "{plan}", with: "starter")
-                    .replacingOccurrences(of: "{capacity}", with: "seats")
+                    .replacingOccurrences(of: "{capacity}", with: capacity)
                     .replacingOccurrences(of: "{key}", with: "k")
                 // Keys are per route: one route's key reused by another would be refused as reused.
                 var fields = headers(token, key: key.map { "\($0)-\(route.replacingOccurrences(of: " ", with: "_"))" })
                 if route == "GET /metrics", token != nil {
                     fields[.authorization] = "Bearer \(BillingServerTests.metricsToken)"
                 }
-                try await client.execute(
+                let method = HTTPRequest.Method(String(parts[0]))!
+                let status = try await client.execute(
                     uri: uri,
-                    method: HTTPRequest.Method(String(parts[0]))!,
+                    method: method,
                     headers: fields,
                     body: (body ?? bodies[route]).map { ByteBuffer(string: $0) }
                 ) { response in
                     observed.withLockedValue { _ = $0[route, default: []].insert(Int(response.status.code)) }
+                    return response.status
                 }
+                // Every GET answers HEAD alike, without a body.
+                guard method == .get else { return status }
+                try await client.execute(uri: uri, method: .head, headers: fields) { response in
+                    XCTAssertEqual(response.status, status, "HEAD \(uri)")
+                    XCTAssertEqual(response.body.readableBytes, 0, "HEAD \(uri)")
+                }
+                return status
             }
             try await send("PUT /v1/subscriptions/{id}/customer", token: token)  // so that charges reach Stripe
             // The customer the server creates has no card yet: its route goes last, after the charges.
@@ -120,6 +131,10 @@ extension StripeWebhookTests {
                 try await send(route, token: token, key: "k")  // a replay
                 if route.contains("{id}") { try await send(route, token: token, subscription: "sub_globex") }
                 if route.contains("{id}") { try await send(route, token: stranger) }
+                if route.contains("{capacity}") {  // a capacity the plan does not have, percent-encoded
+                    let unknown = try await send(route, token: token, capacity: "..%2Fgold")
+                    XCTAssertEqual(unknown, .notFound)
+                }
                 if bodies[route] != nil {
                     try await send(route, token: token, key: nil)
                     try await send(route, token: token, body: String(repeating: " ", count: 4096))

@@ -147,16 +147,7 @@ final class StripeWebhookTests: XCTestCase {
         let oneSeat = ByteBuffer(string: #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}}"#)
         try await harness.assembly.application.test(.router) { client in
             // Linked before the key was revoked (a link asks Stripe whose customer it is).
-            let token = try await account(harness.assembly, "acme")
-            let subscription = try Subscription(
-                id: "sub_acme",
-                plan: SeedPlans.starter,
-                cycle: try BillingCycle(anchor: try Instant(parsing: "2026-04-01T00:00:00Z"), interval: .monthly)
-            )
-            try await harness.assembly.store.insert(
-                StoredSubscription(subscription: subscription, providerReference: "cus_acme")
-            )
-            try await harness.assembly.api.directory.assign(subscription.id, to: try AccountID("acme"))
+            let token = try await account(harness.assembly, "acme", subscription: "sub_acme", customer: "cus_acme")
             for key in ["paused-1", "paused-2"] {
                 try await client.execute(
                     uri: "/v1/subscriptions/sub_acme/operations",
