@@ -849,10 +849,19 @@ final class AddonServiceTests: XCTestCase {
             let refused = await code { _ = try await self.addSeats(1, on: host, key: IdempotencyKey(key)) }
             XCTAssertEqual(refused, .invalidIdempotencyKey, key)
         }
+        // A renewal's or a retry's stored form, however it was made, is not a caller's key: under
+        // it a purchase would take the renewal's place and leave the subscription unrenewable.
+        for stored in ["renewal:\(host.id):2026-05-01T00:00:00Z", "dunning:\(host.id):2026-05-01T00:00:00Z:1"] {
+            let refused = await code { _ = try await self.addSeats(1, on: host, key: IdempotencyKey(stored: stored)) }
+            XCTAssertEqual(refused, .invalidIdempotencyKey, stored)
+        }
         let recorded = await host.store.allIntents()
         XCTAssertEqual(recorded, [])
         let longest = try await addSeats(1, on: host, key: IdempotencyKey(String(repeating: "k", count: 255)))
         XCTAssertEqual(longest.status, .completed)
+        host.clock.set(may)
+        let renewal = try await host.service.renew(on: host.id)
+        XCTAssertEqual(renewal?.key, IdempotencyKey(stored: "renewal:\(host.id):2026-05-01T00:00:00Z"))
     }
 
     // MARK: Defect 7 — no free commits on overflow

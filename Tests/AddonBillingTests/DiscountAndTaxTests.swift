@@ -132,7 +132,10 @@ final class DiscountAndTaxTests: XCTestCase {
             ) { _ in "acme-000001" }.first
         )
         XCTAssertEqual(document.tax, usd(0), "nothing is added on top")
-        XCTAssertTrue(document.plainText.contains("VAT 20% (included) in $49.00: $8.17"), document.plainText)
+        XCTAssertTrue(
+            document.plainText.contains("VAT 20% (included) in $49.00 (net $40.83): $8.17"),
+            document.plainText
+        )
         XCTAssertTrue(document.plainText.contains("Total: $49.00"), document.plainText)
     }
 

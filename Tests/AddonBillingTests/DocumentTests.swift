@@ -95,6 +95,11 @@ final class DocumentTests: XCTestCase {
         XCTAssertEqual(receipt.lines.map(\.servicePeriod), ["April 16 – April 30, 2026"])
         XCTAssertEqual(receipt.total, usd(1900))
         XCTAssertEqual(receipt.amountDue, usd(0))
+        // No discount and no tax: neither is printed as a zero.
+        for text in [receipt.plainText, receipt.html] {
+            XCTAssertFalse(text.contains("Discount"), text)
+            XCTAssertFalse(text.contains("Tax"), text)
+        }
         try assertGolden(receipt, "two-seat-purchase-receipt")
     }
 

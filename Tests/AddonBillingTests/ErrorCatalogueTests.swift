@@ -741,6 +741,21 @@ final class ErrorCatalogueTests: XCTestCase {
                 + "without spaces."
         ),
         Entry(
+            when: "A host passes a renewal's or a retry's stored key as its own.",
+            trigger: {
+                let (service, _, id) = try await makeService()
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    on: id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: IdempotencyKey(stored: "renewal:sub_1:2026-05-01T00:00:00Z")
+                )
+            },
+            code: .invalidIdempotencyKey,
+            message: "Idempotency key \"renewal:sub_1:2026-05-01T00:00:00Z\" is in the namespace of the service's own "
+                + "renewal and retry keys; send a key of your own."
+        ),
+        Entry(
             when: "A confirmation arrives for a key no request charged under.",
             trigger: {
                 let (service, _, _) = try await makeService()

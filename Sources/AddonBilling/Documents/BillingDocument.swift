@@ -339,15 +339,23 @@ extension BillingDocument {
 
     private var totals: [(String, Money)] {
         var rows: [(String, Money)] = [("Subtotal", subtotal)]
+        // A document shows the discounts and taxes there are: no "Discounts: $0.00" or "Tax: $0.00".
         if let discountLabel {
             rows.append(("Discount — \(discountLabel)", (try? discounts.negated()) ?? discounts))
-        } else {
+        } else if discounts.minorUnits != 0 {
             rows.append(("Discounts", discounts))
         }
-        if taxes.isEmpty { rows.append(("Tax", tax)) }
+        if taxes.isEmpty, tax.minorUnits != 0 { rows.append(("Tax", tax)) }
         for summary in taxes {
-            let base = summary.inclusive ? "in" : "on"
-            rows.append(("\(summary.label) \(base) \(summary.taxable.formatted())", summary.amount))
+            guard summary.inclusive else {
+                rows.append(("\(summary.label) on \(summary.taxable.formatted())", summary.amount))
+                continue
+            }
+            // An inclusive rate's base is the gross: the net beside it is what the tax is on.
+            let (net, overflow) = summary.taxable.minorUnits.subtractingReportingOverflow(summary.amount.minorUnits)
+            let shownNet =
+                overflow ? "" : " (net \(Money(minorUnits: net, currency: summary.taxable.currency).formatted()))"
+            rows.append(("\(summary.label) in \(summary.taxable.formatted())\(shownNet)", summary.amount))
         }
         return rows + [("Total", total), ("Amount paid", amountPaid), ("Amount due", amountDue)]
     }

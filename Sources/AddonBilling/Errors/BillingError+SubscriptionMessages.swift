@@ -385,6 +385,16 @@ extension BillingError {
         )
     }
 
+    /// A host passed a key in a namespace the service derives its own keys in.
+    static func reservedIdempotencyKey(_ key: String) -> BillingError {
+        let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
+        return BillingError(
+            code: .invalidIdempotencyKey,
+            message: "Idempotency key \"\(shown)\" is in the namespace of the service's own renewal and retry keys; "
+                + "send a key of your own."
+        )
+    }
+
     static func invalidIdempotencyKey(_ key: String) -> BillingError {
         let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
         return BillingError(

@@ -59,9 +59,11 @@ public struct IdempotencyKey: Sendable, Hashable, Codable, CustomStringConvertib
     /// Whether a caller chose the key (rather than the service deriving it).
     public var isClientKey: Bool { rawValue.hasPrefix(Self.clientPrefix) }
 
-    /// Checks a caller's key: 1 to 255 bytes of printable ASCII.
+    /// Checks a caller's key: 1 to 255 bytes of printable ASCII, and never a renewal's or a
+    /// retry's key, whatever initializer made it (``init(stored:)`` reads those back for stores):
+    /// a host's request under one would take the place of the renewal it names.
     func validated() throws(BillingError) -> IdempotencyKey {
-        guard isClientKey else { return self }
+        guard isClientKey else { throw BillingError.reservedIdempotencyKey(rawValue) }
         let key = rawValue.utf8.dropFirst(Self.clientPrefix.utf8.count)
         guard !key.isEmpty, key.count <= Self.maximumLength, key.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw BillingError.invalidIdempotencyKey(description)
