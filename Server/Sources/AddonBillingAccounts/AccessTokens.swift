@@ -120,14 +120,34 @@ public protocol AccountDirectory: Sendable {
     /// Reserves one redemption of `coupon` for the request `key`, atomically against `limit`.
     ///
     /// - Returns: How many redemptions came before this one (the same answer for the same key every
-    ///   time), or nil when the coupon has been redeemed `limit` times.
-    func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
+    ///   time) and whether this call made the reservation (false when the key held it already), or
+    ///   nil when the coupon has been redeemed `limit` times.
+    func reserveRedemption(
+        of coupon: CouponCode,
+        for key: IdempotencyKey,
+        limit: Int64?
+    ) async throws -> RedemptionReservation?
 
     /// Returns a reservation whose request was refused, so that it does not count.
     func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws
 
     /// How many times `coupon` has been redeemed (reservations included), for quotes.
     func redemptions(of coupon: CouponCode) async throws -> Int64
+}
+
+/// A redemption of a coupon held for one request.
+public struct RedemptionReservation: Sendable, Hashable {
+    /// How many redemptions of the coupon came before this one.
+    public var before: Int64
+    /// Whether the call that answered made the reservation; false when the request's key held it
+    /// already (a retry), so that only the call that made it may give it back.
+    public var isNew: Bool
+
+    /// A reservation after `before` others, made by this call or not.
+    public init(before: Int64, isNew: Bool) {
+        self.before = before
+        self.isNew = isNew
+    }
 }
 
 extension AccountDirectory {
@@ -261,8 +281,11 @@ public final class GrantCachingDirectory: AccountDirectory {
     ) async throws -> Int64 {
         try await base.documentNumber(for: key, kind: kind, account: account)
     }
-    public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
-    {
+    public func reserveRedemption(
+        of coupon: CouponCode,
+        for key: IdempotencyKey,
+        limit: Int64?
+    ) async throws -> RedemptionReservation? {
         try await base.reserveRedemption(of: coupon, for: key, limit: limit)
     }
     public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {

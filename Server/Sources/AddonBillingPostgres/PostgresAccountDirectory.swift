@@ -120,8 +120,11 @@ public struct PostgresAccountDirectory: AccountDirectory {
         }
     }
 
-    public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
-    {
+    public func reserveRedemption(
+        of coupon: CouponCode,
+        for key: IdempotencyKey,
+        limit: Int64?
+    ) async throws -> RedemptionReservation? {
         do {
             return try await retryingCollisions {
                 try await client.withTransaction(logger: logger) { connection in
@@ -132,7 +135,9 @@ public struct PostgresAccountDirectory: AccountDirectory {
                         """,
                         logger: logger
                     )
-                    if let before = try await existing.decode(Int64.self).firstRow() { return before }
+                    if let before = try await existing.decode(Int64.self).firstRow() {
+                        return RedemptionReservation(before: before, isNew: false)
+                    }
                     // The coupon's counter row is locked by the update: redemptions of one coupon queue here.
                     let counted = try await connection.query(
                         """
@@ -151,7 +156,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
                         """,
                         logger: logger
                     )
-                    return redeemed - 1
+                    return RedemptionReservation(before: redeemed - 1, isNew: true)
                 }
             }
         } catch let error as PostgresTransactionError where error.closureError is RedemptionsExhausted {

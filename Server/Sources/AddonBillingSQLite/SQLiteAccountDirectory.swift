@@ -125,15 +125,18 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     // One counting algorithm on both databases: a counter row per coupon, advanced under the write
     // lock, and one reservation row per request key.
 
-    public func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64?
-    {
+    public func reserveRedemption(
+        of coupon: CouponCode,
+        for key: IdempotencyKey,
+        limit: Int64?
+    ) async throws -> RedemptionReservation? {
         try await database.write { db in
             if let before = try Int64.fetchOne(
                 db,
                 sql: "SELECT redeemed_before FROM coupon_redemptions WHERE coupon = ? AND request_key = ?",
                 arguments: [coupon.rawValue, key.rawValue]
             ) {
-                return before
+                return RedemptionReservation(before: before, isNew: false)
             }
             guard
                 let redeemed = try Int64.fetchOne(
@@ -156,7 +159,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
                 sql: "INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before) VALUES (?, ?, ?)",
                 arguments: [coupon.rawValue, key.rawValue, redeemed - 1]
             )
-            return redeemed - 1
+            return RedemptionReservation(before: redeemed - 1, isNew: true)
         }
     }
 

@@ -103,6 +103,9 @@ public struct BillingAPI: Sendable {
     /// The Stripe gateway, when charges go to Stripe: customers are created there for an account
     /// and a link is accepted only for the account's own.
     var stripe: StripePaymentGateway?
+    /// The state of the request recorded under a key, if any (the store's), for giving back a coupon
+    /// reservation whose request will never complete.
+    var intentState: @Sendable (IdempotencyKey) async throws -> IntentState? = { _ in nil }
     /// Why the server is not ready for requests, or nil when it is (`GET /health/ready`).
     var readiness: @Sendable () async -> String? = { nil }
 
@@ -366,27 +369,41 @@ public struct BillingAPI: Sendable {
         service: AddonService
     ) async throws -> ServiceReceipt {
         // Past the maximum, the core refuses the redemption and the service records that refusal.
-        let before =
-            try await directory.reserveRedemption(of: coupon.code, for: key, limit: coupon.maxRedemptions)
-            ?? coupon.maxRedemptions ?? 0
+        let reservation = try await directory.reserveRedemption(
+            of: coupon.code,
+            for: key,
+            limit: coupon.maxRedemptions
+        )
         do {
             return try await service.change(
-                .redeemCoupon(coupon, timesRedeemed: before),
+                .redeemCoupon(coupon, timesRedeemed: reservation?.before ?? coupon.maxRedemptions ?? 0),
                 on: subscription,
                 by: actor,
                 idempotencyKey: key
             )
-        } catch let error as BillingError where Self.refusals.contains(error.code) {
-            try await directory.releaseRedemption(of: coupon.code, for: key)
+        } catch {
+            if let reservation, reservation.isNew, await !mayStillComplete(key, after: error) {
+                try await directory.releaseRedemption(of: coupon.code, for: key)
+            }
             throw error
         }
     }
 
-    /// The refusals after which a reserved redemption is returned: the request changed nothing.
-    static let refusals: Set<BillingError.Code> = [
-        .couponNotRedeemable, .subscriptionNotActive, .permissionDenied, .ownerOnly, .renewalDue,
-        .requestPredatesRenewal, .malformedRequest,
-    ]
+    /// Whether the request under `key` may still complete after `error`: it is under way — claimed,
+    /// or waiting for its charge's confirmation — so its reservation must stand until it settles.
+    ///
+    /// Anything else gives the reservation back: a refusal, a key used for another request, a busy
+    /// or missing subscription. When the state cannot be read the reservation stands (a redemption
+    /// counted too early is safer than a coupon redeemed past its maximum).
+    func mayStillComplete(_ key: IdempotencyKey, after error: any Error) async -> Bool {
+        if let error = error as? BillingError, error.code == .idempotencyKeyReused { return false }
+        let state: IntentState?
+        do { state = try await intentState(key) } catch { return true }
+        switch state {
+        case .claimed, .awaitingConfirmation, .recorded: return true
+        case .completed, .failed, nil: return false
+        }
+    }
 
     /// The documents of a completed request, numbered gap-free per account: `key` is the request's
     /// `Idempotency-Key`, or the key of a renewal or retry the service derived (`renewal:…`), and

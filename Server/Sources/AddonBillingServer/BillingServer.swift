@@ -178,6 +178,7 @@ public enum BillingServer {
             }
         }
         api.stripe = gateway == nil ? stripe : nil
+        api.intentState = { [store = storage.store] in try await store.intent($0)?.state }
         api.readiness = { await readiness(migrations: migrations, ping: storage.ping) }
         let router = api.router()
         if let secret = configuration.stripeWebhookSecret {

@@ -146,7 +146,11 @@ struct DeadlineDirectory: AccountDirectory {
         }
     }
 
-    func reserveRedemption(of coupon: CouponCode, for key: IdempotencyKey, limit: Int64?) async throws -> Int64? {
+    func reserveRedemption(
+        of coupon: CouponCode,
+        for key: IdempotencyKey,
+        limit: Int64?
+    ) async throws -> RedemptionReservation? {
         try await deadline.bound("a coupon reservation") { [base] in
             try await base.reserveRedemption(of: coupon, for: key, limit: limit)
         }

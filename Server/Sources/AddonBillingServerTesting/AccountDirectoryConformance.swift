@@ -112,7 +112,7 @@ public enum AccountDirectoryConformance {
         let directory = storage.directory
         let coupon = CouponCode(rawValue: "CONF20")
         // By key index (a task group yields in completion order).
-        let answers = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+        let answers = try await withThrowingTaskGroup(of: (Int, RedemptionReservation?).self) { group in
             for index in 0..<8 {
                 group.addTask {
                     (
@@ -125,12 +125,12 @@ public enum AccountDirectoryConformance {
                     )
                 }
             }
-            var answers = [Int64?](repeating: nil, count: 8)
+            var answers = [RedemptionReservation?](repeating: nil, count: 8)
             for try await (index, answer) in group { answers[index] = answer }
             return answers
         }
         let granted = answers.compactMap { $0 }
-        guard granted.sorted() == [0, 1, 2] else {
+        guard granted.map(\.before).sorted() == [0, 1, 2], granted.allSatisfy(\.isNew) else {
             return "8 concurrent reservations of a coupon limited to 3 gave \(answers)"
         }
         guard try await directory.redemptions(of: coupon) == 3 else { return "the redemptions were not counted" }
@@ -138,8 +138,8 @@ public enum AccountDirectoryConformance {
             "conf-r\(answers.firstIndex { $0 != nil } ?? 0)"
         )
         let replay = try await directory.reserveRedemption(of: coupon, for: winner, limit: 3)
-        guard replay != nil, try await directory.redemptions(of: coupon) == 3 else {
-            return "a reservation asked again under its key counted again"
+        guard let replay, !replay.isNew, try await directory.redemptions(of: coupon) == 3 else {
+            return "a reservation asked again under its key counted again, or said it was new"
         }
         try await directory.releaseRedemption(of: coupon, for: winner)
         guard try await directory.redemptions(of: coupon) == 2 else { return "a released reservation still counted" }

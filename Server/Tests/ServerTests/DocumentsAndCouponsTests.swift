@@ -260,4 +260,66 @@ final class DocumentsAndCouponsTests: XCTestCase {
             }
         }
     }
+
+    /// A redemption whose request will never complete gives its reservation back, whatever the
+    /// reason: a key used for another request, a subscription another request holds, a missing
+    /// subscription, a refusal. With `maxRedemptions: 1`, none of them uses the coupon up; the one
+    /// that completes does, and its retry keeps it.
+    func testARedemptionThatDoesNotCompleteGivesItsReservationBack() async throws {
+        let once = try Coupon(code: "ONCE", name: "Once", percentOff: Fraction(1, 10), term: .once, maxRedemptions: 1)
+        let gateway = ScriptedPaymentGateway(script: [.pendingThenConfirmed])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("once-\(UUID()).sqlite").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        var configuration = ServerConfiguration()
+        configuration.sqlitePath = path
+        configuration.seedsDemo = false
+        configuration.renewalInterval = 3_600
+        configuration.coupons = [once]
+        let assembly = try BillingServer.assemble(
+            configuration,
+            gateway: gateway,
+            clock: ManualClock(Self.midApril).witness
+        )
+        try await assembly.application.test(.router) { client in
+            let token = try await account(assembly, "acme", subscription: "sub_a")
+            _ = try await account(assembly, "acme", subscription: "sub_b")
+            _ = try await account(assembly, "acme", subscription: "sub_c")
+            func send(
+                _ subscription: String,
+                key: String,
+                body: ByteBuffer? = nil,
+                path: String = "changes"
+            ) async throws
+                -> HTTPResponse.Status
+            {
+                try await client.execute(
+                    uri: "/v1/subscriptions/\(subscription)/\(path)",
+                    method: .post,
+                    headers: headers(token, key: key),
+                    body: body ?? ByteBuffer(string: #"{"change": {"type": "redeemCoupon", "coupon": "ONCE"}}"#)
+                ) { $0.status }
+            }
+            // Held by a purchase whose charge awaits its confirmation: the subscription is busy.
+            let held = try await send("sub_a", key: "held", body: addTwoSeats, path: "operations")
+            XCTAssertEqual(held, .ok)
+            let busy = try await send("sub_a", key: "while-busy")
+            XCTAssertEqual(busy, .conflict)
+            // A key used by another request.
+            let reused = try await send("sub_b", key: "held")
+            XCTAssertEqual(reused, .unprocessableContent)
+            // A subscription that does not exist.
+            let missing = try await send("sub_missing", key: "missing")
+            XCTAssertEqual(missing, .notFound)
+            var counted = try await assembly.api.directory.redemptions(of: "ONCE")
+            XCTAssertEqual(counted, 0, "a redemption that never ran kept its reservation")
+            // The one that completes counts, and its retry keeps it.
+            let redeemed = try await send("sub_b", key: "redeem-b")
+            let retried = try await send("sub_b", key: "redeem-b")
+            XCTAssertEqual([redeemed, retried], [.ok, .ok])
+            counted = try await assembly.api.directory.redemptions(of: "ONCE")
+            XCTAssertEqual(counted, 1)
+            let late = try await send("sub_c", key: "late")
+            XCTAssertEqual(late, .unprocessableContent, "the coupon was redeemed past its maximum")
+        }
+    }
 }
