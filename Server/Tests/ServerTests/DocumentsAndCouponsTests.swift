@@ -261,9 +261,10 @@ final class DocumentsAndCouponsTests: XCTestCase {
         }
     }
 
-    /// A redemption whose request will never complete gives its reservation back, whatever the
-    /// reason: a key used for another request, a subscription another request holds, a missing
-    /// subscription, a refusal. With `maxRedemptions: 1`, none of them uses the coupon up; the one
+    /// A redemption whose request will never complete gives its reservation back.
+    ///
+    /// Whatever the reason: a key used for another request, a subscription another request holds,
+    /// a missing subscription, a refusal. With `maxRedemptions: 1`, none of them uses the coupon up; the one
     /// that completes does, and its retry keeps it.
     func testARedemptionThatDoesNotCompleteGivesItsReservationBack() async throws {
         let once = try Coupon(code: "ONCE", name: "Once", percentOff: Fraction(1, 10), term: .once, maxRedemptions: 1)
