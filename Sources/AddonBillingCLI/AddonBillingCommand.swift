@@ -97,11 +97,10 @@ public enum AddonBillingCommand {
         }
         do {
             return CommandResult(output: try handler(input) + Data("\n".utf8), diagnostics: Data(), exitCode: 0)
+        } catch let error as UnreadableRequest {
+            return failure(error.refusal, exitCode: 2)
         } catch let error as BillingError {
             return failure(error, exitCode: 1)
-        } catch let error as DecodingError {
-            if let refusal = error.billingError { return failure(refusal, exitCode: 1) }
-            return failure(BillingError(code: .malformedRequest, message: error.plainMessage), exitCode: 2)
         } catch {
             let message = "The request could not be read: \(error)."
             return failure(BillingError(code: .malformedRequest, message: message), exitCode: 2)
@@ -113,8 +112,20 @@ public enum AddonBillingCommand {
         _ input: Data,
         _ body: (Request) throws(BillingError) -> Response
     ) throws -> Data {
-        let request = try JSONDecoder().decode(Request.self, from: input)
+        // The one decoding every front end shares (the HTTP server's too): a value that decodes but
+        // breaks a rule is that rule's refusal; only a request that cannot be read is malformed.
+        let request: Request
+        do {
+            request = try JSONRequestLimits.decode(Request.self, from: input)
+        } catch where error.code == .malformedRequest {
+            throw UnreadableRequest(refusal: error)
+        }
         return try encoder.encode(try body(request))
+    }
+
+    /// A request that could not be read as its command's shape (exit status 2).
+    private struct UnreadableRequest: Error {
+        var refusal: BillingError
     }
 
     private static var encoder: JSONEncoder {
@@ -135,49 +146,5 @@ public enum AddonBillingCommand {
         let envelope = ErrorEnvelope(error: .init(code: error.code, message: error.message))
         let output = (try? encoder.encode(envelope)) ?? Data()
         return CommandResult(output: output + Data("\n".utf8), diagnostics: Data(), exitCode: exitCode)
-    }
-}
-
-extension DecodingError {
-    /// The refusal behind a value that decoded but failed validation, if any.
-    var billingError: BillingError? {
-        if case .dataCorrupted(let context) = self { return context.underlyingError as? BillingError }
-        return nil
-    }
-
-    /// What a person calls a JSON type.
-    private func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is any BinaryInteger.Type: "a whole number"
-        case is String.Type: "a string"
-        case is Bool.Type: "true or false"
-        case is [String: Any].Type: "an object"
-        case is [Any].Type: "an array"
-        default: "\(type)"
-        }
-    }
-
-    /// A sentence naming the field at fault.
-    var plainMessage: String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            let names = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return names.isEmpty ? "the request" : "field \"" + names.joined(separator: ".") + "\""
-        }
-        switch self {
-        case .keyNotFound(let key, let context):
-            let field = path(context.codingPath + [key])
-            return "The request is missing \(field)."
-        case .valueNotFound(_, let context):
-            return "The request has null for \(path(context.codingPath)), which is required."
-        case .typeMismatch(let type, let context) where context.codingPath.isEmpty:
-            return "The request must be \(describe(type))."
-        case .typeMismatch(let type, let context):
-            return "The request has the wrong type for \(path(context.codingPath)); expected \(describe(type))."
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "The request is not valid JSON." }
-            return "The request has an invalid value for \(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default:
-            return "The request could not be read."
-        }
     }
 }

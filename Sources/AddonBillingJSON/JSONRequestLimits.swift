@@ -17,6 +17,31 @@ public enum JSONRequestLimits {
     /// The deepest nesting of objects and arrays a request may have.
     public static let maximumDepth = 64
 
+    /// Decodes a request of `type` within the limits: the one decoding every front end shares.
+    ///
+    /// The limits are checked first. A value that decodes but breaks a rule of the core (a
+    /// negative usage, say) is that rule's refusal — `invalidQuantity`, not `malformedRequest` —
+    /// over HTTP and from the command line alike; only a request that cannot be read as `type` is
+    /// `malformedRequest`, with a sentence naming the field at fault.
+    ///
+    /// - Throws: ``BillingError/Code/malformedRequest``, and the core's refusals of the values.
+    public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) throws(BillingError) -> Value {
+        try check(data)
+        do {
+            return try decoder.decode(Value.self, from: data)
+        } catch let error as BillingError {
+            throw error
+        } catch let error as DecodingError {
+            if let refusal = error.billingError { throw refusal }
+            throw BillingError(code: .malformedRequest, message: error.plainMessage)
+        } catch {
+            throw BillingError(code: .malformedRequest, message: "The request could not be read.")
+        }
+    }
+
+    /// The decoder every request shares.
+    private static let decoder = JSONDecoder()
+
     /// Checks size, nesting and duplicate keys in one pass over the bytes.
     ///
     /// Text that is not JSON is left for the decoder to report; this check only
@@ -144,5 +169,49 @@ public enum JSONRequestLimits {
             value = value << 4 | UInt32(digit)
         }
         return value
+    }
+}
+
+extension DecodingError {
+    /// The refusal behind a value that decoded but failed validation, if any.
+    var billingError: BillingError? {
+        if case .dataCorrupted(let context) = self { return context.underlyingError as? BillingError }
+        return nil
+    }
+
+    /// What a person calls a JSON type.
+    private func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is any BinaryInteger.Type: "a whole number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is [String: Any].Type: "an object"
+        case is [Any].Type: "an array"
+        default: "\(type)"
+        }
+    }
+
+    /// A sentence naming the field at fault.
+    var plainMessage: String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let names = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return names.isEmpty ? "the request" : "field \"" + names.joined(separator: ".") + "\""
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return "The request is missing \(field)."
+        case .valueNotFound(_, let context):
+            return "The request has null for \(path(context.codingPath)), which is required."
+        case .typeMismatch(let type, let context) where context.codingPath.isEmpty:
+            return "The request must be \(describe(type))."
+        case .typeMismatch(let type, let context):
+            return "The request has the wrong type for \(path(context.codingPath)); expected \(describe(type))."
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "The request is not valid JSON." }
+            return "The request has an invalid value for \(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "The request could not be read."
+        }
     }
 }

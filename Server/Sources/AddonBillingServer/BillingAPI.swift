@@ -33,8 +33,9 @@ public struct BillingRequestContext: RequestContext {
 
 /// The request decoder of every route: the body refused with `bodyTooLarge` (413) past the
 /// context's `maxUploadSize` — from `Content-Length` before anything is read, else once the limit
-/// is crossed — then the wire module's JSON limits checked, then decoded; anything unreadable is
-/// `malformedRequest`.
+/// is crossed — then decoded by the wire module's `JSONRequestLimits.decode`, as the command line
+/// decodes: anything unreadable is `malformedRequest` naming the field, a value that breaks a rule
+/// is that rule's refusal.
 public struct BillingRequestDecoder: RequestDecoder {
     /// Decodes a body of `type`.
     public func decode<T: Decodable>(
@@ -45,14 +46,8 @@ public struct BillingRequestDecoder: RequestDecoder {
         -> T
     {
         let data = try await BillingAPI.body(of: request, limit: context.maxUploadSize)
-        try JSONRequestLimits.check(data)
-        do {
-            return try BillingAPI.decoder.decode(T.self, from: data)
-        } catch let error as BillingError {
-            throw error
-        } catch {
-            throw BillingError(code: .malformedRequest, message: "The request body is not valid JSON for this route.")
-        }
+        // The command line's decoding too: a negative usage is `invalidQuantity` on both.
+        return try JSONRequestLimits.decode(T.self, from: data)
     }
 }
 
@@ -606,9 +601,6 @@ public struct BillingAPI: Sendable {
     func json(_ value: some Encodable) throws -> Response {
         try BillingResponseEncoder.response(value)
     }
-
-    /// The request decoder every route shares.
-    static let decoder = JSONDecoder()
 
 }
 

@@ -296,4 +296,33 @@ extension BillingServerTests {
             }
         }
     }
+
+    /// A body with a negative usage is the core's `invalidQuantity` over HTTP.
+    ///
+    /// As from the command line (one decoding, `JSONRequestLimits.decode`, serves both; the CLI's
+    /// side is `CommandLineTests`); an unreadable body is `malformedRequest` naming the field.
+    func testABodyThatBreaksARuleIsThatRulesRefusalAsOnTheCommandLine() async throws {
+        let harness = try makeHarness()
+        try await harness.assembly.application.test(.router) { client in
+            let token = try await account(harness, "acme", subscription: "sub_acme")
+            for (body, code, mentions) in [
+                (
+                    #"{"operation": {"type": "addSlots", "addon": "extra_seats", "quantity": 1}, "#
+                        + #""usage": {"seats": {"activeMembers": -1}}}"#, "invalidQuantity", "-1"
+                ),
+                (#"{"usage": {}}"#, "malformedRequest", "missing field"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_acme/quotes",
+                    method: .post,
+                    headers: headers(token),
+                    body: ByteBuffer(string: body)
+                ) { response in
+                    XCTAssertEqual(response.status, .badRequest, String(buffer: response.body))
+                    XCTAssertEqual(try errorCode(response), code, String(buffer: response.body))
+                    XCTAssertTrue(String(buffer: response.body).contains(mentions), String(buffer: response.body))
+                }
+            }
+        }
+    }
 }
