@@ -117,7 +117,7 @@ public enum AddonBillingCommand {
         let request: Request
         do {
             request = try JSONRequestLimits.decode(Request.self, from: input)
-        } catch where error.code == .malformedRequest {
+        } catch let error where error.code == .malformedRequest {
             throw UnreadableRequest(refusal: error)
         }
         return try encoder.encode(try body(request))
