@@ -29,12 +29,28 @@ extension Subscription {
         return status.renews ? nextBoundary : nil
     }
 
-    /// Opens the one period starting at `boundary`, as the service's renewal does.
+    /// Opens the one period starting at `boundary`, as the service's renewal does: the pure
+    /// transition a host that drives its own payment provider applies once it knows whether the
+    /// renewal invoice was paid.
     ///
     /// With `paymentDeclined`, the invoice's payment failed: the period opens all the
     /// same, the subscription becomes `past_due` with the invoice unpaid and its first
     /// retry scheduled (or takes the dunning policy's final status when no retry is left).
-    func renewingPeriod(
+    /// ``AddonService`` is one user of it; ``dueAt`` then says when the retry is due, and
+    /// ``retryingPayment(at:policy:scheduledAttempt:paymentDeclined:)`` carries it out.
+    ///
+    /// - Parameters:
+    ///   - boundary: The billing date that opens the period: the subscription's next one, its
+    ///     ``dueAt`` while it renews (``renew(at:policy:limit:)`` crosses several at once; this
+    ///     crosses exactly one).
+    ///   - at: When the renewal runs, at or after `boundary`; the first retry is scheduled from it.
+    ///   - policy: The host's money rules, for the invoice and the dunning schedule.
+    ///   - paymentDeclined: Whether the invoice's payment failed for good.
+    /// - Returns: The subscription after, and a decision of kind ``Decision/Kind/renewal`` whose
+    ///   renewal carries the resulting status.
+    /// - Throws: ``BillingError/Code/nothingDue`` unless the subscription renews, owes nothing,
+    ///   and `boundary` is its next billing date at or before `at`; ``BillingError/Code/overflow``.
+    public func renewingPeriod(
         from boundary: Instant,
         at: Instant,
         policy: BillingPolicy,
@@ -110,7 +126,10 @@ extension Subscription {
     ///   - paymentDeclined: Whether the payment failed for good.
     /// - Returns: The subscription after, and a decision of kind ``Decision/Kind/paymentRetry``.
     /// - Throws: ``BillingError/Code/nothingDue`` without an unpaid invoice or a due retry.
-    func retryingPayment(
+    ///
+    /// A host that drives its own payment provider applies it once it knows the payment's fate;
+    /// ``AddonService`` is one user of it.
+    public func retryingPayment(
         at: Instant,
         policy: BillingPolicy,
         scheduledAttempt: Int?,
