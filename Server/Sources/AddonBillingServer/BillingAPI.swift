@@ -177,6 +177,9 @@ public struct BillingAPI: Sendable {
         v1.post("subscriptions/:id/changes/quote") { request, context in try await self.quoteChange(request, context) }
         v1.post("subscriptions/:id/changes") { request, context in try await self.change(request, context) }
         v1.get("subscriptions/:id/documents/:key") { request, context in try await self.documents(request, context) }
+        v1.post("subscriptions/:id/contract-amendments") { request, context in
+            try await self.amendContract(request, context)
+        }
         v1.put("subscriptions/:id/customer") { request, context in try await self.setCustomer(request, context) }
         v1.post("subscriptions/:id/customer") { request, context in try await self.createCustomer(request, context) }
         return router
@@ -398,6 +401,24 @@ public struct BillingAPI: Sendable {
         case .claimed, .awaitingConfirmation, .recorded: return true
         case .completed, .failed, nil: return false
         }
+    }
+
+    /// Amends the seats of a contract-managed add-on exactly once (seed 004): the account
+    /// manager's token (`accountManager`, `billing.contracts`) only; seats added now are prorated
+    /// to the term and charged, seats removed leave at the contract's renewal.
+    func amendContract(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let (grant, service, id) = try await owned(context)
+        let key = try idempotencyKey(request, grant)
+        let body = try await decode(AmendmentBody.self, request, context)
+        let receipt = try await service.amendContract(
+            body.seats,
+            of: body.addon,
+            on: id,
+            by: grant.actor,
+            usage: body.usage,
+            idempotencyKey: key
+        )
+        return try answer(receipt)
     }
 
     /// The documents of a completed request, numbered gap-free per account: `key` is the request's
@@ -647,6 +668,14 @@ struct OperationBody: Decodable {
 /// The provider's customer of a subscription.
 struct CustomerBody: Codable {
     var customer: String
+}
+
+/// The body of a contract amendment: `{"addon": "seats", "seats": 5}`, or `"seats": -3` with
+/// `"usage"` to remove seats at the contract's renewal.
+struct AmendmentBody: Decodable {
+    var addon: AddonCode
+    var seats: Int64
+    var usage: CapacityUsage?
 }
 
 /// A page of the current period's charges.

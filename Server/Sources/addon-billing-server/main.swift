@@ -17,7 +17,7 @@ import Prometheus
 
 let usage = """
     usage: addon-billing-server
-           addon-billing-server token create <account> <actor> <owner|admin|member|viewer>
+           addon-billing-server token create <account> <actor> <owner|admin|member|viewer|accountManager>
            addon-billing-server token revoke <account> <token-id>
 
     """
@@ -80,7 +80,7 @@ case "token":
         output = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
             if rest.count == 4, rest[0] == "create" {
                 let role = Role(rawValue: rest[3])
-                guard [Role.owner, .admin, .member, .viewer].contains(role) else { return nil }
+                guard [Role.owner, .admin, .member, .viewer, .accountManager].contains(role) else { return nil }
                 let actor = BillingActor(id: ActorID(rawValue: rest[2]), role: role)
                 let (token, grant) = try await directory.createToken(for: try AccountID(rest[1]), actor: actor)
                 return "\(grant.id) \(token)"

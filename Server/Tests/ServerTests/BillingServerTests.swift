@@ -260,6 +260,7 @@ extension BillingServerTests {
                 (.post, "/payments", nil),
                 (.put, "/customer", ByteBuffer(string: #"{"customer": "cus_x"}"#)),
                 (.post, "/customer", ByteBuffer(string: "{}")),
+                (.post, "/contract-amendments", ByteBuffer(string: #"{"addon": "seats", "seats": 1}"#)),
                 (.post, "/changes/quote", upgradeToPro),
                 (.post, "/changes", upgradeToPro),
                 (.get, "/documents/some-request", nil),

@@ -39,7 +39,7 @@ extension StripeWebhookTests {
         let documented = try Self.documentedStatuses()
         XCTAssertEqual(try Self.document["openapi"] as? String, "3.1.0")
         XCTAssertEqual(Set(harness.assembly.routes), Set(documented.keys))
-        XCTAssertEqual(harness.assembly.routes.count, 21)
+        XCTAssertEqual(harness.assembly.routes.count, 22)
     }
 
     func testEveryErrorIsTheOneErrorShapeAndEveryV1RouteAnswers401() throws {
@@ -80,6 +80,7 @@ extension StripeWebhookTests {
                 "POST /v1/subscriptions/{id}/usage": #"{"capacity": "seats", "units": 1}"#,
                 "PUT /v1/subscriptions/{id}/customer": #"{"customer": "cus_acme"}"#,
                 "POST /v1/subscriptions/{id}/customer": #"{"email": "billing@acme.example"}"#,
+                "POST /v1/subscriptions/{id}/contract-amendments": #"{"addon": "seats", "seats": 1}"#,
                 "POST /v1/subscriptions/{id}/changes/quote":
                     #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,
                 "POST /v1/subscriptions/{id}/changes": #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,

@@ -13,6 +13,8 @@ public struct Permission: StringValue {
     public static let billingUpdate: Permission = "billing.update"
     /// Link the subscription to the payment provider's customer whose card pays it.
     public static let paymentDetailsUpdate: Permission = "billing.paymentDetails"
+    /// Amend the seats of a contract-managed plan (seed 004: "through the account manager").
+    public static let contractAmend: Permission = "billing.contracts"
 }
 
 /// A person's role in the organization, which grants permissions.
@@ -24,6 +26,7 @@ public struct Permission: StringValue {
 /// | ``billingManager`` | billing.read, billing.update | no |
 /// | ``viewer`` | billing.read | no |
 /// | ``member`` | none | no |
+/// | ``accountManager`` | billing.read, billing.contracts | no |
 ///
 /// A custom role grants nothing by itself; give the ``BillingActor`` its permissions.
 public struct Role: StringValue {
@@ -42,6 +45,9 @@ public struct Role: StringValue {
     public static let viewer: Role = "viewer"
     /// A member: no billing permissions.
     public static let member: Role = "member"
+    /// The vendor's account manager of a contract-managed plan: reads billing and amends the
+    /// contract's seats; buys nothing self-serve.
+    public static let accountManager: Role = "accountManager"
 
     /// The permissions the role grants by default.
     public var defaultPermissions: Set<Permission> {
@@ -49,6 +55,7 @@ public struct Role: StringValue {
         case .owner, .admin: [.billingRead, .billingUpdate, .paymentDetailsUpdate]
         case .billingManager: [.billingRead, .billingUpdate]
         case .viewer: [.billingRead]
+        case .accountManager: [.billingRead, .contractAmend]
         default: []
         }
     }

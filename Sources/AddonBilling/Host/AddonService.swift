@@ -215,6 +215,40 @@ public struct AddonService: Sendable {
         try await perform(.linkCustomer(customer, actor: actor), on: id, idempotencyKey: idempotencyKey)
     }
 
+    /// Amends the seats of a contract-managed add-on exactly once, as the account manager agrees
+    /// them (seed 004): seats added now are prorated by whole days to the rest of the contract term
+    /// and charged; seats removed leave at the contract's renewal, refund-free, never below those
+    /// in use.
+    ///
+    /// - Parameters:
+    ///   - seats: Seats to add (positive) or remove at the renewal (negative).
+    ///   - addon: The contract-managed add-on.
+    ///   - id: The subscription.
+    ///   - actor: Who asks; needs `billing.contracts` (the ``Role/accountManager`` role).
+    ///   - usage: The seats in use now; required to remove seats.
+    ///   - idempotencyKey: The caller's key; a retry with it returns the first result.
+    /// - Returns: The receipt: the outcome (its decision carries the ``ContractAmendment``) and what
+    ///   was charged.
+    /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.contracts`;
+    ///   ``BillingError/Code/usageRequired`` for a removal without usage; the refusals of
+    ///   ``Subscription/contractAmendment(adding:to:at:policy:)`` and
+    ///   ``Subscription/contractAmendment(removing:from:usage:at:)``; the errors of
+    ///   ``apply(_:on:by:usage:idempotencyKey:)``.
+    public func amendContract(
+        _ seats: Int64,
+        of addon: AddonCode,
+        on id: SubscriptionID,
+        by actor: BillingActor,
+        usage: CapacityUsage? = nil,
+        idempotencyKey: IdempotencyKey
+    ) async throws -> ServiceReceipt {
+        try await perform(
+            .amendContract(addon: addon, seats: seats, actor: actor, usage: usage),
+            on: id,
+            idempotencyKey: idempotencyKey
+        )
+    }
+
     /// Applies an add-on operation (add or remove slots, buy a pack, add a feature,
     /// cancel, auto-renew) exactly once.
     ///

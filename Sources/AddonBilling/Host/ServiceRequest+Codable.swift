@@ -12,6 +12,8 @@ extension ServiceRequest {
         case attempt
         case subscriptionOperation
         case customer
+        case addon
+        case seats
     }
     /// Decodes the tagged object form.
     package init(from decoder: any Decoder) throws {
@@ -51,6 +53,13 @@ extension ServiceRequest {
                 try container.decode(String.self, forKey: .customer),
                 actor: try container.decode(BillingActor.self, forKey: .actor)
             )
+        case "amendContract":
+            self = .amendContract(
+                addon: try container.decode(AddonCode.self, forKey: .addon),
+                seats: try container.decode(Int64.self, forKey: .seats),
+                actor: try container.decode(BillingActor.self, forKey: .actor),
+                usage: try container.decodeIfPresent(CapacityUsage.self, forKey: .usage)
+            )
         case let other:
             self = try decoder.validating { () throws(BillingError) in
                 throw BillingError.unknownName(
@@ -58,7 +67,7 @@ extension ServiceRequest {
                     of: "service request",
                     accepted: [
                         "apply", "recordUsage", "renew", "retryPayment", "payUnpaidInvoice", "configureAutoRecharge",
-                        "changeSubscription", "linkCustomer",
+                        "changeSubscription", "linkCustomer", "amendContract",
                     ]
                 )
             }
@@ -100,6 +109,12 @@ extension ServiceRequest {
             try container.encode("linkCustomer", forKey: .type)
             try container.encode(customer, forKey: .customer)
             try container.encode(actor, forKey: .actor)
+        case .amendContract(let addon, let seats, let actor, let usage):
+            try container.encode("amendContract", forKey: .type)
+            try container.encode(addon, forKey: .addon)
+            try container.encode(seats, forKey: .seats)
+            try container.encode(actor, forKey: .actor)
+            try container.encodeIfPresent(usage, forKey: .usage)
         }
     }
 }

@@ -8,7 +8,8 @@
 /// `{"type": "renew", "boundary": "2026-05-01T00:00:00Z"}`, `{"type": "retryPayment", "attempt": 1}`,
 /// `{"type": "payUnpaidInvoice", "actor": {...}}`, `{"type": "configureAutoRecharge", "rule": {...}, "actor": {...}}`,
 /// `{"type": "changeSubscription", "subscriptionOperation": {...}, "actor": {...}, "usage": {...}}`,
-/// `{"type": "linkCustomer", "customer": "cus_123", "actor": {...}}`.
+/// `{"type": "linkCustomer", "customer": "cus_123", "actor": {...}}`,
+/// `{"type": "amendContract", "addon": "seats", "seats": 5, "actor": {...}, "usage": {...}}`.
 package enum ServiceRequest: Sendable, Hashable, Codable {
     /// An operation on the subscription's add-ons.
     case apply(AddonOperation, actor: BillingActor, usage: CapacityUsage?)
@@ -26,6 +27,9 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
     case changeSubscription(SubscriptionOperation, actor: BillingActor, usage: CapacityUsage?)
     /// The payment provider's customer whose card pays the subscription from now on.
     case linkCustomer(String, actor: BillingActor)
+    /// An account manager's amendment of a contract-managed add-on: seats added now (positive,
+    /// prorated to the term) or removed at the contract's renewal (negative, never below `usage`).
+    case amendContract(addon: AddonCode, seats: Int64, actor: BillingActor, usage: CapacityUsage?)
 
     /// Decides the request on a subscription: the pure core, nothing else.
     ///
@@ -91,6 +95,19 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
             guard (1...255).contains(customer.utf8.count), customer.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
             else { throw BillingError.invalidCustomer }
             return Outcome(subscription, try Decision(.configuration, currency: subscription.currency))
+        case .amendContract(let addon, let seats, let actor, let usage):
+            try actor.require(.contractAmend)
+            guard seats < 0 else {
+                return try subscription.contractAmendment(adding: seats, to: addon, at: at, policy: policy)
+            }
+            let (removed, overflow) = Int64(0).subtractingReportingOverflow(seats)
+            guard !overflow else { throw BillingError.invalidQuantity(seats) }
+            guard let usage else {
+                // Seats leave never below those in use: a removal names them.
+                guard let offer = subscription.plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
+                throw BillingError.usageRequired(offer, .removeSlots(addon, quantity: removed))
+            }
+            return try subscription.contractAmendment(removing: removed, from: addon, usage: usage, at: at)
         }
     }
 
@@ -122,7 +139,8 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
         case .renew: return try Subscription.declined(renewal: outcome, at: at, policy: policy)
         case .retryPayment: return try Subscription.declined(payment: outcome, at: at, policy: policy)
         case .recordUsage: return try decide(on: before, at: at, policy: policy, paymentDeclined: true)
-        case .apply, .payUnpaidInvoice, .configureAutoRecharge, .changeSubscription, .linkCustomer: return nil
+        case .apply, .payUnpaidInvoice, .configureAutoRecharge, .changeSubscription, .linkCustomer, .amendContract:
+            return nil
         }
     }
 }
