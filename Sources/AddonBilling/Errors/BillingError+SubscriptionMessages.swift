@@ -387,21 +387,24 @@ extension BillingError {
 
     /// A host passed a key in a namespace the service derives its own keys in.
     static func reservedIdempotencyKey(_ key: String) -> BillingError {
-        let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
-        return BillingError(
+        BillingError(
             code: .invalidIdempotencyKey,
-            message: "Idempotency key \"\(shown)\" is in the namespace of the service's own renewal and retry keys; "
-                + "send a key of your own."
+            message: "Idempotency key \"\(shown(key))\" is in the namespace of the service's own renewal and retry "
+                + "keys; send a key of your own."
         )
     }
 
     static func invalidIdempotencyKey(_ key: String) -> BillingError {
-        let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
-        return BillingError(
+        BillingError(
             code: .invalidIdempotencyKey,
-            message: "Idempotency key \"\(shown)\" is not allowed; a key is 1 to \(IdempotencyKey.maximumLength) "
+            message: "Idempotency key \"\(shown(key))\" is not allowed; a key is 1 to \(IdempotencyKey.maximumLength) "
                 + "printable ASCII characters without spaces."
         )
+    }
+
+    /// A key as a message shows it: its first 40 characters.
+    private static func shown(_ key: String) -> String {
+        key.count > 40 ? String(key.prefix(40)) + "…" : key
     }
 
     static func noChargeWaiting(_ key: IdempotencyKey) -> BillingError {
