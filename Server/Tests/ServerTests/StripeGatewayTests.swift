@@ -32,12 +32,17 @@ final class StripeGatewayTests: XCTestCase {
         )
     }
 
-    func request(_ key: String, customer: String? = "cus_acme", cents: Int64 = 1900) throws -> ChargeRequest {
+    func request(
+        _ key: String,
+        customer: String? = "cus_acme",
+        cents: Int64 = 1900,
+        currency: Currency = .usd
+    ) throws -> ChargeRequest {
         ChargeRequest(
             idempotencyKey: IdempotencyKey(key),
             subscription: "sub_acme",
             providerReference: customer,
-            amount: Money(minorUnits: cents, currency: try Currency(code: "USD")),
+            amount: Money(minorUnits: cents, currency: currency),
             description: "2 × Extra seat, prorated",
             lines: []
         )
@@ -59,6 +64,49 @@ final class StripeGatewayTests: XCTestCase {
             XCTFail("expected \(code), got \(error)", file: file, line: line)
         }
         return nil
+    }
+
+    // MARK: Currencies
+
+    /// Amounts go to Stripe in Stripe's units, not ISO 4217's where they differ
+    /// (docs.stripe.com/currencies): ISK ×100, MGA in whole ariary, three-decimal amounts ending in
+    /// 0; what Stripe cannot take exactly is refused before anything is sent.
+    func testEachSpecialCurrencyIsSentInStripesUnitsAndInexactAmountsAreRefused() async throws {
+        stub.addCustomer("cus_acme", paymentMethod: "pm_card_visa")
+        let gateway = gateway()
+        let mga = try Currency(code: "MGA", minorUnitExponent: 2)
+        let sent: [(Money, Int64)] = [
+            (Money(minorUnits: 1900, currency: .usd), 1900),
+            (Money(minorUnits: 500, currency: try Currency(code: "ISK")), 50_000),  // 500 króna
+            (Money(minorUnits: 5_000, currency: try Currency(code: "UGX")), 5_000),
+            (Money(minorUnits: 1_990, currency: try Currency(code: "HUF")), 1_990),
+            (Money(minorUnits: 1_990, currency: try Currency(code: "TWD")), 1_990),
+            (Money(minorUnits: 500, currency: .jpy), 500),
+            (Money(minorUnits: 1_230, currency: try Currency(code: "KWD")), 1_230),
+            (Money(minorUnits: 250_000, currency: mga), 2_500),
+        ]
+        for (index, (money, expected)) in sent.enumerated() {
+            let result = try await gateway.charge(
+                try request("currency-\(index)", cents: money.minorUnits, currency: money.currency)
+            )
+            XCTAssertEqual(result.status, .captured, "\(money)")
+            let intent = stub.intents.first { $0.metadata["idempotency_key"] == "client:currency-\(index)" }
+            XCTAssertEqual(intent?.amount, expected, "\(money)")
+            XCTAssertEqual(intent?.currency, money.currency.code.lowercased(), "\(money)")
+        }
+        let posted = stub.postCalls
+        for money in [
+            Money(minorUnits: 1_235, currency: try Currency(code: "KWD")),  // 1.235 KWD: Stripe needs the last digit 0
+            Money(minorUnits: 250_050, currency: mga),  // 2,500.50 ariary: Stripe has no fraction of an ariary
+        ] {
+            let message = await assertDeclined {
+                try await gateway.charge(
+                    try request("inexact-\(money.minorUnits)", cents: money.minorUnits, currency: money.currency)
+                )
+            }
+            XCTAssertTrue(message?.contains("exactly") == true, message ?? "")
+        }
+        XCTAssertEqual(stub.postCalls, posted, "an inexact amount reached Stripe")
     }
 
     // MARK: Captured

@@ -140,7 +140,7 @@ public struct StripePaymentGateway: PaymentGateway {
             return try chargeResult(try await retrieve(id))
         }
         let form = [
-            ("amount", String(request.amount.minorUnits)),
+            ("amount", String(try Self.stripeAmount(request.amount))),
             ("currency", request.amount.currency.code.lowercased()),
             ("customer", customer),
             ("payment_method", method),
@@ -185,6 +185,62 @@ public struct StripePaymentGateway: PaymentGateway {
         default:
             throw try response.failure(customer: customer)
         }
+    }
+
+    /// Stripe's currencies without decimals in the API (docs.stripe.com/currencies#zero-decimal).
+    static let zeroDecimal: Set<String> = [
+        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF",
+        "XPF",
+    ]
+    /// Stripe's three-decimal currencies, whose API amounts must end in 0
+    /// (docs.stripe.com/currencies#three-decimal).
+    static let threeDecimal: Set<String> = ["BHD", "JOD", "KWD", "OMR", "TND"]
+
+    /// The amount Stripe's API reads as `money`, following its currency table rather than ISO 4217
+    /// where the two differ (docs.stripe.com/currencies, "Special cases").
+    ///
+    /// Zero-decimal currencies are sent in whole units (MGA has two decimals in ISO 4217 but none at
+    /// Stripe); three-decimal ones in thousandths whose last digit is 0; every other currency in
+    /// hundredths — ISK too, which ISO 4217 gives no decimals: Stripe reads 500 as 5 króna and
+    /// requires a multiple of 100. HUF and TWD are charged in hundredths as ISO says (their
+    /// zero-decimal rule is Stripe's for payouts). An amount Stripe cannot take exactly — a
+    /// fraction of a unit it does not have, a three-decimal amount ending in another digit — is
+    /// refused before anything is sent, never rounded.
+    ///
+    /// - Throws: ``BillingError/Code/paymentDeclined`` naming the amount, with nothing charged;
+    ///   ``BillingError/Code/overflow`` past 64 bits.
+    static func stripeAmount(_ money: Money) throws(BillingError) -> Int64 {
+        let code = money.currency.code
+        let stripeExponent = zeroDecimal.contains(code) ? 0 : threeDecimal.contains(code) ? 3 : 2
+        let isoExponent = money.currency.minorUnitExponent
+        var amount = money.minorUnits
+        if stripeExponent >= isoExponent {
+            for _ in isoExponent..<stripeExponent {
+                let (scaled, overflow) = amount.multipliedReportingOverflow(by: 10)
+                guard !overflow else {
+                    throw BillingError(
+                        code: .overflow,
+                        message: "\(money.formatted()) does not fit in Stripe's units of \(money.currency.code)."
+                    )
+                }
+                amount = scaled
+            }
+        } else {
+            for _ in stripeExponent..<isoExponent {
+                guard amount % 10 == 0 else { throw inexact(money) }
+                amount /= 10
+            }
+        }
+        if stripeExponent == 3, amount % 10 != 0 { throw inexact(money) }
+        return amount
+    }
+
+    /// The refusal of an amount Stripe cannot charge exactly.
+    private static func inexact(_ money: Money) -> BillingError {
+        BillingError(
+            code: .paymentDeclined,
+            message: "Stripe cannot charge \(money.formatted()) exactly in \(money.currency.code); nothing was charged."
+        )
     }
 
     /// Stripe's minimum charge in the currencies the core names.
