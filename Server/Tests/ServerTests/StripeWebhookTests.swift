@@ -300,12 +300,17 @@ final class StripeWebhookTests: XCTestCase {
             try await Self.post(client, other, signature: Self.signature(other, at: now)) {
                 XCTAssertEqual(try json($0)["outcome"] as? String, "ignored")
             }
+            // An intent whose key is in none of the service's namespaces is not the service's.
+            let foreign = Self.event("evt_6", "payment_intent.succeeded", intent: intent, key: "buy")
+            try await Self.post(client, foreign, signature: Self.signature(foreign, at: now)) {
+                XCTAssertEqual(try json($0)["outcome"] as? String, "ignored")
+            }
             let counted = harness.assembly.metrics.registry.emitToString()
             for line in [
                 #"addon_billing_webhook_events_total{outcome="refused"} 7"#,
                 #"addon_billing_webhook_events_total{outcome="applied"} 2"#,
                 #"addon_billing_webhook_events_total{outcome="replayed"} 1"#,
-                #"addon_billing_webhook_events_total{outcome="ignored"} 1"#,
+                #"addon_billing_webhook_events_total{outcome="ignored"} 2"#,
                 #"addon_billing_charges_total{outcome="pending"} 1"#,
             ] {
                 XCTAssertTrue(counted.contains(line), "missing \(line) in:\n\(counted)")

@@ -164,10 +164,16 @@ public struct StripeWebhook: Sendable {
             case "payment_intent.payment_failed", "payment_intent.canceled": succeeded = false
             default: return nil
             }
+            // The key as the gateway wrote it: its stored form, in one of the service's namespaces
+            // (anything else is not the service's and is ignored, as `IdempotencyKey`'s decoding does).
             guard let id = data.object.id, let raw = data.object.metadata?["idempotency_key"],
-                let key = try? JSONDecoder().decode(IdempotencyKey.self, from: JSONEncoder().encode(raw))
+                ["client:", "renewal:", "dunning:"].contains(where: raw.hasPrefix)
             else { return nil }
-            return ChargeConfirmation(idempotencyKey: key, chargeID: ChargeID(rawValue: id), succeeded: succeeded)
+            return ChargeConfirmation(
+                idempotencyKey: IdempotencyKey(stored: raw),
+                chargeID: ChargeID(rawValue: id),
+                succeeded: succeeded
+            )
         }
 
         /// The customer and card of a succeeded SetupIntent the server started (its metadata names
