@@ -61,11 +61,11 @@ extension Demo {
             out.line(
                 "Charged: \(bought.amountCharged) — \(bought.amountCharged == quote.amountDue ? "the quote" : "NOT the quote")."
             )
-            let numbering = SequentialDocumentNumbering { _ in "BERLIN" }
-            try await print(service.documents(for: bought, numbering: numbering), &out)
+            let archive = InMemoryDocumentArchive { _ in "BERLIN" }
+            try await print(service.documents(for: bought, archive: archive), &out)
             clock.set(try instant("2026-04-30T22:00:00Z"))
             for renewal in try await service.renewDue().receipts {
-                try await print(service.documents(for: renewal, numbering: numbering), &out)
+                try await print(service.documents(for: renewal, archive: archive), &out)
             }
             out.line("Redeeming SPRING20 on another subscription, after its 500th redemption, then in June:")
             refuse(&out) {

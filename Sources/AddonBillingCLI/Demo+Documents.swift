@@ -11,10 +11,10 @@ extension Demo {
         let store = InMemorySubscriptionStore([subscription])
         let clock = ManualClock(try instant("2026-04-16T00:00:00Z"))
         let service = AddonService(store: store, gateway: ScriptedPaymentGateway(), clock: clock.witness)
-        let numbering = SequentialDocumentNumbering { _ in "ACME" }
+        let archive = InMemoryDocumentArchive { _ in "ACME" }
         let may = try instant("2026-05-01T00:00:00Z")
         do {
-            try await issue(subscription.id, service, clock: clock, numbering: numbering, renewingAt: may, &out)
+            try await issue(subscription.id, service, clock: clock, archive: archive, renewingAt: may, &out)
         } catch {
             out.line("The documents could not be issued: \(error)")
         }
@@ -24,7 +24,7 @@ extension Demo {
         _ subscription: SubscriptionID,
         _ service: AddonService,
         clock: ManualClock,
-        numbering: SequentialDocumentNumbering,
+        archive: InMemoryDocumentArchive,
         renewingAt may: Instant,
         _ out: inout Transcript
     ) async throws {
@@ -34,14 +34,14 @@ extension Demo {
             by: SeedPlans.admin,
             idempotencyKey: "buy-2-seats"
         )
-        for document in try await service.documents(for: bought, numbering: numbering) {
+        for document in try await service.documents(for: bought, archive: archive) {
             for line in document.plainText.split(separator: "\n", omittingEmptySubsequences: false) {
                 out.line(String(line))
             }
         }
         clock.set(may)
         for renewal in try await service.renewDue().receipts {
-            for document in try await service.documents(for: renewal, numbering: numbering) {
+            for document in try await service.documents(for: renewal, archive: archive) {
                 for line in document.plainText.split(separator: "\n", omittingEmptySubsequences: false) {
                     out.line(String(line))
                 }

@@ -229,7 +229,7 @@ final class DocumentTests: XCTestCase {
         )
         let renewed = try await service.renew(on: subscription.id)
         let receipt = try XCTUnwrap(renewed)
-        let documents = try await service.documents(for: receipt, numbering: SequentialDocumentNumbering())
+        let documents = try await service.documents(for: receipt, archive: InMemoryDocumentArchive())
         let invoice = try XCTUnwrap(documents.first)
         XCTAssertEqual(invoice.kind, .invoice)
         XCTAssertEqual(invoice.amountPaid, usd(0))
@@ -254,7 +254,7 @@ final class DocumentTests: XCTestCase {
         // Every fourth charge is declined: a declined request issues no document and takes no number.
         let gateway = ScriptedPaymentGateway(script: (0..<count).map { $0 % 4 == 3 ? .decline : .none })
         let service = AddonService(store: store, gateway: gateway, clock: clock.witness)
-        let numbering = SequentialDocumentNumbering { _ in "acme" }
+        let archive = InMemoryDocumentArchive { _ in "acme" }
         let receipts = await withTaskGroup(of: ServiceReceipt?.self) { group in
             for index in 0..<count {
                 group.addTask {
@@ -273,7 +273,7 @@ final class DocumentTests: XCTestCase {
         XCTAssertEqual(receipts.count, count - count / 4)
         let numbers = try await withThrowingTaskGroup(of: [String].self) { group in
             for receipt in receipts {
-                group.addTask { try await service.documents(for: receipt, numbering: numbering).map(\.number) }
+                group.addTask { try await service.documents(for: receipt, archive: archive).map(\.number) }
             }
             var numbers: [String] = []
             for try await batch in group { numbers += batch }
@@ -285,12 +285,12 @@ final class DocumentTests: XCTestCase {
         XCTAssertEqual(numbers.sorted(), expected)
         // Asked again, the same receipts keep their numbers, and no number is taken.
         for receipt in receipts.prefix(3) {
-            let again = try await service.documents(for: receipt, numbering: numbering)
-            let first = try await service.documents(for: receipt, numbering: numbering)
+            let again = try await service.documents(for: receipt, archive: archive)
+            let first = try await service.documents(for: receipt, archive: archive)
             XCTAssertEqual(again.map(\.number), first.map(\.number))
             XCTAssertEqual(again.first?.chargeID, receipt.chargeID)
         }
-        let issued = await numbering.numbers(of: "acme")
+        let issued = await archive.numbers(of: "acme")
         XCTAssertEqual(issued, expected)
     }
 }

@@ -112,10 +112,23 @@ public protocol AccountDirectory: Sendable {
     /// The subscriptions an account owns, in identifier order.
     func subscriptions(of account: AccountID) async throws -> [SubscriptionID]
 
-    /// The number of the document of `kind` for the request `key`: the account's next, gap-free,
-    /// the first time (in one transaction, unique per `(account, number)` and `(key, kind)`), the
-    /// same one every time after.
-    func documentNumber(for key: IdempotencyKey, kind: BillingDocument.Kind, account: AccountID) async throws -> Int64
+    /// The documents issued for the request `key`, exactly as issued, in number order.
+    func documents(for key: IdempotencyKey) async throws -> [BillingDocument]
+
+    /// Issues a request's documents once: numbers `drafts` in order with the account's next
+    /// numbers (gap-free, unique per `(account, number)` and `(key, kind)`) and stores them, with
+    /// the invoice the request pays, in one transaction.
+    ///
+    /// - Returns: The documents just numbered, or — when `key` has documents already — those.
+    func issueDocuments(
+        _ drafts: [BillingDocument],
+        for key: IdempotencyKey,
+        account: AccountID,
+        settling invoice: IdempotencyKey?
+    ) async throws -> [BillingDocument]
+
+    /// The request whose receipt paid the invoice issued for the request `invoice`, if one did.
+    func settlement(of invoice: IdempotencyKey) async throws -> IdempotencyKey?
 
     /// Reserves one redemption of `coupon` for the request `key`, atomically against `limit`.
     ///
@@ -183,30 +196,36 @@ extension Sequence<UInt8> {
     }
 }
 
-/// Document numbers from the account directory: gap-free per account, `acme-000001`, … — the
-/// same number for a request's document every time it is asked for.
-public struct DirectoryDocumentNumbering: DocumentNumbering {
-    /// The directory that owns the accounts' sequences.
+/// The document archive in the account directory: numbers gap-free per account (`acme-000001`,
+/// …), every request's documents stored as issued.
+public struct DirectoryDocumentArchive: DocumentArchive {
+    /// The directory that owns the accounts' sequences and documents.
     public let directory: any AccountDirectory
 
-    /// A numbering over `directory`.
+    /// An archive over `directory`.
     public init(directory: any AccountDirectory) { self.directory = directory }
 
-    /// The number of the document of `kind` for the request `key` on `subscription`.
-    public func number(
+    public func documents(for key: IdempotencyKey) async throws -> [BillingDocument] {
+        try await directory.documents(for: key)
+    }
+
+    public func issue(
+        _ drafts: [BillingDocument],
         for key: IdempotencyKey,
-        kind: BillingDocument.Kind,
-        subscription: SubscriptionID
-    ) async throws -> String {
+        subscription: SubscriptionID,
+        settling invoice: IdempotencyKey?
+    ) async throws -> [BillingDocument] {
         guard let account = try await directory.owner(of: subscription) else {
             throw BillingError(
                 code: .subscriptionNotFound,
                 message: "No account owns subscription \"\(subscription)\"."
             )
         }
-        let number = try await directory.documentNumber(for: key, kind: kind, account: account)
-        let digits = String(number)
-        return "\(account.rawValue)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        return try await directory.issueDocuments(drafts, for: key, account: account, settling: invoice)
+    }
+
+    public func settlement(of invoice: IdempotencyKey) async throws -> IdempotencyKey? {
+        try await directory.settlement(of: invoice)
     }
 }
 
@@ -274,12 +293,19 @@ public final class GrantCachingDirectory: AccountDirectory {
     public func subscriptions(of account: AccountID) async throws -> [SubscriptionID] {
         try await base.subscriptions(of: account)
     }
-    public func documentNumber(
+    public func documents(for key: IdempotencyKey) async throws -> [BillingDocument] {
+        try await base.documents(for: key)
+    }
+    public func issueDocuments(
+        _ drafts: [BillingDocument],
         for key: IdempotencyKey,
-        kind: BillingDocument.Kind,
-        account: AccountID
-    ) async throws -> Int64 {
-        try await base.documentNumber(for: key, kind: kind, account: account)
+        account: AccountID,
+        settling invoice: IdempotencyKey?
+    ) async throws -> [BillingDocument] {
+        try await base.issueDocuments(drafts, for: key, account: account, settling: invoice)
+    }
+    public func settlement(of invoice: IdempotencyKey) async throws -> IdempotencyKey? {
+        try await base.settlement(of: invoice)
     }
     public func reserveRedemption(
         of coupon: CouponCode,

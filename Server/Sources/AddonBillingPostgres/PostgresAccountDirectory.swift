@@ -86,38 +86,87 @@ public struct PostgresAccountDirectory: AccountDirectory {
         return ids
     }
 
-    public func documentNumber(
+    public func documents(for key: IdempotencyKey) async throws -> [BillingDocument] {
+        let rows = try await client.read(
+            "SELECT kind, number, body FROM documents WHERE request_key = \(key.rawValue) ORDER BY number",
+            logger: logger
+        )
+        return try DocumentRows.issued(try await Self.documentRows(rows.decode((String, Int64, String?).self))) ?? []
+    }
+
+    public func issueDocuments(
+        _ drafts: [BillingDocument],
         for key: IdempotencyKey,
-        kind: BillingDocument.Kind,
-        account: AccountID
-    ) async throws -> Int64 {
+        account: AccountID,
+        settling invoice: IdempotencyKey?
+    ) async throws -> [BillingDocument] {
+        // A concurrent issue of the same request collides on `(request_key, kind)` and rolls back;
+        // the retry then reads the documents the other one stored.
         try await retryingCollisions {
             try await client.withTransaction(logger: logger) { connection in
                 let existing = try await connection.query(
-                    "SELECT number FROM documents WHERE request_key = \(key.rawValue) AND kind = \(kind.rawValue)",
+                    "SELECT kind, number, body FROM documents WHERE request_key = \(key.rawValue) ORDER BY number",
                     logger: logger
                 )
-                if let number = try await existing.decode(Int64.self).firstRow() { return number }
-                // The sequence row's lock orders an account's numberings; a rollback returns the number.
-                let next = try await connection.query(
-                    """
-                    INSERT INTO document_sequences (account, last) VALUES (\(account.rawValue), 1)
-                    ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
-                    """,
-                    logger: logger
-                )
-                var number: Int64 = 0
-                for try await last in next.decode(Int64.self) { number = last }
-                try await connection.query(
-                    """
-                    INSERT INTO documents (account, number, request_key, kind)
-                    VALUES (\(account.rawValue), \(number), \(key.rawValue), \(kind.rawValue))
-                    """,
-                    logger: logger
-                )
-                return number
+                let rows = try await Self.documentRows(existing.decode((String, Int64, String?).self))
+                if let issued = try DocumentRows.issued(rows) { return issued }
+                var documents: [BillingDocument] = []
+                for draft in drafts {
+                    if let earlier = DocumentRows.earlierNumber(of: draft, in: rows) {
+                        let (document, body) = try DocumentRows.numbered(draft, earlier, account: account)
+                        try await connection.query(
+                            """
+                            UPDATE documents SET body = \(body), settles = \(invoice?.rawValue)
+                            WHERE request_key = \(key.rawValue) AND kind = \(draft.kind.rawValue)
+                            """,
+                            logger: logger
+                        )
+                        documents.append(document)
+                        continue
+                    }
+                    // The sequence row's lock orders an account's numberings; a rollback returns the number.
+                    let next = try await connection.query(
+                        """
+                        INSERT INTO document_sequences (account, last) VALUES (\(account.rawValue), 1)
+                        ON CONFLICT (account) DO UPDATE SET last = document_sequences.last + 1 RETURNING last
+                        """,
+                        logger: logger
+                    )
+                    guard let number = try await next.decode(Int64.self).firstRow() else {
+                        throw BillingError(code: .overflow, message: "The document sequence did not advance.")
+                    }
+                    let (document, body) = try DocumentRows.numbered(draft, number, account: account)
+                    try await connection.query(
+                        """
+                        INSERT INTO documents (account, number, request_key, kind, body, settles)
+                        VALUES (\(account.rawValue), \(number), \(key.rawValue), \(draft.kind.rawValue), \(body),
+                            \(invoice?.rawValue))
+                        """,
+                        logger: logger
+                    )
+                    documents.append(document)
+                }
+                return documents
             }
         }
+    }
+
+    public func settlement(of invoice: IdempotencyKey) async throws -> IdempotencyKey? {
+        let rows = try await client.read(
+            "SELECT request_key FROM documents WHERE settles = \(invoice.rawValue) LIMIT 1",
+            logger: logger
+        )
+        return try await rows.decode(String.self).firstRow().map { IdempotencyKey(stored: $0) }
+    }
+
+    private static func documentRows<Rows: AsyncSequence>(
+        _ rows: Rows
+    ) async throws -> [DocumentRow] where Rows.Element == (String, Int64, String?) {
+        var documents: [DocumentRow] = []
+        for try await (kind, number, body) in rows {
+            documents.append(DocumentRow(kind: kind, number: number, body: body))
+        }
+        return documents
     }
 
     public func reserveRedemption(

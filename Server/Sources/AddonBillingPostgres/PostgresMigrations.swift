@@ -241,6 +241,20 @@ enum PostgresMigrations {
                 name: "a request's step written by one function call",
                 statements: [writeStep(schema: s)]
             ),
+            Migration(
+                version: 6,
+                name: "documents stored as issued, and when a coupon was reserved",
+                statements: [
+                    "ALTER TABLE \(s).documents ADD COLUMN body text, ADD COLUMN settles text COLLATE \"C\"",
+                    "CREATE INDEX documents_settles ON \(s).documents (settles) WHERE settles IS NOT NULL",
+                    """
+                    ALTER TABLE \(s).coupon_redemptions
+                    ADD COLUMN reserved_at timestamptz NOT NULL DEFAULT 'epoch'
+                    """,
+                    // Reservations made before this version count as old; new ones are stamped now.
+                    "ALTER TABLE \(s).coupon_redemptions ALTER COLUMN reserved_at SET DEFAULT now()",
+                ]
+            ),
         ]
     }
 

@@ -88,38 +88,67 @@ public final class SQLiteAccountDirectory: AccountDirectory {
         }.map { SubscriptionID(rawValue: $0) }
     }
 
-    public func documentNumber(
+    public func documents(for key: IdempotencyKey) async throws -> [BillingDocument] {
+        try DocumentRows.issued(try file.readStatement { try Self.documentRows(of: key, $0) }) ?? []
+    }
+
+    public func issueDocuments(
+        _ drafts: [BillingDocument],
         for key: IdempotencyKey,
-        kind: BillingDocument.Kind,
-        account: AccountID
-    ) async throws -> Int64 {
-        // One write transaction: SQLite serializes writers, so the read, the increment and the
-        // insert cannot interleave with another numbering.
+        account: AccountID,
+        settling invoice: IdempotencyKey?
+    ) async throws -> [BillingDocument] {
+        // One write transaction: SQLite serializes writers, so the read, the numbering and the
+        // inserts cannot interleave with another issue.
         try await database.write { db in
-            if let number = try Int64.fetchOne(
-                db,
-                sql: "SELECT number FROM documents WHERE request_key = ? AND kind = ?",
-                arguments: [key.rawValue, kind.rawValue]
-            ) {
-                return number
+            let rows = try Self.documentRows(of: key, db)
+            if let issued = try DocumentRows.issued(rows) { return issued }
+            var documents: [BillingDocument] = []
+            for draft in drafts {
+                let earlier = DocumentRows.earlierNumber(of: draft, in: rows)
+                let number = try earlier ?? Self.nextNumber(of: account, db)
+                let (document, body) = try DocumentRows.numbered(draft, number, account: account)
+                try db.execute(
+                    sql: """
+                        INSERT INTO documents (account, number, request_key, kind, body, settles)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (request_key, kind) DO UPDATE SET body = excluded.body, settles = excluded.settles
+                        """,
+                    arguments: [account.rawValue, number, key.rawValue, draft.kind.rawValue, body, invoice?.rawValue]
+                )
+                documents.append(document)
             }
-            let next = try Int64.fetchOne(
-                db,
-                sql: """
-                    INSERT INTO document_sequences (account, last) VALUES (?, 1)
-                    ON CONFLICT (account) DO UPDATE SET last = last + 1 RETURNING last
-                    """,
-                arguments: [account.rawValue]
-            )
-            guard let next else {
-                throw BillingError(code: .overflow, message: "The document sequence did not advance.")
-            }
-            try db.execute(
-                sql: "INSERT INTO documents (account, number, request_key, kind) VALUES (?, ?, ?, ?)",
-                arguments: [account.rawValue, next, key.rawValue, kind.rawValue]
-            )
-            return next
+            return documents
         }
+    }
+
+    public func settlement(of invoice: IdempotencyKey) async throws -> IdempotencyKey? {
+        try file.readStatement { db in
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT request_key FROM documents WHERE settles = ? LIMIT 1"),
+                arguments: [invoice.rawValue]
+            )
+        }.map { IdempotencyKey(stored: $0) }
+    }
+
+    private static func documentRows(of key: IdempotencyKey, _ db: Database) throws -> [DocumentRow] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT kind, number, body FROM documents WHERE request_key = ? ORDER BY number"),
+            arguments: [key.rawValue]
+        ).map { DocumentRow(kind: $0["kind"], number: $0["number"], body: $0["body"]) }
+    }
+
+    private static func nextNumber(of account: AccountID, _ db: Database) throws -> Int64 {
+        let next = try Int64.fetchOne(
+            db,
+            sql: """
+                INSERT INTO document_sequences (account, last) VALUES (?, 1)
+                ON CONFLICT (account) DO UPDATE SET last = last + 1 RETURNING last
+                """,
+            arguments: [account.rawValue]
+        )
+        guard let next else { throw BillingError(code: .overflow, message: "The document sequence did not advance.") }
+        return next
     }
 
     // One counting algorithm on both databases: a counter row per coupon, advanced under the write
@@ -156,7 +185,10 @@ public final class SQLiteAccountDirectory: AccountDirectory {
                 return nil
             }
             try db.execute(
-                sql: "INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before) VALUES (?, ?, ?)",
+                sql: """
+                    INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before, reserved_at)
+                    VALUES (?, ?, ?, unixepoch())
+                    """,
                 arguments: [coupon.rawValue, key.rawValue, redeemed - 1]
             )
             return RedemptionReservation(before: redeemed - 1, isNew: true)

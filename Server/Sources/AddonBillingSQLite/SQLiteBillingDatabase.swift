@@ -76,6 +76,16 @@ public final class SQLiteBillingDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("6 documents stored as issued, and when a coupon was reserved") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE documents ADD COLUMN body TEXT;
+                    ALTER TABLE documents ADD COLUMN settles TEXT;
+                    CREATE INDEX documents_settles ON documents (settles) WHERE settles IS NOT NULL;
+                    ALTER TABLE coupon_redemptions ADD COLUMN reserved_at INTEGER NOT NULL DEFAULT 0;
+                    """
+            )
+        }
         return migrator
     }
 }

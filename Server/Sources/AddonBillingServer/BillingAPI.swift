@@ -103,6 +103,8 @@ public struct BillingAPI: Sendable {
     var intentState: @Sendable (IdempotencyKey) async throws -> IntentState? = { _ in nil }
     /// Why the server is not ready for requests, or nil when it is (`GET /health/ready`).
     var readiness: @Sendable () async -> String? = { nil }
+    /// Where the API reports what it cannot answer for, such as a receipt it could not issue.
+    let logger = Logger(label: "addon-billing.api")
 
     /// An API over a service, a directory and a catalog of plans.
     ///
@@ -315,7 +317,14 @@ public struct BillingAPI: Sendable {
     func pay(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
         let (grant, service, id) = try await owned(context)
         let key = try idempotencyKey(request, grant)
-        return try answer(try await service.payUnpaidInvoice(on: id, by: grant.actor, idempotencyKey: key))
+        let receipt = try await service.payUnpaidInvoice(on: id, by: grant.actor, idempotencyKey: key)
+        await issueReceipt(
+            of: receipt,
+            service: service,
+            archive: DirectoryDocumentArchive(directory: directory),
+            logger: logger
+        )
+        return try answer(receipt)
     }
 
     /// Quotes a plan change, cancellation, pause or resume; open to `billing.read`.
@@ -421,7 +430,8 @@ public struct BillingAPI: Sendable {
         return try answer(receipt)
     }
 
-    /// The documents of a completed request, numbered gap-free per account: `key` is the request's
+    /// The documents of a completed request, numbered gap-free per account and frozen when first
+    /// issued (an invoice's payment state excepted): `key` is the request's
     /// `Idempotency-Key`, or the key of a renewal or retry the service derived (`renewal:…`), and
     /// `format` is `json` (the default), `text` or `html`.
     func documents(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
@@ -437,7 +447,7 @@ public struct BillingAPI: Sendable {
         }
         let documents = try await service.documents(
             for: receipt,
-            numbering: DirectoryDocumentNumbering(directory: directory)
+            archive: DirectoryDocumentArchive(directory: directory)
         )
         switch request.uri.queryParameters["format"].map(String.init) ?? "json" {
         case "json": return try json(["documents": documents])

@@ -202,6 +202,7 @@ public enum BillingServer {
                 concurrency: configuration.renewalConcurrency,
                 logger: logger,
                 metrics: metrics,
+                archive: DirectoryDocumentArchive(directory: api.directory),
                 ready: { try await migrations.ready() }
             )
         )

@@ -140,10 +140,23 @@ struct DeadlineDirectory: AccountDirectory {
         try await deadline.bound("an account's subscriptions") { [base] in try await base.subscriptions(of: account) }
     }
 
-    func documentNumber(for key: IdempotencyKey, kind: BillingDocument.Kind, account: AccountID) async throws -> Int64 {
-        try await deadline.bound("a document number") { [base] in
-            try await base.documentNumber(for: key, kind: kind, account: account)
+    func documents(for key: IdempotencyKey) async throws -> [BillingDocument] {
+        try await deadline.bound("a request's documents") { [base] in try await base.documents(for: key) }
+    }
+
+    func issueDocuments(
+        _ drafts: [BillingDocument],
+        for key: IdempotencyKey,
+        account: AccountID,
+        settling invoice: IdempotencyKey?
+    ) async throws -> [BillingDocument] {
+        try await deadline.bound("issuing documents") { [base] in
+            try await base.issueDocuments(drafts, for: key, account: account, settling: invoice)
         }
+    }
+
+    func settlement(of invoice: IdempotencyKey) async throws -> IdempotencyKey? {
+        try await deadline.bound("an invoice's settlement") { [base] in try await base.settlement(of: invoice) }
     }
 
     func reserveRedemption(

@@ -17,10 +17,14 @@ public struct RenewalWorker: Service {
     let concurrency: Int
     let logger: Logger
     let metrics: BillingMetrics
+    let archive: (any DocumentArchive)?
     let ready: @Sendable () async throws -> Void
 
     /// A worker over a service, passing every `interval`, renewing at most `batch`
     /// subscriptions per pass (`concurrency` at once), once `ready` (the migrations) returned.
+    ///
+    /// With an `archive`, a retry that pays an unpaid invoice issues its receipt at once, so the
+    /// invoice names the payment as soon as it is paid.
     public init(
         service: AddonService,
         interval: Duration,
@@ -28,8 +32,10 @@ public struct RenewalWorker: Service {
         concurrency: Int = 1,
         logger: Logger,
         metrics: BillingMetrics = BillingMetrics(),
+        archive: (any DocumentArchive)? = nil,
         ready: @escaping @Sendable () async throws -> Void = {}
     ) {
+        self.archive = archive
         self.service = service
         self.interval = interval
         self.batch = batch
@@ -83,7 +89,10 @@ public struct RenewalWorker: Service {
                     ]
                 )
             }
-            for receipt in receipts { count(receipt) }
+            for receipt in receipts {
+                count(receipt)
+                if let archive { await issueReceipt(of: receipt, service: service, archive: archive, logger: logger) }
+            }
             for (id, error) in failures {
                 let code = (error as? BillingError)?.code.rawValue ?? "\(type(of: error))"
                 logger.warning("renewal failed", metadata: ["subscription": "\(id)", "code": "\(code)"])
@@ -113,5 +122,22 @@ public struct RenewalWorker: Service {
         metrics.renewal("declined")
         // The declined renewal's own status is where dunning took the subscription.
         if let status = decision.renewals.last?.status { metrics.dunning(to: status) }
+    }
+}
+
+/// Issues the receipt of a payment that settled an unpaid invoice, so that the invoice names it at
+/// once; a failure is logged, and the documents are issued when first asked for instead.
+func issueReceipt(
+    of receipt: ServiceReceipt,
+    service: AddonService,
+    archive: any DocumentArchive,
+    logger: Logger
+) async {
+    guard receipt.status == .completed, receipt.decision.paymentRetry?.paid == true else { return }
+    do {
+        _ = try await service.documents(for: receipt, archive: archive)
+    } catch {
+        let code = (error as? BillingError)?.code.rawValue ?? "\(type(of: error))"
+        logger.warning("issuing a payment's receipt failed", metadata: ["code": "\(code)"])
     }
 }

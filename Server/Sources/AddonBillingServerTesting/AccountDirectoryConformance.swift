@@ -1,8 +1,9 @@
 public import AddonBilling
 public import AddonBillingServer
+import Foundation
 
 /// Checks that an ``AccountDirectory`` keeps its promises: tokens found by hash and revoked for
-/// good, one owner per subscription, gap-free document numbers under concurrency, and coupon
+/// good, one owner per subscription, documents numbered gap-free under concurrency and kept as issued, and coupon
 /// redemptions counted atomically against their limit.
 ///
 /// ```swift
@@ -21,7 +22,7 @@ public enum AccountDirectoryConformance {
         let checks: [(String, @Sendable (Storage) async throws -> String?)] = [
             ("tokens", tokens),
             ("ownership", ownership),
-            ("document numbers", documentNumbers),
+            ("document archive", documentArchive),
             ("coupon redemptions", couponRedemptions),
         ]
         return await runChecks(checks, on: make)
@@ -78,34 +79,84 @@ public enum AccountDirectoryConformance {
             ? nil : "another account listed acme's subscriptions"
     }
 
-    private static let documentNumbers: @Sendable (Storage) async throws -> String? = { storage in
+    /// An invoice draft for the subscription `conf_docs`, and a credit note beside it.
+    private static func drafts() throws -> (invoice: BillingDocument, creditNote: BillingDocument) {
+        let subscription = try Subscription(
+            id: "conf_docs",
+            plan: try Plan(id: "conf_plan", name: "Plan", tier: .pro, price: Money(minorUnits: 1000, currency: .usd)),
+            cycle: try BillingCycle(anchor: april, interval: .monthly)
+        )
+        let renewal = try subscription.renew(at: try subscription.currentPeriod().end)
+        let invoice = try BillingDocument.documents(
+            for: renewal.decision,
+            subscription: renewal.subscription,
+            paid: renewal.amountDue,
+            chargeID: "ch_conf",
+            issuedAt: april
+        ) { _ in "" }[0]
+        // A second kind of document for the same request, as a plan change's credit note is.
+        let json = String(decoding: try JSONEncoder().encode(invoice), as: UTF8.self)
+        let creditNote = try JSONDecoder().decode(
+            BillingDocument.self,
+            from: Data(json.replacingOccurrences(of: "\"kind\":\"invoice\"", with: "\"kind\":\"creditNote\"").utf8)
+        )
+        return (invoice, creditNote)
+    }
+
+    private static let documentArchive: @Sendable (Storage) async throws -> String? = { storage in
         let directory = storage.directory
         let acme = try AccountID("conf_acme")
-        let numbers = try await withThrowingTaskGroup(of: Int64.self) { group in
+        let (invoice, creditNote) = try drafts()
+        guard creditNote.kind == .creditNote else { return "the credit note draft is an \(creditNote.kind)" }
+        let numbers = try await withThrowingTaskGroup(of: [String].self) { group in
             for index in 0..<20 {
                 group.addTask {
-                    try await directory.documentNumber(
+                    try await directory.issueDocuments(
+                        [invoice],
                         for: IdempotencyKey("conf-\(index % 10)"),
-                        kind: .receipt,
-                        account: acme
-                    )
+                        account: acme,
+                        settling: nil
+                    ).map(\.number)
                 }
             }
-            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
         }
-        guard Set(numbers) == Set(1...10), numbers.count == 20 else {
-            return "20 concurrent numberings of 10 requests gave \(numbers.sorted())"
+        let expected = Set((1...10).map { BillingDocument.number(Int64($0), account: "conf_acme") })
+        guard Set(numbers) == expected, numbers.count == 20 else {
+            return "20 concurrent issues of 10 requests gave \(numbers.sorted())"
         }
-        let again = try await directory.documentNumber(for: "conf-3", kind: .receipt, account: acme)
-        guard numbers.contains(again) else { return "a request's number changed" }
-        let invoice = try await directory.documentNumber(for: "conf-3", kind: .invoice, account: acme)
-        guard invoice == 11 else { return "another kind of document of a request took number \(invoice)" }
-        let other = try await directory.documentNumber(
-            for: "conf-x",
-            kind: .receipt,
-            account: try AccountID("conf_other")
+        let stored = try await directory.documents(for: "conf-3")
+        guard stored.count == 1, let first = stored.first, numbers.contains(first.number),
+            first == invoice.numbered(first.number)
+        else { return "a request's documents were not stored as issued: \(stored)" }
+        // Issued again with other drafts, the request keeps what it has.
+        let again = try await directory.issueDocuments([creditNote], for: "conf-3", account: acme, settling: "conf-9")
+        guard again == stored else { return "a request's documents changed when issued again" }
+        guard try await directory.settlement(of: "conf-9") == nil else { return "a repeated issue recorded a payment" }
+        let pair = try await directory.issueDocuments(
+            [invoice, creditNote],
+            for: "conf-pair",
+            account: acme,
+            settling: "conf-3"
         )
-        return other == 1 ? nil : "another account started at \(other)"
+        let next = [11, 12].map { BillingDocument.number(Int64($0), account: "conf_acme") }
+        guard pair.map(\.number) == next, pair.map(\.kind) == [.invoice, .creditNote] else {
+            return "two documents of one request took \(pair.map(\.number))"
+        }
+        guard try await directory.documents(for: "conf-pair") == pair else { return "a pair was not stored in order" }
+        guard try await directory.settlement(of: "conf-3") == "conf-pair",
+            try await directory.settlement(of: "conf-4") == nil
+        else { return "the receipt that paid an invoice was not found" }
+        guard try await directory.documents(for: "conf-none").isEmpty else {
+            return "an unissued request had documents"
+        }
+        let other = try await directory.issueDocuments(
+            [invoice],
+            for: "conf-x",
+            account: try AccountID("conf_other"),
+            settling: nil
+        )
+        return other.map(\.number) == ["conf_other-000001"] ? nil : "another account started at \(other)"
     }
 
     private static let couponRedemptions: @Sendable (Storage) async throws -> String? = { storage in

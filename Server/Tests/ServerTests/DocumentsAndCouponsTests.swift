@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import StoreTestSupport
 import XCTest
 
@@ -15,6 +16,7 @@ final class DocumentsAndCouponsTests: XCTestCase {
 
     /// A server on each store: SQLite in a temporary file, and PostgreSQL when it is configured.
     private func servers(
+        gateway: @autoclosure () -> (any PaymentGateway)? = nil,
         _ configure: (inout ServerConfiguration) throws -> Void = { _ in }
     ) throws -> [(name: String, assembly: BillingServer.Assembly, clock: ManualClock)] {
         var servers: [(String, BillingServer.Assembly, ManualClock)] = []
@@ -26,13 +28,15 @@ final class DocumentsAndCouponsTests: XCTestCase {
         sqlite.renewalInterval = 3_600
         try configure(&sqlite)
         let clock = ManualClock(Self.midApril)
-        servers.append(("sqlite", try BillingServer.assemble(sqlite, clock: clock.witness), clock))
+        servers.append(("sqlite", try BillingServer.assemble(sqlite, gateway: gateway(), clock: clock.witness), clock))
         if let url = ProcessInfo.processInfo.environment["ADDON_BILLING_POSTGRES_URL"] {
             var postgres = sqlite
             postgres.databaseURL = url
             postgres.schema = PostgresTestServer.freshSchema("docs")
             let clock = ManualClock(Self.midApril)
-            servers.append(("postgres", try BillingServer.assemble(postgres, clock: clock.witness), clock))
+            servers.append(
+                ("postgres", try BillingServer.assemble(postgres, gateway: gateway(), clock: clock.witness), clock)
+            )
         } else if ProcessInfo.processInfo.environment["ADDON_BILLING_REQUIRE_POSTGRES"] == "1" {
             XCTFail("ADDON_BILLING_POSTGRES_URL is not set, and a PostgreSQL server is required")
         }
@@ -62,11 +66,11 @@ final class DocumentsAndCouponsTests: XCTestCase {
                         )
                     }
                 }
-                let numbering = DirectoryDocumentNumbering(directory: assembly.api.directory)
+                let numbering = DirectoryDocumentArchive(directory: assembly.api.directory)
                 let numbers = try await withThrowingTaskGroup(of: (IdempotencyKey, String).self) { group in
                     for receipt in receipts + receipts {
                         group.addTask {
-                            let documents = try await service.documents(for: receipt, numbering: numbering)
+                            let documents = try await service.documents(for: receipt, archive: numbering)
                             return (receipt.key, documents.first?.number ?? "none")
                         }
                     }
@@ -86,7 +90,7 @@ final class DocumentsAndCouponsTests: XCTestCase {
                     by: SeedPlans.owner,
                     idempotencyKey: "globex/first"
                 )
-                let globex = try await service.documents(for: bought, numbering: numbering)
+                let globex = try await service.documents(for: bought, archive: numbering)
                 XCTAssertEqual(globex.map(\.number), ["globex-000001"], name)
 
                 try await client.execute(
@@ -151,6 +155,82 @@ final class DocumentsAndCouponsTests: XCTestCase {
                     method: .get,
                     headers: headers(other)
                 ) { response in XCTAssertEqual(response.status, .notFound) }
+            }
+        }
+    }
+
+    /// Over HTTP on each store: a declined renewal's invoice is open, a payment by hand marks that
+    /// invoice paid and issues a receipt naming it (no second invoice for the period), and a receipt
+    /// served after a plan change is the one issued, byte for byte.
+    func testAnOpenInvoiceIsPaidByHandAndDocumentsStayAsIssued() async throws {
+        // The purchase is captured, the May renewal declined, the payment by hand captured.
+        for (name, assembly, clock) in try servers(gateway: ScriptedPaymentGateway(script: [.none, .decline, .none])) {
+            try await assembly.application.test(.router) { client in
+                let token = try await account(assembly, "acme", subscription: "sub_a")
+                func get(_ key: String, _ format: String = "json") async throws -> String {
+                    try await client.execute(
+                        uri: "/v1/subscriptions/sub_a/documents/\(key)?format=\(format)",
+                        method: .get,
+                        headers: headers(token)
+                    ) { response in
+                        XCTAssertEqual(response.status, .ok, "\(name) \(key): \(String(buffer: response.body))")
+                        return String(buffer: response.body)
+                    }
+                }
+                func documents(_ key: String) async throws -> [BillingDocument] {
+                    struct Body: Decodable { let documents: [BillingDocument] }
+                    return try JSONDecoder().decode(Body.self, from: Data(try await get(key).utf8)).documents
+                }
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/operations",
+                    method: .post,
+                    headers: headers(token, key: "seats"),
+                    body: addTwoSeats
+                ) { XCTAssertEqual($0.status, .ok, name) }
+                let issued = try await get("seats")
+                let text = try await get("seats", "text")
+                XCTAssertTrue(text.contains("Starter plan"), name)
+
+                clock.set(try Instant(parsing: "2026-05-01T00:00:05Z"))
+                let worker = RenewalWorker(
+                    service: assembly.api.service,
+                    interval: .seconds(60),
+                    batch: 10,
+                    logger: Logger(label: "t"),
+                    archive: DirectoryDocumentArchive(directory: assembly.api.directory)
+                )
+                await worker.pass()
+                let renewal = "renewal:sub_a:2026-05-01T00:00:00Z"
+                let openDocuments = try await documents(renewal)
+                let open = try XCTUnwrap(openDocuments.first)
+                XCTAssertEqual(open.number, "acme-000002", name)
+                XCTAssertEqual(open.status, .open, name)
+                XCTAssertEqual(open.amountDue.minorUnits, 3800 + 1900, name)
+
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/payments",
+                    method: .post,
+                    headers: headers(token, key: "pay-may")
+                ) { XCTAssertEqual($0.status, .ok, name) }
+                let receiptDocuments = try await documents("pay-may")
+                let receipt = try XCTUnwrap(receiptDocuments.first)
+                XCTAssertEqual(receipt.kind, .receipt, name)
+                XCTAssertEqual(receipt.number, "acme-000003", name)
+                XCTAssertEqual(receipt.pays, "acme-000002", name)
+                let paidDocuments = try await documents(renewal)
+                let paid = try XCTUnwrap(paidDocuments.first)
+                XCTAssertEqual(paid.status, .paid, name)
+                XCTAssertEqual(paid.paidBy, "acme-000003", name)
+                XCTAssertEqual(paid.lines, open.lines, name)
+
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/changes",
+                    method: .post,
+                    headers: headers(token, key: "to-pro"),
+                    body: upgradeToPro
+                ) { XCTAssertEqual($0.status, .ok, name) }
+                let again = try await get("seats")
+                XCTAssertEqual(again, issued, "\(name): a numbered receipt changed after the plan did")
             }
         }
     }

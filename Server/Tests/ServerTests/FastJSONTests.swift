@@ -69,7 +69,7 @@ final class FastJSONTests: XCTestCase {
             idempotencyKey: "k"
         )
         try assertSame(receipt, "receipt")
-        let documents = try await service.documents(for: receipt, numbering: SequentialDocumentNumbering())
+        let documents = try await service.documents(for: receipt, archive: InMemoryDocumentArchive())
         try assertSame(["documents": documents], "documents")
         try assertSame(try business.quotaReport(.messages, by: SeedPlans.owner), "quota report")
         let upgraded = try pro.apply(

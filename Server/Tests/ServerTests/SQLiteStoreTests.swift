@@ -1,4 +1,5 @@
 import AddonBilling
+import AddonBillingAccounts
 import AddonBillingSQLite
 import AddonBillingTesting
 import Foundation
@@ -26,11 +27,44 @@ final class SQLiteStoreTests: XCTestCase {
             "3 subscriptions as rows: plans, lines, packs, charges, held usage",
             "4 an intent's charge and failure in columns of their own",
             "5 coupon counters, as on PostgreSQL",
+            "6 documents stored as issued, and when a coupon was reserved",
         ]
         let first = try SQLiteSubscriptionStore(path: path)
         XCTAssertEqual(try first.appliedMigrations(), all)
         let reopened = try SQLiteSubscriptionStore(path: path)
         XCTAssertEqual(try reopened.appliedMigrations(), all)
+    }
+
+    /// A document numbered before documents were stored (migration 6) keeps its number when it is
+    /// issued after the upgrade, and the sequence goes on after it.
+    func testADocumentNumberedBeforeTheUpgradeKeepsItsNumber() async throws {
+        let path = Self.temporaryFile()
+        let database = try SQLiteBillingDatabase(path: path)
+        let directory = SQLiteAccountDirectory(database: database)
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO document_sequences (account, last) VALUES ('acme', 7);
+                    INSERT INTO documents (account, number, request_key, kind) VALUES ('acme', 7, 'client:old', 'invoice');
+                    """
+            )
+        }
+        let pro = try SeedPlans.subscription(SeedPlans.pro, anchor: try Instant(parsing: "2026-04-01T00:00:00Z"))
+        let renewal = try pro.renew(at: pro.billedThrough)
+        let draft = try BillingDocument.documents(
+            for: renewal.decision,
+            subscription: renewal.subscription,
+            paid: renewal.amountDue,
+            chargeID: nil,
+            issuedAt: pro.billedThrough
+        ) { _ in "" }
+        let acme = try AccountID("acme")
+        let old = try await directory.issueDocuments(draft, for: "old", account: acme, settling: nil)
+        XCTAssertEqual(old.map(\.number), ["acme-000007"])
+        let stored = try await directory.documents(for: "old")
+        XCTAssertEqual(stored, old)
+        let new = try await directory.issueDocuments(draft, for: "new", account: acme, settling: nil)
+        XCTAssertEqual(new.map(\.number), ["acme-000008"])
     }
 
     /// A file written by the JSON-era store (migration 1 and the directory's own tables) is carried
@@ -59,7 +93,7 @@ final class SQLiteStoreTests: XCTestCase {
             }
         }
         let database = try SQLiteBillingDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations().count, 5)
+        XCTAssertEqual(try database.appliedMigrations().count, 6)
         let store = SQLiteSubscriptionStore(database: database)
         let stored = try await store.load(subscription.id)
         XCTAssertEqual(stored.subscription, subscription)

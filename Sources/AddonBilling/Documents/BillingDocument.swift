@@ -1,18 +1,24 @@
 /// An invoice, a receipt or a credit note, as a customer reads it: numbered, dated in the
 /// subscription's time zone, every line worded, with totals and what was paid.
 ///
-/// Built from a completed ``ServiceReceipt`` (``AddonService/documents(for:numbering:)``) or
+/// Built from a completed ``ServiceReceipt`` (``AddonService/documents(for:archive:)``) or
 /// directly from a ``Decision``; rendered as plain text (``plainText``), as HTML an e-mail can
 /// carry (``html``) and as JSON.
 ///
+/// A document is frozen when its number is assigned: its lines, names, totals and dates never
+/// change after. Only an invoice's payment state does, as Stripe's does: ``status``,
+/// ``amountPaid``, ``amountDue``, ``chargeID`` and ``paidBy`` follow the payment that settles it.
+///
 /// ## JSON
 ///
-/// `{"kind": "receipt", "number": "acme-000001", "subscription": "sub_1", "plan": "Pro",
+/// `{"kind": "receipt", "status": "paid", "number": "acme-000001", "subscription": "sub_1", "plan": "Pro",
 /// "issuedAt": "2026-04-16T00:00:00Z", "issuedOn": "April 16, 2026", "dueAt": "2026-04-16T00:00:00Z",
 /// "dueOn": "April 16, 2026", "headline": "Added 2 extra seats",
 /// "lines": [...], "subtotal": {...}, "discounts": {...}, "tax": {...}, "total": {...}, "amountPaid": {...},
 /// "amountDue": {...}, "chargeID": "ch_1", "notes": [...], "taxes": [...]}`: one ``TaxSummary`` per rate (none
-/// untaxed), and `"discountLabel": "Spring sale (20% off)"` when a coupon discounts the document.
+/// untaxed), and `"discountLabel": "Spring sale (20% off)"` when a coupon discounts the document;
+/// `"pays": "acme-000003"` on the receipt of an invoice's later payment, `"paidBy": "acme-000004"`
+/// on the invoice it paid.
 public struct BillingDocument: Sendable, Hashable, Codable {
     /// What the document is.
     public struct Kind: StringValue {
@@ -27,6 +33,25 @@ public struct BillingDocument: Sendable, Hashable, Codable {
         public static let receipt: Kind = "receipt"
         /// A credit note: account credit created for unused time.
         public static let creditNote: Kind = "creditNote"
+    }
+
+    /// Where a document's payment stands, in Stripe's words.
+    public struct Status: StringValue {
+        /// The status's wire name.
+        public let rawValue: String
+        /// A status by its wire name.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// Paid in full: a receipt always; an invoice its charge or a later payment settled.
+        public static let paid: Status = "paid"
+        /// Owed: a renewal invoice whose payment was declined, while it is retried or payable by hand.
+        public static let open: Status = "open"
+        /// Owed after every scheduled retry failed (the subscription is `unpaid`); still payable by hand.
+        public static let uncollectible: Status = "uncollectible"
+        /// No longer owed: dunning canceled the subscription, and nothing more is collected.
+        public static let void: Status = "void"
+        /// A credit note: the credit exists on the account.
+        public static let issued: Status = "issued"
     }
 
     /// One line, worded for a person.
@@ -68,8 +93,10 @@ public struct BillingDocument: Sendable, Hashable, Codable {
 
     /// What the document is.
     public let kind: Kind
-    /// The document's number, from the host's numbering (gap-free per account).
-    public let number: String
+    /// Where its payment stands.
+    public internal(set) var status: Status
+    /// The document's number, from the host's archive (gap-free per account); empty on a draft.
+    public private(set) var number: String
     /// The subscription billed.
     public let subscription: SubscriptionID
     /// The plan's name.
@@ -99,19 +126,35 @@ public struct BillingDocument: Sendable, Hashable, Codable {
     public let taxes: [TaxSummary]
     /// Subtotal − discounts + tax (for a credit note: the credit created).
     public let total: Money
-    /// What the charge paid of it.
-    public let amountPaid: Money
+    /// What has been paid of it.
+    public internal(set) var amountPaid: Money
     /// What is still owed: total − paid.
-    public let amountDue: Money
+    public internal(set) var amountDue: Money
     /// The provider's charge that paid it, if any.
-    public let chargeID: ChargeID?
+    public internal(set) var chargeID: ChargeID?
+    /// For the receipt of an invoice's later payment: the invoice's number.
+    public let pays: String?
+    /// For an invoice paid after it was issued: the number of the receipt of that payment.
+    public internal(set) var paidBy: String?
     /// Explanations a person needs, such as why an add-on appears twice.
     public let notes: [String]
+
+    /// The same document under `number`: how a ``DocumentArchive`` numbers the drafts it issues.
+    public func numbered(_ number: String) -> BillingDocument {
+        var numbered = self
+        numbered.number = number
+        return numbered
+    }
 }
 
 extension BillingDocument {
-    /// The documents of one decision: an invoice (or, for a purchase paid at once, a receipt)
-    /// when it charged or billed anything, and a credit note when it created account credit.
+    /// The documents of one decision: an invoice (or, for a purchase paid at once or a later
+    /// payment of an invoice, a receipt) when it charged or billed anything or a plan change
+    /// forfeited unused time, and a credit note when it created account credit.
+    ///
+    /// An invoice whose total is owed is ``Status/open``; the rest are ``Status/paid`` (a credit
+    /// note ``Status/issued``). Numbers are the host's: ``DocumentArchive`` numbers drafts built
+    /// with `number: { _ in "" }`.
     ///
     /// - Parameters:
     ///   - decision: What was decided.
@@ -119,6 +162,7 @@ extension BillingDocument {
     ///   - paid: What the charge paid.
     ///   - chargeID: The provider's charge, if any.
     ///   - issuedAt: When the documents are issued.
+    ///   - pays: For a later payment of an invoice: the invoice's number, which the receipt names.
     ///   - number: The number of each kind of document, from the host's numbering.
     /// - Returns: The documents, the invoice or receipt first.
     /// - Throws: ``BillingError/Code/overflow``; ``BillingError/Code/dateOutOfRange``; the numbering's errors.
@@ -128,6 +172,7 @@ extension BillingDocument {
         paid: Money,
         chargeID: ChargeID?,
         issuedAt: Instant,
+        pays: String? = nil,
         number: (Kind) throws -> String
     ) throws -> [BillingDocument] {
         let zone = subscription.cycle.timeZone
@@ -136,8 +181,9 @@ extension BillingDocument {
         let dueOn = try zone.readableDate(dueAt)
         var documents: [BillingDocument] = []
         let billed = try Self.billedLines(decision)
-        if !billed.isEmpty {
-            let kind: Kind = decision.kind == .addonChange || decision.kind == .usage ? .receipt : .invoice
+        let forfeited = decision.subscriptionChange.map { $0.forfeited.minorUnits > 0 } ?? false
+        if !billed.isEmpty || forfeited {
+            let kind = Self.billingKind(decision)
             var lines: [Line] = []
             for line in billed { lines.append(try Self.line(line, plan: subscription.plan, zone: zone)) }
             let currency = subscription.currency
@@ -148,11 +194,13 @@ extension BillingDocument {
                 in: currency
             )
             let total = try Money.sum(billed.lazy.map(\.total), in: currency)
+            let due = try total.subtracting(paid)
             var labels: [String] = []
             for line in billed { if let label = line.discount?.label, !labels.contains(label) { labels.append(label) } }
             documents.append(
                 BillingDocument(
                     kind: kind,
+                    status: due.minorUnits > 0 ? .open : .paid,
                     number: try number(kind),
                     subscription: subscription.id,
                     plan: subscription.plan.name,
@@ -160,7 +208,7 @@ extension BillingDocument {
                     issuedOn: issuedOn,
                     dueAt: dueAt,
                     dueOn: dueOn,
-                    headline: try Self.headline(decision, zone: zone),
+                    headline: try Self.headline(decision, pays: pays, zone: zone),
                     lines: lines,
                     subtotal: subtotal,
                     discounts: discounts,
@@ -169,8 +217,10 @@ extension BillingDocument {
                     taxes: try Self.taxes(billed, in: currency),
                     total: total,
                     amountPaid: paid,
-                    amountDue: try total.subtracting(paid),
+                    amountDue: due,
                     chargeID: chargeID,
+                    pays: pays,
+                    paidBy: nil,
                     notes: decision.change?.notes.filter { $0.kind == .prorated }.map { $0.text(in: zone) }
                         ?? decision.subscriptionChange?.notes.map { $0.text(in: zone) } ?? []
                 )
@@ -181,6 +231,7 @@ extension BillingDocument {
             documents.append(
                 BillingDocument(
                     kind: .creditNote,
+                    status: .issued,
                     number: try number(.creditNote),
                     subscription: subscription.id,
                     plan: subscription.plan.name,
@@ -208,6 +259,8 @@ extension BillingDocument {
                     amountPaid: .zero(subscription.currency),
                     amountDue: .zero(subscription.currency),
                     chargeID: nil,
+                    pays: nil,
+                    paidBy: nil,
                     notes: ["The credit is applied to your next invoices; it is not refunded to your card."]
                 )
             )
@@ -229,6 +282,15 @@ extension BillingDocument {
             sums[rate].map {
                 TaxSummary(label: rate.label, inclusive: rate.inclusive, taxable: $0.taxable, amount: $0.amount)
             }
+        }
+    }
+
+    /// The kind of a decision's billing document: a receipt for what is paid at once when bought
+    /// (add-ons, usage) and for a later payment of an invoice; an invoice otherwise.
+    static func billingKind(_ decision: Decision) -> Kind {
+        switch decision.kind {
+        case .addonChange, .usage, .paymentRetry: .receipt
+        default: .invoice
         }
     }
 
@@ -266,7 +328,11 @@ extension BillingDocument {
     }
 
     /// What happened, in a sentence.
-    private static func headline(_ decision: Decision, zone: BillingTimeZone) throws(BillingError) -> String {
+    private static func headline(
+        _ decision: Decision,
+        pays: String?,
+        zone: BillingTimeZone
+    ) throws(BillingError) -> String {
         if let change = decision.change {
             switch change.confirmation.kind {
             case .slotsAdded:
@@ -279,7 +345,8 @@ extension BillingDocument {
         }
         if let change = decision.subscriptionChange { return change.confirmation.text(in: zone) }
         if let retry = decision.paymentRetry {
-            return "Payment of the invoice for \(try zone.readablePeriod(retry.invoice.period))"
+            let period = try zone.readablePeriod(retry.invoice.period)
+            return pays.map { "Payment of invoice \($0) for \(period)" } ?? "Payment of the invoice for \(period)"
         }
         if let amendment = decision.amendment {
             return "Contract amendment: \(amendment.seats.grouped) seats"
@@ -301,9 +368,9 @@ extension BillingDocument {
         for line in lines {
             text += "  \(line.description)\n    \(line.servicePeriod)    \(line.amount.formatted())\n"
         }
-        text += "\n"
+        if !lines.isEmpty { text += "\n" }
         for (label, amount) in totals { text += "  \(label): \(amount.formatted())\n" }
-        if let chargeID { text += "\nPaid by charge \(chargeID).\n" }
+        if let standing { text += "\n\(standing)\n" }
         for note in notes { text += "\n\(note)\n" }
         return text
     }
@@ -324,9 +391,25 @@ extension BillingDocument {
             html += "<tr><td colspan=\"2\">\(Self.escape(label))</td><td>\(Self.escape(amount.formatted()))</td></tr>\n"
         }
         html += "</table>\n"
-        if let chargeID { html += "<p>Paid by charge \(Self.escape(chargeID.rawValue)).</p>\n" }
+        if let standing { html += "<p>\(Self.escape(standing))</p>\n" }
         for note in notes { html += "<p>\(Self.escape(note))</p>\n" }
         return html + "</body></html>\n"
+    }
+
+    /// Where the document's payment stands, in a sentence: who paid it, or why it is still owed.
+    private var standing: String? {
+        switch status {
+        case .open: "Open: \(amountDue.formatted()) is due \(dueOn)."
+        case .uncollectible: "Uncollectible: every scheduled retry failed; \(amountDue.formatted()) can still be paid."
+        case .void: "Void: nothing more is owed on this invoice."
+        default:
+            switch (chargeID, paidBy) {
+            case (let charge?, let receipt?): "Paid by charge \(charge) (receipt \(receipt))."
+            case (let charge?, nil): "Paid by charge \(charge)."
+            case (nil, let receipt?): "Paid (receipt \(receipt))."
+            case (nil, nil): nil
+            }
+        }
     }
 
     private var title: String {
