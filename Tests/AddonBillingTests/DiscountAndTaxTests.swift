@@ -46,6 +46,49 @@ final class DiscountAndTaxTests: XCTestCase {
         XCTAssertEqual(outcome.periodCharges.last?.total, usd(1809))
     }
 
+    /// Under a 20% forever coupon, every "next renewal" figure and sentence is what will be charged:
+    /// 2 seats bought mid-April renew at $30.40 ($38.00 at list price), the quote's next renewal
+    /// total is the May invoice's $69.60, and the invoice preview explains the $30.40.
+    func testTextsAndTotalsUnderACouponSayWhatWillBeCharged() throws {
+        let forever = try Coupon(code: "SPRING20", name: "Spring sale", percentOff: Fraction(1, 5), term: .forever)
+        let subscription = try redeemed(forever, on: try pro())
+        let operation = AddonOperation.addSlots("extra_seats", quantity: 2)
+        let quote = try subscription.quote(operation, by: SeedPlans.owner, at: midApril)
+        XCTAssertEqual(quote.amountDue, usd(1520))
+        XCTAssertEqual(quote.nextRenewalTotal, usd(6960))
+        XCTAssertEqual(
+            quote.notes.map(\.text),
+            [
+                "Pro-rated for the rest of the current billing period; the next renewal on May 1, 2026 bills $30.40 "
+                    + "for them ($38.00 at list price)."
+            ]
+        )
+        let bought = try subscription.apply(operation, by: SeedPlans.owner, at: midApril)
+        let preview = try bought.subscription.previewNextInvoice(chargedThisPeriod: bought.periodCharges)
+        XCTAssertEqual(preview.upcoming.total, usd(6960))
+        XCTAssertEqual(
+            preview.notes,
+            [
+                "Extra seats appears twice: $15.20 was the prorated charge for the rest of the current period, made at "
+                    + "purchase; $30.40 is the full charge for the next period. Both are correct — it is not a double "
+                    + "charge."
+            ]
+        )
+        XCTAssertEqual(try bought.subscription.renew(at: may).amountDue, quote.nextRenewalTotal)
+        // A plan change's totals are what the renewals charge, before and after.
+        let change = try bought.subscription.quote(
+            .changePlan(to: SeedPlans.plus),
+            by: SeedPlans.owner,
+            usage: .nothingInUse,
+            at: midApril
+        ).change
+        XCTAssertEqual(change.currentTotal, usd(6960))
+        let plus = try bought.subscription.apply(.changePlan(to: SeedPlans.plus), by: SeedPlans.owner, at: midApril)
+        XCTAssertEqual(change.nextRenewalTotal, try plus.subscription.renew(at: may).amountDue)
+        let prorated = try XCTUnwrap(change.notes.first { $0.kind == .planProrated })
+        XCTAssertTrue(prorated.text.contains("at list price"), prorated.text)
+    }
+
     /// A once coupon discounts the charges until and including the next renewal invoice, then ends;
     /// a repeating one lasts its renewals; forever stays.
     func testTermsCountRenewalInvoices() throws {
@@ -425,6 +468,11 @@ final class DiscountAndTaxTests: XCTestCase {
                 applied,
                 input
             )
+            // The next renewal total a quote shows is what that renewal charges, discount and tax included.
+            if case .success(let outcome) = applied, let change = outcome.decision.change {
+                let renewal = try outcome.subscription.renew(at: outcome.subscription.billedThrough, policy: policy)
+                XCTAssertEqual(change.nextRenewalTotal, renewal.amountDue, "next renewal total; \(input)")
+            }
             // An amount off never discounts a purchase within a period.
             let lines = (try? applied.get().lines) ?? []
             XCTAssertTrue(lines.allSatisfy { $0.discount == nil || discount?.coupon.percentOff != nil }, input)

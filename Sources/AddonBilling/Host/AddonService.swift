@@ -232,7 +232,7 @@ public struct AddonService: Sendable {
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.contracts`;
     ///   ``BillingError/Code/usageRequired`` for a removal without usage; the refusals of
     ///   ``Subscription/contractAmendment(adding:to:at:policy:)`` and
-    ///   ``Subscription/contractAmendment(removing:from:usage:at:)``; the errors of
+    ///   ``Subscription/contractAmendment(removing:from:usage:at:policy:)``; the errors of
     ///   ``apply(_:on:by:usage:idempotencyKey:)``.
     public func amendContract(
         _ seats: Int64,

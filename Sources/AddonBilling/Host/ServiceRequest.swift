@@ -107,7 +107,13 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
                 guard let offer = subscription.plan.offer(addon) else { throw BillingError.unknownAddon(addon) }
                 throw BillingError.usageRequired(offer, .removeSlots(addon, quantity: removed))
             }
-            return try subscription.contractAmendment(removing: removed, from: addon, usage: usage, at: at)
+            return try subscription.contractAmendment(
+                removing: removed,
+                from: addon,
+                usage: usage,
+                at: at,
+                policy: policy
+            )
         }
     }
 

@@ -59,7 +59,7 @@ extension Subscription {
         var terms = policy
         terms.prorationUnit = .day
         try change.add(quantity: seats, policy: terms)
-        let outcome = try change.outcome()
+        let outcome = try change.outcome(policy: terms)
         let amendment = ContractAmendment(
             addon: addon,
             seats: seats,
@@ -84,6 +84,7 @@ extension Subscription {
     ///   - addon: The contract-managed add-on.
     ///   - usage: The seats in use now.
     ///   - at: When the amendment is agreed; within the current term.
+    ///   - policy: The host's money rules, for the renewal total the decision shows.
     /// - Returns: The subscription with the reduction scheduled, and the decision with the amendment.
     /// - Throws: ``BillingError/Code/wrongAddonKind`` unless the add-on is a contract-managed slot
     ///   add-on; ``BillingError/Code/invalidQuantity``; ``BillingError/Code/addonNotActive`` without
@@ -93,7 +94,8 @@ extension Subscription {
         removing seats: Int64,
         from addon: AddonCode,
         usage: CapacityUsage,
-        at: Instant
+        at: Instant,
+        policy: BillingPolicy = .standard
     ) throws(BillingError) -> Outcome {
         try usage.validate()
         let (offer, period) = try contractTerm(addon, seats: seats, at: at) { _ throws(BillingError) in
@@ -107,7 +109,7 @@ extension Subscription {
             at: at
         )
         try change.remove(quantity: seats, usage: usage, timing: .atPeriodEnd)
-        let outcome = try change.outcome()
+        let outcome = try change.outcome(policy: policy)
         let unitPrice = line(addon)?.unitPrice ?? offer.price ?? .zero(currency)
         let amendment = ContractAmendment(
             addon: addon,

@@ -34,8 +34,10 @@ public struct AddonChange: Sendable, Hashable, Codable {
     public let capacity: CapacityChange?
     /// What the add-on costs per period from the next billing date.
     public let addonRecurringTotal: Money
-    /// What the subscription's next renewal bills at list price: plan plus continuing add-ons,
-    /// before discounts and tax (``Subscription/previewNextInvoice(chargedThisPeriod:policy:)`` prices it).
+    /// What the subscription's next renewal charges for the plan and continuing add-ons after the
+    /// change: after the subscription's discount and the policy's tax, as its invoice prices them
+    /// (account credit and overage aside: ``Subscription/previewNextInvoice(chargedThisPeriod:policy:)``
+    /// shows the whole invoice).
     public let nextRenewalTotal: Money
     /// When the change takes effect.
     public let effectiveDate: Instant

@@ -6,6 +6,7 @@ extension QuoteNote {
         case name
         case date
         case amount
+        case charged
         case zone
         case text
     }
@@ -19,7 +20,8 @@ extension QuoteNote {
             capacity: try container.decodeIfPresent(CapacityKind.self, forKey: .capacity),
             name: try container.decodeIfPresent(String.self, forKey: .name),
             date: try container.decodeIfPresent(Instant.self, forKey: .date),
-            amount: try container.decodeIfPresent(Money.self, forKey: .amount)
+            amount: try container.decodeIfPresent(Money.self, forKey: .amount),
+            charged: try container.decodeIfPresent(Money.self, forKey: .charged)
         )
     }
     /// Encodes the data and its text.
@@ -31,6 +33,7 @@ extension QuoteNote {
         try container.encodeIfPresent(name, forKey: .name)
         try container.encodeIfPresent(date, forKey: .date)
         try container.encodeIfPresent(amount, forKey: .amount)
+        try container.encodeIfPresent(charged, forKey: .charged)
         try container.encodeIfPresent(zone, forKey: .zone)
         try container.encode(text, forKey: .text)
     }

@@ -7,7 +7,8 @@
 /// ## JSON
 ///
 /// `{"kind": "boughtBack", "count": 2, "capacity": "seats", "zone": "UTC", "text": "Buying back 2 extra seats ..."}`;
-/// `count`, `capacity`, `name`, `date` and `amount` appear as the kind needs them, and `zone` — the
+/// `count`, `capacity`, `name`, `date` and `amount` appear as the kind needs them, `charged` where a
+/// discount or tax makes what is charged differ from the list `amount`, and `zone` — the
 /// subscription's, in which `text` reads the date ("May 1, 2026") — when the note has one.
 public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
     /// What the note says.
@@ -23,7 +24,8 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         public static let restored: Kind = "restored"
         /// Capacity added during a trial costs nothing until the first paid period (`date`).
         public static let freeDuringTrial: Kind = "freeDuringTrial"
-        /// The charge is prorated; the next renewal (`date`) bills the full `amount`.
+        /// The charge is prorated; the next renewal (`date`) bills the full `amount` at list price,
+        /// `charged` after the discount and tax.
         public static let prorated: Kind = "prorated"
         /// Removed slots stay usable until `date`.
         public static let leavesAtPeriodEnd: Kind = "leavesAtPeriodEnd"
@@ -63,7 +65,8 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         public static let planChangeWithdrawn: Kind = "planChangeWithdrawn"
         /// Confirmation: the plan is now `name`.
         public static let planChanged: Kind = "planChanged"
-        /// A plan change is prorated; the next renewal (`date`) bills the full `amount` on `name`.
+        /// A plan change is prorated; the next renewal (`date`) bills the full `amount` on `name` at
+        /// list price, `charged` after the discount and tax.
         public static let planProrated: Kind = "planProrated"
         /// A new billing cycle on `name` starts now; the next billing date is `date`.
         public static let newCycle: Kind = "newCycle"
@@ -112,6 +115,9 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
     public let date: Instant?
     /// An amount, where the kind has one.
     public let amount: Money?
+    /// What is charged of ``amount`` after the subscription's discount and the policy's tax, where
+    /// that differs from it.
+    public let charged: Money?
     /// The time zone ``text`` reads ``date`` in: the subscription's.
     let zone: BillingTimeZone?
 
@@ -122,7 +128,8 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         capacity: CapacityKind? = nil,
         name: String? = nil,
         date: Instant? = nil,
-        amount: Money? = nil
+        amount: Money? = nil,
+        charged: Money? = nil
     ) {
         self.kind = kind
         self.count = count
@@ -130,7 +137,30 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         self.name = name
         self.date = date
         self.amount = amount
+        self.charged = charged == amount ? nil : charged
         self.zone = zone
+    }
+
+    /// The note with what is charged of its amount after discount and tax.
+    func charging(_ charged: Money) -> QuoteNote {
+        QuoteNote(
+            in: zone,
+            kind,
+            count: count,
+            capacity: capacity,
+            name: name,
+            date: date,
+            amount: amount,
+            charged: charged
+        )
+    }
+
+    /// "bills the full $38.00 for them", or what is charged with the list price beside it when a
+    /// discount or tax makes them differ: "bills $30.40 for them ($38.00 at list price)".
+    private func bills(_ what: String) -> String {
+        let amount = self.amount?.description ?? ""
+        guard let charged else { return "bills the full \(amount) \(what)" }
+        return "bills \(charged) \(what) (\(amount) at list price)"
     }
 
     /// The note in English, its date as people read it in the subscription's zone ("May 1, 2026").
@@ -155,8 +185,8 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
             let first = self.date == nil ? "" : " on \(date)"
             return "Free during the trial; billed in full from the first paid period\(first)."
         case .prorated:
-            return "Pro-rated for the rest of the current billing period; the next renewal on \(date) bills the full "
-                + "\(amount?.description ?? "") for \(count == 1 ? "it" : "them")."
+            return "Pro-rated for the rest of the current billing period; the next renewal on \(date) "
+                + bills(count == 1 ? "for it" : "for them") + "."
         case .leavesAtPeriodEnd:
             return "The slots stay usable until \(date), then leave."
         case .leavesNow:
@@ -215,8 +245,8 @@ public struct QuoteNote: Sendable, Hashable, Codable, CustomStringConvertible {
         case .planChanged:
             return "Plan changed to \(name)."
         case .planProrated:
-            return "Pro-rated for the rest of the current billing period; the next renewal on \(date) bills the full "
-                + "\(amount) on \(name)."
+            return "Pro-rated for the rest of the current billing period; the next renewal on \(date) "
+                + bills("on \(name)") + "."
         case .newCycle:
             return "A new billing cycle on \(name) starts now; the next billing date is \(date)."
         case .coveredByPlan:

@@ -173,7 +173,7 @@ extension Subscription {
         try Gates.checkOffer(self, offer, operation)
         var change = Change(subscription: self, offer: offer, operation: operation, period: period, at: at)
         try change.buyPack(quantity: 1, policy: policy, automatic: true)
-        return try change.outcome()
+        return try change.outcome(policy: policy)
     }
 
     /// Sets the auto-recharge rule of a capacity, replacing any earlier one.

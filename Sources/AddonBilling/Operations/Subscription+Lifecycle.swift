@@ -350,7 +350,14 @@ struct Lifecycle {
                     )
                     lines = try moved.priced([charge], renewal: false, policy: policy)
                     notes.append(
-                        QuoteNote(in: zone, .planProrated, name: target.name, date: period.end, amount: newTotal)
+                        QuoteNote(
+                            in: zone,
+                            .planProrated,
+                            name: target.name,
+                            date: period.end,
+                            amount: newTotal,
+                            charged: try moved.nextRenewalCharge(policy: policy)
+                        )
                     )
                 } else {
                     try settlement.leftOver(try due.negated(), policy: policy.unusedTime)
@@ -561,8 +568,20 @@ struct Lifecycle {
         confirmation: QuoteNote
     ) throws(BillingError) -> Decided {
         let settled = settlement ?? Settlement(after)
-        var renewalTotal = nextRenewalTotal
-        if renewalTotal == nil { renewalTotal = try after.nextRenewalTotal() }
+        var renewalTotal: Money
+        if let nextRenewalTotal { renewalTotal = nextRenewalTotal } else { renewalTotal = try after.nextRenewalTotal() }
+        var currentTotal = try subscription.nextRenewalTotal()
+        if subscription.discount != nil || after.discount != nil || !policy.taxes.isEmpty {
+            // The totals a person reads are what the renewals charge, after discount and tax.
+            currentTotal = try subscription.nextRenewalCharge(policy: policy)
+            if !renewalTotal.isZero {
+                var renewing = after
+                if let toPlan, let carry {
+                    renewing = after.with(plan: toPlan, lines: carry.lines, scheduledChange: .some(nil))
+                }
+                renewalTotal = try renewing.nextRenewalCharge(policy: policy)
+            }
+        }
         let change = SubscriptionChange(
             operation: operation.kind,
             fromPlan: subscription.plan.id,
@@ -571,8 +590,8 @@ struct Lifecycle {
             effectiveDate: effective,
             nextBillingDate: after.status == .canceled || after.cancelAtPeriodEnd && operation.kind == .cancel
                 ? nil : after.nextBoundary,
-            currentTotal: try subscription.nextRenewalTotal(),
-            nextRenewalTotal: renewalTotal ?? .zero(subscription.currency),
+            currentTotal: currentTotal,
+            nextRenewalTotal: renewalTotal,
             unusedTime: settled.unusedTime,
             forfeited: settled.forfeited,
             creditCreated: settled.creditCreated,

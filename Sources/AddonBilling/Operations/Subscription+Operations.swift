@@ -26,7 +26,7 @@ extension Subscription {
     ) throws(BillingError) -> Quote {
         try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: true) {
             change,
-            refusal throws(BillingError) in try change.quote(refusal: refusal)
+            refusal throws(BillingError) in try change.quote(refusal: refusal, policy: policy)
         }
     }
 
@@ -61,7 +61,7 @@ extension Subscription {
     ) throws(BillingError) -> Outcome {
         try decide(operation, by: actor, usage: usage, at: at, policy: policy, quoting: false) {
             change,
-            _ throws(BillingError) in try change.outcome()
+            _ throws(BillingError) in try change.outcome(policy: policy)
         }
     }
 
@@ -451,11 +451,21 @@ struct Change {
     // MARK: Result
 
     /// The quote, read from the change alone: totals after it are the totals before
-    /// it with the one line swapped, so no new subscription is built.
-    func quote(refusal: BillingError? = nil) throws(BillingError) -> Quote {
+    /// it with the one line swapped, so no new subscription is built — unless a discount or
+    /// tax prices the next renewal, which is then priced as its invoice will be.
+    func quote(refusal: BillingError? = nil, policy: BillingPolicy) throws(BillingError) -> Quote {
         let currency = subscription.currency
         let oldRecurring = try before?.recurringCost() ?? .zero(currency)
         let newRecurring = try line?.recurringCost() ?? .zero(currency)
+        var nextRenewalTotal = try subscription.nextRenewalTotal().subtracting(oldRecurring).adding(newRecurring)
+        var notes = self.notes
+        if subscription.discount != nil || !policy.taxes.isEmpty {
+            // What the renewal charges, and what this change adds to it, after discount and tax.
+            let charged = try subscription.nextRenewalCharge(policy: policy)
+            nextRenewalTotal = try subscription.with(lines: linesAfter()).nextRenewalCharge(policy: policy)
+            let added = try nextRenewalTotal.subtracting(charged)
+            notes = notes.map { $0.kind == .prorated ? $0.charging(added) : $0 }
+        }
         var capacityChange: CapacityChange?
         if let pack {
             let granted = try subscription.quotaGranted(pack.capacity)
@@ -488,7 +498,7 @@ struct Change {
             unitPrice: line?.unitPrice ?? offer.price ?? .zero(currency),
             capacity: capacityChange,
             addonRecurringTotal: newRecurring,
-            nextRenewalTotal: try subscription.nextRenewalTotal().subtracting(oldRecurring).adding(newRecurring),
+            nextRenewalTotal: nextRenewalTotal,
             effectiveDate: effective,
             nextBillingDate: period.end,
             notes: notes,
@@ -504,8 +514,8 @@ struct Change {
         return total
     }
 
-    /// The quote and the new subscription.
-    func outcome() throws(BillingError) -> Outcome {
+    /// The subscription's add-on lines after the change: the one line swapped or added.
+    private func linesAfter() -> [AddonLine] {
         var newLines = subscription.lines
         if let line {
             if let index = newLines.firstIndex(where: { $0.addon == line.addon }) {
@@ -514,13 +524,19 @@ struct Change {
                 newLines.append(line)
             }
         }
+        return newLines
+    }
+
+    /// The quote and the new subscription.
+    func outcome(policy: BillingPolicy) throws(BillingError) -> Outcome {
+        let newLines = linesAfter()
         var quota = subscription.quota
         if let pack {
             quota.packs.append(pack)
             quota.packsBought = pack.number
         }
         let after = subscription.with(lines: newLines, quota: quota)
-        let quote = try quote()
+        let quote = try quote(policy: policy)
         return Outcome(
             after,
             try Decision(.addonChange, currency: subscription.currency, charges: lines, change: quote.change)

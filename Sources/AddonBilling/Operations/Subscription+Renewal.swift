@@ -133,11 +133,25 @@ extension Subscription {
             let name = plan.offer(addon)?.name ?? addon.rawValue
             notes.append(
                 "\(name) appears twice: \(charged) was the prorated charge for the rest of the current period, "
-                    + "made at purchase; \(line.amount) is the full charge for the next period. Both are correct — "
+                    + "made at purchase; \(line.total) is the full charge for the next period. Both are correct — "
                     + "it is not a double charge."
             )
         }
         return InvoicePreview(chargedThisPeriod: chargedThisPeriod, upcoming: upcoming, notes: notes)
+    }
+
+    /// What the next renewal charges for the plan and the continuing add-ons: ``nextRenewalTotal()``
+    /// after the subscription's discount and the policy's tax, as the renewal's invoice prices them.
+    func nextRenewalCharge(policy: BillingPolicy) throws(BillingError) -> Money {
+        guard discount != nil || !policy.taxes.isEmpty else { return try nextRenewalTotal() }
+        var continuing: [AddonLine] = []
+        for line in lines {
+            let keep = line.continuingQuantity
+            if keep > 0 { continuing.append(line.with(quantity: keep, paid: keep, renewal: keep)) }
+        }
+        let period = try cycle.period(containing: billedThrough)
+        let list = try recurringLines(continuing, span: period, fraction: .one, policy: policy)
+        return try Money.sum(try priced(list, renewal: true, policy: policy).lazy.map(\.total), in: currency)
     }
 
     /// Crosses the next boundary (``nextBoundary``), as renewal does: ends a trial that ends

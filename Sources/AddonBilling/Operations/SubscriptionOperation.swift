@@ -248,10 +248,11 @@ public struct SubscriptionChange: Sendable, Hashable, Codable {
     public let effectiveDate: Instant
     /// The next billing date after the change; nil when the subscription has ended.
     public let nextBillingDate: Instant?
-    /// What the subscription billed per period before: plan plus continuing add-ons.
+    /// What the subscription's renewal charged per period before: plan plus continuing add-ons,
+    /// after its discount and the policy's tax.
     public let currentTotal: Money
-    /// What the next renewal bills after the change at list price, before discounts, tax and
-    /// account credit; zero once ended.
+    /// What the next renewal charges after the change for the plan and continuing add-ons, after
+    /// the discount and tax (account credit aside); zero once ended.
     public let nextRenewalTotal: Money
     /// The value of the paid time left in the period that the change settled (zero when none was).
     public let unusedTime: Money

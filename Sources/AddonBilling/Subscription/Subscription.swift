@@ -303,7 +303,8 @@ public struct Subscription: Sendable, Hashable, Codable {
         return total
     }
 
-    /// What the next renewal bills: the plan plus every continuing add-on at full price.
+    /// The next renewal at list price: the plan plus every continuing add-on at full price, before
+    /// the discount and tax that quotes and invoices apply.
     ///
     /// - Throws: ``BillingError/Code/overflow``.
     public func nextRenewalTotal() throws(BillingError) -> Money {
