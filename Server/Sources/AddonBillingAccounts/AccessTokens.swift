@@ -144,6 +144,16 @@ public protocol AccountDirectory: Sendable {
     /// Returns a reservation whose request was refused, so that it does not count.
     func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws
 
+    /// Marks a reservation as counting for good: its request completed.
+    func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws
+
+    /// Reservations still waiting for their request, made at least `seconds` ago (by the
+    /// database's clock), oldest first, at most `limit`: what a crash may have left behind.
+    func pendingRedemptions(
+        olderThan seconds: Int64,
+        limit: Int
+    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)]
+
     /// How many times `coupon` has been redeemed (reservations included), for quotes.
     func redemptions(of coupon: CouponCode) async throws -> Int64
 }
@@ -316,6 +326,15 @@ public final class GrantCachingDirectory: AccountDirectory {
     }
     public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
         try await base.releaseRedemption(of: coupon, for: key)
+    }
+    public func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await base.confirmRedemption(of: coupon, for: key)
+    }
+    public func pendingRedemptions(
+        olderThan seconds: Int64,
+        limit: Int
+    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+        try await base.pendingRedemptions(olderThan: seconds, limit: limit)
     }
     public func redemptions(of coupon: CouponCode) async throws -> Int64 { try await base.redemptions(of: coupon) }
 }

@@ -200,8 +200,8 @@ public struct PostgresAccountDirectory: AccountDirectory {
                     guard limit.map({ redeemed <= $0 }) ?? true else { throw RedemptionsExhausted() }
                     try await connection.query(
                         """
-                        INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before)
-                        VALUES (\(coupon.rawValue), \(key.rawValue), \(redeemed - 1))
+                        INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before, pending_since)
+                        VALUES (\(coupon.rawValue), \(key.rawValue), \(redeemed - 1), extract(epoch FROM now())::bigint)
                         """,
                         logger: logger
                     )
@@ -230,6 +230,35 @@ public struct PostgresAccountDirectory: AccountDirectory {
                 logger: logger
             )
         }
+    }
+
+    public func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await client.read(
+            """
+            UPDATE coupon_redemptions SET pending_since = NULL
+            WHERE coupon = \(coupon.rawValue) AND request_key = \(key.rawValue) AND pending_since IS NOT NULL
+            """,
+            logger: logger
+        )
+    }
+
+    public func pendingRedemptions(
+        olderThan seconds: Int64,
+        limit: Int
+    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+        let rows = try await client.read(
+            """
+            SELECT coupon, request_key FROM coupon_redemptions
+            WHERE pending_since <= extract(epoch FROM now())::bigint - \(seconds)
+            ORDER BY pending_since, coupon, request_key LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var pending: [(coupon: CouponCode, key: IdempotencyKey)] = []
+        for try await (coupon, key) in rows.decode((String, String).self) {
+            pending.append((CouponCode(rawValue: coupon), IdempotencyKey(stored: key)))
+        }
+        return pending
     }
 
     public func redemptions(of coupon: CouponCode) async throws -> Int64 {

@@ -243,16 +243,17 @@ enum PostgresMigrations {
             ),
             Migration(
                 version: 6,
-                name: "documents stored as issued, and when a coupon was reserved",
+                name: "documents stored as issued, and coupon reservations awaiting their request",
                 statements: [
                     "ALTER TABLE \(s).documents ADD COLUMN body text, ADD COLUMN settles text COLLATE \"C\"",
                     "CREATE INDEX documents_settles ON \(s).documents (settles) WHERE settles IS NOT NULL",
+                    // Seconds since 1970 while the reservation waits for its request; null once it is
+                    // known to count (and for reservations made before this version).
+                    "ALTER TABLE \(s).coupon_redemptions ADD COLUMN pending_since bigint",
                     """
-                    ALTER TABLE \(s).coupon_redemptions
-                    ADD COLUMN reserved_at timestamptz NOT NULL DEFAULT 'epoch'
+                    CREATE INDEX coupon_redemptions_pending ON \(s).coupon_redemptions (pending_since)
+                    WHERE pending_since IS NOT NULL
                     """,
-                    // Reservations made before this version count as old; new ones are stamped now.
-                    "ALTER TABLE \(s).coupon_redemptions ALTER COLUMN reserved_at SET DEFAULT now()",
                 ]
             ),
         ]

@@ -186,12 +186,42 @@ public final class SQLiteAccountDirectory: AccountDirectory {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before, reserved_at)
+                    INSERT INTO coupon_redemptions (coupon, request_key, redeemed_before, pending_since)
                     VALUES (?, ?, ?, unixepoch())
                     """,
                 arguments: [coupon.rawValue, key.rawValue, redeemed - 1]
             )
             return RedemptionReservation(before: redeemed - 1, isNew: true)
+        }
+    }
+
+    public func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE coupon_redemptions SET pending_since = NULL
+                    WHERE coupon = ? AND request_key = ? AND pending_since IS NOT NULL
+                    """,
+                arguments: [coupon.rawValue, key.rawValue]
+            )
+        }
+    }
+
+    public func pendingRedemptions(
+        olderThan seconds: Int64,
+        limit: Int
+    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+        try file.readStatement { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT coupon, request_key FROM coupon_redemptions
+                        WHERE pending_since <= unixepoch() - ?
+                        ORDER BY pending_since, coupon, request_key LIMIT ?
+                        """
+                ),
+                arguments: [seconds, limit]
+            ).map { (CouponCode(rawValue: $0["coupon"]), IdempotencyKey(stored: $0["request_key"])) }
         }
     }
 

@@ -76,13 +76,16 @@ public final class SQLiteBillingDatabase: Sendable {
                     """
             )
         }
-        migrator.registerMigration("6 documents stored as issued, and when a coupon was reserved") { db in
+        migrator.registerMigration("6 documents stored as issued, and coupon reservations awaiting their request") {
+            db in
             try db.execute(
                 sql: """
                     ALTER TABLE documents ADD COLUMN body TEXT;
                     ALTER TABLE documents ADD COLUMN settles TEXT;
                     CREATE INDEX documents_settles ON documents (settles) WHERE settles IS NOT NULL;
-                    ALTER TABLE coupon_redemptions ADD COLUMN reserved_at INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE coupon_redemptions ADD COLUMN pending_since INTEGER;
+                    CREATE INDEX coupon_redemptions_pending ON coupon_redemptions (pending_since)
+                        WHERE pending_since IS NOT NULL;
                     """
             )
         }

@@ -382,12 +382,17 @@ public struct BillingAPI: Sendable {
             limit: coupon.maxRedemptions
         )
         do {
-            return try await service.change(
+            let receipt = try await service.change(
                 .redeemCoupon(coupon, timesRedeemed: reservation?.before ?? coupon.maxRedemptions ?? 0),
                 on: subscription,
                 by: actor,
                 idempotencyKey: key
             )
+            // Completed, the redemption counts for good; were this write lost, reconciliation confirms it.
+            if reservation != nil, receipt.status == .completed {
+                try? await directory.confirmRedemption(of: coupon.code, for: key)
+            }
+            return receipt
         } catch {
             if let reservation, reservation.isNew, await !mayStillComplete(key, after: error) {
                 try await directory.releaseRedemption(of: coupon.code, for: key)
@@ -410,6 +415,36 @@ public struct BillingAPI: Sendable {
         case .claimed, .awaitingConfirmation, .recorded: return true
         case .completed, .failed, nil: return false
         }
+    }
+
+    /// How old, in seconds, a coupon reservation must be before reconciliation looks at it: far past
+    /// any request's deadline, so that no request still running on this or another server is judged.
+    public static let redemptionGraceSeconds: Int64 = 600
+
+    /// Settles coupon reservations that a crash left waiting, one page (100) per call.
+    ///
+    /// A reservation whose request completed counts for good; one whose request failed, or was never recorded
+    /// (the process died between reserving and deciding), is given back; one whose request is still
+    /// under way waits for the next call. The renewal worker calls it every pass, the first at start.
+    ///
+    /// - Returns: How many reservations were confirmed and how many released.
+    public func reconcileRedemptions(
+        olderThan seconds: Int64 = BillingAPI.redemptionGraceSeconds
+    ) async throws -> (confirmed: Int, released: Int) {
+        var settled = (confirmed: 0, released: 0)
+        for (coupon, key) in try await directory.pendingRedemptions(olderThan: seconds, limit: 100) {
+            switch try await intentState(key) {
+            case .completed:
+                try await directory.confirmRedemption(of: coupon, for: key)
+                settled.confirmed += 1
+            case .failed, nil:
+                try await directory.releaseRedemption(of: coupon, for: key)
+                settled.released += 1
+            case .claimed, .awaitingConfirmation, .recorded:
+                continue
+            }
+        }
+        return settled
     }
 
     /// Amends the seats of a contract-managed add-on exactly once (seed 004): the account

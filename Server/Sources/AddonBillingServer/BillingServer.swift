@@ -203,6 +203,19 @@ public enum BillingServer {
                 logger: logger,
                 metrics: metrics,
                 archive: DirectoryDocumentArchive(directory: api.directory),
+                maintenance: { [api, logger] in
+                    do {
+                        let settled = try await api.reconcileRedemptions()
+                        if settled.confirmed + settled.released > 0 {
+                            logger.info(
+                                "coupon reservations reconciled",
+                                metadata: ["confirmed": "\(settled.confirmed)", "released": "\(settled.released)"]
+                            )
+                        }
+                    } catch {
+                        logger.error("coupon reconciliation failed", metadata: ["error.type": "\(type(of: error))"])
+                    }
+                },
                 ready: { try await migrations.ready() }
             )
         )

@@ -174,6 +174,21 @@ struct DeadlineDirectory: AccountDirectory {
         }
     }
 
+    func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+        try await deadline.bound("a coupon confirmation") { [base] in
+            try await base.confirmRedemption(of: coupon, for: key)
+        }
+    }
+
+    func pendingRedemptions(
+        olderThan seconds: Int64,
+        limit: Int
+    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+        try await deadline.bound("the pending coupon reservations") { [base] in
+            try await base.pendingRedemptions(olderThan: seconds, limit: limit)
+        }
+    }
+
     func redemptions(of coupon: CouponCode) async throws -> Int64 {
         try await deadline.bound("a coupon count") { [base] in try await base.redemptions(of: coupon) }
     }

@@ -18,13 +18,15 @@ public struct RenewalWorker: Service {
     let logger: Logger
     let metrics: BillingMetrics
     let archive: (any DocumentArchive)?
+    let maintenance: @Sendable () async -> Void
     let ready: @Sendable () async throws -> Void
 
     /// A worker over a service, passing every `interval`, renewing at most `batch`
     /// subscriptions per pass (`concurrency` at once), once `ready` (the migrations) returned.
     ///
     /// With an `archive`, a retry that pays an unpaid invoice issues its receipt at once, so the
-    /// invoice names the payment as soon as it is paid.
+    /// invoice names the payment as soon as it is paid. `maintenance` runs at the start of every
+    /// pass (the server reconciles coupon reservations a crash left behind).
     public init(
         service: AddonService,
         interval: Duration,
@@ -33,9 +35,11 @@ public struct RenewalWorker: Service {
         logger: Logger,
         metrics: BillingMetrics = BillingMetrics(),
         archive: (any DocumentArchive)? = nil,
+        maintenance: @escaping @Sendable () async -> Void = {},
         ready: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.archive = archive
+        self.maintenance = maintenance
         self.service = service
         self.interval = interval
         self.batch = batch
@@ -68,6 +72,7 @@ public struct RenewalWorker: Service {
     /// - Returns: How many renewals and retries the pass completed.
     @discardableResult
     public func pass() async -> Int {
+        await maintenance()
         // Recovery failing (a store page that cannot be read) must not stop the renewals.
         var resumed: (completed: Int, voided: Int) = (0, 0)
         do {

@@ -197,7 +197,24 @@ public enum AccountDirectoryConformance {
         try await directory.releaseRedemption(of: coupon, for: winner)
         guard try await directory.redemptions(of: coupon) == 2 else { return "a reservation was released twice" }
         let next = try await directory.reserveRedemption(of: coupon, for: "conf-late", limit: 3)
-        return next == nil ? "a released redemption could not be taken again" : nil
+        guard next != nil else { return "a released redemption could not be taken again" }
+        // Reservations wait for their requests until confirmed or released; a younger one is not listed.
+        let pending = try await directory.pendingRedemptions(olderThan: 0, limit: 100)
+        guard pending.count == 3, pending.allSatisfy({ $0.coupon == coupon }),
+            pending.contains(where: { $0.key == "conf-late" })
+        else { return "the pending reservations were \(pending)" }
+        guard try await directory.pendingRedemptions(olderThan: 3_600, limit: 100).isEmpty else {
+            return "a reservation made now was listed as an hour old"
+        }
+        guard try await directory.pendingRedemptions(olderThan: 0, limit: 1).count == 1 else {
+            return "the pending reservations were not limited"
+        }
+        try await directory.confirmRedemption(of: coupon, for: "conf-late")
+        let after = try await directory.pendingRedemptions(olderThan: 0, limit: 100)
+        guard after.count == 2, !after.contains(where: { $0.key == "conf-late" }),
+            try await directory.redemptions(of: coupon) == 3
+        else { return "a confirmed reservation stayed pending or stopped counting: \(after)" }
+        return nil
     }
 }
 

@@ -403,4 +403,64 @@ final class DocumentsAndCouponsTests: XCTestCase {
             XCTAssertEqual(late, .unprocessableContent, "the coupon was redeemed past its maximum")
         }
     }
+
+    /// A crash between reserving a redemption and deciding it leaves a reservation no request will
+    /// settle: reconciliation gives it back once it is past the grace period, on each store, and
+    /// confirms one whose request completed without its confirmation being written.
+    func testACrashedRedemptionsReservationIsReconciled() async throws {
+        let once = try Coupon(code: "ONCE", name: "Once", percentOff: Fraction(1, 10), term: .once, maxRedemptions: 1)
+        let twice = try Coupon(code: "TWICE", name: "Twice", percentOff: Fraction(1, 10), maxRedemptions: 2)
+        for (name, assembly, _) in try servers({ $0.coupons = [once, twice] }) {
+            try await assembly.application.test(.router) { client in
+                let token = try await account(assembly, "acme", subscription: "sub_a")
+                _ = try await account(assembly, "acme", subscription: "sub_b")
+                let api = assembly.api
+                // The process that reserved this one died before the service recorded anything.
+                let crashed = try await api.directory.reserveRedemption(of: "ONCE", for: "acme/crashed", limit: 1)
+                XCTAssertNotNil(crashed, name)
+                let redeem = ByteBuffer(string: #"{"change": {"type": "redeemCoupon", "coupon": "ONCE"}}"#)
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_b/changes",
+                    method: .post,
+                    headers: headers(token, key: "before"),
+                    body: redeem
+                ) { XCTAssertEqual($0.status, .unprocessableContent, "\(name): the leak used the coupon up") }
+                // Within the grace period nothing is judged: a request may still be running.
+                let young = try await api.reconcileRedemptions()
+                XCTAssertEqual(young.confirmed + young.released, 0, name)
+                let settled = try await api.reconcileRedemptions(olderThan: 0)
+                XCTAssertEqual(
+                    settled.released,
+                    1,
+                    "\(name): the crashed one is given back (the refused one never held one)"
+                )
+                let released = try await api.directory.redemptions(of: "ONCE")
+                XCTAssertEqual(released, 0, name)
+                try await client.execute(
+                    uri: "/v1/subscriptions/sub_a/changes",
+                    method: .post,
+                    headers: headers(token, key: "after"),
+                    body: redeem
+                ) { XCTAssertEqual($0.status, .ok, name) }
+                let confirmed = try await api.directory.pendingRedemptions(olderThan: 0, limit: 10)
+                XCTAssertTrue(confirmed.isEmpty, "\(name): a completed redemption stayed pending")
+                let counted = try await api.directory.redemptions(of: "ONCE")
+                XCTAssertEqual(counted, 1, name)
+                // This process reserved and completed a redemption, then died before confirming it.
+                _ = try await api.directory.reserveRedemption(of: "TWICE", for: "acme/lost", limit: 2)
+                let receipt = try await api.service.change(
+                    .redeemCoupon(twice, timesRedeemed: 0),
+                    on: "sub_b",
+                    by: SeedPlans.owner,
+                    idempotencyKey: "acme/lost"
+                )
+                XCTAssertEqual(receipt.status, .completed, name)
+                let lost = try await api.reconcileRedemptions(olderThan: 0)
+                XCTAssertEqual(lost.confirmed, 1, name)
+                XCTAssertEqual(lost.released, 0, name)
+                let kept = try await api.directory.redemptions(of: "TWICE")
+                XCTAssertEqual(kept, 1, name)
+            }
+        }
+    }
 }

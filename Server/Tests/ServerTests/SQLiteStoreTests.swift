@@ -27,7 +27,7 @@ final class SQLiteStoreTests: XCTestCase {
             "3 subscriptions as rows: plans, lines, packs, charges, held usage",
             "4 an intent's charge and failure in columns of their own",
             "5 coupon counters, as on PostgreSQL",
-            "6 documents stored as issued, and when a coupon was reserved",
+            "6 documents stored as issued, and coupon reservations awaiting their request",
         ]
         let first = try SQLiteSubscriptionStore(path: path)
         XCTAssertEqual(try first.appliedMigrations(), all)
