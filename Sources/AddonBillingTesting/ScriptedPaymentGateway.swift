@@ -72,6 +72,8 @@ public actor ScriptedPaymentGateway: PaymentGateway {
     public var staleReferences: Set<String>
     /// The smallest charge by currency, as ``minimumCharge(in:)`` answers it.
     public let minimumCharges: [Currency: Money]
+    /// The step each currency is charged in, as ``chargeUnit(in:)`` answers it.
+    public let chargeUnits: [Currency: Money]
     private var generator: SplitMix64
     private var ledger: [IdempotencyKey: Charge] = [:]
     private var order: [IdempotencyKey] = []
@@ -90,10 +92,12 @@ public actor ScriptedPaymentGateway: PaymentGateway {
         renewalFaults: [Fault: Int]? = nil,
         staleReferences: Set<String> = [],
         minimumCharges: [Currency: Money] = [:],
+        chargeUnits: [Currency: Money] = [:],
         seed: UInt64 = 0,
         ids: IdentifierGenerator = .incrementing(prefix: "ch_")
     ) {
         self.minimumCharges = minimumCharges
+        self.chargeUnits = chargeUnits
         self.ids = ids
         self.script = script
         self.randomFaults = randomFaults
@@ -104,6 +108,9 @@ public actor ScriptedPaymentGateway: PaymentGateway {
 
     /// The smallest charge in `currency`, from ``minimumCharges``.
     public nonisolated func minimumCharge(in currency: Currency) -> Money? { minimumCharges[currency] }
+
+    /// The step `currency` is charged in, from ``chargeUnits``.
+    public nonisolated func chargeUnit(in currency: Currency) -> Money? { chargeUnits[currency] }
 
     /// Charges under the request's idempotency key, following the script.
     public func charge(_ request: ChargeRequest) async throws -> ChargeResult {

@@ -1009,6 +1009,56 @@ final class AddonServiceTests: XCTestCase {
         let nothing = try await service.renewDue()
         XCTAssertEqual(nothing.receipts, [])
     }
+
+    /// An amount the provider charges only in coarser steps (Stripe's whole ariary) is refused
+    /// before the subscription is claimed or the provider asked, and nothing is rounded; an amount
+    /// on the step is charged.
+    func testAnAmountTheProviderCannotChargeExactlyIsRefusedBeforeTheClaim() async throws {
+        let mga = try Currency(code: "MGA", minorUnitExponent: 2)
+        let plan = try Plan(
+            id: "mg_monthly",
+            name: "Madagascar",
+            tier: .pro,
+            price: Money(minorUnits: 1_000_000, currency: mga),
+            interval: .monthly,
+            included: [.seats: 1],
+            addons: [SeedPlans.extraSeats(price: Money(minorUnits: 390_100, currency: mga))]
+        )
+        let subscription = try SeedPlans.subscription(plan, anchor: try Instant(parsing: "2026-04-01T00:00:00Z"))
+        let store = InMemorySubscriptionStore([subscription])
+        let gateway = ScriptedPaymentGateway(chargeUnits: [mga: Money(minorUnits: 100, currency: mga)])
+        let service = AddonService(
+            store: store,
+            gateway: gateway,
+            clock: .constant(try Instant(parsing: "2026-04-16T00:00:00Z"))
+        )
+        let refused = await code {
+            _ = try await service.apply(
+                .addSlots("extra_seats", quantity: 1),
+                on: subscription.id,
+                by: SeedPlans.owner,
+                idempotencyKey: "one"
+            )
+        }
+        XCTAssertEqual(refused, .amountNotChargeable)
+        // Recorded as a refusal, as any rule's is, so the key replays it; never claimed, never sent.
+        let recorded = try await store.intent("one")
+        XCTAssertEqual(recorded?.state, .failed)
+        XCTAssertEqual(recorded?.failure?.code, .amountNotChargeable)
+        let stored = try await store.load(subscription.id)
+        XCTAssertNil(stored.claim)
+        XCTAssertEqual(stored.subscription, subscription)
+        let calls = await gateway.calls
+        XCTAssertEqual(calls, 0)
+        // Two seats for half of April: MGA 3,901.00, whole ariary.
+        let bought = try await service.apply(
+            .addSlots("extra_seats", quantity: 2),
+            on: subscription.id,
+            by: SeedPlans.owner,
+            idempotencyKey: "two"
+        )
+        XCTAssertEqual(bought.amountCharged, Money(minorUnits: 390_100, currency: mga))
+    }
 }
 
 /// Asserts that an async expression throws.

@@ -619,6 +619,40 @@ final class ErrorCatalogueTests: XCTestCase {
                 + "nothing was charged or changed. Buy more at once, or after the next renewal."
         ),
         Entry(
+            when: "A purchase due 1,950.50 ariary, where the provider charges whole ariary (Stripe's MGA).",
+            trigger: {
+                let mga = try Currency(code: "MGA", minorUnitExponent: 2)
+                let plan = try Plan(
+                    id: "mg_monthly",
+                    name: "Madagascar",
+                    tier: .pro,
+                    price: Money(minorUnits: 1_000_000, currency: mga),
+                    interval: .monthly,
+                    included: [.seats: 1],
+                    addons: [SeedPlans.extraSeats(price: Money(minorUnits: 390_100, currency: mga))]
+                )
+                let store = InMemorySubscriptionStore()
+                let subscription = try ErrorCatalogueTests.subscription(plan)
+                try await store.insert(StoredSubscription(subscription: subscription))
+                let gateway = ScriptedPaymentGateway(chargeUnits: [mga: Money(minorUnits: 100, currency: mga)])
+                let service = AddonService(
+                    store: store,
+                    gateway: gateway,
+                    clock: .constant(try ErrorCatalogueTests.instant("2026-04-16T00:00:00Z"))
+                )
+                _ = try await service.apply(
+                    .addSlots("extra_seats", quantity: 1),
+                    on: subscription.id,
+                    by: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .amountNotChargeable,
+            message:
+                "The amount due now, MGA 1,950.50, cannot be charged exactly: the payment provider charges MGA in "
+                + "steps of MGA 1.00; nothing was charged or changed."
+        ),
+        Entry(
             when:
                 "The provider rejects the subscription's reference even after it was cleared (the test kit's wording).",
             trigger: {

@@ -107,6 +107,13 @@ final class StripeGatewayTests: XCTestCase {
             XCTAssertTrue(message?.contains("exactly") == true, message ?? "")
         }
         XCTAssertEqual(stub.postCalls, posted, "an inexact amount reached Stripe")
+        // The same table, said up front so that a purchase is refused before anything is claimed.
+        XCTAssertEqual(gateway.chargeUnit(in: mga), Money(minorUnits: 100, currency: mga))
+        let kwd = try Currency(code: "KWD")
+        XCTAssertEqual(gateway.chargeUnit(in: kwd), Money(minorUnits: 10, currency: kwd))
+        for code in ["USD", "ISK", "UGX", "HUF", "TWD", "JPY"] {
+            XCTAssertNil(gateway.chargeUnit(in: try Currency(code: code)), code)
+        }
     }
 
     // MARK: Captured

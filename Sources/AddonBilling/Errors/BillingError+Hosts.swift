@@ -53,6 +53,17 @@ extension BillingError {
         )
     }
 
+    /// The provider cannot charge `due` exactly in its currency: `unit` is the smallest step it
+    /// charges in, in the currency's minor units (100 for whole ariary, 10 for Kuwaiti dinar at Stripe).
+    public static func amountNotChargeable(_ due: Money, unit: Money) -> BillingError {
+        BillingError(
+            code: .amountNotChargeable,
+            message:
+                "The amount due now, \(due), cannot be charged exactly: the payment provider charges "
+                + "\(due.currency.code) in steps of \(unit); nothing was charged or changed."
+        )
+    }
+
     /// The provider does not know the subscription's reference any more (seed 003:
     /// "Stripe subscription returns 404").
     public static func staleProviderReference(_ reference: String?) -> BillingError {

@@ -165,6 +165,10 @@ extension BillingError {
         /// The amount due now is above zero but below the smallest charge the payment provider
         /// takes; nothing was recorded or charged.
         public static let belowMinimumCharge = Code(rawValue: "belowMinimumCharge")
+        /// The payment provider cannot charge the amount due exactly in its currency (Stripe's
+        /// special cases: whole ariary, three-decimal amounts ending in 0); nothing was recorded
+        /// or charged, and nothing is rounded.
+        public static let amountNotChargeable = Code(rawValue: "amountNotChargeable")
         /// The payment provider no longer knows the subscription's reference.
         public static let staleProviderReference = Code(rawValue: "staleProviderReference")
         /// The store holds a newer version than the one the change was decided on.
@@ -207,7 +211,8 @@ extension BillingError {
             .usageRequired,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
             .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
-            .paymentsUnavailable, .belowMinimumCharge, .staleProviderReference, .versionConflict, .subscriptionNotFound,
+            .paymentsUnavailable, .belowMinimumCharge, .amountNotChargeable, .staleProviderReference, .versionConflict,
+            .subscriptionNotFound,
             .subscriptionBusy,
             .intentVoided,
             .idempotencyKeyReused, .invalidIdempotencyKey, .chargeMismatch, .nothingDue, .requestPredatesRenewal,

@@ -595,10 +595,17 @@ public struct AddonService: Sendable {
     ///
     /// It runs before the subscription is claimed or the provider asked. A renewal or payment retry goes on to the provider, which declines it.
     private func chargeable(_ due: Money, key: IdempotencyKey) throws(BillingError) {
-        guard key.isClientKey, !due.isZero, let minimum = gateway.minimumCharge(in: due.currency),
-            minimum.currency == due.currency, due.minorUnits < minimum.minorUnits
-        else { return }
-        throw BillingError.belowMinimumCharge(due, minimum: minimum)
+        guard key.isClientKey, !due.isZero else { return }
+        if let minimum = gateway.minimumCharge(in: due.currency), minimum.currency == due.currency,
+            due.minorUnits < minimum.minorUnits
+        {
+            throw BillingError.belowMinimumCharge(due, minimum: minimum)
+        }
+        if let unit = gateway.chargeUnit(in: due.currency), unit.currency == due.currency, unit.minorUnits > 1,
+            due.minorUnits % unit.minorUnits != 0
+        {
+            throw BillingError.amountNotChargeable(due, unit: unit)
+        }
     }
 
     /// Continues the request a key already has, if it is this very request; a replay's receipt says so.

@@ -112,6 +112,11 @@ public struct ChargeConfirmation: Sendable, Hashable, Codable {
 /// - **Small amounts are said up front.** ``minimumCharge(in:)`` names the smallest amount the
 ///   provider takes in a currency; a caller's request due less is refused like any rule's
 ///   refusal, before the subscription is claimed or the provider asked.
+/// - **So are inexact ones.** ``chargeUnit(in:)`` names the step the provider charges a currency
+///   in, when it is coarser than the currency's minor unit (Stripe charges Malagasy ariary in
+///   whole ariary); a caller's request due an amount off that step is refused before the claim
+///   with ``BillingError/Code/amountNotChargeable``, never rounded. A renewal due such an amount
+///   reaches ``charge(_:)``, which declines it.
 /// - Any other error is treated as the process failing mid-step: the service stops
 ///   and leaves the request recorded for a retry or ``AddonService/resume()``.
 public protocol PaymentGateway: Sendable {
@@ -127,9 +132,16 @@ public protocol PaymentGateway: Sendable {
     /// The smallest amount the provider charges in `currency` (Stripe's is $0.50 in US dollars),
     /// or nil when it has none; the default is nil.
     func minimumCharge(in currency: Currency) -> Money?
+
+    /// The step the provider charges `currency` in, in the currency's minor units, when it is
+    /// coarser than one minor unit; nil when every amount can be charged. The default is nil.
+    func chargeUnit(in currency: Currency) -> Money?
 }
 
 extension PaymentGateway {
     /// No minimum.
     public func minimumCharge(in currency: Currency) -> Money? { nil }
+
+    /// Every amount can be charged.
+    public func chargeUnit(in currency: Currency) -> Money? { nil }
 }

@@ -235,6 +235,21 @@ public struct StripePaymentGateway: PaymentGateway {
         return amount
     }
 
+    /// The step Stripe charges `currency` in, in its ISO 4217 minor units, when coarser than one.
+    ///
+    /// 100 for Malagasy ariary (zero-decimal at Stripe, two decimals in ISO 4217), 10 for the
+    /// three-decimal currencies (amounts ending in 0). A purchase off the step is refused before the
+    /// subscription is claimed (``BillingError/Code/amountNotChargeable``); ``stripeAmount(_:)``
+    /// applies the same table.
+    public func chargeUnit(in currency: Currency) -> Money? {
+        let code = currency.code
+        let stripeExponent = Self.zeroDecimal.contains(code) ? 0 : Self.threeDecimal.contains(code) ? 3 : 2
+        var unit: Int64 = 1
+        for _ in 0..<max(0, currency.minorUnitExponent - stripeExponent) { unit *= 10 }
+        if stripeExponent == 3 { unit = max(unit, 10) }
+        return unit == 1 ? nil : Money(minorUnits: unit, currency: currency)
+    }
+
     /// The refusal of an amount Stripe cannot charge exactly.
     private static func inexact(_ money: Money) -> BillingError {
         BillingError(
