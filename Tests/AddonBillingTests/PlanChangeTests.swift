@@ -193,6 +193,52 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertEqual(july.decision.renewals.last?.invoice.lines.last?.description, "Account credit applied")
     }
 
+    /// Credit pays add-on purchases as Stripe applies a customer's balance to a proration invoice:
+    /// $40.00 of credit pays two Starter seats for half of April ($19.00), leaving $21.00; the
+    /// quote says so and the receipt shows the credit line. A purchase past the credit pays the rest.
+    func testAccountCreditPaysAddonPurchasesToo() throws {
+        let plus = try pro(plan: SeedPlans.plus)
+        let at = try instant("2026-04-16T00:00:00Z")
+        let starter = try plus.apply(
+            .changePlan(to: SeedPlans.starter),
+            by: SeedPlans.owner,
+            usage: seatsInUse(2),
+            at: at,
+            policy: credit
+        ).subscription
+        XCTAssertEqual(starter.creditBalance, usd(4000))
+        let seats = AddonOperation.addSlots("extra_seats", quantity: 2)
+        let quote = try starter.quote(seats, by: SeedPlans.owner, at: at, policy: credit)
+        let bought = try starter.apply(seats, by: SeedPlans.owner, at: at, policy: credit)
+        XCTAssertEqual(quote.amountDue, usd(0))
+        XCTAssertEqual(quote.lines, bought.lines)
+        XCTAssertEqual(bought.amountDue, usd(0))
+        XCTAssertEqual(bought.lines.map(\.total), [usd(1900), usd(-1900)])
+        XCTAssertEqual(bought.subscription.creditBalance, usd(2100))
+        XCTAssertTrue(quote.notes.contains { $0.text == "$19.00 of account credit is applied." }, "\(quote.notes)")
+        let receipt = try XCTUnwrap(
+            try BillingDocument.documents(
+                for: bought.decision,
+                subscription: bought.subscription,
+                paid: bought.amountDue,
+                chargeID: nil,
+                issuedAt: at
+            ) { _ in "acme-000001" }.first
+        )
+        XCTAssertEqual(receipt.kind, .receipt)
+        XCTAssertEqual(receipt.lines.map(\.description).last, "Account credit applied")
+        XCTAssertEqual(receipt.total, usd(0))
+        // Three more seats cost $28.50: $21.00 from the credit, $7.50 charged.
+        let more = try bought.subscription.apply(
+            .addSlots("extra_seats", quantity: 3),
+            by: SeedPlans.owner,
+            at: at,
+            policy: credit
+        )
+        XCTAssertEqual(more.amountDue, usd(750))
+        XCTAssertEqual(more.subscription.creditBalance, usd(0))
+    }
+
     func testAnAddonTheNewPlanDoesNotSellIsRefusedByNameUnlessDropped() throws {
         let april = try instant("2026-04-01T00:00:00Z")
         let business = try SeedPlans.subscription(SeedPlans.business, anchor: april)

@@ -466,6 +466,10 @@ struct Change {
             let added = try nextRenewalTotal.subtracting(charged)
             notes = notes.map { $0.kind == .prorated ? $0.charging(added) : $0 }
         }
+        let (charges, credit) = try credited()
+        if credit.creditApplied.minorUnits > 0 {
+            notes.append(QuoteNote(in: zone, .creditApplied, amount: credit.creditApplied))
+        }
         var capacityChange: CapacityChange?
         if let pack {
             let granted = try subscription.quotaGranted(pack.capacity)
@@ -504,14 +508,20 @@ struct Change {
             notes: notes,
             confirmation: confirmation
         )
-        return Quote(change: change, lines: lines, amountDue: try amountDue(), refusal: refusal)
+        var due = Money.zero(currency)
+        for line in charges { due = try due.adding(line.total) }
+        return Quote(change: change, lines: charges, amountDue: due, refusal: refusal)
     }
 
-    /// The sum of the lines, in the subscription's currency.
-    private func amountDue() throws(BillingError) -> Money {
-        var total = Money.zero(subscription.currency)
-        for line in lines { total = try total.adding(line.total) }
-        return total
+    /// The lines to charge, paid first from the account credit as Stripe applies a customer's
+    /// balance to every invoice, and the credit left (credit exists under
+    /// ``UnusedTimePolicy/accountCredit``).
+    private func credited() throws(BillingError) -> ([InvoiceLine], Lifecycle.Settlement) {
+        var settlement = Lifecycle.Settlement(subscription)
+        guard subscription.creditBalance.minorUnits > 0, !lines.isEmpty else { return (lines, settlement) }
+        var charges = lines
+        try settlement.applyCredit(to: &charges, span: BillingPeriod(unchecked: at, period.end))
+        return (charges, settlement)
     }
 
     /// The subscription's add-on lines after the change: the one line swapped or added.
@@ -535,11 +545,12 @@ struct Change {
             quota.packs.append(pack)
             quota.packsBought = pack.number
         }
-        let after = subscription.with(lines: newLines, quota: quota)
         let quote = try quote(policy: policy)
+        var after = subscription.with(lines: newLines, quota: quota)
+        if quote.lines.count != lines.count { after = after.with(creditBalance: try credited().1.creditBalance) }
         return Outcome(
             after,
-            try Decision(.addonChange, currency: subscription.currency, charges: lines, change: quote.change)
+            try Decision(.addonChange, currency: subscription.currency, charges: quote.lines, change: quote.change)
         )
     }
 
