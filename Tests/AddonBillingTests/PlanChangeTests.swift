@@ -193,7 +193,8 @@ final class PlanChangeTests: XCTestCase {
         XCTAssertEqual(july.decision.renewals.last?.invoice.lines.last?.description, "Account credit applied")
     }
 
-    /// Credit pays add-on purchases as Stripe applies a customer's balance to a proration invoice:
+    /// Credit pays add-on purchases as Stripe applies a customer's balance to a proration invoice.
+    ///
     /// $40.00 of credit pays two Starter seats for half of April ($19.00), leaving $21.00; the
     /// quote says so and the receipt shows the credit line. A purchase past the credit pays the rest.
     func testAccountCreditPaysAddonPurchasesToo() throws {
