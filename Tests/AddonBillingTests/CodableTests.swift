@@ -199,6 +199,15 @@ final class CodableTests: XCTestCase {
         var pool = try CreditPool(organization: "acme", tier: .pro).joining("ana", tier: .pro, credits: 500)
         pool = try pool.consuming(120, by: "ana")
         try assertGolden(pool, "credit-pool")
+        try assertGolden(
+            CreditPool.Receipt(
+                key: "use-120",
+                organization: "acme",
+                request: CreditPool.Request(kind: .consume, tier: nil, member: "ana", credits: 120),
+                pool: pool
+            ),
+            "credit-pool-receipt"
+        )
         let contract = try SeedPlans.subscription(
             SeedPlans.contractBusiness,
             anchor: try instant("2026-01-01T00:00:00Z")

@@ -136,5 +136,25 @@ extension ErrorCatalogueTests {
             code: .subscriptionNotActive,
             message: "Only an active or trialing seat can join the credit pool; this subscription is canceled."
         ),
+        Entry(
+            when: "A member draws credits from an organization that has no credit pool.",
+            trigger: {
+                let service = AddonService(
+                    store: InMemorySubscriptionStore(),
+                    gateway: ScriptedPaymentGateway(),
+                    clock: .constant(try instant("2026-04-16T00:00:00Z")),
+                    pools: InMemoryCreditPoolStore()
+                )
+                _ = try await service.consumePoolCredits(
+                    10,
+                    of: "globex",
+                    by: "sub_ana",
+                    actor: SeedPlans.owner,
+                    idempotencyKey: "k"
+                )
+            },
+            code: .poolNotFound,
+            message: "globex has no credit pool."
+        ),
     ]
 }

@@ -169,6 +169,8 @@ extension BillingError {
         /// special cases: whole ariary, three-decimal amounts ending in 0); nothing was recorded
         /// or charged, and nothing is rounded.
         public static let amountNotChargeable = Code(rawValue: "amountNotChargeable")
+        /// The organization has no credit pool.
+        public static let poolNotFound = Code(rawValue: "poolNotFound")
         /// The payment provider no longer knows the subscription's reference.
         public static let staleProviderReference = Code(rawValue: "staleProviderReference")
         /// The store holds a newer version than the one the change was decided on.
@@ -210,7 +212,7 @@ extension BillingError {
             .unknownAddon, .wrongAddonKind, .alreadyActive, .addonNotActive, .removalExceedsExtra, .usageFull,
             .usageRequired,
             .nothingScheduled, .renewalDue, .invalidCatalog, .invalidSubscription, .renewalBacklogTooLong,
-            .quotaExceeded, .rechargeCapReached, .tierMismatch, .paymentDeclined, .paymentOutcomeUnknown,
+            .quotaExceeded, .rechargeCapReached, .tierMismatch, .poolNotFound, .paymentDeclined, .paymentOutcomeUnknown,
             .paymentsUnavailable, .belowMinimumCharge, .amountNotChargeable, .staleProviderReference, .versionConflict,
             .subscriptionNotFound,
             .subscriptionBusy,

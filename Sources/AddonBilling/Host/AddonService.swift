@@ -98,6 +98,8 @@ public struct AddonService: Sendable {
     public let retry: RetryPolicy
     /// Where tax rates come from, when the host has a tax engine; otherwise ``policy``'s own table.
     public let taxes: (any TaxCalculator)?
+    /// Where credit pools live (seed 004), when the host keeps them.
+    package let pools: (any CreditPoolStore)?
     /// Holds concurrent duplicates of a request back until the first has finished; services that
     /// share one (copies of a service, or services a host builds per tenant over one store) ask
     /// the provider once per key.
@@ -120,7 +122,8 @@ public struct AddonService: Sendable {
         clock: BillingClock,
         policy: BillingPolicy = .standard,
         retry: RetryPolicy = .standard,
-        taxes: (any TaxCalculator)? = nil
+        taxes: (any TaxCalculator)? = nil,
+        pools: (any CreditPoolStore)? = nil
     ) {
         self.store = store
         self.gateway = gateway
@@ -128,6 +131,7 @@ public struct AddonService: Sendable {
         self.policy = policy
         self.retry = retry
         self.taxes = taxes
+        self.pools = pools
     }
 
     /// This service over another store — one tenant's view of a shared store, say — with the
@@ -143,7 +147,8 @@ public struct AddonService: Sendable {
             clock: clock,
             policy: policy,
             retry: retry,
-            taxes: taxes
+            taxes: taxes,
+            pools: pools
         )
         service.turnstile = turnstile
         return service
