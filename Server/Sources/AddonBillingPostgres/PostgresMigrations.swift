@@ -256,6 +256,26 @@ enum PostgresMigrations {
                     """,
                 ]
             ),
+            Migration(
+                version: 7,
+                name: "credit pools and their requests",
+                statements: [
+                    """
+                    CREATE TABLE \(s).credit_pools (
+                        organization text COLLATE "C" PRIMARY KEY,
+                        version bigint NOT NULL,
+                        pool jsonb NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE \(s).credit_pool_requests (
+                        request_key text COLLATE "C" PRIMARY KEY,
+                        organization text NOT NULL,
+                        receipt jsonb NOT NULL
+                    )
+                    """,
+                ]
+            ),
         ]
     }
 

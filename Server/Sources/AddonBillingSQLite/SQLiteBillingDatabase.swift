@@ -89,6 +89,22 @@ public final class SQLiteBillingDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("7 credit pools and their requests") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE credit_pools (
+                        organization TEXT PRIMARY KEY,
+                        version INTEGER NOT NULL,
+                        pool TEXT NOT NULL
+                    );
+                    CREATE TABLE credit_pool_requests (
+                        request_key TEXT PRIMARY KEY,
+                        organization TEXT NOT NULL,
+                        receipt TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -51,7 +51,7 @@ public struct APIError: HTTPResponseError, Sendable {
             .invalidSchedule, .invalidOption, .invalidQuantity, .usageRequired:
             .badRequest
         case .permissionDenied, .ownerOnly: .forbidden
-        case .subscriptionNotFound: .notFound
+        case .subscriptionNotFound, .poolNotFound: .notFound
         case .subscriptionBusy, .versionConflict, .intentVoided, .requestPredatesRenewal: .conflict
         case .paymentDeclined: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
         case .staleProviderReference: .badGateway

@@ -182,6 +182,11 @@ public struct BillingAPI: Sendable {
         v1.post("subscriptions/:id/contract-amendments") { request, context in
             try await self.amendContract(request, context)
         }
+        v1.get("pool") { _, context in try await self.pool(context) }
+        v1.post("pool") { request, context in try await self.createPool(request, context) }
+        v1.post("pool/members") { request, context in try await self.joinPool(request, context) }
+        v1.post("pool/departures") { request, context in try await self.leavePool(request, context) }
+        v1.post("pool/usage") { request, context in try await self.usePool(request, context) }
         v1.put("subscriptions/:id/customer") { request, context in try await self.setCustomer(request, context) }
         v1.post("subscriptions/:id/customer") { request, context in try await self.createCustomer(request, context) }
         return router
@@ -465,6 +470,82 @@ public struct BillingAPI: Sendable {
         return try answer(receipt)
     }
 
+    // MARK: Credit pools (seed 004): the caller's account is the organization
+
+    /// The account's credit pool as it stands: its seats, credits and the seed's sentence.
+    func pool(_ context: BillingRequestContext) async throws -> Response {
+        let grant = try context.requireGrant()
+        try grant.actor.require(.billingRead)
+        guard let pool = try await scoped(grant.account).creditPool(of: grant.account.rawValue) else {
+            throw BillingError(code: .poolNotFound, message: "\(grant.account) has no credit pool.")
+        }
+        return try json(PoolPanel(pool))
+    }
+
+    /// Creates the account's pool for a tier (`{"tier": "pro"}`), exactly once under the key.
+    func createPool(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let grant = try context.requireGrant()
+        let key = try idempotencyKey(request, grant)
+        let body = try await decode(PoolBody.self, request, context)
+        guard let tier = body.tier else { throw BillingError(code: .malformedRequest, message: "tier is required.") }
+        let receipt = try await scoped(grant.account).createPool(
+            for: grant.account.rawValue,
+            tier: tier,
+            by: grant.actor,
+            idempotencyKey: key
+        )
+        return try json(PoolPanel(receipt.pool))
+    }
+
+    /// Adds one of the account's subscriptions to its pool with its seat's credits
+    /// (`{"subscription": "sub_ana", "credits": 500}`), exactly once under the key.
+    func joinPool(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let grant = try context.requireGrant()
+        let key = try idempotencyKey(request, grant)
+        let body = try await decode(PoolBody.self, request, context)
+        let (member, credits) = try body.member(withCredits: true)
+        // Only the account's own subscriptions join its pool; another's is not found, as a missing one is.
+        guard try await directory.owner(of: member) == grant.account else { throw APIError.notFound("subscription") }
+        let receipt = try await scoped(grant.account).joinPool(
+            of: grant.account.rawValue,
+            subscription: member,
+            credits: credits,
+            by: grant.actor,
+            idempotencyKey: key
+        )
+        return try json(PoolPanel(receipt.pool))
+    }
+
+    /// Removes a subscription's seat from the pool (`{"subscription": "sub_ana"}`), exactly once.
+    func leavePool(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let grant = try context.requireGrant()
+        let key = try idempotencyKey(request, grant)
+        let (member, _) = try await decode(PoolBody.self, request, context).member(withCredits: false)
+        let receipt = try await scoped(grant.account).leavePool(
+            of: grant.account.rawValue,
+            subscription: member,
+            by: grant.actor,
+            idempotencyKey: key
+        )
+        return try json(PoolPanel(receipt.pool))
+    }
+
+    /// Draws credits from the pool for a member (`{"subscription": "sub_ana", "credits": 120}`),
+    /// exactly once under the key.
+    func usePool(_ request: Request, _ context: BillingRequestContext) async throws -> Response {
+        let grant = try context.requireGrant()
+        let key = try idempotencyKey(request, grant)
+        let (member, credits) = try await decode(PoolBody.self, request, context).member(withCredits: true)
+        let receipt = try await scoped(grant.account).consumePoolCredits(
+            credits,
+            of: grant.account.rawValue,
+            by: member,
+            actor: grant.actor,
+            idempotencyKey: key
+        )
+        return try json(PoolPanel(receipt.pool))
+    }
+
     /// The documents of a completed request, numbered gap-free per account and frozen when first
     /// issued (an invoice's payment state excepted): `key` is the request's
     /// `Idempotency-Key`, or the key of a renewal or retry the service derived (`renewal:…`), and
@@ -721,6 +802,54 @@ struct AmendmentBody: Decodable {
     var addon: AddonCode
     var seats: Int64
     var usage: CapacityUsage?
+}
+
+/// The body of a pool request: `{"tier": "pro"}` to create, `{"subscription": "sub_ana",
+/// "credits": 500}` to join or draw, `{"subscription": "sub_ana"}` to leave.
+struct PoolBody: Decodable {
+    var tier: PlanTier?
+    var subscription: SubscriptionID?
+    var credits: Int64?
+
+    /// The member named, and the credits when the request needs them.
+    func member(withCredits: Bool) throws -> (SubscriptionID, Int64) {
+        guard let subscription, !subscription.rawValue.isEmpty else {
+            throw BillingError(code: .malformedRequest, message: "subscription is required.")
+        }
+        guard withCredits else { return (subscription, 0) }
+        guard let credits else { throw BillingError(code: .malformedRequest, message: "credits is required.") }
+        return (subscription, credits)
+    }
+}
+
+/// A credit pool as its page shows it (seed 004): `{"organization": "acme", "tier": "pro",
+/// "seats": [{"subscription": "sub_ana", "credits": 500, "used": 120}], "total": 1000, "used":
+/// 650, "remaining": 350, "summary": "2 Pro seats pool 1,000 credits: 650 used, 350 left this
+/// period."}`.
+struct PoolPanel: Encodable {
+    struct Seat: Encodable {
+        var subscription: String
+        var credits: Int64
+        var used: Int64
+    }
+
+    var organization: String
+    var tier: PlanTier
+    var seats: [Seat]
+    var total: Int64
+    var used: Int64
+    var remaining: Int64
+    var summary: String
+
+    init(_ pool: CreditPool) {
+        organization = pool.organization
+        tier = pool.tier
+        seats = pool.members.map { Seat(subscription: $0.id, credits: $0.credits, used: $0.used) }
+        total = pool.total
+        used = pool.used
+        remaining = pool.remaining
+        summary = pool.summary
+    }
 }
 
 /// A page of the current period's charges.

@@ -64,6 +64,7 @@ public enum BillingServer {
                 scoped: { store.scoped(to: $0.rawValue) },
                 directory: SQLiteAccountDirectory(database: database),
                 ledger: SQLiteStripeLedger(database: database),
+                pools: SQLiteCreditPoolStore(database: database),
                 postgres: nil,
                 ping: { _ = try database.appliedMigrations() }
             )
@@ -79,6 +80,7 @@ public enum BillingServer {
             scoped: { store.scoped(to: $0.rawValue) },
             directory: PostgresAccountDirectory(database: database),
             ledger: PostgresStripeLedger(database: database),
+            pools: PostgresCreditPoolStore(database: database),
             postgres: database,
             ping: { try await database.ping() }
         )
@@ -93,6 +95,7 @@ public enum BillingServer {
         bounded.scoped = { DeadlineStore(base: scoped($0), deadline: deadline) }
         bounded.directory = DeadlineDirectory(base: storage.directory, deadline: deadline)
         bounded.ledger = DeadlineLedger(base: storage.ledger, deadline: deadline)
+        bounded.pools = DeadlinePools(base: storage.pools, deadline: deadline)
         return bounded
     }
 
@@ -104,6 +107,8 @@ public enum BillingServer {
         var scoped: @Sendable (AccountID) -> any SubscriptionStore
         var directory: any AccountDirectory
         var ledger: any StripeLedger
+        /// The organizations' credit pools (seed 004).
+        var pools: any CreditPoolStore
         /// The PostgreSQL database, whose pool must run (as a service) while the others are used.
         var postgres: PostgresBillingDatabase?
         /// Asks the database one trivial question.
@@ -152,7 +157,14 @@ public enum BillingServer {
         let payments = MeteredPaymentGateway(base: gateway ?? stripe ?? ScriptedPaymentGateway(), metrics: metrics)
         let policy = BillingPolicy(taxRounding: configuration.taxRounding)
         let taxes = configuration.taxRate.map { TaxTable(standard: $0) }
-        let service = AddonService(store: storage.store, gateway: payments, clock: clock, policy: policy, taxes: taxes)
+        let service = AddonService(
+            store: storage.store,
+            gateway: payments,
+            clock: clock,
+            policy: policy,
+            taxes: taxes,
+            pools: storage.pools
+        )
         let directory = GrantCachingDirectory(storage.directory)
         var api = BillingAPI(
             service: service,

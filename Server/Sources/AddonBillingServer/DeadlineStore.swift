@@ -227,3 +227,23 @@ struct DeadlineLedger: StripeLedger {
         try await deadline.bound("an event lookup") { [base] in try await base.wasHandled(event: id) }
     }
 }
+
+/// A ``CreditPoolStore`` whose every call has a deadline.
+struct DeadlinePools: CreditPoolStore {
+    let base: any CreditPoolStore
+    let deadline: Deadline
+
+    func pool(of organization: String) async throws -> (pool: CreditPool, version: Int64)? {
+        try await deadline.bound("a credit pool") { [base] in try await base.pool(of: organization) }
+    }
+
+    func receipt(_ key: IdempotencyKey) async throws -> CreditPool.Receipt? {
+        try await deadline.bound("a pool request") { [base] in try await base.receipt(key) }
+    }
+
+    func write(_ receipt: CreditPool.Receipt, expectedVersion: Int64) async throws -> CreditPool.Receipt? {
+        try await deadline.bound("a pool write") { [base] in
+            try await base.write(receipt, expectedVersion: expectedVersion)
+        }
+    }
+}

@@ -3,6 +3,7 @@ import AddonBillingPostgres
 import AddonBillingSQLite
 import AddonBillingServer
 import AddonBillingServerTesting
+import AddonBillingTesting
 import Foundation
 import StoreTestSupport
 import XCTest
@@ -23,6 +24,8 @@ final class DirectoryAndLedgerTests: XCTestCase {
         XCTAssertEqual(directory, [])
         let ledger = await StripeLedgerConformance.check { SQLiteStripeLedger(database: try Self.file()) }
         XCTAssertEqual(ledger, [])
+        let pools = await CreditPoolStoreConformance.check { SQLiteCreditPoolStore(database: try Self.file()) }
+        XCTAssertEqual(pools, [])
     }
 
     func testThePostgreSQLDirectoryAndLedgerKeepTheirPromises() async throws {
@@ -37,6 +40,10 @@ final class DirectoryAndLedgerTests: XCTestCase {
                 PostgresStripeLedger(database: try await databases.make("ledger"))
             }
             XCTAssertEqual(ledger, [])
+            let pools = await CreditPoolStoreConformance.check {
+                PostgresCreditPoolStore(database: try await databases.make("pools"))
+            }
+            XCTAssertEqual(pools, [])
             await databases.stop()
         }
     }

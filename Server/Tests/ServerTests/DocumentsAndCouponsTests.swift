@@ -14,33 +14,11 @@ import XCTest
 final class DocumentsAndCouponsTests: XCTestCase {
     private static let midApril = BillingServerTests.midApril
 
-    /// A server on each store: SQLite in a temporary file, and PostgreSQL when it is configured.
     private func servers(
         gateway: @autoclosure () -> (any PaymentGateway)? = nil,
         _ configure: (inout ServerConfiguration) throws -> Void = { _ in }
     ) throws -> [(name: String, assembly: BillingServer.Assembly, clock: ManualClock)] {
-        var servers: [(String, BillingServer.Assembly, ManualClock)] = []
-        var sqlite = ServerConfiguration()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("docs-\(UUID()).sqlite").path
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        sqlite.sqlitePath = path
-        sqlite.seedsDemo = false
-        sqlite.renewalInterval = 3_600
-        try configure(&sqlite)
-        let clock = ManualClock(Self.midApril)
-        servers.append(("sqlite", try BillingServer.assemble(sqlite, gateway: gateway(), clock: clock.witness), clock))
-        if let url = ProcessInfo.processInfo.environment["ADDON_BILLING_POSTGRES_URL"] {
-            var postgres = sqlite
-            postgres.databaseURL = url
-            postgres.schema = PostgresTestServer.freshSchema("docs")
-            let clock = ManualClock(Self.midApril)
-            servers.append(
-                ("postgres", try BillingServer.assemble(postgres, gateway: gateway(), clock: clock.witness), clock)
-            )
-        } else if ProcessInfo.processInfo.environment["ADDON_BILLING_REQUIRE_POSTGRES"] == "1" {
-            XCTFail("ADDON_BILLING_POSTGRES_URL is not set, and a PostgreSQL server is required")
-        }
-        return servers
+        try serversOnEachStore(at: Self.midApril, gateway: gateway(), configure)
     }
 
     /// Twenty purchases on four subscriptions of one account, their documents asked for twice and

@@ -39,7 +39,7 @@ extension StripeWebhookTests {
         let documented = try Self.documentedStatuses()
         XCTAssertEqual(try Self.document["openapi"] as? String, "3.1.0")
         XCTAssertEqual(Set(harness.assembly.routes), Set(documented.keys))
-        XCTAssertEqual(harness.assembly.routes.count, 22)
+        XCTAssertEqual(harness.assembly.routes.count, 27)
     }
 
     func testEveryErrorIsTheOneErrorShapeAndEveryV1RouteAnswers401() throws {
@@ -49,7 +49,11 @@ extension StripeWebhookTests {
                 let responses = try XCTUnwrap(operation["responses"] as? [String: [String: Any]])
                 if path.hasPrefix("/v1/") { XCTAssertNotNil(responses["401"], "\(method) \(path)") }
                 if operation["parameters"].map({ "\($0)".contains("Idempotency-Key") }) == true {
-                    for status in ["400", "402", "409", "422", "503"] {
+                    // A pool request moves no money: only the subscription routes can be declined.
+                    let statuses =
+                        path.hasPrefix("/v1/pool")
+                        ? ["400", "409", "422", "503"] : ["400", "402", "409", "422", "503"]
+                    for status in statuses {
                         XCTAssertNotNil(responses[status], "mutation \(method) \(path) documents \(status)")
                     }
                 }
@@ -85,6 +89,10 @@ extension StripeWebhookTests {
                     #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,
                 "POST /v1/subscriptions/{id}/changes": #"{"change": {"type": "changePlan", "plan": "pro_monthly"}}"#,
                 "POST /webhooks/stripe": #"{"id": "evt_1", "type": "customer.created", "data": {"object": {}}}"#,
+                "POST /v1/pool": #"{"tier": "starter"}"#,
+                "POST /v1/pool/members": #"{"subscription": "sub_acme", "credits": 500}"#,
+                "POST /v1/pool/departures": #"{"subscription": "sub_acme"}"#,
+                "POST /v1/pool/usage": #"{"subscription": "sub_acme", "credits": 100}"#,
             ]
             @discardableResult
             func send(

@@ -24,7 +24,7 @@ final class PostgresStoreTests: XCTestCase {
                 for _ in 0..<3 { group.addTask { try await database.migrate() } }
                 return try await group.reduce(into: [[Int]]()) { $0.append($1) }
             }
-            XCTAssertEqual(runs.flatMap { $0 }.sorted(), [1, 2, 3, 4, 5, 6])
+            XCTAssertEqual(runs.flatMap { $0 }.sorted(), [1, 2, 3, 4, 5, 6, 7])
             let again = try await database.migrate()
             XCTAssertEqual(again, [])
             let rows = try await database.client.query(
@@ -32,7 +32,7 @@ final class PostgresStoreTests: XCTestCase {
             )
             var recorded: [Int] = []
             for try await (version, _) in rows.decode((Int, String).self) { recorded.append(version) }
-            XCTAssertEqual(recorded.sorted(), [1, 2, 3, 4, 5, 6])
+            XCTAssertEqual(recorded.sorted(), [1, 2, 3, 4, 5, 6, 7])
         }
     }
 
@@ -79,7 +79,7 @@ final class PostgresStoreTests: XCTestCase {
                 "INSERT INTO \(unescaped: s).account_subscriptions VALUES (\(subscription.id.rawValue), 'acme')"
             )
             let ran = try await database.migrate()
-            XCTAssertEqual(ran, [2, 3, 4, 5, 6])
+            XCTAssertEqual(ran, [2, 3, 4, 5, 6, 7])
             let stored = try await database.store.load(subscription.id)
             XCTAssertEqual(stored.subscription, subscription)
             XCTAssertEqual(stored.version, 7)

@@ -28,6 +28,7 @@ final class SQLiteStoreTests: XCTestCase {
             "4 an intent's charge and failure in columns of their own",
             "5 coupon counters, as on PostgreSQL",
             "6 documents stored as issued, and coupon reservations awaiting their request",
+            "7 credit pools and their requests",
         ]
         let first = try SQLiteSubscriptionStore(path: path)
         XCTAssertEqual(try first.appliedMigrations(), all)
@@ -93,7 +94,7 @@ final class SQLiteStoreTests: XCTestCase {
             }
         }
         let database = try SQLiteBillingDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations().count, 6)
+        XCTAssertEqual(try database.appliedMigrations().count, 7)
         let store = SQLiteSubscriptionStore(database: database)
         let stored = try await store.load(subscription.id)
         XCTAssertEqual(stored.subscription, subscription)
