@@ -326,54 +326,59 @@ extension BillingServerTests {
         }
     }
 
-    /// Seed 004 over HTTP: the account manager's token amends a contract's seats once under its
-    /// key (charged 5 × $990 × 184/365); the owner's is refused; a removal without usage is refused.
+    /// Seed 004 over HTTP, on SQLite and PostgreSQL: the account manager's token amends a
+    /// contract's seats once under its key (charged 5 × $990 × 184/365); the owner's is refused; a
+    /// removal without usage is refused.
     func testTheAccountManagerAmendsAContractOverHTTP() async throws {
-        let harness = try makeHarness()
-        let business = try SeedPlans.subscription(
-            SeedPlans.contractBusiness,
-            anchor: try Instant(parsing: "2026-01-01T00:00:00Z")
-        )
-        try await harness.assembly.store.insert(StoredSubscription(subscription: business))
-        let account = try AccountID("acme")
-        try await harness.assembly.api.directory.assign(business.id, to: account)
-        let owner = try await harness.assembly.api.directory.createToken(
-            for: account,
-            actor: BillingActor(id: "o", role: .owner)
-        ).token
-        let manager = try await harness.assembly.api.directory.createToken(
-            for: account,
-            actor: BillingActor(id: "am", role: .accountManager)
-        ).token
-        harness.clock.set(try Instant(parsing: "2026-07-01T15:00:00Z"))
-        let add = ByteBuffer(string: #"{"addon": "seats", "seats": 5}"#)
-        try await harness.assembly.application.test(.router) { client in
-            let uri = "/v1/subscriptions/\(business.id)/contract-amendments"
-            try await client.execute(uri: uri, method: .post, headers: headers(owner, key: "owner-try"), body: add) {
-                XCTAssertEqual($0.status, .forbidden, String(buffer: $0.body))
-            }
-            for _ in 0..<2 {
-                try await client.execute(uri: uri, method: .post, headers: headers(manager, key: "amend-5"), body: add)
+        let july = try Instant(parsing: "2026-07-01T15:00:00Z")
+        for (name, assembly, _) in try serversOnEachStore(at: july, gateway: ScriptedPaymentGateway()) {
+            let business = try SeedPlans.subscription(
+                SeedPlans.contractBusiness,
+                anchor: try Instant(parsing: "2026-01-01T00:00:00Z")
+            )
+            try await assembly.store.insert(StoredSubscription(subscription: business))
+            let account = try AccountID("acme")
+            try await assembly.api.directory.assign(business.id, to: account)
+            let owner = try await assembly.api.directory.createToken(
+                for: account,
+                actor: BillingActor(id: "o", role: .owner)
+            ).token
+            let manager = try await assembly.api.directory.createToken(
+                for: account,
+                actor: BillingActor(id: "am", role: .accountManager)
+            ).token
+            let add = ByteBuffer(string: #"{"addon": "seats", "seats": 5}"#)
+            try await assembly.application.test(.router) { client in
+                let uri = "/v1/subscriptions/\(business.id)/contract-amendments"
+                try await client.execute(uri: uri, method: .post, headers: headers(owner, key: "owner-try"), body: add)
                 {
-                    response in
-                    XCTAssertEqual(response.status, .ok, String(buffer: response.body))
-                    let charged = try json(response)["amountCharged"] as? [String: Any]
-                    XCTAssertEqual(charged?["minorUnits"] as? Int, 249_534)
+                    XCTAssertEqual($0.status, .forbidden, "\(name): \(String(buffer: $0.body))")
+                }
+                for _ in 0..<2 {
+                    try await client.execute(
+                        uri: uri,
+                        method: .post,
+                        headers: headers(manager, key: "amend-5"),
+                        body: add
+                    ) { response in
+                        XCTAssertEqual(response.status, .ok, "\(name): \(String(buffer: response.body))")
+                        let charged = try json(response)["amountCharged"] as? [String: Any]
+                        XCTAssertEqual(charged?["minorUnits"] as? Int, 249_534, name)
+                    }
+                }
+                try await client.execute(
+                    uri: uri,
+                    method: .post,
+                    headers: headers(manager, key: "remove-blind"),
+                    body: ByteBuffer(string: #"{"addon": "seats", "seats": -2}"#)
+                ) { response in
+                    XCTAssertEqual(response.status, .badRequest, "\(name): \(String(buffer: response.body))")
+                    XCTAssertEqual(try errorCode(response), "usageRequired", name)
                 }
             }
-            try await client.execute(
-                uri: uri,
-                method: .post,
-                headers: headers(manager, key: "remove-blind"),
-                body: ByteBuffer(string: #"{"addon": "seats", "seats": -2}"#)
-            ) { response in
-                XCTAssertEqual(response.status, .badRequest, String(buffer: response.body))
-                XCTAssertEqual(try errorCode(response), "usageRequired")
-            }
+            // 20 + 5 seats, not 30: the retry under the same key applied nothing more.
+            let stored = try await assembly.store.load(business.id)
+            XCTAssertEqual(try stored.subscription.capacity(.seats), 25, name)
         }
-        let captured = await harness.gateway.capturedCharges()
-        XCTAssertEqual(captured.count, 1)
-        let stored = try await harness.assembly.store.load(business.id)
-        XCTAssertEqual(try stored.subscription.capacity(.seats), 25)
     }
 }

@@ -462,7 +462,7 @@ struct Change {
         if subscription.discount != nil || !policy.taxes.isEmpty {
             // What the renewal charges, and what this change adds to it, after discount and tax.
             let charged = try subscription.nextRenewalCharge(policy: policy)
-            nextRenewalTotal = try subscription.with(lines: linesAfter()).nextRenewalCharge(policy: policy)
+            nextRenewalTotal = try subscription.nextRenewalCharge(of: linesAfter(), policy: policy)
             let added = try nextRenewalTotal.subtracting(charged)
             notes = notes.map { $0.kind == .prorated ? $0.charging(added) : $0 }
         }

@@ -144,14 +144,21 @@ extension Subscription {
     /// after the subscription's discount and the policy's tax, as the renewal's invoice prices them.
     func nextRenewalCharge(policy: BillingPolicy) throws(BillingError) -> Money {
         guard discount != nil || !policy.taxes.isEmpty else { return try nextRenewalTotal() }
+        return try nextRenewalCharge(of: lines, policy: policy)
+    }
+
+    /// What the next renewal would charge with `lines` as the add-on lines, after the discount and
+    /// tax: a quote prices the lines a change leaves without building the subscription after it.
+    func nextRenewalCharge(of lines: [AddonLine], policy: BillingPolicy) throws(BillingError) -> Money {
         var continuing: [AddonLine] = []
+        continuing.reserveCapacity(lines.count)
         for line in lines {
             let keep = line.continuingQuantity
             if keep > 0 { continuing.append(line.with(quantity: keep, paid: keep, renewal: keep)) }
         }
         let period = try cycle.period(containing: billedThrough)
         let list = try recurringLines(continuing, span: period, fraction: .one, policy: policy)
-        return try Money.sum(try priced(list, renewal: true, policy: policy).lazy.map(\.total), in: currency)
+        return try pricedTotal(list, renewal: true, policy: policy)
     }
 
     /// Crosses the next boundary (``nextBoundary``), as renewal does: ends a trial that ends

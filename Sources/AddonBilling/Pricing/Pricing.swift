@@ -72,6 +72,45 @@ enum Pricing {
         return priced
     }
 
+    /// What `lines` come to once priced — Σ amount − discount + exclusive tax — from the very parts
+    /// ``price(_:coupon:wholePeriod:taxes:taxRounding:rounding:)`` computes, without building the
+    /// priced lines: a quote's "next renewal" figure, which must be what the renewal will charge.
+    static func total(
+        _ lines: [InvoiceLine],
+        in currency: Currency,
+        coupon: Coupon?,
+        wholePeriod: Bool,
+        taxes: TaxTable,
+        taxRounding: TaxRounding,
+        rounding: RoundingRule
+    ) throws(BillingError) -> Money {
+        guard lines.count > 1 else {
+            guard let line = lines.first else { return .zero(currency) }
+            return try price(line, coupon: coupon, wholePeriod: wholePeriod, taxes: taxes, rounding: rounding).total
+        }
+        let discounts = try discountParts(lines, coupon: coupon, wholePeriod: wholePeriod, rounding: rounding)
+        var taxable: [Int64] = []
+        taxable.reserveCapacity(lines.count)
+        for (index, line) in lines.enumerated() {
+            taxable.append(line.amount.minorUnits - (discounts?[index] ?? 0))
+        }
+        let taxParts = try self.taxParts(
+            lines,
+            taxable: taxable,
+            taxes: taxes,
+            taxRounding: taxRounding,
+            rounding: rounding
+        )
+        var total = Money.zero(currency)
+        for index in lines.indices {
+            total = try total.adding(Money(minorUnits: taxable[index], currency: currency))
+            if let part = taxParts[index], !part.rate.inclusive {
+                total = try total.adding(Money(minorUnits: part.amount, currency: currency))
+            }
+        }
+        return total
+    }
+
     /// Prices a charge of one line — a purchase, a pack, a plan change — without the allocation's
     /// arrays: the same result as allocating over one line (its share is the whole), where per-line
     /// and per-invoice tax rounding coincide.
@@ -230,6 +269,21 @@ extension Subscription {
     ///   - policy: The tax table, its rounding and the rounding rule.
     /// - Returns: The priced lines; `lines` as they are without a discount or tax.
     /// - Throws: ``BillingError/Code/overflow``.
+    /// What `lines` of one charge come to with the subscription's discount and the policy's tax:
+    /// the sum of ``priced(_:renewal:policy:)``'s totals, without building the priced lines.
+    func pricedTotal(_ lines: [InvoiceLine], renewal: Bool, policy: BillingPolicy) throws(BillingError) -> Money {
+        guard discount != nil || !policy.taxes.isEmpty else { return try Money.sum(lines.lazy.map(\.total), in: currency) }
+        return try Pricing.total(
+            lines,
+            in: currency,
+            coupon: discount?.coupon,
+            wholePeriod: renewal,
+            taxes: policy.taxes,
+            taxRounding: policy.taxRounding,
+            rounding: policy.rounding
+        )
+    }
+
     func priced(_ lines: [InvoiceLine], renewal: Bool, policy: BillingPolicy) throws(BillingError) -> [InvoiceLine] {
         guard discount != nil || !policy.taxes.isEmpty else { return lines }
         return try Pricing.price(
