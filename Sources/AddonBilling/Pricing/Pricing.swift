@@ -272,7 +272,9 @@ extension Subscription {
     /// What `lines` of one charge come to with the subscription's discount and the policy's tax:
     /// the sum of ``priced(_:renewal:policy:)``'s totals, without building the priced lines.
     func pricedTotal(_ lines: [InvoiceLine], renewal: Bool, policy: BillingPolicy) throws(BillingError) -> Money {
-        guard discount != nil || !policy.taxes.isEmpty else { return try Money.sum(lines.lazy.map(\.total), in: currency) }
+        guard discount != nil || !policy.taxes.isEmpty else {
+            return try Money.sum(lines.lazy.map(\.total), in: currency)
+        }
         return try Pricing.total(
             lines,
             in: currency,
