@@ -332,23 +332,24 @@ extension BillingServerTests {
     func testTheAccountManagerAmendsAContractOverHTTP() async throws {
         let july = try Instant(parsing: "2026-07-01T15:00:00Z")
         for (name, assembly, _) in try serversOnEachStore(at: july, gateway: ScriptedPaymentGateway()) {
-            let business = try SeedPlans.subscription(
-                SeedPlans.contractBusiness,
-                anchor: try Instant(parsing: "2026-01-01T00:00:00Z")
-            )
-            try await assembly.store.insert(StoredSubscription(subscription: business))
-            let account = try AccountID("acme")
-            try await assembly.api.directory.assign(business.id, to: account)
-            let owner = try await assembly.api.directory.createToken(
-                for: account,
-                actor: BillingActor(id: "o", role: .owner)
-            ).token
-            let manager = try await assembly.api.directory.createToken(
-                for: account,
-                actor: BillingActor(id: "am", role: .accountManager)
-            ).token
             let add = ByteBuffer(string: #"{"addon": "seats", "seats": 5}"#)
             try await assembly.application.test(.router) { client in
+                // Inside the test: PostgreSQL's pool runs only while the application's services do.
+                let business = try SeedPlans.subscription(
+                    SeedPlans.contractBusiness,
+                    anchor: try Instant(parsing: "2026-01-01T00:00:00Z")
+                )
+                try await assembly.store.insert(StoredSubscription(subscription: business))
+                let account = try AccountID("acme")
+                try await assembly.api.directory.assign(business.id, to: account)
+                let owner = try await assembly.api.directory.createToken(
+                    for: account,
+                    actor: BillingActor(id: "o", role: .owner)
+                ).token
+                let manager = try await assembly.api.directory.createToken(
+                    for: account,
+                    actor: BillingActor(id: "am", role: .accountManager)
+                ).token
                 let uri = "/v1/subscriptions/\(business.id)/contract-amendments"
                 try await client.execute(uri: uri, method: .post, headers: headers(owner, key: "owner-try"), body: add)
                 {
@@ -375,10 +376,10 @@ extension BillingServerTests {
                     XCTAssertEqual(response.status, .badRequest, "\(name): \(String(buffer: response.body))")
                     XCTAssertEqual(try errorCode(response), "usageRequired", name)
                 }
+                // 20 + 5 seats, not 30: the retry under the same key applied nothing more.
+                let stored = try await assembly.store.load(business.id)
+                XCTAssertEqual(try stored.subscription.capacity(.seats), 25, name)
             }
-            // 20 + 5 seats, not 30: the retry under the same key applied nothing more.
-            let stored = try await assembly.store.load(business.id)
-            XCTAssertEqual(try stored.subscription.capacity(.seats), 25, name)
         }
     }
 }
