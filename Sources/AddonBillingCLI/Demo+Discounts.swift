@@ -10,7 +10,7 @@ extension Demo {
         let subscription = try SeedPlans.subscription(SeedPlans.pro, anchor: april, timeZone: berlin)
         let store = InMemorySubscriptionStore([subscription])
         let clock = ManualClock(try instant("2026-04-15T22:00:00Z"))
-        let vat = TaxTable(standard: try TaxRate(name: "VAT", rate: Fraction(19, 100)))
+        let vat = TaxTable(standard: try TaxTable.Rate(name: "VAT", rate: Fraction(19, 100)))
         let service = AddonService(
             store: store,
             gateway: ScriptedPaymentGateway(),

@@ -15,7 +15,7 @@ extension Demo {
             anchor: april,
             lines: [try AddonLine(addon: seats, quantity: 4, unitPrice: SeedPlans.seatPrice, start: april)]
         )
-        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 8, pendingInvitations: 1))
+        let usage = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 8, pendingInvitations: 1))
         if let advice = try heavy.upgradeAdvice(catalog: catalog, by: SeedPlans.owner).first(where: {
             $0.kind == .upgrade
         }), let change = advice.planChange(in: catalog) {
@@ -44,13 +44,13 @@ extension Demo {
         )
 
         let plus = try SeedPlans.subscription(SeedPlans.plus, anchor: april)
-        let few = CapacityUsage(seats: SeatUsage(activeMembers: 2))
+        let few = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 2))
         out.line("Plus ($99.00) down to Starter ($19.00, 2 seats) on \(readable(at)) with 4 seats in use, then with 2:")
         refuse(&out) {
             _ = try plus.apply(
                 .changePlan(to: SeedPlans.starter),
                 by: SeedPlans.owner,
-                usage: CapacityUsage(seats: SeatUsage(activeMembers: 4)),
+                usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 4)),
                 at: at
             )
         }

@@ -75,7 +75,7 @@ enum Demo {
     static func removalCappedByUsage(_ out: inout Transcript) throws(BillingError) {
         out.heading("Reducing seats when usage is full (seed: \"Cannot reduce seats — usage is full\")")
         let subscription = try withThreeExtraSeats(SeedPlans.starter)
-        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 3, pendingInvitations: 1))
+        let usage = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 3, pendingInvitations: 1))
         out.line("Starter: 2 plan seats + 3 extra = 5 total; used: 3 members + 1 pending invitation = 4.")
         let at = try instant("2026-04-10T00:00:00Z")
         refuse(&out) {
@@ -91,7 +91,7 @@ enum Demo {
         out.heading("A scheduled removal and the next invoice (no credit line)")
         let subscription = try withThreeExtraSeats(SeedPlans.pro)
         let at = try instant("2026-04-20T00:00:00Z")
-        let inUse = CapacityUsage(seats: SeatUsage(activeMembers: 5, pendingInvitations: 1))
+        let inUse = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5, pendingInvitations: 1))
         let removed = try subscription.apply(
             .removeSlots(seats, quantity: 2),
             by: SeedPlans.owner,
@@ -139,7 +139,7 @@ enum Demo {
             anchor: try instant("2026-01-01T00:00:00Z")
         )
         refuse(&out) { _ = try business.apply(.addSlots("seats", quantity: 3), by: SeedPlans.owner, at: at) }
-        let prompts = try solo.upgradePrompts(usage: CapacityUsage(seats: SeatUsage(activeMembers: 1)))
+        let prompts = try solo.upgradePrompts(usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 1)))
         out.line("Prompts on the Solo plan: " + prompts.map { "\"\($0.title)\"" }.joined(separator: ", ") + ".")
     }
 
@@ -196,7 +196,7 @@ enum Demo {
             )
             subscription = bought.subscription
         }
-        let rule = try AutoRechargeRule(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
+        let rule = try QuotaLedger.AutoRecharge(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
         subscription = try subscription.configuringAutoRecharge(rule, by: SeedPlans.admin)
         out.line("Auto-recharge on: below 20,000 messages left, buy one pack; at most 1 a month.")
         for (day, units) in [

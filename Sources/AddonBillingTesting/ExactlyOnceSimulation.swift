@@ -359,12 +359,12 @@ public enum ExactlyOnceSimulation {
         let actor = random.chance(90) ? SeedPlans.owner : SeedPlans.viewer
         if random.chance(2) { return .payUnpaidInvoice(actor: actor) }
         let usage = CapacityUsage(
-            seats: SeatUsage(activeMembers: random.int64(0...8), pendingInvitations: random.int64(0...2)),
-            agents: AgentUsage(active: random.int64(0...4))
+            seats: CapacityUsage.Seats(activeMembers: random.int64(0...8), pendingInvitations: random.int64(0...2)),
+            agents: CapacityUsage.Agents(active: random.int64(0...4))
         )
         if plan.id == SeedPlans.business.id, random.chance(35) {
             if random.chance(10),
-                let rule = try? AutoRechargeRule(
+                let rule = try? QuotaLedger.AutoRecharge(
                     capacity: .messages,
                     threshold: random.int64(0...40_000),
                     pack: "message_pack",

@@ -83,7 +83,7 @@ public enum SeedPlans {
     )
 
     /// Seed 000: Owner Only team-member slots at $15.00 a slot.
-    public static func teamMemberSlots(availability: AddonAvailability) -> AddonOffer {
+    public static func teamMemberSlots(availability: AddonOffer.Availability) -> AddonOffer {
         AddonOffer(
             code: "extra_team_member_slots",
             name: "Additional Team Member Slots",

@@ -71,7 +71,7 @@ public enum SubscriptionStoreConformance {
     private static func intent(
         _ key: String,
         _ subscription: SubscriptionID = "conf_intents",
-        state: IntentState = .recorded
+        state: IntentRecord.State = .recorded
     ) -> IntentRecord {
         IntentRecord(
             key: IdempotencyKey("conf_\(key)"),
@@ -98,7 +98,7 @@ public enum SubscriptionStoreConformance {
         charges: [InvoiceLine] = [],
         claim: IdempotencyKey? = nil,
         reference: String? = nil,
-        held: HeldUsage? = nil,
+        held: StoredSubscription.HeldUsage? = nil,
         drawn: Int = 0,
         in store: any SubscriptionStore
     ) async throws -> StoreWrite.Effect {
@@ -133,7 +133,7 @@ public enum SubscriptionStoreConformance {
 
     private static let insertAndLoad: @Sendable (any SubscriptionStore) async throws -> String? = { store in
         let subscription = try sample("conf_insert")
-        let held = HeldUsage(key: "conf_u", units: 5, capacity: .messages, at: april)
+        let held = StoredSubscription.HeldUsage(key: "conf_u", units: 5, capacity: .messages, at: april)
         try await store.insert(
             StoredSubscription(subscription: subscription, providerReference: "ref", heldUsage: [held])
         )
@@ -356,7 +356,7 @@ public enum SubscriptionStoreConformance {
         try await commit(nil, over: stored, key: "claim", claim: "conf_holder", reference: "cus_1", in: store)
         for index in 0..<3 {
             stored = try await store.load(subscription.id)
-            let held = HeldUsage(
+            let held = StoredSubscription.HeldUsage(
                 key: IdempotencyKey("conf_use\(index)"),
                 units: Int64(index + 1),
                 capacity: .messages,
@@ -426,7 +426,7 @@ public enum SubscriptionStoreConformance {
     }
 
     private static let unfinishedIntents: @Sendable (any SubscriptionStore) async throws -> String? = { store in
-        let states: [(String, IntentState)] = [
+        let states: [(String, IntentRecord.State)] = [
             ("u1", .recorded), ("u2", .completed), ("u3", .claimed), ("u4", .failed), ("u5", .awaitingConfirmation),
         ]
         for (key, state) in states { _ = try await record(intent(key, state: state), in: store) }

@@ -421,7 +421,7 @@ final class AddonServiceTests: XCTestCase {
 
     func testUsageSurvivesADeclinedRecharge() async throws {
         let host = try await host([.decline], plan: SeedPlans.business)
-        let rule = try AutoRechargeRule(
+        let rule = try QuotaLedger.AutoRecharge(
             capacity: .messages,
             threshold: 10_000,
             pack: "message_pack",
@@ -884,7 +884,7 @@ final class AddonServiceTests: XCTestCase {
     func testUsageDuringAPendingRechargeIsHeldNeitherRefusedNorLost() async throws {
         for fault in [ScriptedPaymentGateway.Fault.pendingThenConfirmed, .pendingThenDeclined] {
             let host = try await host([fault], plan: SeedPlans.business)
-            let rule = try AutoRechargeRule(
+            let rule = try QuotaLedger.AutoRecharge(
                 capacity: .messages,
                 threshold: 10_000,
                 pack: "message_pack",

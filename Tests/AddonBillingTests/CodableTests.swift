@@ -61,7 +61,7 @@ final class CodableTests: XCTestCase {
     func testGoldenLifecycleShapes() throws {
         let april = try instant("2026-04-01T00:00:00Z")
         let at = try instant("2026-04-16T00:00:00Z")
-        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 2))
+        let usage = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 2))
         let credit = BillingPolicy(unusedTime: .accountCredit)
         let plus = try SeedPlans.subscription(SeedPlans.plus, anchor: april)
         let operation = SubscriptionOperation.changePlan(to: SeedPlans.starter, timing: .atPeriodEnd)
@@ -109,7 +109,7 @@ final class CodableTests: XCTestCase {
         let outcome = try subscription.apply(
             .addSlots("extra_seats", quantity: 4),
             by: SeedPlans.owner,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 6, pendingInvitations: 1)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 6, pendingInvitations: 1)),
             at: try instant("2026-04-16T00:00:00Z")
         )
         try assertGolden(outcome.quote, "quote")
@@ -123,15 +123,15 @@ final class CodableTests: XCTestCase {
         try assertGolden(
             try subscription.maxReducible(
                 "extra_seats",
-                usage: CapacityUsage(seats: SeatUsage(activeMembers: 6, pendingInvitations: 1))
+                usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 6, pendingInvitations: 1))
             ),
             "reducible"
         )
-        try assertGolden(CapacityUsage(seats: SeatUsage(activeMembers: 4, pendingInvitations: 1)), "usage")
+        try assertGolden(CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 4, pendingInvitations: 1)), "usage")
         try assertGolden(BillingPolicy(prorationUnit: .day, rounding: .halfUp, removalTiming: .immediately), "policy")
         try assertGolden(AddonOperation.setAutoRenew("sla_support", to: false), "operation")
         try assertGolden(
-            try subscription.upgradePrompts(usage: CapacityUsage(seats: SeatUsage(activeMembers: 8))),
+            try subscription.upgradePrompts(usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 8))),
             "prompts"
         )
     }
@@ -155,7 +155,12 @@ final class CodableTests: XCTestCase {
                 claim: "req_42",
                 providerReference: "sub_stripe_1",
                 heldUsage: [
-                    HeldUsage(key: "u_7", units: 500, capacity: .messages, at: try instant("2026-04-16T00:00:30Z"))
+                    StoredSubscription.HeldUsage(
+                        key: "u_7",
+                        units: 500,
+                        capacity: .messages,
+                        at: try instant("2026-04-16T00:00:30Z")
+                    )
                 ]
             ),
             "stored-subscription"
@@ -176,7 +181,7 @@ final class CodableTests: XCTestCase {
     }
 
     func testGoldenQuotaShapes() throws {
-        let rule = try AutoRechargeRule(
+        let rule = try QuotaLedger.AutoRecharge(
             capacity: .messages,
             threshold: 10_000,
             pack: "message_pack",
@@ -220,7 +225,12 @@ final class CodableTests: XCTestCase {
 
     /// The service's write-ahead log must survive a JSON store: every request kind round-trips.
     func testServiceRecordsRoundTrip() throws {
-        let rule = try AutoRechargeRule(capacity: .messages, threshold: 1, pack: "message_pack", maximumPerPeriod: 1)
+        let rule = try QuotaLedger.AutoRecharge(
+            capacity: .messages,
+            threshold: 1,
+            pack: "message_pack",
+            maximumPerPeriod: 1
+        )
         let subscription = try SeedPlans.subscription(SeedPlans.business, anchor: try instant("2026-04-01T00:00:00Z"))
         let april10 = try instant("2026-04-10T00:00:00Z")
         let may = try instant("2026-05-01T00:00:00Z")
@@ -322,10 +332,10 @@ final class CodableTests: XCTestCase {
         let welcome = try Coupon(code: "WELCOME10", name: "Welcome", amountOff: Money(minorUnits: 1000, currency: .usd))
         try assertGolden(welcome, "coupon-amount-off")
         try assertGolden(SubscriptionOperation.redeemCoupon(spring, timesRedeemed: 12), "subscription-operation-coupon")
-        let vat = try TaxRate(name: "VAT", rate: Fraction(19, 100))
+        let vat = try TaxTable.Rate(name: "VAT", rate: Fraction(19, 100))
         let table = TaxTable(
             standard: vat,
-            addons: ["message_pack": try TaxRate(name: "VAT", rate: Fraction(7, 100), inclusive: true)]
+            addons: ["message_pack": try TaxTable.Rate(name: "VAT", rate: Fraction(7, 100), inclusive: true)]
         )
         try assertGolden(table, "tax-table")
         let policy = BillingPolicy(taxes: table, taxRounding: .perInvoice)
@@ -422,7 +432,7 @@ final class CodableTests: XCTestCase {
             (#""Mars/Base""#, BillingTimeZone.self, .invalidTimeZone),
             (#"{"code": "X", "name": "X", "percentOff": "3/2"}"#, Coupon.self, .invalidCoupon),
             (#"{"code": "X", "name": "X", "term": "once"}"#, Coupon.self, .invalidCoupon),
-            (#"{"name": "VAT", "rate": "-1/5"}"#, TaxRate.self, .invalidCoupon),
+            (#"{"name": "VAT", "rate": "-1/5"}"#, TaxTable.Rate.self, .invalidCoupon),
             (#"{"start": "2026-06-01T00:00:00Z", "end": "2026-05-01T00:00:00Z"}"#, BillingPeriod.self, .invalidDate),
             (
                 #"{"interval": {"unit": "day"}, "billingDay": 2, "start": "2026-01-01"}"#, BillingSchedule.self,

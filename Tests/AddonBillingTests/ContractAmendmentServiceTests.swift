@@ -58,7 +58,7 @@ final class ContractAmendmentServiceTests: XCTestCase {
         } catch let error as BillingError {
             XCTAssertEqual(error.code, .usageRequired)
         }
-        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 21))
+        let usage = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 21))
         let removal = try await service.amendContract(
             -3,
             of: "seats",
@@ -79,7 +79,7 @@ final class ContractAmendmentServiceTests: XCTestCase {
                 of: "seats",
                 on: id,
                 by: manager,
-                usage: CapacityUsage(seats: SeatUsage(activeMembers: 24)),
+                usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 24)),
                 idempotencyKey: "remove-too-many"
             )
             XCTFail("seats in use were removed")

@@ -40,7 +40,7 @@ extension ErrorCatalogueTests {
         ),
         Entry(
             when: "A tax rate is above 100%.",
-            trigger: { _ = try TaxRate(name: "VAT", rate: try Fraction(3, 2)) },
+            trigger: { _ = try TaxTable.Rate(name: "VAT", rate: try Fraction(3, 2)) },
             code: .invalidCoupon,
             message: "The tax rate \"VAT\" is 3/2; a rate must be 0 to 1 (0% to 100%)."
         ),

@@ -16,7 +16,7 @@ final class DiscountAndTaxTests: XCTestCase {
         try! Coupon(code: "SPRING20", name: "Spring sale", percentOff: Fraction(1, 5))
     }
 
-    private var vat: TaxRate { try! TaxRate(name: "VAT", rate: Fraction(19, 100)) }
+    private var vat: TaxTable.Rate { try! TaxTable.Rate(name: "VAT", rate: Fraction(19, 100)) }
 
     private func pro() throws -> Subscription { try SeedPlans.subscription(SeedPlans.pro, anchor: april) }
 
@@ -158,7 +158,7 @@ final class DiscountAndTaxTests: XCTestCase {
     /// An inclusive rate is inside the price: the total is unchanged and the tax is rate / (1 + rate)
     /// of it — $49.00 with 20% VAT included holds $8.17.
     func testInclusiveTaxIsContainedInThePrice() throws {
-        let included = try TaxRate(name: "VAT", rate: Fraction(1, 5), inclusive: true)
+        let included = try TaxTable.Rate(name: "VAT", rate: Fraction(1, 5), inclusive: true)
         let policy = BillingPolicy(taxes: TaxTable(standard: included))
         let renewed = try pro().renew(at: may, policy: policy)
         let invoice = try XCTUnwrap(renewed.decision.renewals.first?.invoice)
@@ -185,7 +185,7 @@ final class DiscountAndTaxTests: XCTestCase {
     /// Per-line rounding rounds each line's tax; per-invoice rounds each rate's total once and
     /// allocates it: three $0.05 lines at 10% are 0 + 0 + 0 per line, but $0.015 → $0.02 per invoice.
     func testTaxRoundingPerLineOrPerInvoice() throws {
-        let tenth = try TaxRate(name: "Tax", rate: Fraction(1, 10))
+        let tenth = try TaxTable.Rate(name: "Tax", rate: Fraction(1, 10))
         let plan = try Plan(
             id: "tiny",
             name: "Tiny",
@@ -316,13 +316,17 @@ final class DiscountAndTaxTests: XCTestCase {
         )
     }
 
-    private func rate(_ g: inout RepeatableRandomNumberGenerator) throws -> TaxRate {
+    private func rate(_ g: inout RepeatableRandomNumberGenerator) throws -> TaxTable.Rate {
         let denominator = g.pick([Int64(100), 1000, 10_000, g.int64(1...1_000_000)])
-        return try TaxRate(name: "T", rate: Fraction(g.int64(0...denominator), denominator), inclusive: g.chance(30))
+        return try TaxTable.Rate(
+            name: "T",
+            rate: Fraction(g.int64(0...denominator), denominator),
+            inclusive: g.chance(30)
+        )
     }
 
     private func policy(_ g: inout RepeatableRandomNumberGenerator) throws -> BillingPolicy {
-        var addons: [AddonCode: TaxRate] = [:]
+        var addons: [AddonCode: TaxTable.Rate] = [:]
         if g.chance(40) { addons["extra_members"] = try rate(&g) }
         if g.chance(40) { addons["message_pack"] = try rate(&g) }
         return BillingPolicy(
@@ -330,7 +334,7 @@ final class DiscountAndTaxTests: XCTestCase {
             rounding: g.pick(RoundingRule.allRules),
             taxes: g.chance(15)
                 ? .none : TaxTable(standard: try rate(&g), plan: g.chance(30) ? try rate(&g) : nil, addons: addons),
-            taxRounding: g.pick(TaxRounding.allCases)
+            taxRounding: g.pick(TaxTable.Rounding.allCases)
         )
     }
 
@@ -379,7 +383,7 @@ final class DiscountAndTaxTests: XCTestCase {
                     )
                 }
             }
-            var byRate: [TaxRate: (tax: Int64, exact: Int128)] = [:]
+            var byRate: [TaxTable.Rate: (tax: Int64, exact: Int128)] = [:]
             var expectedTotal: Int64 = 0
             for line in lines {
                 let off = line.discount?.amount.minorUnits ?? 0

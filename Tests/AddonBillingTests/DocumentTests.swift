@@ -113,7 +113,7 @@ final class DocumentTests: XCTestCase {
         let removed = try pro.apply(
             .removeSlots(seats, quantity: 1),
             by: SeedPlans.admin,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 6)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 6)),
             at: try instant("2026-04-20T00:00:00Z")
         )
         let may = try instant("2026-05-01T00:00:00Z")
@@ -143,7 +143,7 @@ final class DocumentTests: XCTestCase {
             lines: [try AddonLine(addon: seats, quantity: 2, unitPrice: usd(19_000), start: april)]
         )
         .apply(.redeemCoupon(loyal), by: SeedPlans.owner, at: try instant("2026-09-01T00:00:00Z")).subscription
-        let policy = BillingPolicy(taxes: TaxTable(standard: try TaxRate(name: "VAT", rate: Fraction(19, 100))))
+        let policy = BillingPolicy(taxes: TaxTable(standard: try TaxTable.Rate(name: "VAT", rate: Fraction(19, 100))))
         let renewalDate = try instant("2027-04-01T00:00:00Z")
         let renewal = try annual.renew(at: renewalDate, policy: policy)
         XCTAssertEqual(renewal.subscription.discount?.renewalsLeft, 1)
@@ -181,7 +181,7 @@ final class DocumentTests: XCTestCase {
         let downgrade = try plus.apply(
             .changePlan(to: SeedPlans.starter),
             by: SeedPlans.owner,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 2)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 2)),
             at: at,
             policy: BillingPolicy(unusedTime: .accountCredit)
         )

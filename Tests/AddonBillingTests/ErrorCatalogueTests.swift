@@ -427,7 +427,7 @@ final class ErrorCatalogueTests: XCTestCase {
         Entry(
             when: "Removing slots would leave less capacity than is in use.",
             trigger: {
-                let usage = CapacityUsage(seats: SeatUsage(activeMembers: 5, pendingInvitations: 1))
+                let usage = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5, pendingInvitations: 1))
                 try attempt(SeedPlans.pro, .removeSlots("extra_seats", quantity: 2), seats: 2, usage: usage)
             },
             code: .usageFull,
@@ -503,7 +503,7 @@ final class ErrorCatalogueTests: XCTestCase {
         Entry(
             when: "An auto-recharge is due but its cap is reached (reported as `rechargeSkipped`).",
             trigger: {
-                let rule = try AutoRechargeRule(
+                let rule = try QuotaLedger.AutoRecharge(
                     capacity: .messages,
                     threshold: 49_999,
                     pack: "message_pack",
@@ -535,7 +535,7 @@ final class ErrorCatalogueTests: XCTestCase {
     static func makeService(
         _ script: [ScriptedPaymentGateway.Fault] = [],
         reference: String? = nil,
-        retry: RetryPolicy = .standard
+        retry: AddonService.RetryPolicy = .standard
     ) async throws -> (AddonService, InMemorySubscriptionStore, SubscriptionID) {
         let subscription = try Self.subscription(SeedPlans.pro)
         let store = InMemorySubscriptionStore()
@@ -702,7 +702,7 @@ final class ErrorCatalogueTests: XCTestCase {
         Entry(
             when: "Another request holds the subscription through every retry.",
             trigger: {
-                let (service, store, id) = try await makeService(retry: RetryPolicy(maximumAttempts: 2))
+                let (service, store, id) = try await makeService(retry: AddonService.RetryPolicy(maximumAttempts: 2))
                 let stored = try await store.load(id)
                 let holder = IntentRecord(
                     key: "someone-else",

@@ -251,7 +251,7 @@ final class InvoiceStatusTests: XCTestCase {
             .changePlan(to: SeedPlans.pro),
             on: host.id,
             by: SeedPlans.owner,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 5)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5)),
             idempotencyKey: "to-pro"
         )
         XCTAssertEqual(receipt.decision.subscriptionChange?.forfeited, usd(2500))

@@ -65,7 +65,7 @@ extension ErrorCatalogueTests {
                 try change(
                     try subscription(SeedPlans.plus),
                     .changePlan(to: SeedPlans.starter),
-                    usage: CapacityUsage(seats: SeatUsage(activeMembers: 2, pendingInvitations: 1))
+                    usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 2, pendingInvitations: 1))
                 )
             },
             code: .usageFull,

@@ -80,7 +80,7 @@ final class PackAndQuotaTests: XCTestCase {
     }
 
     func testAutoRechargeFiresOncePerCrossingWithinItsCap() throws {
-        let rule = try AutoRechargeRule(capacity: .messages, threshold: 10_000, pack: pack, maximumPerPeriod: 2)
+        let rule = try QuotaLedger.AutoRecharge(capacity: .messages, threshold: 10_000, pack: pack, maximumPerPeriod: 2)
         XCTAssertBillingError(
             try business().configuringAutoRecharge(rule, by: SeedPlans.viewer),
             .permissionDenied
@@ -121,7 +121,7 @@ final class PackAndQuotaTests: XCTestCase {
     }
 
     func testAutoRechargeCoversTheUsageThatCrossesTheThreshold() throws {
-        let rule = try AutoRechargeRule(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
+        let rule = try QuotaLedger.AutoRecharge(capacity: .messages, threshold: 20_000, pack: pack, maximumPerPeriod: 1)
         let subscription = try business().configuringAutoRecharge(rule, by: SeedPlans.owner)
         let at = try instant("2026-04-10T00:00:00Z")
         // 50,000 left, 90,000 used: the recharge is bought first and the usage draws on it.
@@ -143,7 +143,7 @@ final class PackAndQuotaTests: XCTestCase {
     }
 
     func testAutoRechargeSpendCap() throws {
-        let rule = try AutoRechargeRule(
+        let rule = try QuotaLedger.AutoRecharge(
             capacity: .messages,
             threshold: 10_000,
             pack: pack,
@@ -209,7 +209,7 @@ final class PackAndQuotaTests: XCTestCase {
     func testPermissionMatrix() throws {
         let subscription = try business()
         let at = try instant("2026-04-10T00:00:00Z")
-        let rule = try AutoRechargeRule(capacity: .messages, threshold: 1, pack: pack, maximumPerPeriod: 1)
+        let rule = try QuotaLedger.AutoRecharge(capacity: .messages, threshold: 1, pack: pack, maximumPerPeriod: 1)
         let configured = try subscription.configuringAutoRecharge(rule, by: SeedPlans.owner)
         let actions: [(String, (BillingActor) throws -> Void, Permission, Bool)] = [
             ("buy a pack", { _ = try subscription.apply(.buyPack(self.pack), by: $0, at: at) }, .billingUpdate, false),

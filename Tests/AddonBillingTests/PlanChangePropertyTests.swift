@@ -110,7 +110,7 @@ final class PlanChangePropertyTests: XCTestCase {
                 addonPrices: g.pick(AddonPriceRule.allCases),
                 dropUnsold: g.chance(50)
             )
-            let usage = g.chance(80) ? CapacityUsage(seats: SeatUsage(activeMembers: g.int64(0...20))) : nil
+            let usage = g.chance(80) ? CapacityUsage(seats: CapacityUsage.Seats(activeMembers: g.int64(0...20))) : nil
             let at = try instant(in: subscription, &g)
             let policy = policy(&g)
             let input = "\(subscription) → \(operation) at \(at), usage \(String(describing: usage)), \(policy)"

@@ -567,6 +567,6 @@ final class PlanChangeTests: XCTestCase {
     }
 
     private func seatsInUse(_ members: Int64) -> CapacityUsage {
-        CapacityUsage(seats: SeatUsage(activeMembers: members))
+        CapacityUsage(seats: CapacityUsage.Seats(activeMembers: members))
     }
 }

@@ -60,7 +60,7 @@ final class ProviderFaultTests: XCTestCase {
         let gateway = TroubledGateway(base: ScriptedPaymentGateway(), troubled: troubled, trouble: trouble)
         let clock = ManualClock(midApril)
         // Retries only yield: waiting out a claim costs no wall-clock time in thousands of cases.
-        let retry = RetryPolicy(backoff: { _ in await Task.yield() })
+        let retry = AddonService.RetryPolicy(backoff: { _ in await Task.yield() })
         let service = AddonService(store: store, gateway: gateway, clock: clock.witness, retry: retry)
 
         // Everyone buys two seats mid-April; the troubled one's purchase may fail in any way.

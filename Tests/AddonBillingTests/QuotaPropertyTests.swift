@@ -28,7 +28,7 @@ final class QuotaPropertyTests: XCTestCase {
             let anchor = Instant(secondsSinceEpoch: random.int64(1_600_000_000...1_900_000_000))
             var subscription = try SeedPlans.subscription(SeedPlans.business, anchor: anchor)
             if random.chance(70) {
-                let rule = try AutoRechargeRule(
+                let rule = try QuotaLedger.AutoRecharge(
                     capacity: .messages,
                     threshold: random.int64(0...60_000),
                     pack: "message_pack",

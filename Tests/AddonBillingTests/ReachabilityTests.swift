@@ -60,7 +60,7 @@ final class ReachabilityTests: XCTestCase {
             message: "Add-on \"x\" has maximum quantity 0; it must be at least 1 or left out."
         )
         XCTAssertBillingError(
-            try PackGrant(
+            try QuotaLedger.Pack(
                 number: 1,
                 addon: "message_pack",
                 capacity: .messages,

@@ -28,7 +28,7 @@ final class ReductionAndQuoteAccessTests: XCTestCase {
     }
 
     private func using(_ members: Int64, invited: Int64 = 0) -> CapacityUsage {
-        CapacityUsage(seats: SeatUsage(activeMembers: members, pendingInvitations: invited))
+        CapacityUsage(seats: CapacityUsage.Seats(activeMembers: members, pendingInvitations: invited))
     }
 
     func testMaximumReducibleIsTotalMinusUsedCappedByTheExtraSeats() throws {

@@ -58,7 +58,7 @@ final class SeedScenarioTests: XCTestCase {
         )
         XCTAssertEqual(outcome.amountDue.description, "$19.00")
         XCTAssertEqual(outcome.decision.quote?.nextRenewalTotal.description, "$87.00")
-        let used = CapacityUsage(seats: SeatUsage(activeMembers: 6, pendingInvitations: 1))
+        let used = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 6, pendingInvitations: 1))
         XCTAssertEqual(try outcome.subscription.maxReducible("extra_seats", usage: used).maximum, 0)
     }
 
@@ -164,7 +164,7 @@ final class SeedScenarioTests: XCTestCase {
             anchor: try instant("2026-04-01T00:00:00Z"),
             lines: [try extraSeats(3)]
         )
-        let usage = CapacityUsage(seats: SeatUsage(activeMembers: 3, pendingInvitations: 1))
+        let usage = CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 3, pendingInvitations: 1))
         let at = try instant("2026-04-10T00:00:00Z")
         XCTAssertBillingError(
             try subscription.apply(.removeSlots(seats, quantity: 3), by: SeedPlans.owner, usage: usage, at: at),
@@ -205,14 +205,14 @@ final class SeedScenarioTests: XCTestCase {
                 )
             ]
         )
-        let agentUsage = CapacityUsage(agents: AgentUsage(active: 4, archived: 5, deleted: 2))
+        let agentUsage = CapacityUsage(agents: CapacityUsage.Agents(active: 4, archived: 5, deleted: 2))
         XCTAssertBillingError(
             try agents.apply(.removeAddon("extra_chatbot_slots"), by: SeedPlans.owner, usage: agentUsage, at: at),
             .usageFull,
             message: "Cannot reduce chatbot slots — usage is full: archive or delete 2 agents first, then remove the "
                 + "chatbot slots."
         )
-        let freed = CapacityUsage(agents: AgentUsage(active: 2, archived: 7, deleted: 2))
+        let freed = CapacityUsage(agents: CapacityUsage.Agents(active: 2, archived: 7, deleted: 2))
         XCTAssertNoThrow(
             try agents.apply(.removeAddon("extra_chatbot_slots"), by: SeedPlans.owner, usage: freed, at: at)
         )
@@ -224,7 +224,7 @@ final class SeedScenarioTests: XCTestCase {
         let removed = try subscription.apply(
             .removeSlots(seats, quantity: 2),
             by: SeedPlans.admin,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 5)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5)),
             at: at
         )
         XCTAssertEqual(removed.amountDue, usd(0))
@@ -264,7 +264,7 @@ final class SeedScenarioTests: XCTestCase {
         let removed = try subscription.apply(
             .removeSlots(seats, quantity: 2),
             by: SeedPlans.admin,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 5)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5)),
             at: at,
             policy: policy
         )
@@ -403,9 +403,12 @@ final class SeedScenarioTests: XCTestCase {
         let solo = try SeedPlans.subscription(SeedPlans.agentPlatformSolo, anchor: try instant("2026-04-01T00:00:00Z"))
         XCTAssertEqual(try solo.upgradePrompts(usage: .nothingInUse).map(\.title), ["Upgrade to use team"])
         let subscription = try pro(lines: [try extraSeats(1)])
-        XCTAssertEqual(try subscription.upgradePrompts(usage: CapacityUsage(seats: SeatUsage(activeMembers: 5))), [])
+        XCTAssertEqual(
+            try subscription.upgradePrompts(usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5))),
+            []
+        )
         let full = try subscription.upgradePrompts(
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 5, pendingInvitations: 1))
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 5, pendingInvitations: 1))
         )
         XCTAssertEqual(full.map(\.title), ["Buy more seats"])
         XCTAssertEqual(full.first?.addon, seats)

@@ -32,7 +32,7 @@ final class SimulationTests: XCTestCase {
         let log = await store.commitLog
         for id in Set(log.map(\.intent.subscription)) {
             var current: Subscription?
-            var held: [HeldUsage] = []
+            var held: [StoredSubscription.HeldUsage] = []
             for commit in log where commit.intent.subscription == id {
                 let intent = commit.intent
                 if let before = current, intent.state == .completed, let decision = intent.decision,

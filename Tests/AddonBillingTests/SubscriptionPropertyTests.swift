@@ -40,8 +40,8 @@ final class SubscriptionPropertyTests: XCTestCase {
         let agents = try subscription.capacityAtRenewal(.agentSlots)
         let members = random.int64(0...max(0, seats + 1))
         return CapacityUsage(
-            seats: SeatUsage(activeMembers: members, pendingInvitations: random.int64(0...2)),
-            agents: AgentUsage(active: random.int64(0...max(0, agents + 1)), archived: random.int64(0...3))
+            seats: CapacityUsage.Seats(activeMembers: members, pendingInvitations: random.int64(0...2)),
+            agents: CapacityUsage.Agents(active: random.int64(0...max(0, agents + 1)), archived: random.int64(0...3))
         )
     }
 

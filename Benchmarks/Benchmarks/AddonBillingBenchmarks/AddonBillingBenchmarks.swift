@@ -262,7 +262,7 @@ struct Fixtures: Sendable {
             AddonLine(addon: "sla_support", quantity: 1, unitPrice: Money(minorUnits: 20_000, currency: .usd), start: anchor),
         ]
         let threeLines = try! SeedPlans.subscription(SeedPlans.business, anchor: anchor, lines: lines)
-        let rule = try! AutoRechargeRule(capacity: .messages, threshold: 10_000, pack: "message_pack", maximumPerPeriod: 3)
+        let rule = try! QuotaLedger.AutoRecharge(capacity: .messages, threshold: 10_000, pack: "message_pack", maximumPerPeriod: 3)
         let request = """
             {"cycle": {"anchor": "2026-05-01T00:00:00Z", "interval": {"unit": "month", "count": 1}, "timeZone": "UTC"},
              "at": "2026-05-16T00:00:00Z", "unit": "second", "unitPrice": {"currency": "USD", "minorUnits": 1900},
@@ -271,8 +271,8 @@ struct Fixtures: Sendable {
         let midPeriod = try! Instant(parsing: "2026-04-16T00:00:00Z")
         let spring = try! Coupon(code: "SPRING20", name: "Spring sale", percentOff: Fraction(1, 5), term: .forever)
         let vat = TaxTable(
-            standard: try! TaxRate(name: "VAT", rate: Fraction(19, 100)),
-            addons: ["message_pack": try! TaxRate(name: "VAT", rate: Fraction(7, 100))]
+            standard: try! TaxTable.Rate(name: "VAT", rate: Fraction(19, 100)),
+            addons: ["message_pack": try! TaxTable.Rate(name: "VAT", rate: Fraction(7, 100))]
         )
         return Fixtures(
             utcCycle: try! BillingCycle(anchor: anchor, interval: .monthly),
@@ -304,7 +304,7 @@ struct Fixtures: Sendable {
                     addons: SeedPlans.business.addons
                 )
             ),
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 8, pendingInvitations: 2)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 8, pendingInvitations: 2)),
             schedule: try! BillingSchedule(interval: .monthly, billingDay: 15, start: try! CivilDate(parsing: "2026-04-01")),
             twoYearsLater: try! CivilDate(parsing: "2028-03-31"),
             prorateJSON: Data(request.utf8),

@@ -136,26 +136,26 @@ public protocol AccountDirectory: Sendable {
     ///   time) and whether this call made the reservation (false when the key held it already), or
     ///   nil when the coupon has been redeemed `limit` times.
     func reserveRedemption(
-        of coupon: CouponCode,
+        of coupon: Coupon.Code,
         for key: IdempotencyKey,
         limit: Int64?
     ) async throws -> RedemptionReservation?
 
     /// Returns a reservation whose request was refused, so that it does not count.
-    func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws
+    func releaseRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws
 
     /// Marks a reservation as counting for good: its request completed.
-    func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws
+    func confirmRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws
 
     /// Reservations still waiting for their request, made at least `seconds` ago (by the
     /// database's clock), oldest first, at most `limit`: what a crash may have left behind.
     func pendingRedemptions(
         olderThan seconds: Int64,
         limit: Int
-    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)]
+    ) async throws -> [(coupon: Coupon.Code, key: IdempotencyKey)]
 
     /// How many times `coupon` has been redeemed (reservations included), for quotes.
-    func redemptions(of coupon: CouponCode) async throws -> Int64
+    func redemptions(of coupon: Coupon.Code) async throws -> Int64
 }
 
 /// A redemption of a coupon held for one request.
@@ -318,23 +318,23 @@ public final class GrantCachingDirectory: AccountDirectory {
         try await base.settlement(of: invoice)
     }
     public func reserveRedemption(
-        of coupon: CouponCode,
+        of coupon: Coupon.Code,
         for key: IdempotencyKey,
         limit: Int64?
     ) async throws -> RedemptionReservation? {
         try await base.reserveRedemption(of: coupon, for: key, limit: limit)
     }
-    public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    public func releaseRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await base.releaseRedemption(of: coupon, for: key)
     }
-    public func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    public func confirmRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await base.confirmRedemption(of: coupon, for: key)
     }
     public func pendingRedemptions(
         olderThan seconds: Int64,
         limit: Int
-    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+    ) async throws -> [(coupon: Coupon.Code, key: IdempotencyKey)] {
         try await base.pendingRedemptions(olderThan: seconds, limit: limit)
     }
-    public func redemptions(of coupon: CouponCode) async throws -> Int64 { try await base.redemptions(of: coupon) }
+    public func redemptions(of coupon: Coupon.Code) async throws -> Int64 { try await base.redemptions(of: coupon) }
 }

@@ -170,7 +170,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
     }
 
     public func reserveRedemption(
-        of coupon: CouponCode,
+        of coupon: Coupon.Code,
         for key: IdempotencyKey,
         limit: Int64?
     ) async throws -> RedemptionReservation? {
@@ -213,7 +213,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
         }
     }
 
-    public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    public func releaseRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await client.withTransaction(logger: logger) { connection in
             let deleted = try await connection.query(
                 """
@@ -232,7 +232,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
         }
     }
 
-    public func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    public func confirmRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await client.read(
             """
             UPDATE coupon_redemptions SET pending_since = NULL
@@ -245,7 +245,7 @@ public struct PostgresAccountDirectory: AccountDirectory {
     public func pendingRedemptions(
         olderThan seconds: Int64,
         limit: Int
-    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+    ) async throws -> [(coupon: Coupon.Code, key: IdempotencyKey)] {
         let rows = try await client.read(
             """
             SELECT coupon, request_key FROM coupon_redemptions
@@ -254,14 +254,14 @@ public struct PostgresAccountDirectory: AccountDirectory {
             """,
             logger: logger
         )
-        var pending: [(coupon: CouponCode, key: IdempotencyKey)] = []
+        var pending: [(coupon: Coupon.Code, key: IdempotencyKey)] = []
         for try await (coupon, key) in rows.decode((String, String).self) {
-            pending.append((CouponCode(rawValue: coupon), IdempotencyKey(stored: key)))
+            pending.append((Coupon.Code(rawValue: coupon), IdempotencyKey(stored: key)))
         }
         return pending
     }
 
-    public func redemptions(of coupon: CouponCode) async throws -> Int64 {
+    public func redemptions(of coupon: Coupon.Code) async throws -> Int64 {
         let rows = try await client.read(
             "SELECT redeemed FROM coupons WHERE coupon = \(coupon.rawValue)",
             logger: logger

@@ -463,7 +463,7 @@ enum PostgresMigrations {
                     logger: logger
                 )
             }
-            for usage in try StoreJSON.decode([HeldUsage].self, heldText) {
+            for usage in try StoreJSON.decode([StoredSubscription.HeldUsage].self, heldText) {
                 let held = HeldColumns(usage)
                 try await connection.query(
                     """

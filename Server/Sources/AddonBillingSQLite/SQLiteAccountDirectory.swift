@@ -155,7 +155,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     // lock, and one reservation row per request key.
 
     public func reserveRedemption(
-        of coupon: CouponCode,
+        of coupon: Coupon.Code,
         for key: IdempotencyKey,
         limit: Int64?
     ) async throws -> RedemptionReservation? {
@@ -195,7 +195,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
         }
     }
 
-    public func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    public func confirmRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await database.write { db in
             try db.execute(
                 sql: """
@@ -210,7 +210,7 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     public func pendingRedemptions(
         olderThan seconds: Int64,
         limit: Int
-    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+    ) async throws -> [(coupon: Coupon.Code, key: IdempotencyKey)] {
         try file.readStatement { db in
             try Row.fetchAll(
                 db.cachedStatement(
@@ -221,18 +221,18 @@ public final class SQLiteAccountDirectory: AccountDirectory {
                         """
                 ),
                 arguments: [seconds, limit]
-            ).map { (CouponCode(rawValue: $0["coupon"]), IdempotencyKey(stored: $0["request_key"])) }
+            ).map { (Coupon.Code(rawValue: $0["coupon"]), IdempotencyKey(stored: $0["request_key"])) }
         }
     }
 
-    public func redemptions(of coupon: CouponCode) async throws -> Int64 {
+    public func redemptions(of coupon: Coupon.Code) async throws -> Int64 {
         try file.readStatement { db in
             try Int64.fetchOne(db, sql: "SELECT redeemed FROM coupons WHERE coupon = ?", arguments: [coupon.rawValue])
                 ?? 0
         }
     }
 
-    public func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    public func releaseRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await database.write { db in
             try db.execute(
                 sql: "DELETE FROM coupon_redemptions WHERE coupon = ? AND request_key = ?",

@@ -301,7 +301,7 @@ enum SQLiteSchema {
             let id: String = row["id"]
             let value: String = row["value"]
             let subscription = try StoreJSON.decode(Subscription.self, value)
-            let held = try StoreJSON.decode([HeldUsage].self, row["held_usage"])
+            let held = try StoreJSON.decode([StoredSubscription.HeldUsage].self, row["held_usage"])
             let legacy = try StoreJSON.decode(LegacyCharges.self, value).chargesThisPeriod ?? []
             try SQLiteSubscriptionStore.insertRows(
                 subscription,

@@ -86,7 +86,7 @@ public struct BillingAPI: Sendable {
     /// The plans the server sells, by identifier.
     public let catalog: [PlanID: Plan]
     /// The coupons customers may redeem, by code.
-    public let coupons: [CouponCode: Coupon]
+    public let coupons: [Coupon.Code: Coupon]
     /// The largest request body accepted.
     public let maximumBodyBytes: Int
     /// The business counters.
@@ -100,7 +100,7 @@ public struct BillingAPI: Sendable {
     var stripe: StripePaymentGateway?
     /// The state of the request recorded under a key, if any (the store's), for giving back a coupon
     /// reservation whose request will never complete.
-    var intentState: @Sendable (IdempotencyKey) async throws -> IntentState? = { _ in nil }
+    var intentState: @Sendable (IdempotencyKey) async throws -> IntentRecord.State? = { _ in nil }
     /// Why the server is not ready for requests, or nil when it is (`GET /health/ready`).
     var readiness: @Sendable () async -> String? = { nil }
     /// Where the API reports what it cannot answer for, such as a receipt it could not issue.
@@ -414,7 +414,7 @@ public struct BillingAPI: Sendable {
     /// counted too early is safer than a coupon redeemed past its maximum).
     func mayStillComplete(_ key: IdempotencyKey, after error: any Error) async -> Bool {
         if let error = error as? BillingError, error.code == .idempotencyKeyReused { return false }
-        let state: IntentState?
+        let state: IntentRecord.State?
         do { state = try await intentState(key) } catch { return true }
         switch state {
         case .claimed, .awaitingConfirmation, .recorded: return true
@@ -723,8 +723,8 @@ public struct BillingAPI: Sendable {
         let agents = try integer(query["agents_used"].map(String.init), "agents_used")
         guard seats != nil || pending != nil || agents != nil else { return nil }
         return CapacityUsage(
-            seats: SeatUsage(activeMembers: seats ?? 0, pendingInvitations: pending ?? 0),
-            agents: AgentUsage(active: agents ?? 0)
+            seats: CapacityUsage.Seats(activeMembers: seats ?? 0, pendingInvitations: pending ?? 0),
+            agents: CapacityUsage.Agents(active: agents ?? 0)
         )
     }
 
@@ -986,10 +986,10 @@ struct ChangeBody: Decodable {
         var timing: ChangeTiming?
         var addonPrices: AddonPriceRule?
         var dropUnsold: Bool?
-        var coupon: CouponCode?
+        var coupon: Coupon.Code?
 
         /// The core's operation, with the plan read from `catalog` and the coupon from `coupons`.
-        func operation(in catalog: [PlanID: Plan], coupons: [CouponCode: Coupon]) throws -> SubscriptionOperation {
+        func operation(in catalog: [PlanID: Plan], coupons: [Coupon.Code: Coupon]) throws -> SubscriptionOperation {
             switch type {
             case .redeemCoupon:
                 guard let code = coupon else {

@@ -160,7 +160,7 @@ struct DeadlineDirectory: AccountDirectory {
     }
 
     func reserveRedemption(
-        of coupon: CouponCode,
+        of coupon: Coupon.Code,
         for key: IdempotencyKey,
         limit: Int64?
     ) async throws -> RedemptionReservation? {
@@ -169,12 +169,12 @@ struct DeadlineDirectory: AccountDirectory {
         }
     }
 
-    func releaseRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    func releaseRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await deadline.bound("a coupon release") { [base] in try await base.releaseRedemption(of: coupon, for: key)
         }
     }
 
-    func confirmRedemption(of coupon: CouponCode, for key: IdempotencyKey) async throws {
+    func confirmRedemption(of coupon: Coupon.Code, for key: IdempotencyKey) async throws {
         try await deadline.bound("a coupon confirmation") { [base] in
             try await base.confirmRedemption(of: coupon, for: key)
         }
@@ -183,13 +183,13 @@ struct DeadlineDirectory: AccountDirectory {
     func pendingRedemptions(
         olderThan seconds: Int64,
         limit: Int
-    ) async throws -> [(coupon: CouponCode, key: IdempotencyKey)] {
+    ) async throws -> [(coupon: Coupon.Code, key: IdempotencyKey)] {
         try await deadline.bound("the pending coupon reservations") { [base] in
             try await base.pendingRedemptions(olderThan: seconds, limit: limit)
         }
     }
 
-    func redemptions(of coupon: CouponCode) async throws -> Int64 {
+    func redemptions(of coupon: Coupon.Code) async throws -> Int64 {
         try await deadline.bound("a coupon count") { [base] in try await base.redemptions(of: coupon) }
     }
 }

@@ -80,9 +80,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// The token `GET /metrics` requires; nil leaves the route out.
     public var metricsToken: ServerSecret?
     /// The tax rate of every charge, when the server charges tax (a fixed-rate ``TaxTable``).
-    public var taxRate: TaxRate?
+    public var taxRate: TaxTable.Rate?
     /// How tax is rounded.
-    public var taxRounding = TaxRounding.perLine
+    public var taxRounding = TaxTable.Rounding.perLine
     /// The coupons customers may redeem.
     public var coupons: [Coupon] = []
 
@@ -191,7 +191,7 @@ public struct ServerConfiguration: Sendable, Hashable {
             taxRate = try Self.taxRate(text)
         }
         if let text = environment["ADDON_BILLING_TAX_ROUNDING"] {
-            guard let rounding = TaxRounding(rawValue: text) else {
+            guard let rounding = TaxTable.Rounding(rawValue: text) else {
                 throw ConfigurationError(variable: "ADDON_BILLING_TAX_ROUNDING", expected: "perLine or perInvoice")
             }
             taxRounding = rounding
@@ -219,7 +219,7 @@ public struct ServerConfiguration: Sendable, Hashable {
     }
 
     /// `NAME:NUMERATOR/DENOMINATOR[:inclusive]` as a rate.
-    private static func taxRate(_ text: String) throws -> TaxRate {
+    private static func taxRate(_ text: String) throws -> TaxTable.Rate {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let expected = "NAME:RATE or NAME:RATE:inclusive, with RATE a fraction from 0/1 to 1/1 such as 19/100"
         guard (2...3).contains(parts.count), !parts[0].isEmpty, parts.count == 2 || parts[2] == "inclusive" else {
@@ -227,7 +227,11 @@ public struct ServerConfiguration: Sendable, Hashable {
         }
         let terms = parts[1].split(separator: "/").map { Int64($0) }
         guard terms.count == 2, let numerator = terms[0], let denominator = terms[1],
-            let rate = try? TaxRate(name: parts[0], rate: Fraction(numerator, denominator), inclusive: parts.count == 3)
+            let rate = try? TaxTable.Rate(
+                name: parts[0],
+                rate: Fraction(numerator, denominator),
+                inclusive: parts.count == 3
+            )
         else { throw ConfigurationError(variable: "ADDON_BILLING_TAX_RATE", expected: expected) }
         return rate
     }

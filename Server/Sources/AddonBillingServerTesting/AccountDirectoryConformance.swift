@@ -161,7 +161,7 @@ public enum AccountDirectoryConformance {
 
     private static let couponRedemptions: @Sendable (Storage) async throws -> String? = { storage in
         let directory = storage.directory
-        let coupon = CouponCode(rawValue: "CONF20")
+        let coupon = Coupon.Code(rawValue: "CONF20")
         // By key index (a task group yields in completion order).
         let answers = try await withThrowingTaskGroup(of: (Int, RedemptionReservation?).self) { group in
             for index in 0..<8 {

@@ -167,7 +167,7 @@ package struct PackColumns: Sendable {
     package let expiresAt: Int64
     package let autoRecharge: Bool
 
-    package init(_ pack: PackGrant) {
+    package init(_ pack: QuotaLedger.Pack) {
         self.number = Int64(pack.number)
         self.addon = pack.addon.rawValue
         self.capacity = pack.capacity.rawValue
@@ -198,8 +198,8 @@ package struct PackColumns: Sendable {
         self.autoRecharge = autoRecharge
     }
 
-    func pack() throws -> PackGrant {
-        try PackGrant(
+    func pack() throws -> QuotaLedger.Pack {
+        try QuotaLedger.Pack(
             number: Int(number),
             addon: AddonCode(rawValue: addon),
             capacity: CapacityKind(rawValue: capacity),
@@ -219,7 +219,7 @@ package struct HeldColumns: Sendable {
     package let capacity: String
     package let at: Int64
 
-    package init(_ held: HeldUsage) {
+    package init(_ held: StoredSubscription.HeldUsage) {
         self.key = held.key.rawValue
         self.units = held.units
         self.capacity = held.capacity.rawValue
@@ -233,8 +233,8 @@ package struct HeldColumns: Sendable {
         self.at = at
     }
 
-    var held: HeldUsage {
-        HeldUsage(
+    var held: StoredSubscription.HeldUsage {
+        StoredSubscription.HeldUsage(
             key: IdempotencyKey(stored: key),
             units: units,
             capacity: CapacityKind(rawValue: capacity),
@@ -328,7 +328,8 @@ package final class StoreCatalog: Sendable {
             packs: try packs.map { try $0.pack() },
             allowanceUsed: try columns.allowanceUsed.map { try StoreJSON.decode(Capacities.self, $0) } ?? .none,
             overage: try columns.overage.map { try StoreJSON.decode(Capacities.self, $0) } ?? .none,
-            autoRecharge: try columns.autoRecharge.map { try StoreJSON.decode([AutoRechargeRule].self, $0) } ?? [],
+            autoRecharge: try columns.autoRecharge.map { try StoreJSON.decode([QuotaLedger.AutoRecharge].self, $0) }
+                ?? [],
             packsBought: Int(columns.packsBought)
         )
         return try Subscription(
@@ -407,7 +408,7 @@ package struct IntentRow: Sendable {
     package static func record(json: String, state: String, chargeID: String?, failure: String?) throws -> IntentRecord
     {
         let record = try StoreJSON.decode(IntentRecord.self, json)
-        guard let state = IntentState(rawValue: state) else {
+        guard let state = IntentRecord.State(rawValue: state) else {
             throw BillingError(code: .invalidSubscription, message: "Unknown intent state \"\(state)\".")
         }
         return record.settled(
@@ -432,7 +433,7 @@ package enum StoreJSON {
 }
 
 /// The unfinished intent states, as stored.
-package let unfinishedStates = [IntentState.recorded, .claimed, .awaitingConfirmation].map(\.rawValue)
+package let unfinishedStates = [IntentRecord.State.recorded, .claimed, .awaitingConfirmation].map(\.rawValue)
 
 /// Checks a schema name before it is spliced into SQL: letters, digits and underscores.
 package func validatedSchema(_ name: String) throws -> String {

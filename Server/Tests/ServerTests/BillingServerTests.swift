@@ -86,7 +86,7 @@ func account(
     }
     return try await api.directory.createToken(
         for: account,
-        actor: BillingActor(id: ActorID(rawValue: "\(name)-\(role)"), role: role)
+        actor: BillingActor(id: BillingActor.ID(rawValue: "\(name)-\(role)"), role: role)
     )
     .token
 }

@@ -226,7 +226,7 @@ final class DocumentsAndCouponsTests: XCTestCase {
         )
         let configured = try servers { configuration in
             configuration.coupons = [spring]
-            configuration.taxRate = try TaxRate(name: "VAT", rate: Fraction(19, 100))
+            configuration.taxRate = try TaxTable.Rate(name: "VAT", rate: Fraction(19, 100))
         }
         for (name, assembly, _) in configured {
             try await assembly.application.test(.router) { client in

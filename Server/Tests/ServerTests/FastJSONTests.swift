@@ -55,7 +55,7 @@ final class FastJSONTests: XCTestCase {
         try assertSame(preview, "invoice preview")
         let panel = try SubscriptionPanel(
             bought.subscription,
-            usage: CapacityUsage(seats: SeatUsage(activeMembers: 4)),
+            usage: CapacityUsage(seats: CapacityUsage.Seats(activeMembers: 4)),
             preview: preview,
             charges: bought.periodCharges
         )

@@ -100,7 +100,7 @@ final class StripeWebhookTests: XCTestCase {
         ) { response in XCTAssertEqual(response.status, .ok, String(buffer: response.body)) }
     }
 
-    static func intentState(_ harness: Harness, _ key: String) async throws -> IntentState? {
+    static func intentState(_ harness: Harness, _ key: String) async throws -> IntentRecord.State? {
         try await harness.assembly.store.intent(IdempotencyKey("acme/\(key)"))?.state
     }
 

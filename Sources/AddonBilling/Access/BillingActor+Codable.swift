@@ -8,7 +8,7 @@ extension BillingActor {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            id: try container.decode(ActorID.self, forKey: .id),
+            id: try container.decode(BillingActor.ID.self, forKey: .id),
             role: try container.decode(Role.self, forKey: .role),
             permissions: try container.decodeIfPresent(Set<Permission>.self, forKey: .permissions)
         )

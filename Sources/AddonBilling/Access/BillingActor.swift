@@ -69,7 +69,7 @@ public struct Role: StringValue {
 /// replaces the role's default permissions.
 public struct BillingActor: Sendable, Hashable, Codable {
     /// The person's identifier in the host's system.
-    public let id: ActorID
+    public let id: BillingActor.ID
     /// The person's role.
     public let role: Role
     /// What the person may do.
@@ -79,7 +79,7 @@ public struct BillingActor: Sendable, Hashable, Codable {
     private let canUpdate: Bool
 
     /// Creates an actor with the role's default permissions, or explicit ones.
-    public init(id: ActorID, role: Role, permissions: Set<Permission>? = nil) {
+    public init(id: BillingActor.ID, role: Role, permissions: Set<Permission>? = nil) {
         self.id = id
         self.role = role
         let granted = permissions ?? role.defaultPermissions

@@ -1,4 +1,4 @@
-extension AddonAvailability {
+extension AddonOffer.Availability {
     enum CodingKeys: String, CodingKey {
         case type
         case reason

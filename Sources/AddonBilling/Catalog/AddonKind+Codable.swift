@@ -1,4 +1,4 @@
-extension AddonKind {
+extension AddonOffer.Kind {
     enum CodingKeys: String, CodingKey {
         case type
         case capacity

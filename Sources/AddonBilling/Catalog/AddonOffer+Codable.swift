@@ -13,8 +13,9 @@ extension AddonOffer {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.code = try container.decode(AddonCode.self, forKey: .code)
         self.name = try container.decode(String.self, forKey: .name)
-        self.kind = try container.decode(AddonKind.self, forKey: .kind)
-        self.availability = try container.decodeIfPresent(AddonAvailability.self, forKey: .availability) ?? .selfServe
+        self.kind = try container.decode(AddonOffer.Kind.self, forKey: .kind)
+        self.availability =
+            try container.decodeIfPresent(AddonOffer.Availability.self, forKey: .availability) ?? .selfServe
         self.ownerOnly = try container.decodeIfPresent(Bool.self, forKey: .ownerOnly) ?? false
         self.price = try container.decodeIfPresent(Money.self, forKey: .price)
         self.maximumQuantity = try container.decodeIfPresent(Int64.self, forKey: .maximumQuantity)

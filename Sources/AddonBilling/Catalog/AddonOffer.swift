@@ -16,9 +16,9 @@ public struct AddonOffer: Sendable, Hashable, Codable {
     /// The name a person reads, for example "Additional Chatbot Slots".
     public var name: String
     /// What buying it gives.
-    public var kind: AddonKind
+    public var kind: AddonOffer.Kind
     /// Whether it can be bought on this plan, and how.
-    public var availability: AddonAvailability
+    public var availability: AddonOffer.Availability
     /// Whether only the organization owner may buy, change or cancel it.
     public var ownerOnly: Bool
     /// The price per slot per period (recurring slots), per period (features) or
@@ -31,8 +31,8 @@ public struct AddonOffer: Sendable, Hashable, Codable {
     public init(
         code: AddonCode,
         name: String,
-        kind: AddonKind,
-        availability: AddonAvailability = .selfServe,
+        kind: AddonOffer.Kind,
+        availability: AddonOffer.Availability = .selfServe,
         ownerOnly: Bool = false,
         price: Money?,
         maximumQuantity: Int64? = nil
@@ -47,48 +47,52 @@ public struct AddonOffer: Sendable, Hashable, Codable {
     }
 }
 
-/// What buying an add-on gives.
-///
-/// ## JSON
-///
-/// `{"type": "recurringSlots", "capacity": "seats"}`, `{"type": "recurringFeature"}`,
-/// `{"type": "oneTimePack", "capacity": "messages", "amount": 100000}`.
-public enum AddonKind: Sendable, Hashable, Codable {
-    /// Extra slots of a capacity, priced per slot per period and prorated when added.
-    case recurringSlots(CapacityKind)
-    /// A feature at a flat price per period (a connector, SLA support), prorated when added.
-    case recurringFeature
-    /// A one-time pack: `amount` units of a capacity for the current period only, at full price.
-    case oneTimePack(CapacityKind, amount: Int64)
+extension AddonOffer {
+    /// What buying an add-on gives.
+    ///
+    /// ## JSON
+    ///
+    /// `{"type": "recurringSlots", "capacity": "seats"}`, `{"type": "recurringFeature"}`,
+    /// `{"type": "oneTimePack", "capacity": "messages", "amount": 100000}`.
+    public enum Kind: Sendable, Hashable, Codable {
+        /// Extra slots of a capacity, priced per slot per period and prorated when added.
+        case recurringSlots(CapacityKind)
+        /// A feature at a flat price per period (a connector, SLA support), prorated when added.
+        case recurringFeature
+        /// A one-time pack: `amount` units of a capacity for the current period only, at full price.
+        case oneTimePack(CapacityKind, amount: Int64)
 
-    /// The capacity the add-on adds to, if any.
-    public var capacity: CapacityKind? {
-        switch self {
-        case .recurringSlots(let kind), .oneTimePack(let kind, _): kind
-        case .recurringFeature: nil
+        /// The capacity the add-on adds to, if any.
+        public var capacity: CapacityKind? {
+            switch self {
+            case .recurringSlots(let kind), .oneTimePack(let kind, _): kind
+            case .recurringFeature: nil
+            }
         }
-    }
 
-    /// Whether the add-on renews every period.
-    public var isRecurring: Bool {
-        if case .oneTimePack = self { return false }
-        return true
+        /// Whether the add-on renews every period.
+        public var isRecurring: Bool {
+            if case .oneTimePack = self { return false }
+            return true
+        }
     }
 }
 
-/// Whether an add-on can be bought on a plan, and how.
-///
-/// ## JSON
-///
-/// `{"type": "selfServe"}`, `{"type": "unavailable", "reason": "individual plan, 1 device"}`,
-/// `{"type": "contractManaged"}`, `{"type": "requiresTeamPlan"}`.
-public enum AddonAvailability: Sendable, Hashable, Codable {
-    /// Anyone with the permission buys it in the product.
-    case selfServe
-    /// It does not exist on this plan, for a reason a person can read (for example a single-user plan).
-    case unavailable(reason: String)
-    /// Changes go through an account manager as part of a custom contract.
-    case contractManaged
-    /// It needs a plan with teams: "Upgrade to use team".
-    case requiresTeamPlan
+extension AddonOffer {
+    /// Whether an add-on can be bought on a plan, and how.
+    ///
+    /// ## JSON
+    ///
+    /// `{"type": "selfServe"}`, `{"type": "unavailable", "reason": "individual plan, 1 device"}`,
+    /// `{"type": "contractManaged"}`, `{"type": "requiresTeamPlan"}`.
+    public enum Availability: Sendable, Hashable, Codable {
+        /// Anyone with the permission buys it in the product.
+        case selfServe
+        /// It does not exist on this plan, for a reason a person can read (for example a single-user plan).
+        case unavailable(reason: String)
+        /// Changes go through an account manager as part of a custom contract.
+        case contractManaged
+        /// It needs a plan with teams: "Upgrade to use team".
+        case requiresTeamPlan
+    }
 }

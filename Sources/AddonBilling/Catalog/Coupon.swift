@@ -1,9 +1,11 @@
-/// Identifies a coupon, for example `"SPRING20"`.
-public struct CouponCode: StringValue {
-    /// The code as the host's catalog lists it; compared byte for byte.
-    public let rawValue: String
-    /// Wraps a coupon code; the JSON decoder refuses an empty one.
-    public init(rawValue: String) { self.rawValue = rawValue }
+extension Coupon {
+    /// Identifies a coupon, for example `"SPRING20"`.
+    public struct Code: StringValue {
+        /// The code as the host's catalog lists it; compared byte for byte.
+        public let rawValue: String
+        /// Wraps a coupon code; the JSON decoder refuses an empty one.
+        public init(rawValue: String) { self.rawValue = rawValue }
+    }
 }
 
 /// A coupon the way Stripe users know it: a percent or an amount off, for one renewal, a number
@@ -76,7 +78,7 @@ public struct Coupon: Sendable, Hashable, Codable {
     public static let maximumRenewals: Int64 = 1200
 
     /// The coupon's code.
-    public let code: CouponCode
+    public let code: Coupon.Code
     /// The name a person reads on the invoice, such as "Spring sale".
     public let name: String
     /// The share taken off, above 0 and at most 1 (`1/5` is 20% off); nil for an amount off.
@@ -108,7 +110,7 @@ public struct Coupon: Sendable, Hashable, Codable {
     /// - Throws: ``BillingError/Code/invalidCoupon`` for a percent out of range, a term without
     ///   its renewals (or renewals without a repeating term), or a limit below 1.
     public init(
-        code: CouponCode,
+        code: Coupon.Code,
         name: String,
         percentOff: Fraction,
         term: Term = .once,
@@ -137,7 +139,7 @@ public struct Coupon: Sendable, Hashable, Codable {
     /// - Throws: ``BillingError/Code/invalidCoupon`` for an amount of zero or less, and as for a
     ///   percent-off coupon.
     public init(
-        code: CouponCode,
+        code: Coupon.Code,
         name: String,
         amountOff: Money,
         term: Term = .once,
@@ -153,7 +155,7 @@ public struct Coupon: Sendable, Hashable, Codable {
     }
 
     private init(
-        _ code: CouponCode,
+        _ code: Coupon.Code,
         _ name: String,
         _ percentOff: Fraction?,
         _ amountOff: Money?,
@@ -204,7 +206,7 @@ public struct Coupon: Sendable, Hashable, Codable {
     /// Decodes the documented shape, validating like the initializers.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let code = try container.decode(CouponCode.self, forKey: .code)
+        let code = try container.decode(Coupon.Code.self, forKey: .code)
         let name = try container.decode(String.self, forKey: .name)
         let percentOff = try container.decodeIfPresent(Fraction.self, forKey: .percentOff)
         let amountOff = try container.decodeIfPresent(Money.self, forKey: .amountOff)

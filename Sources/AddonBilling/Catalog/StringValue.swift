@@ -55,12 +55,14 @@ public struct SubscriptionID: StringValue {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
-/// Identifies the person who asks for a billing operation, in the host's system, for example `"user_42"`.
-public struct ActorID: StringValue {
-    /// The identifier as the host stores it; compared byte for byte.
-    public let rawValue: String
-    /// Wraps an identifier of the host's; the JSON decoder refuses an empty one.
-    public init(rawValue: String) { self.rawValue = rawValue }
+extension BillingActor {
+    /// Identifies the person who asks for a billing operation, in the host's system, for example `"user_42"`.
+    public struct ID: StringValue {
+        /// The identifier as the host stores it; compared byte for byte.
+        public let rawValue: String
+        /// Wraps an identifier of the host's; the JSON decoder refuses an empty one.
+        public init(rawValue: String) { self.rawValue = rawValue }
+    }
 }
 
 /// Identifies an add-on in a plan's catalog, for example `"extra_seats"`.

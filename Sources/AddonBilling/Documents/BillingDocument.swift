@@ -81,7 +81,7 @@ public struct BillingDocument: Sendable, Hashable, Codable {
     ///
     /// `{"label": "VAT 19%", "inclusive": false, "taxable": {...}, "amount": {...}}`.
     public struct TaxSummary: Sendable, Hashable, Codable {
-        /// The rate as the invoice names it (``TaxRate/label``).
+        /// The rate as the invoice names it (``TaxTable/Rate/label``).
         public let label: String
         /// Whether the tax is contained in the prices.
         public let inclusive: Bool
@@ -270,8 +270,8 @@ extension BillingDocument {
 
     /// The tax of each rate over `lines`, in the order the lines meet the rates.
     private static func taxes(_ lines: [InvoiceLine], in currency: Currency) throws(BillingError) -> [TaxSummary] {
-        var rates: [TaxRate] = []
-        var sums: [TaxRate: (taxable: Money, amount: Money)] = [:]
+        var rates: [TaxTable.Rate] = []
+        var sums: [TaxTable.Rate: (taxable: Money, amount: Money)] = [:]
         for line in lines {
             guard let tax = line.tax else { continue }
             let sum = sums[tax.rate] ?? (.zero(currency), .zero(currency))

@@ -120,7 +120,7 @@ extension BillingError {
 
 // The messages of coupons and tax.
 extension BillingError {
-    static func invalidCoupon(_ code: CouponCode, _ reason: String) -> BillingError {
+    static func invalidCoupon(_ code: Coupon.Code, _ reason: String) -> BillingError {
         BillingError(code: .invalidCoupon, message: "The coupon \(code) is invalid: \(reason).")
     }
 

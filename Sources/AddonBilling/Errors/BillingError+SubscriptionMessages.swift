@@ -293,7 +293,7 @@ extension BillingError {
         )
     }
 
-    static func rechargeCapReached(_ rule: AutoRechargeRule, bought: Int) -> BillingError {
+    static func rechargeCapReached(_ rule: QuotaLedger.AutoRecharge, bought: Int) -> BillingError {
         BillingError(
             code: .rechargeCapReached,
             message: "Auto-recharge cap reached: \(bought) of \(rule.maximumPerPeriod) recharges this period, "
@@ -306,7 +306,7 @@ extension BillingError {
         message: "The auto-recharge payment was declined, so no pack was bought; update the payment method."
     )
 
-    static func rechargeSpendCapReached(_ rule: AutoRechargeRule, cap: Money) -> BillingError {
+    static func rechargeSpendCapReached(_ rule: QuotaLedger.AutoRecharge, cap: Money) -> BillingError {
         BillingError(
             code: .rechargeCapReached,
             message: "Auto-recharge spend cap reached: another pack would pass \(cap) this period, so none was bought."

@@ -1,57 +1,61 @@
-/// How the service retries when other changes hold the subscription.
-public struct RetryPolicy: Sendable {
-    /// The most times a request reloads and decides again after a version conflict or a busy claim.
-    public var maximumAttempts: Int
-    /// The most times an unknown payment outcome is retried with the same key before giving up for now.
-    public var maximumUnknownOutcomeRetries: Int
-    /// Waits before attempt number `attempt` (from 0); the default is ``yieldThenSleep``.
-    public var backoff: @Sendable (_ attempt: Int) async -> Void
-    /// How old, in seconds, a request only recorded must be before ``AddonService/resume()``
-    /// voids it; younger ones may still be in flight in another process.
-    public var abandonAfter: Int64
-    /// How old, in seconds, a charge still pending at the provider must be before
-    /// ``AddonService/resume()`` cancels it, so that nothing waits for ever.
-    public var cancelPendingAfter: Int64
+extension AddonService {
+    /// How the service retries when other changes hold the subscription.
+    public struct RetryPolicy: Sendable {
+        /// The most times a request reloads and decides again after a version conflict or a busy claim.
+        public var maximumAttempts: Int
+        /// The most times an unknown payment outcome is retried with the same key before giving up for now.
+        public var maximumUnknownOutcomeRetries: Int
+        /// Waits before attempt number `attempt` (from 0); the default is ``yieldThenSleep``.
+        public var backoff: @Sendable (_ attempt: Int) async -> Void
+        /// How old, in seconds, a request only recorded must be before ``AddonService/resume()``
+        /// voids it; younger ones may still be in flight in another process.
+        public var abandonAfter: Int64
+        /// How old, in seconds, a charge still pending at the provider must be before
+        /// ``AddonService/resume()`` cancels it, so that nothing waits for ever.
+        public var cancelPendingAfter: Int64
 
-    /// A policy; the defaults are ``standard``'s.
-    public init(
-        maximumAttempts: Int = 50,
-        maximumUnknownOutcomeRetries: Int = 3,
-        abandonAfter: Int64 = 300,
-        cancelPendingAfter: Int64 = 86_400,
-        backoff: @escaping @Sendable (_ attempt: Int) async -> Void = RetryPolicy.yieldThenSleep
-    ) {
-        self.maximumAttempts = maximumAttempts
-        self.maximumUnknownOutcomeRetries = maximumUnknownOutcomeRetries
-        self.abandonAfter = abandonAfter
-        self.cancelPendingAfter = cancelPendingAfter
-        self.backoff = backoff
-    }
-
-    /// Yields to other tasks for the first attempts, then sleeps a little longer each
-    /// time (up to 50 ms), so a claim held across a slow charge is waited out.
-    public static let yieldThenSleep: @Sendable (_ attempt: Int) async -> Void = { attempt in
-        if attempt < 8 {
-            for _ in 0...attempt { await Task.yield() }
-        } else {
-            try? await Task.sleep(nanoseconds: UInt64(min(attempt, 50)) * 1_000_000)
+        /// A policy; the defaults are ``standard``'s.
+        public init(
+            maximumAttempts: Int = 50,
+            maximumUnknownOutcomeRetries: Int = 3,
+            abandonAfter: Int64 = 300,
+            cancelPendingAfter: Int64 = 86_400,
+            backoff: @escaping @Sendable (_ attempt: Int) async -> Void = AddonService.RetryPolicy.yieldThenSleep
+        ) {
+            self.maximumAttempts = maximumAttempts
+            self.maximumUnknownOutcomeRetries = maximumUnknownOutcomeRetries
+            self.abandonAfter = abandonAfter
+            self.cancelPendingAfter = cancelPendingAfter
+            self.backoff = backoff
         }
-    }
 
-    /// 50 attempts, 3 unknown-outcome retries, yielding then sleeping between attempts,
-    /// abandoning recorded requests after 5 minutes and pending charges after a day.
-    public static let standard = RetryPolicy()
+        /// Yields to other tasks for the first attempts, then sleeps a little longer each
+        /// time (up to 50 ms), so a claim held across a slow charge is waited out.
+        public static let yieldThenSleep: @Sendable (_ attempt: Int) async -> Void = { attempt in
+            if attempt < 8 {
+                for _ in 0...attempt { await Task.yield() }
+            } else {
+                try? await Task.sleep(nanoseconds: UInt64(min(attempt, 50)) * 1_000_000)
+            }
+        }
+
+        /// 50 attempts, 3 unknown-outcome retries, yielding then sleeping between attempts,
+        /// abandoning recorded requests after 5 minutes and pending charges after a day.
+        public static let standard = AddonService.RetryPolicy()
+    }
 }
 
-/// What ``AddonService/resume()`` did with the unfinished requests it found.
-public struct ResumeReport: Sendable, Hashable, Codable {
-    /// Requests finished: charged (idempotently) and stored, or refused, declined and released.
-    public var completed: [IdempotencyKey] = []
-    /// Requests recorded but never claimed: voided, nothing charged, nothing applied.
-    public var voided: [IdempotencyKey] = []
-    /// Requests still waiting: pending at the provider, an unknown outcome, recorded too recently,
-    /// or failed by the store or the provider on this call; the next call tries them again.
-    public var stillPending: [IdempotencyKey] = []
+extension AddonService {
+    /// What ``AddonService/resume()`` did with the unfinished requests it found.
+    public struct ResumeReport: Sendable, Hashable, Codable {
+        /// Requests finished: charged (idempotently) and stored, or refused, declined and released.
+        public var completed: [IdempotencyKey] = []
+        /// Requests recorded but never claimed: voided, nothing charged, nothing applied.
+        public var voided: [IdempotencyKey] = []
+        /// Requests still waiting: pending at the provider, an unknown outcome, recorded too recently,
+        /// or failed by the store or the provider on this call; the next call tries them again.
+        public var stillPending: [IdempotencyKey] = []
+    }
 }
 
 /// The layer a host service calls: load, decide with the pure core, charge, store —
@@ -95,7 +99,7 @@ public struct AddonService: Sendable {
     /// The host's money rules.
     public let policy: BillingPolicy
     /// How conflicts and unknown outcomes are retried.
-    public let retry: RetryPolicy
+    public let retry: AddonService.RetryPolicy
     /// Where tax rates come from, when the host has a tax engine; otherwise ``policy``'s own table.
     public let taxes: (any TaxCalculator)?
     /// Where credit pools live (seed 004), when the host keeps them.
@@ -121,7 +125,7 @@ public struct AddonService: Sendable {
         gateway: any PaymentGateway,
         clock: BillingClock,
         policy: BillingPolicy = .standard,
-        retry: RetryPolicy = .standard,
+        retry: AddonService.RetryPolicy = .standard,
         taxes: (any TaxCalculator)? = nil,
         pools: (any CreditPoolStore)? = nil
     ) {
@@ -307,7 +311,7 @@ public struct AddonService: Sendable {
     ///
     /// A declined recharge does not lose the usage: it is decided again without the
     /// pack. Usage that arrives while another request holds the subscription for its
-    /// charge is held and drawn when that request settles (``HeldUsage``).
+    /// charge is held and drawn when that request settles (``StoredSubscription/HeldUsage``).
     public func recordUsage(
         _ units: Int64,
         of capacity: CapacityKind,
@@ -324,7 +328,7 @@ public struct AddonService: Sendable {
 
     /// Sets an auto-recharge rule exactly once.
     public func configureAutoRecharge(
-        _ rule: AutoRechargeRule,
+        _ rule: QuotaLedger.AutoRecharge,
         on id: SubscriptionID,
         by actor: BillingActor,
         idempotencyKey: IdempotencyKey
@@ -702,7 +706,7 @@ public struct AddonService: Sendable {
         guard case .recordUsage(let units, let capacity, _) = request, units >= 1,
             stored.heldUsage.count < StoredSubscription.maximumHeldUsage
         else { return nil }
-        let held = HeldUsage(key: key, units: units, capacity: capacity, at: at)
+        let held = StoredSubscription.HeldUsage(key: key, units: units, capacity: capacity, at: at)
         var done = IntentRecord(key: key, subscription: stored.subscription.id, request: request, at: at)
         done.state = .completed
         done.decision = try Decision(.heldUsage, currency: stored.subscription.currency, heldUsage: held)
@@ -949,7 +953,10 @@ public struct AddonService: Sendable {
     ///
     /// Usage past the quota becomes overage and buys no pack. Drawing stops at a record that
     /// cannot be drawn (a counter would overflow); it and the later ones stay held.
-    private func absorbing(_ held: [HeldUsage], into subscription: Subscription) -> (Subscription, Int) {
+    private func absorbing(
+        _ held: [StoredSubscription.HeldUsage],
+        into subscription: Subscription
+    ) -> (Subscription, Int) {
         var current = subscription
         var drawn = 0
         for usage in held {
@@ -1081,14 +1088,14 @@ public struct AddonService: Sendable {
     /// most once) and committed with the subscription recorded at the claim, or released
     /// if declined. Requests awaiting confirmation are asked about under their key and
     /// settled by the provider's answer; one still pending after
-    /// ``RetryPolicy/cancelPendingAfter`` is cancelled at the provider and settled by what
+    /// ``AddonService/RetryPolicy/cancelPendingAfter`` is cancelled at the provider and settled by what
     /// the cancellation returns. Records an earlier version left only recorded, and older
-    /// than ``RetryPolicy/abandonAfter``, are voided.
+    /// than ``AddonService/RetryPolicy/abandonAfter``, are voided.
     ///
     /// - Returns: What was completed, voided and left pending.
     /// - Throws: The store's errors.
-    public func resume() async throws -> ResumeReport {
-        var report = ResumeReport()
+    public func resume() async throws -> AddonService.ResumeReport {
+        var report = AddonService.ResumeReport()
         var cursor: IdempotencyKey?
         while true {
             let page = try await store.unfinishedIntents(after: cursor, limit: Self.pageSize)
@@ -1099,7 +1106,7 @@ public struct AddonService: Sendable {
         return report
     }
 
-    private func resume(_ record: IntentRecord, into report: inout ResumeReport) async throws {
+    private func resume(_ record: IntentRecord, into report: inout AddonService.ResumeReport) async throws {
         let age = clock.now().secondsSinceEpoch - record.at.secondsSinceEpoch
         do {
             switch record.state {

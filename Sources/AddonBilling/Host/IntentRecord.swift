@@ -1,20 +1,22 @@
-/// Where a recorded request stands on its way to taking effect exactly once.
-public enum IntentState: String, Sendable, Hashable, Codable {
-    /// Recorded without a decision. The service no longer writes this state (a request is recorded
-    /// together with its decision); ``AddonService/resume()`` voids records left in it by earlier
-    /// versions.
-    case recorded
-    /// The subscription is claimed for this request and the decision stored; the charge may be under way.
-    case claimed
-    /// The provider accepted the charge as pending; capacity waits for its confirmation.
-    case awaitingConfirmation
-    /// Applied: the charge (if any) captured and the subscription stored.
-    case completed
-    /// Refused, declined or voided: nothing was applied and nothing charged.
-    case failed
+extension IntentRecord {
+    /// Where a recorded request stands on its way to taking effect exactly once.
+    public enum State: String, Sendable, Hashable, Codable {
+        /// Recorded without a decision. The service no longer writes this state (a request is recorded
+        /// together with its decision); ``AddonService/resume()`` voids records left in it by earlier
+        /// versions.
+        case recorded
+        /// The subscription is claimed for this request and the decision stored; the charge may be under way.
+        case claimed
+        /// The provider accepted the charge as pending; capacity waits for its confirmation.
+        case awaitingConfirmation
+        /// Applied: the charge (if any) captured and the subscription stored.
+        case completed
+        /// Refused, declined or voided: nothing was applied and nothing charged.
+        case failed
 
-    /// Whether the request still has work to do.
-    public var isUnfinished: Bool { self == .recorded || self == .claimed || self == .awaitingConfirmation }
+        /// Whether the request still has work to do.
+        public var isUnfinished: Bool { self == .recorded || self == .claimed || self == .awaitingConfirmation }
+    }
 }
 
 /// A request recorded under its idempotency key: the service's write-ahead log.
@@ -45,7 +47,7 @@ public struct IntentRecord: Sendable, Hashable, Codable {
     /// When it was asked: the instant every decision for it uses.
     public let at: Instant
     /// Where it stands.
-    public package(set) var state: IntentState
+    public package(set) var state: IntentRecord.State
     /// What was decided, from the claim on: the lines charged and the detail returned.
     public package(set) var decision: Decision?
     /// The subscription to store once the charge is captured; only while claimed or awaiting
@@ -75,7 +77,7 @@ public struct IntentRecord: Sendable, Hashable, Codable {
     ///   - chargeID: The stored charge identifier.
     ///   - failure: The stored failure.
     /// - Returns: The record as the store holds it.
-    public func settled(state: IntentState, chargeID: ChargeID?, failure: BillingError?) -> IntentRecord {
+    public func settled(state: IntentRecord.State, chargeID: ChargeID?, failure: BillingError?) -> IntentRecord {
         var copy = self
         copy.state = state
         copy.chargeID = chargeID
@@ -85,7 +87,7 @@ public struct IntentRecord: Sendable, Hashable, Codable {
     }
 
     /// The same record in another state, as the store conformance suite writes it.
-    package func with(state: IntentState) -> IntentRecord {
+    package func with(state: IntentRecord.State) -> IntentRecord {
         var copy = self
         copy.state = state
         return copy
@@ -102,9 +104,9 @@ public struct IntentRecord: Sendable, Hashable, Codable {
 public struct ServiceReceipt: Sendable, Hashable, Codable {
     /// The request's idempotency key.
     public let key: IdempotencyKey
-    /// ``IntentState/completed`` once applied; ``IntentState/awaitingConfirmation`` while the
+    /// ``IntentRecord/State/completed`` once applied; ``IntentRecord/State/awaitingConfirmation`` while the
     /// charge is pending and the capacity waits for it.
-    public let status: IntentState
+    public let status: IntentRecord.State
     /// What the core decided; for a request awaiting confirmation, what confirmation will apply.
     public let decision: Decision
     /// The amount charged (zero when nothing was due or the payment was declined).

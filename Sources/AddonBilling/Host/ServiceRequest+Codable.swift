@@ -39,7 +39,7 @@ extension ServiceRequest {
             self = .payUnpaidInvoice(actor: try container.decode(BillingActor.self, forKey: .actor))
         case "configureAutoRecharge":
             self = .configureAutoRecharge(
-                try container.decode(AutoRechargeRule.self, forKey: .rule),
+                try container.decode(QuotaLedger.AutoRecharge.self, forKey: .rule),
                 actor: try container.decode(BillingActor.self, forKey: .actor)
             )
         case "changeSubscription":

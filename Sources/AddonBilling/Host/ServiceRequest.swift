@@ -22,7 +22,7 @@ package enum ServiceRequest: Sendable, Hashable, Codable {
     /// A payment of the unpaid invoice asked for by a person (after updating the card).
     case payUnpaidInvoice(actor: BillingActor)
     /// A new auto-recharge rule.
-    case configureAutoRecharge(AutoRechargeRule, actor: BillingActor)
+    case configureAutoRecharge(QuotaLedger.AutoRecharge, actor: BillingActor)
     /// An operation on the subscription itself: a plan change, a cancellation, a pause.
     case changeSubscription(SubscriptionOperation, actor: BillingActor, usage: CapacityUsage?)
     /// The payment provider's customer whose card pays the subscription from now on.

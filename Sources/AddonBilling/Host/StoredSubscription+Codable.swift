@@ -13,6 +13,6 @@ extension StoredSubscription {
         self.version = try container.decode(Int64.self, forKey: .version)
         self.claim = try container.decodeIfPresent(IdempotencyKey.self, forKey: .claim)
         self.providerReference = try container.decodeIfPresent(String.self, forKey: .providerReference)
-        self.heldUsage = try container.decodeIfPresent([HeldUsage].self, forKey: .heldUsage) ?? []
+        self.heldUsage = try container.decodeIfPresent([StoredSubscription.HeldUsage].self, forKey: .heldUsage) ?? []
     }
 }

@@ -13,8 +13,8 @@ public struct StoredSubscription: Sendable, Hashable, Codable {
     /// The payment provider's reference for the subscription, if any.
     public var providerReference: String?
     /// Usage recorded while another request held the subscription, oldest first; it is
-    /// drawn from the quota when that request settles (see ``HeldUsage``).
-    public var heldUsage: [HeldUsage]
+    /// drawn from the quota when that request settles (see ``StoredSubscription/HeldUsage``).
+    public var heldUsage: [StoredSubscription.HeldUsage]
 
     /// The most usage records held at once; past it, usage waits like any other change.
     public static let maximumHeldUsage = 1000
@@ -25,7 +25,7 @@ public struct StoredSubscription: Sendable, Hashable, Codable {
         version: Int64 = 1,
         claim: IdempotencyKey? = nil,
         providerReference: String? = nil,
-        heldUsage: [HeldUsage] = []
+        heldUsage: [StoredSubscription.HeldUsage] = []
     ) {
         self.subscription = subscription
         self.version = version
@@ -35,34 +35,36 @@ public struct StoredSubscription: Sendable, Hashable, Codable {
     }
 }
 
-/// Usage that arrived while another request held the subscription for its charge.
-///
-/// Usage is never refused or lost because a payment is pending (seed 003's
-/// confirmation takes 30–60 s): the service keeps it beside the subscription and,
-/// when the holding request commits or is declined, draws it in arrival order on
-/// the subscription that results — past the quota as overage, whatever the
-/// request's overage policy, and without buying an auto-recharge pack (the pending
-/// charge is usually that pack).
-///
-/// ## JSON
-///
-/// `{"key": "client:u7", "units": 500, "capacity": "messages", "at": "2026-04-16T00:00:30Z"}`.
-public struct HeldUsage: Sendable, Hashable, Codable {
-    /// The usage request's key.
-    public let key: IdempotencyKey
-    /// The units used.
-    public let units: Int64
-    /// Of which capacity.
-    public let capacity: CapacityKind
-    /// When the usage was recorded.
-    public let at: Instant
+extension StoredSubscription {
+    /// Usage that arrived while another request held the subscription for its charge.
+    ///
+    /// Usage is never refused or lost because a payment is pending (seed 003's
+    /// confirmation takes 30–60 s): the service keeps it beside the subscription and,
+    /// when the holding request commits or is declined, draws it in arrival order on
+    /// the subscription that results — past the quota as overage, whatever the
+    /// request's overage policy, and without buying an auto-recharge pack (the pending
+    /// charge is usually that pack).
+    ///
+    /// ## JSON
+    ///
+    /// `{"key": "client:u7", "units": 500, "capacity": "messages", "at": "2026-04-16T00:00:30Z"}`.
+    public struct HeldUsage: Sendable, Hashable, Codable {
+        /// The usage request's key.
+        public let key: IdempotencyKey
+        /// The units used.
+        public let units: Int64
+        /// Of which capacity.
+        public let capacity: CapacityKind
+        /// When the usage was recorded.
+        public let at: Instant
 
-    /// Creates a held usage record.
-    public init(key: IdempotencyKey, units: Int64, capacity: CapacityKind, at: Instant) {
-        self.key = key
-        self.units = units
-        self.capacity = capacity
-        self.at = at
+        /// Creates a held usage record.
+        public init(key: IdempotencyKey, units: Int64, capacity: CapacityKind, at: Instant) {
+            self.key = key
+            self.units = units
+            self.capacity = capacity
+            self.at = at
+        }
     }
 }
 
@@ -111,7 +113,7 @@ public struct StoreWrite: Sendable, Hashable {
     public let intent: IntentRecord
     /// The state the stored record must be in; nil when the step records a new request, whose key
     /// must then be new.
-    public let expectedIntentState: IntentState?
+    public let expectedIntentState: IntentRecord.State?
     /// What the step changes on the subscription, if anything.
     public let subscription: SubscriptionUpdate?
     /// Whether a replaced record's decision differs from the stored one (a declined usage decided
@@ -121,7 +123,7 @@ public struct StoreWrite: Sendable, Hashable {
 
     package init(
         intent: IntentRecord,
-        expectedIntentState: IntentState?,
+        expectedIntentState: IntentRecord.State?,
         subscription: SubscriptionUpdate? = nil,
         rewritesDecision: Bool = false
     ) {
@@ -154,7 +156,7 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     /// The add-on lines that are no longer on the subscription.
     public let removedLines: [AddonCode]
     /// The packs added or changed (units drawn), by number.
-    public let changedPacks: [PackGrant]
+    public let changedPacks: [QuotaLedger.Pack]
     /// The numbers of the packs that are gone (expired at a renewal).
     public let removedPacks: [Int]
     /// Lines to append to the charges of the period starting at ``periodStart``
@@ -167,7 +169,7 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     /// The provider's reference after the step.
     public let providerReference: String?
     /// Usage to hold beside the subscription while another request holds it.
-    public let heldUsageAdded: HeldUsage?
+    public let heldUsageAdded: StoredSubscription.HeldUsage?
     /// How many of the oldest held usage records the step drew into ``subscription``.
     public let heldUsageDrawn: Int
 
@@ -179,7 +181,7 @@ public struct SubscriptionUpdate: Sendable, Hashable {
         periodCharges: [InvoiceLine] = [],
         claim: IdempotencyKey?,
         providerReference: String?,
-        heldUsageAdded: HeldUsage? = nil,
+        heldUsageAdded: StoredSubscription.HeldUsage? = nil,
         heldUsageDrawn: Int = 0
     ) throws(BillingError) {
         let before = stored.subscription
@@ -208,7 +210,7 @@ public struct SubscriptionUpdate: Sendable, Hashable {
         }
         self.changedLines = changedLines
         self.removedLines = before.lines.map(\.addon).filter { after.line($0) == nil }
-        var changedPacks: [PackGrant] = []
+        var changedPacks: [QuotaLedger.Pack] = []
         for pack in after.quota.packs where !before.quota.packs.contains(pack) { changedPacks.append(pack) }
         self.changedPacks = changedPacks
         self.removedPacks = before.quota.packs.map(\.number).filter { number in

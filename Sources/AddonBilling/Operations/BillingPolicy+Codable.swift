@@ -23,7 +23,7 @@ extension BillingPolicy {
             trialEndAnchoring: try container.decodeIfPresent(TrialEndAnchoring.self, forKey: .trialEndAnchoring)
                 ?? .trialEnd,
             taxes: try container.decodeIfPresent(TaxTable.self, forKey: .taxes) ?? .none,
-            taxRounding: try container.decodeIfPresent(TaxRounding.self, forKey: .taxRounding) ?? .perLine
+            taxRounding: try container.decodeIfPresent(TaxTable.Rounding.self, forKey: .taxRounding) ?? .perLine
         )
     }
 

@@ -58,7 +58,7 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     /// ``AddonService`` replaces them with its ``TaxCalculator``'s answer for each request when it has one.
     public var taxes: TaxTable
     /// Whether tax is rounded per line (the default) or per invoice.
-    public var taxRounding: TaxRounding
+    public var taxRounding: TaxTable.Rounding
 
     /// Seed 003's share: 3/10, from "if extra-seat charges per month exceed 30% of your plan's price".
     public static let seedUpgradeShare = Fraction(unchecked: 3, 10)
@@ -77,7 +77,7 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
         unusedTime: UnusedTimePolicy = .forfeit,
         trialEndAnchoring: TrialEndAnchoring = .trialEnd,
         taxes: TaxTable = .none,
-        taxRounding: TaxRounding = .perLine
+        taxRounding: TaxTable.Rounding = .perLine
     ) {
         self.prorationUnit = prorationUnit
         self.rounding = rounding

@@ -1,15 +1,17 @@
-/// A member of a credit pool: one seat and the credits it brings.
-///
-/// ## JSON
-///
-/// `{"id": "ana", "credits": 500, "used": 120}`.
-public struct PoolMember: Sendable, Hashable, Codable {
-    /// The member's identifier in the host's system.
-    public let id: String
-    /// The credits the member's seat adds to the pool each period.
-    public let credits: Int64
-    /// Credits this member has consumed from the pool this period.
-    public let used: Int64
+extension CreditPool {
+    /// A member of a credit pool: one seat and the credits it brings.
+    ///
+    /// ## JSON
+    ///
+    /// `{"id": "ana", "credits": 500, "used": 120}`.
+    public struct Member: Sendable, Hashable, Codable {
+        /// The member's identifier in the host's system.
+        public let id: String
+        /// The credits the member's seat adds to the pool each period.
+        public let credits: Int64
+        /// Credits this member has consumed from the pool this period.
+        public let used: Int64
+    }
 }
 
 /// An organization's shared credit pool: every member's seat credits, consumed together (seed 004).
@@ -29,7 +31,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
     /// The plan tier every member is on.
     public let tier: PlanTier
     /// The members, in joining order.
-    public let members: [PoolMember]
+    public let members: [CreditPool.Member]
     /// The start of the period whose usage the pool counts, once a subscription joined:
     /// ``following(_:)`` resets the usage when a member's subscription enters a later period
     /// (the members share their organization's billing cycle).
@@ -40,7 +42,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         self.init(organization: organization, tier: tier, members: [])
     }
 
-    init(organization: String, tier: PlanTier, members: [PoolMember], periodStart: Instant? = nil) {
+    init(organization: String, tier: PlanTier, members: [CreditPool.Member], periodStart: Instant? = nil) {
         self.organization = organization
         self.tier = tier
         self.members = members
@@ -48,7 +50,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
     }
 
     /// The same pool with other members.
-    private func with(members: [PoolMember], periodStart: Instant? = nil) -> CreditPool {
+    private func with(members: [CreditPool.Member], periodStart: Instant? = nil) -> CreditPool {
         CreditPool(
             organization: organization,
             tier: tier,
@@ -81,7 +83,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         guard credits >= 0 else { throw BillingError.negativeCapacity("credits", credits) }
         guard !members.contains(where: { $0.id == id }) else { throw BillingError.alreadyInPool(id) }
         _ = try Change.sum(members.map(\.credits) + [credits])
-        return with(members: members + [PoolMember(id: id, credits: credits, used: 0)])
+        return with(members: members + [CreditPool.Member(id: id, credits: credits, used: 0)])
     }
 
     /// Removes a member and their seat's credits.
@@ -98,7 +100,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         }
         guard let first = rest.first else { return with(members: []) }
         var adjusted = rest
-        adjusted[0] = PoolMember(id: first.id, credits: first.credits, used: first.used + member.used)
+        adjusted[0] = CreditPool.Member(id: first.id, credits: first.credits, used: first.used + member.used)
         return with(members: adjusted)
     }
 
@@ -114,7 +116,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         }
         var updated = members
         let member = updated[index]
-        updated[index] = PoolMember(id: member.id, credits: member.credits, used: member.used + credits)
+        updated[index] = CreditPool.Member(id: member.id, credits: member.credits, used: member.used + credits)
         return with(members: updated)
     }
 
@@ -152,7 +154,7 @@ public struct CreditPool: Sendable, Hashable, Codable {
         guard !rest.isEmpty else { return with(members: []) }
         let first = rest[0]
         let (drawn, overflow) = first.used.addingReportingOverflow(member.used)
-        rest[0] = PoolMember(id: first.id, credits: first.credits, used: overflow ? .max : drawn)
+        rest[0] = CreditPool.Member(id: first.id, credits: first.credits, used: overflow ? .max : drawn)
         return with(members: rest)
     }
 
@@ -160,6 +162,6 @@ public struct CreditPool: Sendable, Hashable, Codable {
     ///
     /// Call it when the period of the subscriptions sharing the pool renews.
     public func renewed() -> CreditPool {
-        with(members: members.map { PoolMember(id: $0.id, credits: $0.credits, used: 0) })
+        with(members: members.map { CreditPool.Member(id: $0.id, credits: $0.credits, used: 0) })
     }
 }

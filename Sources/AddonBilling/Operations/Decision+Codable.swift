@@ -24,7 +24,7 @@ extension Decision {
             renewals: try container.decodeIfPresent([Renewal].self, forKey: .renewals) ?? [],
             paymentRetry: try container.decodeIfPresent(PaymentRetry.self, forKey: .paymentRetry),
             amendment: try container.decodeIfPresent(ContractAmendment.self, forKey: .amendment),
-            heldUsage: try container.decodeIfPresent(HeldUsage.self, forKey: .heldUsage),
+            heldUsage: try container.decodeIfPresent(StoredSubscription.HeldUsage.self, forKey: .heldUsage),
             subscriptionChange: try container.decodeIfPresent(SubscriptionChange.self, forKey: .subscriptionChange)
         )
         self = try decoder.validating { () throws(BillingError) in

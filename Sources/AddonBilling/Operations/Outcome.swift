@@ -56,7 +56,7 @@ public struct Decision: Sendable, Hashable, Codable {
     /// For a contract amendment: the seats added.
     public let amendment: ContractAmendment?
     /// For usage held while another request holds the subscription.
-    public let heldUsage: HeldUsage?
+    public let heldUsage: StoredSubscription.HeldUsage?
     /// For a subscription operation: what it changes.
     public let subscriptionChange: SubscriptionChange?
 
@@ -96,7 +96,7 @@ public struct Decision: Sendable, Hashable, Codable {
         renewals: [Renewal] = [],
         paymentRetry: PaymentRetry? = nil,
         amendment: ContractAmendment? = nil,
-        heldUsage: HeldUsage? = nil,
+        heldUsage: StoredSubscription.HeldUsage? = nil,
         lifecycle: SubscriptionChange? = nil
     ) throws(BillingError) {
         self.init(
@@ -124,7 +124,7 @@ public struct Decision: Sendable, Hashable, Codable {
         renewals: [Renewal],
         paymentRetry: PaymentRetry?,
         amendment: ContractAmendment?,
-        heldUsage: HeldUsage?,
+        heldUsage: StoredSubscription.HeldUsage?,
         subscriptionChange: SubscriptionChange?
     ) {
         self.kind = kind

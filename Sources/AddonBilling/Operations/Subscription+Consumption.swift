@@ -151,7 +151,7 @@ extension Subscription {
 
     /// Buys one pack for an auto-recharge rule, within its caps.
     private func autoRecharge(
-        _ rule: AutoRechargeRule,
+        _ rule: QuotaLedger.AutoRecharge,
         at: Instant,
         period: BillingPeriod,
         policy: BillingPolicy
@@ -185,7 +185,7 @@ extension Subscription {
     /// - Throws: The gates of a pack purchase (permission, status, availability, price, currency),
     ///   and ``BillingError/Code/wrongAddonKind`` when the pack does not add to the rule's capacity.
     public func configuringAutoRecharge(
-        _ rule: AutoRechargeRule,
+        _ rule: QuotaLedger.AutoRecharge,
         by actor: BillingActor
     ) throws(BillingError) -> Subscription {
         guard let offer = plan.offer(rule.pack) else { throw BillingError.unknownAddon(rule.pack) }

@@ -206,7 +206,7 @@ struct Change {
     let before: AddonLine?
 
     var line: AddonLine?
-    var pack: PackGrant?
+    var pack: QuotaLedger.Pack?
     var lines: [InvoiceLine] = []
     var notes: [QuoteNote] = []
     var effective: Instant
@@ -339,7 +339,7 @@ struct Change {
         guard let price = offer.price else { throw BillingError.priceNotConfigured(offer) }
         let (amount, overflow) = size.multipliedReportingOverflow(by: quantity)
         guard !overflow else { throw BillingError.quantityOverflow }
-        pack = try PackGrant(
+        pack = try QuotaLedger.Pack(
             number: subscription.quota.packsBought + 1,
             addon: offer.code,
             capacity: capacity,

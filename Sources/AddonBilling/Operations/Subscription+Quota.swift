@@ -6,27 +6,29 @@ public enum OveragePolicy: String, Sendable, Hashable, CaseIterable, Codable {
     case record
 }
 
-/// One source of quota: the plan's allowance or a pack.
-///
-/// ## JSON
-///
-/// `{"source": "plan", "granted": 50000, "used": 50000, "remaining": 0, "expiresAt": null}`, or for a pack
-/// `{"source": "pack", "pack": 2, "addon": "message_pack", ...}`.
-public struct QuotaSource: Sendable, Hashable, Codable {
-    /// Where the quota comes from: `"plan"` (allowance and recurring add-ons) or `"pack"`.
-    public let source: String
-    /// The pack's number, for packs.
-    public let pack: Int?
-    /// The pack's add-on, for packs.
-    public let addon: AddonCode?
-    /// Units granted this period.
-    public let granted: Int64
-    /// Units drawn.
-    public let used: Int64
-    /// Units left.
-    public let remaining: Int64
-    /// When unused units expire: packs at the period's end; the plan's allowance resets then.
-    public let expiresAt: Instant
+extension QuotaReport {
+    /// One source of quota: the plan's allowance or a pack.
+    ///
+    /// ## JSON
+    ///
+    /// `{"source": "plan", "granted": 50000, "used": 50000, "remaining": 0, "expiresAt": null}`, or for a pack
+    /// `{"source": "pack", "pack": 2, "addon": "message_pack", ...}`.
+    public struct Source: Sendable, Hashable, Codable {
+        /// Where the quota comes from: `"plan"` (allowance and recurring add-ons) or `"pack"`.
+        public let source: String
+        /// The pack's number, for packs.
+        public let pack: Int?
+        /// The pack's add-on, for packs.
+        public let addon: AddonCode?
+        /// Units granted this period.
+        public let granted: Int64
+        /// Units drawn.
+        public let used: Int64
+        /// Units left.
+        public let remaining: Int64
+        /// When unused units expire: packs at the period's end; the plan's allowance resets then.
+        public let expiresAt: Instant
+    }
 }
 
 /// A capacity's quota in the current period: granted, used, remaining, per source.
@@ -54,7 +56,7 @@ public struct QuotaReport: Sendable, Hashable, Codable {
     /// The end of the current period.
     public let periodEnd: Instant
     /// The sources in the order usage draws them: the allowance, then packs oldest first.
-    public let sources: [QuotaSource]
+    public let sources: [QuotaReport.Source]
 }
 
 extension Subscription {
@@ -87,7 +89,7 @@ extension Subscription {
         let allowance = try self.capacity(capacity)
         let allowanceUsed = min(quota.allowanceUsed[capacity], allowance)
         var sources = [
-            QuotaSource(
+            QuotaReport.Source(
                 source: "plan",
                 pack: nil,
                 addon: nil,
@@ -100,7 +102,7 @@ extension Subscription {
         var expiring: Int64 = 0
         for pack in quota.packs where pack.capacity == capacity {
             sources.append(
-                QuotaSource(
+                QuotaReport.Source(
                     source: "pack",
                     pack: pack.number,
                     addon: pack.addon,

@@ -27,7 +27,7 @@ enum Pricing {
         coupon: Coupon?,
         wholePeriod: Bool,
         taxes: TaxTable,
-        taxRounding: TaxRounding,
+        taxRounding: TaxTable.Rounding,
         rounding: RoundingRule
     ) throws(BillingError) -> [InvoiceLine] {
         guard !lines.isEmpty else { return lines }
@@ -81,7 +81,7 @@ enum Pricing {
         coupon: Coupon?,
         wholePeriod: Bool,
         taxes: TaxTable,
-        taxRounding: TaxRounding,
+        taxRounding: TaxTable.Rounding,
         rounding: RoundingRule
     ) throws(BillingError) -> Money {
         guard lines.count > 1 else {
@@ -189,13 +189,13 @@ enum Pricing {
         _ lines: [InvoiceLine],
         taxable: [Int64],
         taxes: TaxTable,
-        taxRounding: TaxRounding,
+        taxRounding: TaxTable.Rounding,
         rounding: RoundingRule
-    ) throws(BillingError) -> [(rate: TaxRate, amount: Int64)?] {
-        var parts = [(rate: TaxRate, amount: Int64)?](repeating: nil, count: lines.count)
+    ) throws(BillingError) -> [(rate: TaxTable.Rate, amount: Int64)?] {
+        var parts = [(rate: TaxTable.Rate, amount: Int64)?](repeating: nil, count: lines.count)
         guard !taxes.isEmpty else { return parts }
-        var groups: [TaxRate: [Int]] = [:]
-        var order: [TaxRate] = []
+        var groups: [TaxTable.Rate: [Int]] = [:]
+        var order: [TaxTable.Rate] = []
         for (index, line) in lines.enumerated() where taxable[index] > 0 {
             guard let rate = taxes.rate(for: line) else { continue }
             if groups[rate] == nil { order.append(rate) }

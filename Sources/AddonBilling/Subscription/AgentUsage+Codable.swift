@@ -1,4 +1,4 @@
-extension AgentUsage {
+extension CapacityUsage.Agents {
     enum CodingKeys: String, CodingKey {
         case active
         case archived

@@ -1,4 +1,4 @@
-extension AutoRechargeRule {
+extension QuotaLedger.AutoRecharge {
     enum CodingKeys: String, CodingKey {
         case capacity
         case threshold
@@ -15,7 +15,7 @@ extension AutoRechargeRule {
         let maximum = try container.decode(Int.self, forKey: .maximumPerPeriod)
         let spend = try container.decodeIfPresent(Money.self, forKey: .maximumSpendPerPeriod)
         self = try decoder.validating { () throws(BillingError) in
-            try AutoRechargeRule(
+            try QuotaLedger.AutoRecharge(
                 capacity: capacity,
                 threshold: threshold,
                 pack: pack,

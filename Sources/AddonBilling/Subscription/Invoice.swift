@@ -22,7 +22,7 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     /// `{"coupon": "SPRING20", "label": "Spring sale (20% off)", "amount": {"currency": "USD", "minorUnits": 380}}`.
     public struct DiscountAmount: Sendable, Hashable, Codable {
         /// The coupon.
-        public let coupon: CouponCode
+        public let coupon: Coupon.Code
         /// The coupon as the invoice names it (``Coupon/label``).
         public let label: String
         /// The amount taken off the line: zero or more, at most its amount.
@@ -36,7 +36,7 @@ public struct InvoiceLine: Sendable, Hashable, Codable {
     /// `{"rate": {"name": "VAT", "rate": "19/100", "inclusive": false}, "taxable": {...}, "amount": {...}}`.
     public struct TaxAmount: Sendable, Hashable, Codable {
         /// The rate.
-        public let rate: TaxRate
+        public let rate: TaxTable.Rate
         /// What the tax is on: the line's amount less its discount.
         public let taxable: Money
         /// The tax: on top of the taxable amount when exclusive, contained in it when inclusive.

@@ -1,4 +1,4 @@
-extension PackGrant {
+extension QuotaLedger.Pack {
     enum CodingKeys: String, CodingKey {
         case number
         case addon
@@ -21,7 +21,7 @@ extension PackGrant {
         let expiresAt = try container.decode(Instant.self, forKey: .expiresAt)
         let autoRecharge = try container.decodeIfPresent(Bool.self, forKey: .autoRecharge) ?? false
         self = try decoder.validating { () throws(BillingError) in
-            try PackGrant(
+            try QuotaLedger.Pack(
                 number: number,
                 addon: addon,
                 capacity: capacity,

@@ -10,10 +10,10 @@ extension QuotaLedger {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            packs: try container.decodeIfPresent([PackGrant].self, forKey: .packs) ?? [],
+            packs: try container.decodeIfPresent([QuotaLedger.Pack].self, forKey: .packs) ?? [],
             allowanceUsed: try container.decodeIfPresent(Capacities.self, forKey: .allowanceUsed) ?? .none,
             overage: try container.decodeIfPresent(Capacities.self, forKey: .overage) ?? .none,
-            autoRecharge: try container.decodeIfPresent([AutoRechargeRule].self, forKey: .autoRecharge) ?? [],
+            autoRecharge: try container.decodeIfPresent([QuotaLedger.AutoRecharge].self, forKey: .autoRecharge) ?? [],
             packsBought: try container.decodeIfPresent(Int.self, forKey: .packsBought)
         )
     }

@@ -1,4 +1,4 @@
-extension SeatUsage {
+extension CapacityUsage.Seats {
     enum CodingKeys: String, CodingKey {
         case activeMembers
         case pendingInvitations

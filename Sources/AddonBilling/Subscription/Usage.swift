@@ -1,49 +1,53 @@
-/// How many seats are in use: active members plus pending invitations.
-///
-/// ## JSON
-///
-/// `{"activeMembers": 4, "pendingInvitations": 1}`.
-public struct SeatUsage: Sendable, Hashable, Codable {
-    /// Members who have joined.
-    public var activeMembers: Int64
-    /// Invitations sent and not yet accepted; each holds a seat.
-    public var pendingInvitations: Int64
+extension CapacityUsage {
+    /// How many seats are in use: active members plus pending invitations.
+    ///
+    /// ## JSON
+    ///
+    /// `{"activeMembers": 4, "pendingInvitations": 1}`.
+    public struct Seats: Sendable, Hashable, Codable {
+        /// Members who have joined.
+        public var activeMembers: Int64
+        /// Invitations sent and not yet accepted; each holds a seat.
+        public var pendingInvitations: Int64
 
-    /// Creates seat usage.
-    public init(activeMembers: Int64, pendingInvitations: Int64 = 0) {
-        self.activeMembers = activeMembers
-        self.pendingInvitations = pendingInvitations
-    }
+        /// Creates seat usage.
+        public init(activeMembers: Int64, pendingInvitations: Int64 = 0) {
+            self.activeMembers = activeMembers
+            self.pendingInvitations = pendingInvitations
+        }
 
-    /// Seats in use (saturating at `Int64.max`).
-    public var used: Int64 {
-        let (sum, overflow) = activeMembers.addingReportingOverflow(pendingInvitations)
-        return overflow ? (activeMembers < 0 ? .min : .max) : sum
+        /// Seats in use (saturating at `Int64.max`).
+        public var used: Int64 {
+            let (sum, overflow) = activeMembers.addingReportingOverflow(pendingInvitations)
+            return overflow ? (activeMembers < 0 ? .min : .max) : sum
+        }
     }
 }
 
-/// How many agent slots are in use: agents that are neither archived nor deleted.
-///
-/// ## JSON
-///
-/// `{"active": 3, "archived": 2, "deleted": 1}`.
-public struct AgentUsage: Sendable, Hashable, Codable {
-    /// Agents in service.
-    public var active: Int64
-    /// Archived agents; they hold no slot.
-    public var archived: Int64
-    /// Deleted agents; they hold no slot.
-    public var deleted: Int64
+extension CapacityUsage {
+    /// How many agent slots are in use: agents that are neither archived nor deleted.
+    ///
+    /// ## JSON
+    ///
+    /// `{"active": 3, "archived": 2, "deleted": 1}`.
+    public struct Agents: Sendable, Hashable, Codable {
+        /// Agents in service.
+        public var active: Int64
+        /// Archived agents; they hold no slot.
+        public var archived: Int64
+        /// Deleted agents; they hold no slot.
+        public var deleted: Int64
 
-    /// Creates agent usage.
-    public init(active: Int64, archived: Int64 = 0, deleted: Int64 = 0) {
-        self.active = active
-        self.archived = archived
-        self.deleted = deleted
+        /// Creates agent usage.
+        public init(active: Int64, archived: Int64 = 0, deleted: Int64 = 0) {
+            self.active = active
+            self.archived = archived
+            self.deleted = deleted
+        }
+
+        /// Slots in use: active agents only.
+        public var used: Int64 { active }
     }
-
-    /// Slots in use: active agents only.
-    public var used: Int64 { active }
 }
 
 /// What an organization uses of each capacity, as the host counts it now.
@@ -54,16 +58,16 @@ public struct AgentUsage: Sendable, Hashable, Codable {
 /// every field may be left out (zero).
 public struct CapacityUsage: Sendable, Hashable, Codable {
     /// Seats in use.
-    public var seats: SeatUsage
+    public var seats: CapacityUsage.Seats
     /// Agent slots in use.
-    public var agents: AgentUsage
+    public var agents: CapacityUsage.Agents
     /// Usage of any other capacity kind.
     public var other: Capacities
 
     /// Creates usage; everything defaults to zero.
     public init(
-        seats: SeatUsage = .init(activeMembers: 0),
-        agents: AgentUsage = .init(active: 0),
+        seats: CapacityUsage.Seats = .init(activeMembers: 0),
+        agents: CapacityUsage.Agents = .init(active: 0),
         other: Capacities = .none
     ) {
         self.seats = seats
