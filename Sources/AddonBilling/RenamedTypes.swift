@@ -64,3 +64,59 @@ public typealias ResumeReport = AddonService.ResumeReport
 /// Renamed ``AddonService/RetryPolicy``.
 @available(*, deprecated, renamed: "AddonService.RetryPolicy")
 public typealias RetryPolicy = AddonService.RetryPolicy
+
+/// Renamed ``BillingActor/Role``.
+@available(*, deprecated, renamed: "BillingActor.Role")
+public typealias Role = BillingActor.Role
+
+/// Renamed ``BillingActor/Permission``.
+@available(*, deprecated, renamed: "BillingActor.Permission")
+public typealias Permission = BillingActor.Permission
+
+/// Renamed ``Subscription/Discount``.
+@available(*, deprecated, renamed: "Subscription.Discount")
+public typealias Discount = Subscription.Discount
+
+/// Renamed ``BillingPolicy/RemovalTiming``.
+@available(*, deprecated, renamed: "BillingPolicy.RemovalTiming")
+public typealias RemovalTiming = BillingPolicy.RemovalTiming
+
+/// Renamed ``BillingPolicy/UnusedTime``.
+@available(*, deprecated, renamed: "BillingPolicy.UnusedTime")
+public typealias UnusedTimePolicy = BillingPolicy.UnusedTime
+
+/// Renamed ``BillingPolicy/TrialEndAnchoring``.
+@available(*, deprecated, renamed: "BillingPolicy.TrialEndAnchoring")
+public typealias TrialEndAnchoring = BillingPolicy.TrialEndAnchoring
+
+/// Renamed ``BillingPolicy/Dunning``.
+@available(*, deprecated, renamed: "BillingPolicy.Dunning")
+public typealias DunningPolicy = BillingPolicy.Dunning
+
+/// Renamed ``Decision/AddonChange``.
+@available(*, deprecated, renamed: "Decision.AddonChange")
+public typealias AddonChange = Decision.AddonChange
+
+/// Renamed ``Decision/SubscriptionChange``.
+@available(*, deprecated, renamed: "Decision.SubscriptionChange")
+public typealias SubscriptionChange = Decision.SubscriptionChange
+
+/// Renamed ``Decision/CapacityChange``.
+@available(*, deprecated, renamed: "Decision.CapacityChange")
+public typealias CapacityChange = Decision.CapacityChange
+
+/// Renamed ``Decision/Renewal``.
+@available(*, deprecated, renamed: "Decision.Renewal")
+public typealias Renewal = Decision.Renewal
+
+/// Renamed ``Decision/PaymentRetry``.
+@available(*, deprecated, renamed: "Decision.PaymentRetry")
+public typealias PaymentRetry = Decision.PaymentRetry
+
+/// Renamed ``Decision/Usage``.
+@available(*, deprecated, renamed: "Decision.Usage")
+public typealias UsageDetail = Decision.Usage
+
+/// Renamed ``Decision/Amendment``.
+@available(*, deprecated, renamed: "Decision.Amendment")
+public typealias ContractAmendment = Decision.Amendment

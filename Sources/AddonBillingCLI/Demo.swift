@@ -555,7 +555,7 @@ extension Outcome {
     }
 
     /// The usage detail of recorded usage.
-    fileprivate var usage: UsageDetail {
+    fileprivate var usage: Decision.Usage {
         get throws(BillingError) {
             guard let usage = decision.usage else { throw Demo.missing("usage detail") }
             return usage

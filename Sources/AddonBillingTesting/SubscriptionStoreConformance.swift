@@ -499,7 +499,7 @@ public enum SubscriptionStoreConformance {
             creditBalance: Money(minorUnits: 1234, currency: .usd),
             scheduledChange: .changePlan(to: SeedPlans.plus, timing: .atPeriodEnd, addonPrices: .newPlan),
             cancelAtPeriodEnd: true,
-            discount: try Discount(coupon: coupon, redeemedAt: april, renewalsLeft: nil)
+            discount: try Subscription.Discount(coupon: coupon, redeemedAt: april, renewalsLeft: nil)
         )
         let trialEnd = try april.advanced(by: 10 * 86_400)
         let trial = try Subscription(

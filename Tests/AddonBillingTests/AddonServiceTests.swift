@@ -554,7 +554,7 @@ final class AddonServiceTests: XCTestCase {
 
     func testExhaustedRetriesEndUnpaidOrCanceledAndAPersonCanPay() async throws {
         for final in [SubscriptionStatus.unpaid, .canceled] {
-            let policy = BillingPolicy(dunning: try DunningPolicy(afterLastRetry: final))
+            let policy = BillingPolicy(dunning: try BillingPolicy.Dunning(afterLastRetry: final))
             let host = try await host(Array(repeating: .decline, count: 4), policy: policy, at: may)
             var steps: [Instant] = []
             for _ in 0..<10 {

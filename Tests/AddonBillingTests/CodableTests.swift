@@ -166,9 +166,14 @@ final class CodableTests: XCTestCase {
             "stored-subscription"
         )
         try assertGolden(DueSubscription(id: subscription.id, dueAt: may), "due-subscription")
-        try assertGolden(try DunningPolicy(retryDays: [1, 3, 5, 7], afterLastRetry: .canceled), "dunning-policy")
+        try assertGolden(
+            try BillingPolicy.Dunning(retryDays: [1, 3, 5, 7], afterLastRetry: .canceled),
+            "dunning-policy"
+        )
         XCTAssertThrowsError(try JSONDecoder().decode(IdempotencyKey.self, from: Data(#""bare""#.utf8)))
-        XCTAssertThrowsError(try JSONDecoder().decode(DunningPolicy.self, from: Data(#"{"retryDays": [0]}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(BillingPolicy.Dunning.self, from: Data(#"{"retryDays": [0]}"#.utf8))
+        )
         XCTAssertThrowsError(
             try JSONDecoder().decode(
                 UnpaidInvoice.self,

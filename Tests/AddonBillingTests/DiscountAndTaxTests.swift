@@ -252,7 +252,10 @@ final class DiscountAndTaxTests: XCTestCase {
     // MARK: Laws
 
     /// A random subscription on the Business plan: features and extra members at random locked prices.
-    private func business(_ g: inout RepeatableRandomNumberGenerator, discount: Discount?) throws -> Subscription {
+    private func business(
+        _ g: inout RepeatableRandomNumberGenerator,
+        discount: Subscription.Discount?
+    ) throws -> Subscription {
         var lines: [AddonLine] = []
         for feature in ["salesforce_connector", "auto_retraining", "sla_support"] where g.chance(50) {
             lines.append(
@@ -354,7 +357,7 @@ final class DiscountAndTaxTests: XCTestCase {
     func testDiscountAndTaxAllocationIsExact() {
         checkProperty("testDiscountAndTaxAllocationIsExact") { g in
             let coupon = try coupon(&g)
-            let discount = try Discount(coupon: coupon, redeemedAt: april, renewalsLeft: nil)
+            let discount = try Subscription.Discount(coupon: coupon, redeemedAt: april, renewalsLeft: nil)
             let subscription = try business(&g, discount: discount)
             let policy = try policy(&g)
             let input = "\(subscription.lines), \(coupon), \(policy)"
@@ -435,7 +438,9 @@ final class DiscountAndTaxTests: XCTestCase {
     /// and never negative.
     func testQuoteEqualsChargeWithCouponTaxAndProration() {
         checkProperty("testQuoteEqualsChargeWithCouponTaxAndProration") { g in
-            let discount = g.chance(80) ? try Discount(coupon: try coupon(&g), redeemedAt: april, renewalsLeft: 1) : nil
+            let discount =
+                g.chance(80)
+                ? try Subscription.Discount(coupon: try coupon(&g), redeemedAt: april, renewalsLeft: 1) : nil
             let subscription = try business(&g, discount: discount)
             let policy = try policy(&g)
             let at = try april.advanced(by: g.int64(0...(30 * 86_400 - 1)))

@@ -857,7 +857,7 @@ final class ErrorCatalogueTests: XCTestCase {
         ),
         Entry(
             when: "A dunning schedule has too many retries or a gap outside 1 to 60 days.",
-            trigger: { _ = try DunningPolicy(retryDays: [3, 90]) },
+            trigger: { _ = try BillingPolicy.Dunning(retryDays: [3, 90]) },
             code: .invalidOption,
             message: "Dunning schedule [3, 90] is not allowed; give at most 12 retries, each 1 to 60 days after the "
                 + "previous attempt."

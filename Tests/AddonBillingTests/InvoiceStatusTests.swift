@@ -120,7 +120,7 @@ final class InvoiceStatusTests: XCTestCase {
 
     func testExhaustedRetriesLeaveTheInvoiceUncollectibleOrVoid() async throws {
         for final in [SubscriptionStatus.unpaid, .canceled] {
-            let policy = BillingPolicy(dunning: try DunningPolicy(afterLastRetry: final))
+            let policy = BillingPolicy(dunning: try BillingPolicy.Dunning(afterLastRetry: final))
             let host = try host(Array(repeating: .decline, count: 4) + [.none], policy: policy)
             host.clock.set(try instant("2026-05-01T00:00:00Z"))
             let renewed = try await host.service.renew(on: host.id)

@@ -211,7 +211,7 @@ final class PackAndQuotaTests: XCTestCase {
         let at = try instant("2026-04-10T00:00:00Z")
         let rule = try QuotaLedger.AutoRecharge(capacity: .messages, threshold: 1, pack: pack, maximumPerPeriod: 1)
         let configured = try subscription.configuringAutoRecharge(rule, by: SeedPlans.owner)
-        let actions: [(String, (BillingActor) throws -> Void, Permission, Bool)] = [
+        let actions: [(String, (BillingActor) throws -> Void, BillingActor.Permission, Bool)] = [
             ("buy a pack", { _ = try subscription.apply(.buyPack(self.pack), by: $0, at: at) }, .billingUpdate, false),
             (
                 "add a feature", { _ = try subscription.apply(.addFeature("auto_retraining"), by: $0, at: at) },

@@ -89,7 +89,7 @@ final class PlanChangePropertyTests: XCTestCase {
         BillingPolicy(
             prorationUnit: g.pick([.second, .day]),
             rounding: g.pick([.halfEven, .halfUp, .down, .up]),
-            unusedTime: g.pick(UnusedTimePolicy.allCases)
+            unusedTime: g.pick(BillingPolicy.UnusedTime.allCases)
         )
     }
 

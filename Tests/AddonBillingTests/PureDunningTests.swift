@@ -69,7 +69,7 @@ final class PureDunningTests: XCTestCase {
 
     /// With every retry declined the schedule runs out and the policy's final status is taken.
     func testRetriesRunOutIntoThePolicysFinalStatus() throws {
-        let policy = BillingPolicy(dunning: try DunningPolicy(retryDays: [2], afterLastRetry: .canceled))
+        let policy = BillingPolicy(dunning: try BillingPolicy.Dunning(retryDays: [2], afterLastRetry: .canceled))
         let pro = try SeedPlans.subscription(SeedPlans.pro, anchor: april)
         let declined = try pro.renewingPeriod(from: may, at: may, policy: policy, paymentDeclined: true)
         let retry = try XCTUnwrap(declined.subscription.unpaidInvoice?.nextAttempt)

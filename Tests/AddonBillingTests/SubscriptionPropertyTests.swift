@@ -62,7 +62,7 @@ final class SubscriptionPropertyTests: XCTestCase {
             let policy = BillingPolicy(
                 prorationUnit: random.pick(ProrationUnit.allCases),
                 rounding: random.pick(RoundingRule.allRules),
-                removalTiming: random.pick(RemovalTiming.allCases)
+                removalTiming: random.pick(BillingPolicy.RemovalTiming.allCases)
             )
             var now = anchor
             var charged = Money.zero(.usd)
@@ -217,7 +217,7 @@ final class SubscriptionPropertyTests: XCTestCase {
                 secondsSinceEpoch: random.int64(buyAt.secondsSinceEpoch...(period.end.secondsSinceEpoch - 1))
             )
             let quantity = random.int64(1...20)
-            let policy = BillingPolicy(removalTiming: random.pick(RemovalTiming.allCases))
+            let policy = BillingPolicy(removalTiming: random.pick(BillingPolicy.RemovalTiming.allCases))
             let bought = try subscription.apply(
                 .addSlots("extra_seats", quantity: quantity),
                 by: SeedPlans.owner,

@@ -345,7 +345,7 @@ package final class StoreCatalog: Sendable {
             creditBalance: Money(minorUnits: columns.creditBalance, currency: currency),
             scheduledChange: try columns.scheduledChange.map { try StoreJSON.decode(SubscriptionOperation.self, $0) },
             cancelAtPeriodEnd: columns.cancelAtPeriodEnd,
-            discount: try columns.discount.map { try StoreJSON.decode(Discount.self, $0) }
+            discount: try columns.discount.map { try StoreJSON.decode(Subscription.Discount.self, $0) }
         )
     }
 

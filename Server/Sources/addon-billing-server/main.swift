@@ -79,8 +79,10 @@ case "token":
     do {
         output = try await BillingServer.withDirectory(configuration, logger: logger) { directory in
             if rest.count == 4, rest[0] == "create" {
-                let role = Role(rawValue: rest[3])
-                guard [Role.owner, .admin, .member, .viewer, .accountManager].contains(role) else { return nil }
+                let role = BillingActor.Role(rawValue: rest[3])
+                guard [BillingActor.Role.owner, .admin, .member, .viewer, .accountManager].contains(role) else {
+                    return nil
+                }
                 let actor = BillingActor(id: BillingActor.ID(rawValue: rest[2]), role: role)
                 let (token, grant) = try await directory.createToken(for: try AccountID(rest[1]), actor: actor)
                 return "\(grant.id) \(token)"

@@ -58,7 +58,7 @@ final class BillingServerTests: XCTestCase {
 func account(
     _ harness: BillingServerTests.Harness,
     _ name: String,
-    role: Role = .owner,
+    role: BillingActor.Role = .owner,
     subscription: String? = nil
 ) async throws -> String {
     try await account(harness.assembly, name, role: role, subscription: subscription)
@@ -69,7 +69,7 @@ func account(
 func account(
     _ assembly: BillingServer.Assembly,
     _ name: String,
-    role: Role = .owner,
+    role: BillingActor.Role = .owner,
     subscription: String? = nil,
     customer: String? = nil
 ) async throws -> String {

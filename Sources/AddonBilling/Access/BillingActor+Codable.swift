@@ -9,8 +9,8 @@ extension BillingActor {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             id: try container.decode(BillingActor.ID.self, forKey: .id),
-            role: try container.decode(Role.self, forKey: .role),
-            permissions: try container.decodeIfPresent(Set<Permission>.self, forKey: .permissions)
+            role: try container.decode(BillingActor.Role.self, forKey: .role),
+            permissions: try container.decodeIfPresent(Set<BillingActor.Permission>.self, forKey: .permissions)
         )
     }
     /// Encodes `{"id", "role"}`, with `"permissions"` (sorted) only when they differ from the role's.

@@ -12,7 +12,7 @@ extension Coupon {
 /// of renewals or forever, on the whole invoice or on chosen offers, with promotion limits.
 ///
 /// Redeemed on a subscription (``SubscriptionOperation/redeemCoupon(_:timesRedeemed:)``), it becomes
-/// its ``Discount``:
+/// its ``Subscription/Discount``:
 ///
 /// - A **percent off** discounts every charge while the discount lasts: prorated purchases, packs,
 ///   plan changes and renewal invoices. On a prorated line it takes the same percent of the
@@ -272,70 +272,72 @@ public struct Coupon: Sendable, Hashable, Codable {
     }
 }
 
-/// A coupon redeemed on a subscription, and how long it still lasts.
-///
-/// ## JSON
-///
-/// `{"coupon": {...}, "redeemedAt": "2026-04-16T00:00:00Z", "renewalsLeft": 2}`; `renewalsLeft` is left out
-/// for a coupon that lasts forever.
-public struct Discount: Sendable, Hashable, Codable {
-    /// The coupon redeemed.
-    public let coupon: Coupon
-    /// When it was redeemed.
-    public let redeemedAt: Instant
-    /// How many renewal invoices it still discounts, at least 1; nil for forever.
-    public let renewalsLeft: Int64?
-
-    /// A discount as stored; a host rebuilds it only from its own records.
+extension Subscription {
+    /// A coupon redeemed on a subscription, and how long it still lasts.
     ///
-    /// - Throws: ``BillingError/Code/invalidCoupon`` when `renewalsLeft` is below 1.
-    public init(coupon: Coupon, redeemedAt: Instant, renewalsLeft: Int64?) throws(BillingError) {
-        if let renewalsLeft, renewalsLeft < 1 {
-            throw BillingError.invalidCoupon(coupon.code, "a discount that lasts must have a renewal left")
+    /// ## JSON
+    ///
+    /// `{"coupon": {...}, "redeemedAt": "2026-04-16T00:00:00Z", "renewalsLeft": 2}`; `renewalsLeft` is left out
+    /// for a coupon that lasts forever.
+    public struct Discount: Sendable, Hashable, Codable {
+        /// The coupon redeemed.
+        public let coupon: Coupon
+        /// When it was redeemed.
+        public let redeemedAt: Instant
+        /// How many renewal invoices it still discounts, at least 1; nil for forever.
+        public let renewalsLeft: Int64?
+
+        /// A discount as stored; a host rebuilds it only from its own records.
+        ///
+        /// - Throws: ``BillingError/Code/invalidCoupon`` when `renewalsLeft` is below 1.
+        public init(coupon: Coupon, redeemedAt: Instant, renewalsLeft: Int64?) throws(BillingError) {
+            if let renewalsLeft, renewalsLeft < 1 {
+                throw BillingError.invalidCoupon(coupon.code, "a discount that lasts must have a renewal left")
+            }
+            self.coupon = coupon
+            self.redeemedAt = redeemedAt
+            self.renewalsLeft = renewalsLeft
         }
-        self.coupon = coupon
-        self.redeemedAt = redeemedAt
-        self.renewalsLeft = renewalsLeft
-    }
 
-    /// The discount a coupon redeemed at `at` starts as.
-    init(redeeming coupon: Coupon, at: Instant) {
-        self.coupon = coupon
-        self.redeemedAt = at
-        switch coupon.term {
-        case .once: self.renewalsLeft = 1
-        case .repeating: self.renewalsLeft = coupon.renewals ?? 1
-        case .forever: self.renewalsLeft = nil
+        /// The discount a coupon redeemed at `at` starts as.
+        init(redeeming coupon: Coupon, at: Instant) {
+            self.coupon = coupon
+            self.redeemedAt = at
+            switch coupon.term {
+            case .once: self.renewalsLeft = 1
+            case .repeating: self.renewalsLeft = coupon.renewals ?? 1
+            case .forever: self.renewalsLeft = nil
+            }
         }
-    }
 
-    private init(coupon: Coupon, redeemedAt: Instant, unchecked renewalsLeft: Int64?) {
-        self.coupon = coupon
-        self.redeemedAt = redeemedAt
-        self.renewalsLeft = renewalsLeft
-    }
-
-    /// What is left after a renewal invoice it discounted: nil when that was the last.
-    func afterRenewal() -> Discount? {
-        guard let renewalsLeft else { return self }
-        guard renewalsLeft > 1 else { return nil }
-        return Discount(coupon: coupon, redeemedAt: redeemedAt, unchecked: renewalsLeft - 1)
-    }
-
-    /// Decodes the documented shape, validating like the initializer.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let coupon = try container.decode(Coupon.self, forKey: .coupon)
-        let redeemedAt = try container.decode(Instant.self, forKey: .redeemedAt)
-        let renewalsLeft = try container.decodeIfPresent(Int64.self, forKey: .renewalsLeft)
-        self = try decoder.validating { () throws(BillingError) in
-            try Discount(coupon: coupon, redeemedAt: redeemedAt, renewalsLeft: renewalsLeft)
+        private init(coupon: Coupon, redeemedAt: Instant, unchecked renewalsLeft: Int64?) {
+            self.coupon = coupon
+            self.redeemedAt = redeemedAt
+            self.renewalsLeft = renewalsLeft
         }
-    }
 
-    enum CodingKeys: String, CodingKey {
-        case coupon
-        case redeemedAt
-        case renewalsLeft
+        /// What is left after a renewal invoice it discounted: nil when that was the last.
+        func afterRenewal() -> Subscription.Discount? {
+            guard let renewalsLeft else { return self }
+            guard renewalsLeft > 1 else { return nil }
+            return Subscription.Discount(coupon: coupon, redeemedAt: redeemedAt, unchecked: renewalsLeft - 1)
+        }
+
+        /// Decodes the documented shape, validating like the initializer.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let coupon = try container.decode(Coupon.self, forKey: .coupon)
+            let redeemedAt = try container.decode(Instant.self, forKey: .redeemedAt)
+            let renewalsLeft = try container.decodeIfPresent(Int64.self, forKey: .renewalsLeft)
+            self = try decoder.validating { () throws(BillingError) in
+                try Subscription.Discount(coupon: coupon, redeemedAt: redeemedAt, renewalsLeft: renewalsLeft)
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case coupon
+            case redeemedAt
+            case renewalsLeft
+        }
     }
 }

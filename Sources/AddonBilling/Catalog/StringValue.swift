@@ -2,7 +2,7 @@
 ///
 /// Identifiers (``PlanID``, ``SubscriptionID``, ``AddonCode``) and vocabularies
 /// that will grow (``CapacityKind``, ``PlanTier``, ``SubscriptionStatus``,
-/// ``Permission``, ``Role``) are tiny structs rather than enums, so new values
+/// ``BillingActor/Permission``, ``BillingActor/Role``) are tiny structs rather than enums, so new values
 /// ship without breaking anyone's `switch`, and a `PlanID` can never be passed
 /// where an `AddonCode` is expected.
 ///

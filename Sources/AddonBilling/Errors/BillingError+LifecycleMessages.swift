@@ -162,7 +162,7 @@ extension BillingError {
         )
     }
 
-    static func discountAlreadyApplies(_ current: Discount) -> BillingError {
+    static func discountAlreadyApplies(_ current: Subscription.Discount) -> BillingError {
         BillingError(
             code: .couponNotRedeemable,
             message: "The coupon \(current.coupon.code) already applies to this subscription; "

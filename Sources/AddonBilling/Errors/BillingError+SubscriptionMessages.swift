@@ -7,7 +7,7 @@
 extension BillingError {
     // MARK: Gates
 
-    static func permissionDenied(_ permission: Permission, action: String) -> BillingError {
+    static func permissionDenied(_ permission: BillingActor.Permission, action: String) -> BillingError {
         BillingError(
             code: .permissionDenied,
             message: "You need the \(permission) permission to \(action); ask your organization owner or an admin."
@@ -362,7 +362,7 @@ extension BillingError {
     }
 
     static func invalidDunningSchedule(_ days: [Int]) -> BillingError {
-        let shown = days.count > DunningPolicy.maximumRetries ? "of \(days.count) retries" : "\(days)"
+        let shown = days.count > BillingPolicy.Dunning.maximumRetries ? "of \(days.count) retries" : "\(days)"
         return BillingError(
             code: .invalidOption,
             message: "Dunning schedule \(shown) is not allowed; give at most \(DunningPolicy.maximumRetries) retries, "

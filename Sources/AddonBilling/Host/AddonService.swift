@@ -82,7 +82,7 @@ extension AddonService {
 /// the subscription recorded at the claim — never decided again. Capacity is stored only
 /// after its charge is captured, and always then. A declined charge releases the claim
 /// and leaves the subscription as it was — except a renewal, which opens its period
-/// `past_due` and is retried on the ``DunningPolicy``'s schedule (a transition of the
+/// `past_due` and is retried on the ``BillingPolicy/Dunning``'s schedule (a transition of the
 /// renewal as decided). A pending charge waits for the provider, asked under the key.
 /// The service adds no billing rule of its own.
 ///
@@ -233,10 +233,10 @@ public struct AddonService: Sendable {
     ///   - seats: Seats to add (positive) or remove at the renewal (negative).
     ///   - addon: The contract-managed add-on.
     ///   - id: The subscription.
-    ///   - actor: Who asks; needs `billing.contracts` (the ``Role/accountManager`` role).
+    ///   - actor: Who asks; needs `billing.contracts` (the ``BillingActor/Role/accountManager`` role).
     ///   - usage: The seats in use now; required to remove seats.
     ///   - idempotencyKey: The caller's key; a retry with it returns the first result.
-    /// - Returns: The receipt: the outcome (its decision carries the ``ContractAmendment``) and what
+    /// - Returns: The receipt: the outcome (its decision carries the ``Decision/Amendment``) and what
     ///   was charged.
     /// - Throws: ``BillingError/Code/permissionDenied`` without `billing.contracts`;
     ///   ``BillingError/Code/usageRequired`` for a removal without usage; the refusals of

@@ -21,7 +21,7 @@ package struct PendingSubscription: Sendable, Hashable, Codable {
     let creditBalance: Money
     let scheduledChange: SubscriptionOperation?
     let cancelAtPeriodEnd: Bool
-    let discount: Discount?
+    let discount: Subscription.Discount?
 
     /// The subscription `after`, keeping its plan only when it is not `storedPlan`.
     package init(_ after: Subscription, storedPlan: Plan) {
@@ -77,7 +77,7 @@ package struct PendingSubscription: Sendable, Hashable, Codable {
         self.creditBalance = try container.decode(Money.self, forKey: .creditBalance)
         self.scheduledChange = try container.decodeIfPresent(SubscriptionOperation.self, forKey: .scheduledChange)
         self.cancelAtPeriodEnd = try container.decodeIfPresent(Bool.self, forKey: .cancelAtPeriodEnd) ?? false
-        self.discount = try container.decodeIfPresent(Discount.self, forKey: .discount)
+        self.discount = try container.decodeIfPresent(Subscription.Discount.self, forKey: .discount)
     }
 
     package func encode(to encoder: any Encoder) throws {

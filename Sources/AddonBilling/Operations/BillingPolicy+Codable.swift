@@ -16,11 +16,15 @@ extension BillingPolicy {
         self.init(
             prorationUnit: try container.decodeIfPresent(ProrationUnit.self, forKey: .prorationUnit) ?? .second,
             rounding: try container.decodeIfPresent(RoundingRule.self, forKey: .rounding) ?? .halfEven,
-            removalTiming: try container.decodeIfPresent(RemovalTiming.self, forKey: .removalTiming) ?? .atPeriodEnd,
-            dunning: try container.decodeIfPresent(DunningPolicy.self, forKey: .dunning) ?? .standard,
+            removalTiming: try container.decodeIfPresent(BillingPolicy.RemovalTiming.self, forKey: .removalTiming)
+                ?? .atPeriodEnd,
+            dunning: try container.decodeIfPresent(BillingPolicy.Dunning.self, forKey: .dunning) ?? .standard,
             upgradeShare: try container.decodeIfPresent(Fraction.self, forKey: .upgradeShare) ?? Self.seedUpgradeShare,
-            unusedTime: try container.decodeIfPresent(UnusedTimePolicy.self, forKey: .unusedTime) ?? .forfeit,
-            trialEndAnchoring: try container.decodeIfPresent(TrialEndAnchoring.self, forKey: .trialEndAnchoring)
+            unusedTime: try container.decodeIfPresent(BillingPolicy.UnusedTime.self, forKey: .unusedTime) ?? .forfeit,
+            trialEndAnchoring: try container.decodeIfPresent(
+                BillingPolicy.TrialEndAnchoring.self,
+                forKey: .trialEndAnchoring
+            )
                 ?? .trialEnd,
             taxes: try container.decodeIfPresent(TaxTable.self, forKey: .taxes) ?? .none,
             taxRounding: try container.decodeIfPresent(TaxTable.Rounding.self, forKey: .taxRounding) ?? .perLine

@@ -1,25 +1,27 @@
-/// Seats added to (or removed from) a contract-managed plan by its account manager (seed 004).
-///
-/// Self-serve changes are refused on such plans; the account manager confirms the
-/// change and the package computes it: on an annual upfront contract the added
-/// seats are prorated to the remaining days of the contract term, and bill in full
-/// from the next cycle.
-///
-/// ## JSON
-///
-/// `{"addon": "seats", "seats": 5, "unitPrice": {...}, "recurringFromNextCycle": {...}, "nextCycle": "..."}`;
-/// the prorated line for the rest of the contract term, and the amount due now, are the decision's.
-public struct ContractAmendment: Sendable, Hashable, Codable {
-    /// The contract-managed add-on amended.
-    public let addon: AddonCode
-    /// Seats added; negative for seats removed at the contract's renewal.
-    public let seats: Int64
-    /// The contract's price per seat per period.
-    public let unitPrice: Money
-    /// What the added seats cost per period from the next cycle (negative for a reduction).
-    public let recurringFromNextCycle: Money
-    /// When full billing starts: the next cycle.
-    public let nextCycle: Instant
+extension Decision {
+    /// Seats added to (or removed from) a contract-managed plan by its account manager (seed 004).
+    ///
+    /// Self-serve changes are refused on such plans; the account manager confirms the
+    /// change and the package computes it: on an annual upfront contract the added
+    /// seats are prorated to the remaining days of the contract term, and bill in full
+    /// from the next cycle.
+    ///
+    /// ## JSON
+    ///
+    /// `{"addon": "seats", "seats": 5, "unitPrice": {...}, "recurringFromNextCycle": {...}, "nextCycle": "..."}`;
+    /// the prorated line for the rest of the contract term, and the amount due now, are the decision's.
+    public struct Amendment: Sendable, Hashable, Codable {
+        /// The contract-managed add-on amended.
+        public let addon: AddonCode
+        /// Seats added; negative for seats removed at the contract's renewal.
+        public let seats: Int64
+        /// The contract's price per seat per period.
+        public let unitPrice: Money
+        /// What the added seats cost per period from the next cycle (negative for a reduction).
+        public let recurringFromNextCycle: Money
+        /// When full billing starts: the next cycle.
+        public let nextCycle: Instant
+    }
 }
 
 extension Subscription {
@@ -60,7 +62,7 @@ extension Subscription {
         terms.prorationUnit = .day
         try change.add(quantity: seats, policy: terms)
         let outcome = try change.outcome(policy: terms)
-        let amendment = ContractAmendment(
+        let amendment = Decision.Amendment(
             addon: addon,
             seats: seats,
             unitPrice: price,
@@ -111,7 +113,7 @@ extension Subscription {
         try change.remove(quantity: seats, usage: usage, timing: .atPeriodEnd)
         let outcome = try change.outcome(policy: policy)
         let unitPrice = line(addon)?.unitPrice ?? offer.price ?? .zero(currency)
-        let amendment = ContractAmendment(
+        let amendment = Decision.Amendment(
             addon: addon,
             seats: -seats,
             unitPrice: unitPrice,

@@ -19,13 +19,16 @@ extension Decision {
             unchecked: try container.decode(Kind.self, forKey: .kind),
             amountDue: amountDue,
             charges: try container.decodeIfPresent([InvoiceLine].self, forKey: .lines) ?? [],
-            change: try container.decodeIfPresent(AddonChange.self, forKey: .change),
-            usage: try container.decodeIfPresent(UsageDetail.self, forKey: .usage),
-            renewals: try container.decodeIfPresent([Renewal].self, forKey: .renewals) ?? [],
-            paymentRetry: try container.decodeIfPresent(PaymentRetry.self, forKey: .paymentRetry),
-            amendment: try container.decodeIfPresent(ContractAmendment.self, forKey: .amendment),
+            change: try container.decodeIfPresent(Decision.AddonChange.self, forKey: .change),
+            usage: try container.decodeIfPresent(Decision.Usage.self, forKey: .usage),
+            renewals: try container.decodeIfPresent([Decision.Renewal].self, forKey: .renewals) ?? [],
+            paymentRetry: try container.decodeIfPresent(Decision.PaymentRetry.self, forKey: .paymentRetry),
+            amendment: try container.decodeIfPresent(Decision.Amendment.self, forKey: .amendment),
             heldUsage: try container.decodeIfPresent(StoredSubscription.HeldUsage.self, forKey: .heldUsage),
-            subscriptionChange: try container.decodeIfPresent(SubscriptionChange.self, forKey: .subscriptionChange)
+            subscriptionChange: try container.decodeIfPresent(
+                Decision.SubscriptionChange.self,
+                forKey: .subscriptionChange
+            )
         )
         self = try decoder.validating { () throws(BillingError) in
             let sum = try decision.sumOfLines(in: amountDue.currency)

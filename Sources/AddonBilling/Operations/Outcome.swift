@@ -46,19 +46,19 @@ public struct Decision: Sendable, Hashable, Codable {
     /// The lines charged now by an add-on operation, an auto-recharge or an amendment.
     let charges: [InvoiceLine]
     /// For an add-on operation (and the pack an auto-recharge bought): what it changes.
-    public let change: AddonChange?
+    public let change: Decision.AddonChange?
     /// For recorded usage: where it was drawn from, and any auto-recharge.
-    public let usage: UsageDetail?
+    public let usage: Decision.Usage?
     /// For renewal: one entry per period opened, oldest first.
-    public let renewals: [Renewal]
+    public let renewals: [Decision.Renewal]
     /// For a payment of an unpaid invoice: whether it went through.
-    public let paymentRetry: PaymentRetry?
+    public let paymentRetry: Decision.PaymentRetry?
     /// For a contract amendment: the seats added.
-    public let amendment: ContractAmendment?
+    public let amendment: Decision.Amendment?
     /// For usage held while another request holds the subscription.
     public let heldUsage: StoredSubscription.HeldUsage?
     /// For a subscription operation: what it changes.
-    public let subscriptionChange: SubscriptionChange?
+    public let subscriptionChange: Decision.SubscriptionChange?
 
     /// The invoice lines to charge now.
     public var lines: [InvoiceLine] {
@@ -91,13 +91,13 @@ public struct Decision: Sendable, Hashable, Codable {
         _ kind: Kind,
         currency: Currency,
         charges: [InvoiceLine] = [],
-        change: AddonChange? = nil,
-        usage: UsageDetail? = nil,
-        renewals: [Renewal] = [],
-        paymentRetry: PaymentRetry? = nil,
-        amendment: ContractAmendment? = nil,
+        change: Decision.AddonChange? = nil,
+        usage: Decision.Usage? = nil,
+        renewals: [Decision.Renewal] = [],
+        paymentRetry: Decision.PaymentRetry? = nil,
+        amendment: Decision.Amendment? = nil,
         heldUsage: StoredSubscription.HeldUsage? = nil,
-        lifecycle: SubscriptionChange? = nil
+        lifecycle: Decision.SubscriptionChange? = nil
     ) throws(BillingError) {
         self.init(
             unchecked: kind,
@@ -119,13 +119,13 @@ public struct Decision: Sendable, Hashable, Codable {
         unchecked kind: Kind,
         amountDue: Money,
         charges: [InvoiceLine],
-        change: AddonChange?,
-        usage: UsageDetail?,
-        renewals: [Renewal],
-        paymentRetry: PaymentRetry?,
-        amendment: ContractAmendment?,
+        change: Decision.AddonChange?,
+        usage: Decision.Usage?,
+        renewals: [Decision.Renewal],
+        paymentRetry: Decision.PaymentRetry?,
+        amendment: Decision.Amendment?,
         heldUsage: StoredSubscription.HeldUsage?,
-        subscriptionChange: SubscriptionChange?
+        subscriptionChange: Decision.SubscriptionChange?
     ) {
         self.kind = kind
         self.amountDue = amountDue

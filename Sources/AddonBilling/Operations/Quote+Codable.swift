@@ -7,7 +7,7 @@ extension Quote {
     /// Decodes the flat shape, refusing an amount that is not the sum of the lines.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let change = try AddonChange(from: decoder)
+        let change = try Decision.AddonChange(from: decoder)
         let lines = try container.decode([InvoiceLine].self, forKey: .lines)
         let amountDue = try container.decode(Money.self, forKey: .amountDue)
         let refusal = try container.decodeIfPresent(BillingError.self, forKey: .refusal)

@@ -1,53 +1,57 @@
-/// How an operation changes a capacity.
-///
-/// ## JSON
-///
-/// `{"kind": "seats", "current": 5, "updated": 3, "atRenewal": 3, "effective": "2026-05-01T00:00:00Z", "maxReducible": 1}`.
-public struct CapacityChange: Sendable, Hashable, Codable {
-    /// The capacity that changes.
-    public let kind: CapacityKind
-    /// The total now: included in the plan plus every add-on line.
-    public let current: Int64
-    /// The total from ``effective`` on.
-    public let updated: Int64
-    /// The total from the next billing date on, after every scheduled change.
-    public let atRenewal: Int64
-    /// When ``updated`` takes effect.
-    public let effective: Instant
-    /// For removals: the most extra slots that could be removed, given usage.
-    public let maxReducible: Int64?
+extension Decision {
+    /// How an operation changes a capacity.
+    ///
+    /// ## JSON
+    ///
+    /// `{"kind": "seats", "current": 5, "updated": 3, "atRenewal": 3, "effective": "2026-05-01T00:00:00Z", "maxReducible": 1}`.
+    public struct CapacityChange: Sendable, Hashable, Codable {
+        /// The capacity that changes.
+        public let kind: CapacityKind
+        /// The total now: included in the plan plus every add-on line.
+        public let current: Int64
+        /// The total from ``effective`` on.
+        public let updated: Int64
+        /// The total from the next billing date on, after every scheduled change.
+        public let atRenewal: Int64
+        /// When ``updated`` takes effect.
+        public let effective: Instant
+        /// For removals: the most extra slots that could be removed, given usage.
+        public let maxReducible: Int64?
+    }
 }
 
-/// What an add-on operation changes, as its dialog shows it: everything a quote says
-/// besides the money due now.
-///
-/// ## JSON
-///
-/// `{"addonName": "Extra seats", "unitPrice": {...}, "capacity": {...}, "addonRecurringTotal": {...},
-/// "nextRenewalTotal": {...}, "effectiveDate": "...", "nextBillingDate": "...", "notes": [...], "confirmation": {...}}`.
-public struct AddonChange: Sendable, Hashable, Codable {
-    /// The add-on's name as a person reads it.
-    public let addonName: String
-    /// The price per slot (or of the feature, or of one pack) per period.
-    public let unitPrice: Money
-    /// How the add-on's capacity changes, for slot add-ons and packs.
-    public let capacity: CapacityChange?
-    /// What the add-on costs per period from the next billing date.
-    public let addonRecurringTotal: Money
-    /// What the subscription's next renewal charges for the plan and continuing add-ons after the
-    /// change: after the subscription's discount and the policy's tax, as its invoice prices them
-    /// (account credit and overage aside: ``Subscription/previewNextInvoice(chargedThisPeriod:policy:)``
-    /// shows the whole invoice).
-    public let nextRenewalTotal: Money
-    /// When the change takes effect.
-    public let effectiveDate: Instant
-    /// The next billing date, from which recurring prices change.
-    public let nextBillingDate: Instant
-    /// Plain-language notes — why nothing is charged, what is not refunded — as data
-    /// with their text (``QuoteNote/text``).
-    public let notes: [QuoteNote]
-    /// The confirmation to show once applied, such as "Slots added successfully".
-    public let confirmation: QuoteNote
+extension Decision {
+    /// What an add-on operation changes, as its dialog shows it: everything a quote says
+    /// besides the money due now.
+    ///
+    /// ## JSON
+    ///
+    /// `{"addonName": "Extra seats", "unitPrice": {...}, "capacity": {...}, "addonRecurringTotal": {...},
+    /// "nextRenewalTotal": {...}, "effectiveDate": "...", "nextBillingDate": "...", "notes": [...], "confirmation": {...}}`.
+    public struct AddonChange: Sendable, Hashable, Codable {
+        /// The add-on's name as a person reads it.
+        public let addonName: String
+        /// The price per slot (or of the feature, or of one pack) per period.
+        public let unitPrice: Money
+        /// How the add-on's capacity changes, for slot add-ons and packs.
+        public let capacity: Decision.CapacityChange?
+        /// What the add-on costs per period from the next billing date.
+        public let addonRecurringTotal: Money
+        /// What the subscription's next renewal charges for the plan and continuing add-ons after the
+        /// change: after the subscription's discount and the policy's tax, as its invoice prices them
+        /// (account credit and overage aside: ``Subscription/previewNextInvoice(chargedThisPeriod:policy:)``
+        /// shows the whole invoice).
+        public let nextRenewalTotal: Money
+        /// When the change takes effect.
+        public let effectiveDate: Instant
+        /// The next billing date, from which recurring prices change.
+        public let nextBillingDate: Instant
+        /// Plain-language notes — why nothing is charged, what is not refunded — as data
+        /// with their text (``QuoteNote/text``).
+        public let notes: [QuoteNote]
+        /// The confirmation to show once applied, such as "Slots added successfully".
+        public let confirmation: QuoteNote
+    }
 }
 
 /// What an add-on operation would do, shown before the person confirms it.
@@ -57,11 +61,11 @@ public struct AddonChange: Sendable, Hashable, Codable {
 ///
 /// ## JSON
 ///
-/// The fields of ``AddonChange``, with `"lines"`, `"amountDue"` and `"refusal"` (`null`
+/// The fields of ``Decision/AddonChange``, with `"lines"`, `"amountDue"` and `"refusal"` (`null`
 /// when the person may apply it) beside them.
 public struct Quote: Sendable, Hashable, Codable {
     /// What the operation changes.
-    public let change: AddonChange
+    public let change: Decision.AddonChange
     /// The invoice lines charged now: empty for removals, cancellations and free changes.
     public let lines: [InvoiceLine]
     /// The amount charged now: the sum of ``lines``; never negative.
@@ -73,7 +77,7 @@ public struct Quote: Sendable, Hashable, Codable {
     /// Whether the requesting person may apply the quote: a dialog's button state.
     public var mayApply: Bool { refusal == nil }
 
-    init(change: AddonChange, lines: [InvoiceLine], amountDue: Money, refusal: BillingError?) {
+    init(change: Decision.AddonChange, lines: [InvoiceLine], amountDue: Money, refusal: BillingError?) {
         self.change = change
         self.lines = lines
         self.amountDue = amountDue
@@ -85,7 +89,7 @@ public struct Quote: Sendable, Hashable, Codable {
     /// The price per slot (or of the feature, or of one pack) per period.
     public var unitPrice: Money { change.unitPrice }
     /// How the add-on's capacity changes, for slot add-ons and packs.
-    public var capacity: CapacityChange? { change.capacity }
+    public var capacity: Decision.CapacityChange? { change.capacity }
     /// What the add-on costs per period from the next billing date.
     public var addonRecurringTotal: Money { change.addonRecurringTotal }
     /// What the subscription's next renewal bills at list price, before discounts and tax.

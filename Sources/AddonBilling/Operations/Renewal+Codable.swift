@@ -1,4 +1,4 @@
-extension Renewal {
+extension Decision.Renewal {
     enum CodingKeys: String, CodingKey {
         case invoice
         case ended

@@ -19,24 +19,26 @@ public struct QuotaDraw: Sendable, Hashable, Codable {
     }
 }
 
-/// What recorded usage did: where it was drawn from, any overage, and any auto-recharge.
-///
-/// ## JSON
-///
-/// `{"drawn": [...], "overage": 0, "recharge": {...}, "rechargeSkipped": null, "report": {...}}`.
-public struct UsageDetail: Sendable, Hashable, Codable {
-    /// Where the usage was drawn from: the allowance first, then packs oldest first.
-    public let drawn: [QuotaDraw]
-    /// Units recorded beyond the quota (``OveragePolicy/record`` only).
-    public let overage: Int64
-    /// The pack an auto-recharge bought for this usage, if any: at most one.
+extension Decision {
+    /// What recorded usage did: where it was drawn from, any overage, and any auto-recharge.
     ///
-    /// Its line is the decision's.
-    public let recharge: AddonChange?
-    /// Why no recharge was bought although the threshold was crossed, if so.
-    public let rechargeSkipped: String?
-    /// The quota after the usage and the recharge.
-    public let report: QuotaReport
+    /// ## JSON
+    ///
+    /// `{"drawn": [...], "overage": 0, "recharge": {...}, "rechargeSkipped": null, "report": {...}}`.
+    public struct Usage: Sendable, Hashable, Codable {
+        /// Where the usage was drawn from: the allowance first, then packs oldest first.
+        public let drawn: [QuotaDraw]
+        /// Units recorded beyond the quota (``OveragePolicy/record`` only).
+        public let overage: Int64
+        /// The pack an auto-recharge bought for this usage, if any: at most one.
+        ///
+        /// Its line is the decision's.
+        public let recharge: Decision.AddonChange?
+        /// Why no recharge was bought although the threshold was crossed, if so.
+        public let rechargeSkipped: String?
+        /// The quota after the usage and the recharge.
+        public let report: QuotaReport
+    }
 }
 
 extension Subscription {
@@ -92,7 +94,7 @@ extension Subscription {
         // usage can draw on it; the new pack, being the newest, is drawn last.
         let before = try quotaReport(capacity)
         var base = self
-        var recharge: AddonChange?
+        var recharge: Decision.AddonChange?
         var rechargeLines: [InvoiceLine] = []
         var skipped: String?
         if let rule = quota.rule(for: capacity), before.remaining >= rule.threshold,
@@ -139,7 +141,7 @@ extension Subscription {
         }
         if excess > 0 { ledger.overage = try ledger.overage.adding(excess, of: capacity) }
         let after = base.with(quota: ledger)
-        let detail = UsageDetail(
+        let detail = Decision.Usage(
             drawn: drawn,
             overage: excess,
             recharge: recharge,

@@ -1,20 +1,22 @@
-/// The result of retrying an unpaid invoice's payment.
-///
-/// ## JSON
-///
-/// `{"invoice": {...}, "paid": false, "failedAttempts": 2, "nextAttempt": "2026-05-09T00:00:00Z",
-/// "status": "past_due"}`.
-public struct PaymentRetry: Sendable, Hashable, Codable {
-    /// The invoice retried.
-    public let invoice: Invoice
-    /// Whether the payment went through.
-    public let paid: Bool
-    /// Failed attempts so far (unchanged when paid).
-    public let failedAttempts: Int
-    /// When the next scheduled retry is due; nil when paid or when the schedule is exhausted.
-    public let nextAttempt: Instant?
-    /// The subscription's status after the retry: `active`, `past_due`, `unpaid` or `canceled`.
-    public let status: SubscriptionStatus
+extension Decision {
+    /// The result of retrying an unpaid invoice's payment.
+    ///
+    /// ## JSON
+    ///
+    /// `{"invoice": {...}, "paid": false, "failedAttempts": 2, "nextAttempt": "2026-05-09T00:00:00Z",
+    /// "status": "past_due"}`.
+    public struct PaymentRetry: Sendable, Hashable, Codable {
+        /// The invoice retried.
+        public let invoice: Invoice
+        /// Whether the payment went through.
+        public let paid: Bool
+        /// Failed attempts so far (unchanged when paid).
+        public let failedAttempts: Int
+        /// When the next scheduled retry is due; nil when paid or when the schedule is exhausted.
+        public let nextAttempt: Instant?
+        /// The subscription's status after the retry: `active`, `past_due`, `unpaid` or `canceled`.
+        public let status: SubscriptionStatus
+    }
 }
 
 extension Subscription {
@@ -103,7 +105,7 @@ extension Subscription {
             status: status,
             unpaidInvoice: .some(UnpaidInvoice(unchecked: paid.invoice, failedAttempts: failed, nextAttempt: next))
         )
-        let retry = PaymentRetry(
+        let retry = Decision.PaymentRetry(
             invoice: paid.invoice,
             paid: false,
             failedAttempts: failed,
@@ -147,7 +149,7 @@ extension Subscription {
         }
         // An ended subscription's final invoice, once paid, leaves it ended.
         let settled: SubscriptionStatus = status == .canceled ? .canceled : .active
-        let retry = PaymentRetry(
+        let retry = Decision.PaymentRetry(
             invoice: unpaid.invoice,
             paid: true,
             failedAttempts: unpaid.failedAttempts,

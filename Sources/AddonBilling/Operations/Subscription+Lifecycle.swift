@@ -44,7 +44,7 @@ extension Subscription {
     ///
     /// A plan change now charges the prorated difference when the new recurring total is
     /// higher; when it is lower nothing is refunded — the new capacity applies now and the
-    /// new price from the next billing date — or, under ``UnusedTimePolicy/accountCredit``,
+    /// new price from the next billing date — or, under ``BillingPolicy/UnusedTime/accountCredit``,
     /// the difference becomes account credit. Add-ons carry over by the rules of the
     /// Subscriptions guide, and capacity never falls below what is in use.
     ///
@@ -131,7 +131,7 @@ struct Lifecycle {
     struct Decided {
         let subscription: Subscription
         let lines: [InvoiceLine]
-        let change: SubscriptionChange
+        let change: Decision.SubscriptionChange
         /// An Owner Only add-on the change drops, covers or reprices: only the owner may apply it.
         var ownerOnly: AddonOffer?
     }
@@ -154,7 +154,7 @@ struct Lifecycle {
         }
 
         /// Value left over after the change: forfeited or credited, by policy.
-        mutating func leftOver(_ amount: Money, policy: UnusedTimePolicy) throws(BillingError) {
+        mutating func leftOver(_ amount: Money, policy: BillingPolicy.UnusedTime) throws(BillingError) {
             guard amount.minorUnits > 0 else { return }
             switch policy {
             case .forfeit: forfeited = try forfeited.adding(amount)
@@ -251,7 +251,7 @@ struct Lifecycle {
             throw BillingError.couponCoversNothing(coupon, plan: subscription.plan)
         }
         _ = try period()
-        let discount = Discount(redeeming: coupon, at: at)
+        let discount = Subscription.Discount(redeeming: coupon, at: at)
         return try finish(
             subscription.with(discount: .some(discount)),
             effective: at,
@@ -430,7 +430,7 @@ struct Lifecycle {
         lines: [AddonLine],
         effective: Instant,
         now: Bool
-    ) throws(BillingError) -> [CapacityChange] {
+    ) throws(BillingError) -> [Decision.CapacityChange] {
         var kinds: [CapacityKind] = []
         for plan in [subscription.plan, target] {
             for offer in plan.addons {
@@ -440,7 +440,7 @@ struct Lifecycle {
                 kinds.append(kind)
             }
         }
-        var changes: [CapacityChange] = []
+        var changes: [Decision.CapacityChange] = []
         for kind in kinds {
             let before = try now ? subscription.capacity(kind) : subscription.capacityAtRenewal(kind)
             var after = target.included[kind]
@@ -453,7 +453,7 @@ struct Lifecycle {
                 }
             }
             changes.append(
-                CapacityChange(
+                Decision.CapacityChange(
                     kind: kind,
                     current: try subscription.capacity(kind),
                     updated: after,
@@ -561,7 +561,7 @@ struct Lifecycle {
         effective: Instant,
         toPlan: Plan? = nil,
         nextRenewalTotal: Money? = nil,
-        capacity: [CapacityChange] = [],
+        capacity: [Decision.CapacityChange] = [],
         carry: Carry? = nil,
         settlement: Settlement? = nil,
         notes: [QuoteNote],
@@ -582,7 +582,7 @@ struct Lifecycle {
                 renewalTotal = try renewing.nextRenewalCharge(policy: policy)
             }
         }
-        let change = SubscriptionChange(
+        let change = Decision.SubscriptionChange(
             operation: operation.kind,
             fromPlan: subscription.plan.id,
             toPlan: (toPlan ?? after.plan).id,

@@ -371,7 +371,11 @@ struct Change {
     // MARK: Removing
 
     /// Removes `quantity` extra slots, refund-free, within what usage allows.
-    mutating func remove(quantity: Int64, usage: CapacityUsage, timing: RemovalTiming) throws(BillingError) {
+    mutating func remove(
+        quantity: Int64,
+        usage: CapacityUsage,
+        timing: BillingPolicy.RemovalTiming
+    ) throws(BillingError) {
         guard let current = line, current.continuingQuantity > 0 else { throw BillingError.addonNotActive(offer) }
         guard let capacity = offer.kind.capacity else { throw BillingError.wrongKind(offer, operation) }
         let reducible = try subscription.reducible(offer, capacity, usage: usage)
@@ -399,7 +403,7 @@ struct Change {
     }
 
     /// Removes an add-on entirely: every continuing slot, or the feature at period end.
-    mutating func removeEntirely(usage: CapacityUsage?, timing: RemovalTiming) throws(BillingError) {
+    mutating func removeEntirely(usage: CapacityUsage?, timing: BillingPolicy.RemovalTiming) throws(BillingError) {
         switch offer.kind {
         case .recurringSlots:
             guard let current = line, current.continuingQuantity > 0 else { throw BillingError.addonNotActive(offer) }
@@ -470,10 +474,10 @@ struct Change {
         if credit.creditApplied.minorUnits > 0 {
             notes.append(QuoteNote(in: zone, .creditApplied, amount: credit.creditApplied))
         }
-        var capacityChange: CapacityChange?
+        var capacityChange: Decision.CapacityChange?
         if let pack {
             let granted = try subscription.quotaGranted(pack.capacity)
-            capacityChange = CapacityChange(
+            capacityChange = Decision.CapacityChange(
                 kind: pack.capacity,
                 current: granted,
                 updated: try Change.sum(granted, pack.amount),
@@ -488,7 +492,7 @@ struct Change {
                 try subscription.capacityAtRenewal(kind),
                 (line?.continuingQuantity ?? 0) - (before?.continuingQuantity ?? 0)
             )
-            capacityChange = CapacityChange(
+            capacityChange = Decision.CapacityChange(
                 kind: kind,
                 current: current,
                 updated: effective == period.end ? renewalAfter : nowAfter,
@@ -497,7 +501,7 @@ struct Change {
                 maxReducible: maxReducible
             )
         }
-        let change = AddonChange(
+        let change = Decision.AddonChange(
             addonName: offer.name,
             unitPrice: line?.unitPrice ?? offer.price ?? .zero(currency),
             capacity: capacityChange,
@@ -515,7 +519,7 @@ struct Change {
 
     /// The lines to charge, paid first from the account credit as Stripe applies a customer's
     /// balance to every invoice, and the credit left (credit exists under
-    /// ``UnusedTimePolicy/accountCredit``).
+    /// ``BillingPolicy/UnusedTime/accountCredit``).
     private func credited() throws(BillingError) -> ([InvoiceLine], Lifecycle.Settlement) {
         var settlement = Lifecycle.Settlement(subscription)
         guard subscription.creditBalance.minorUnits > 0, !lines.isEmpty else { return (lines, settlement) }

@@ -34,7 +34,7 @@ extension QuotaReport {
 /// A capacity's quota in the current period: granted, used, remaining, per source.
 ///
 /// `granted = used + remaining` always holds; at renewal the packs' remaining units
-/// are reported as expired (``Renewal/expired``).
+/// are reported as expired (``Decision/Renewal/expired``).
 ///
 /// ## JSON
 ///

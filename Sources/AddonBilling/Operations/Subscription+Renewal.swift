@@ -1,43 +1,45 @@
-/// One period opened by renewal: its invoice and what changed at the boundary.
-///
-/// ## JSON
-///
-/// `{"invoice": {...}, "ended": ["sla_support"], "reduced": {"extra_seats": 2}, "expired": {"messages": 40000},
-/// "status": "active"}`.
-public struct Renewal: Sendable, Hashable, Codable {
-    /// The invoice for the period: the plan and every continuing add-on at full price
-    /// (no lines for a period inside the free trial).
-    public let invoice: Invoice
-    /// Add-ons that ended at the boundary (auto-renew off, or every slot removed).
-    public let ended: [AddonCode]
-    /// Slots that left at the boundary, per add-on that continues.
-    public let reduced: [AddonCode: Int64]
-    /// Unused pack units that expired at the boundary, per capacity.
-    public let expired: Capacities
-    /// The subscription's status from this period on.
-    public let status: SubscriptionStatus
+extension Decision {
+    /// One period opened by renewal: its invoice and what changed at the boundary.
+    ///
+    /// ## JSON
+    ///
+    /// `{"invoice": {...}, "ended": ["sla_support"], "reduced": {"extra_seats": 2}, "expired": {"messages": 40000},
+    /// "status": "active"}`.
+    public struct Renewal: Sendable, Hashable, Codable {
+        /// The invoice for the period: the plan and every continuing add-on at full price
+        /// (no lines for a period inside the free trial).
+        public let invoice: Invoice
+        /// Add-ons that ended at the boundary (auto-renew off, or every slot removed).
+        public let ended: [AddonCode]
+        /// Slots that left at the boundary, per add-on that continues.
+        public let reduced: [AddonCode: Int64]
+        /// Unused pack units that expired at the boundary, per capacity.
+        public let expired: Capacities
+        /// The subscription's status from this period on.
+        public let status: SubscriptionStatus
 
-    init(
-        invoice: Invoice,
-        ended: [AddonCode],
-        reduced: [AddonCode: Int64],
-        expired: Capacities,
-        status: SubscriptionStatus
-    ) {
-        self.invoice = invoice
-        self.ended = ended
-        self.reduced = reduced
-        self.expired = expired
-        self.status = status
-    }
+        init(
+            invoice: Invoice,
+            ended: [AddonCode],
+            reduced: [AddonCode: Int64],
+            expired: Capacities,
+            status: SubscriptionStatus
+        ) {
+            self.invoice = invoice
+            self.ended = ended
+            self.reduced = reduced
+            self.expired = expired
+            self.status = status
+        }
 
-    /// Whether its invoice is charged now: an opened period's, or the final invoice of a subscription
-    /// that ended (the overage of its last period); not one owed after a declined payment.
-    var charged: Bool { status.renews || status == .canceled }
+        /// Whether its invoice is charged now: an opened period's, or the final invoice of a subscription
+        /// that ended (the overage of its last period); not one owed after a declined payment.
+        var charged: Bool { status.renews || status == .canceled }
 
-    /// The same renewal with another resulting status (a declined payment makes it `past_due`).
-    func with(status: SubscriptionStatus) -> Renewal {
-        Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: status)
+        /// The same renewal with another resulting status (a declined payment makes it `past_due`).
+        func with(status: SubscriptionStatus) -> Decision.Renewal {
+            Decision.Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: status)
+        }
     }
 }
 
@@ -72,7 +74,7 @@ extension Subscription {
     ///   - at: The instant renewal runs; boundaries at or before it are crossed.
     ///   - policy: The host's money rules.
     ///   - limit: The most periods to open in one call, 1 to ``maximumRenewalPeriods``.
-    /// - Returns: The subscription after, and the decision: one ``Renewal`` per period, oldest
+    /// - Returns: The subscription after, and the decision: one ``Decision/Renewal`` per period, oldest
     ///   first (none when no boundary was due), and their lines.
     /// - Throws: ``BillingError/Code/invalidOption`` for a `limit` out of range;
     ///   ``BillingError/Code/renewalBacklogTooLong`` past `limit` periods or
@@ -90,7 +92,7 @@ extension Subscription {
         guard (1...Self.maximumRenewalPeriods).contains(limit) else { throw BillingError.renewalLimit(limit) }
         guard status.renews else { return Outcome(self, try Decision(.renewal, currency: currency)) }
         var current = self
-        var renewals: [Renewal] = []
+        var renewals: [Decision.Renewal] = []
         var invoiceLines = 0
         while current.status.renews && current.nextBoundary <= at {
             guard renewals.count < limit else { throw BillingError.renewalBacklog(limit: limit) }
@@ -164,7 +166,7 @@ extension Subscription {
     /// Crosses the next boundary (``nextBoundary``), as renewal does: ends a trial that ends
     /// before the next billing date, ends a subscription set to cancel, moves to a scheduled
     /// plan, opens the period, and pays what it can of its invoice from the account credit.
-    func crossingNext(policy: BillingPolicy) throws(BillingError) -> (Subscription, renewal: Renewal) {
+    func crossingNext(policy: BillingPolicy) throws(BillingError) -> (Subscription, renewal: Decision.Renewal) {
         var current = self
         if let end = pendingTrialEnd {
             switch policy.trialEndAnchoring {
@@ -199,7 +201,7 @@ extension Subscription {
         let invoice = try Invoice(period: renewal.invoice.period, lines: lines, currency: currency)
         return (
             opened.with(creditBalance: settlement.creditBalance),
-            Renewal(
+            Decision.Renewal(
                 invoice: invoice,
                 ended: renewal.ended,
                 reduced: renewal.reduced,
@@ -215,7 +217,7 @@ extension Subscription {
         at boundary: Instant,
         overage: [InvoiceLine] = [],
         policy: BillingPolicy = .standard
-    ) throws(BillingError) -> (Subscription, renewal: Renewal) {
+    ) throws(BillingError) -> (Subscription, renewal: Decision.Renewal) {
         var expired = Capacities.none
         for pack in quota.packs { expired = try expired.adding(pack.remaining, of: pack.capacity) }
         let invoice = try Invoice(
@@ -231,14 +233,16 @@ extension Subscription {
             cancelAtPeriodEnd: false
         )
         let ended = lines.filter { $0.quantity > 0 }.map(\.addon)
-        return (next, Renewal(invoice: invoice, ended: ended, reduced: [:], expired: expired, status: .canceled))
+        return (
+            next, Decision.Renewal(invoice: invoice, ended: ended, reduced: [:], expired: expired, status: .canceled)
+        )
     }
 
     /// Ends the trial at `end` inside the cycle: the rest of the period is billed prorated now.
     private func endingTrialInCycle(
         at end: Instant,
         policy: BillingPolicy
-    ) throws(BillingError) -> (Subscription, renewal: Renewal) {
+    ) throws(BillingError) -> (Subscription, renewal: Decision.Renewal) {
         let period = try currentPeriod()
         let fraction = try cycle.remainingFraction(of: period, at: end, unit: policy.prorationUnit)
         let rest = BillingPeriod(unchecked: end, period.end)
@@ -257,7 +261,7 @@ extension Subscription {
             creditBalance: settlement.creditBalance,
             discount: .some(discount?.afterRenewal())
         )
-        return (next, Renewal(invoice: invoice, ended: [], reduced: [:], expired: .none, status: .active))
+        return (next, Decision.Renewal(invoice: invoice, ended: [], reduced: [:], expired: .none, status: .active))
     }
 
     /// Opens the period starting at ``billedThrough``.
@@ -267,7 +271,7 @@ extension Subscription {
     func crossingBoundary(
         policy: BillingPolicy,
         overage: [InvoiceLine]? = nil
-    ) throws(BillingError) -> (Subscription, renewal: Renewal) {
+    ) throws(BillingError) -> (Subscription, renewal: Decision.Renewal) {
         var arrears = overage ?? []
         if overage == nil { arrears = try overageLines(policy: policy) }
         let boundary = billedThrough
@@ -305,7 +309,10 @@ extension Subscription {
             // A discount lasts a number of invoices billed: a trial period's empty one does not count.
             discount: .some(invoiceLines.isEmpty ? discount : discount?.afterRenewal())
         )
-        return (next, Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: newStatus))
+        return (
+            next,
+            Decision.Renewal(invoice: invoice, ended: ended, reduced: reduced, expired: expired, status: newStatus)
+        )
     }
 
     /// The plan's line and one line per add-on line, for `span`, each `fraction` of a period.

@@ -93,7 +93,7 @@ public struct SubscriptionOperation: Sendable, Hashable, Codable, CustomStringCo
     }
 
     /// Move to `plan`: a higher total is charged prorated now, a lower one applies from the
-    /// next billing date with nothing refunded (or credited, under ``UnusedTimePolicy/accountCredit``).
+    /// next billing date with nothing refunded (or credited, under ``BillingPolicy/UnusedTime/accountCredit``).
     ///
     /// - Parameters:
     ///   - plan: The plan to move to, in the subscription's currency.
@@ -226,56 +226,58 @@ extension SubscriptionOperation {
     }
 }
 
-/// What a subscription operation changes, as its dialog shows it.
-///
-/// ## JSON
-///
-/// `{"operation": "changePlan", "fromPlan": "pro_monthly", "toPlan": "plus_monthly", "status": "active",
-/// "effectiveDate": "...", "nextBillingDate": "...", "currentTotal": {...}, "nextRenewalTotal": {...},
-/// "unusedTime": {...}, "forfeited": {...}, "creditCreated": {...}, "creditApplied": {...}, "creditBalance": {...},
-/// "capacity": [...], "carried": ["extra_seats"], "dropped": [], "covered": {"extra_seats": 1}, "notes": [...],
-/// "confirmation": {...}}`; `nextBillingDate` is `null` once the subscription has ended.
-public struct SubscriptionChange: Sendable, Hashable, Codable {
-    /// The operation's kind.
-    public let operation: SubscriptionOperation.Kind
-    /// The plan before.
-    public let fromPlan: PlanID
-    /// The plan from ``effectiveDate`` on (the same plan for operations that keep it).
-    public let toPlan: PlanID
-    /// The status after the operation.
-    public let status: SubscriptionStatus
-    /// When the change takes effect.
-    public let effectiveDate: Instant
-    /// The next billing date after the change; nil when the subscription has ended.
-    public let nextBillingDate: Instant?
-    /// What the subscription's renewal charged per period before: plan plus continuing add-ons,
-    /// after its discount and the policy's tax.
-    public let currentTotal: Money
-    /// What the next renewal charges after the change for the plan and continuing add-ons, after
-    /// the discount and tax (account credit aside); zero once ended.
-    public let nextRenewalTotal: Money
-    /// The value of the paid time left in the period that the change settled (zero when none was).
-    public let unusedTime: Money
-    /// The part of that value not refunded and not credited, under the refund-free default.
-    public let forfeited: Money
-    /// Account credit created by the change (``UnusedTimePolicy/accountCredit``).
-    public let creditCreated: Money
-    /// Account credit used to pay this change's lines.
-    public let creditApplied: Money
-    /// The account credit left after the change.
-    public let creditBalance: Money
-    /// How each capacity the plans or add-ons provide changes.
-    public let capacity: [CapacityChange]
-    /// Add-ons that continue on the new plan.
-    public let carried: [AddonCode]
-    /// Add-ons that end with the change (not sold on the new plan, asked to be dropped).
-    public let dropped: [AddonCode]
-    /// Extra slots dropped without refund because the new plan includes them, per add-on.
-    public let covered: [AddonCode: Int64]
-    /// Plain-language notes, as data with their text.
-    public let notes: [QuoteNote]
-    /// The confirmation to show once applied.
-    public let confirmation: QuoteNote
+extension Decision {
+    /// What a subscription operation changes, as its dialog shows it.
+    ///
+    /// ## JSON
+    ///
+    /// `{"operation": "changePlan", "fromPlan": "pro_monthly", "toPlan": "plus_monthly", "status": "active",
+    /// "effectiveDate": "...", "nextBillingDate": "...", "currentTotal": {...}, "nextRenewalTotal": {...},
+    /// "unusedTime": {...}, "forfeited": {...}, "creditCreated": {...}, "creditApplied": {...}, "creditBalance": {...},
+    /// "capacity": [...], "carried": ["extra_seats"], "dropped": [], "covered": {"extra_seats": 1}, "notes": [...],
+    /// "confirmation": {...}}`; `nextBillingDate` is `null` once the subscription has ended.
+    public struct SubscriptionChange: Sendable, Hashable, Codable {
+        /// The operation's kind.
+        public let operation: SubscriptionOperation.Kind
+        /// The plan before.
+        public let fromPlan: PlanID
+        /// The plan from ``effectiveDate`` on (the same plan for operations that keep it).
+        public let toPlan: PlanID
+        /// The status after the operation.
+        public let status: SubscriptionStatus
+        /// When the change takes effect.
+        public let effectiveDate: Instant
+        /// The next billing date after the change; nil when the subscription has ended.
+        public let nextBillingDate: Instant?
+        /// What the subscription's renewal charged per period before: plan plus continuing add-ons,
+        /// after its discount and the policy's tax.
+        public let currentTotal: Money
+        /// What the next renewal charges after the change for the plan and continuing add-ons, after
+        /// the discount and tax (account credit aside); zero once ended.
+        public let nextRenewalTotal: Money
+        /// The value of the paid time left in the period that the change settled (zero when none was).
+        public let unusedTime: Money
+        /// The part of that value not refunded and not credited, under the refund-free default.
+        public let forfeited: Money
+        /// Account credit created by the change (``BillingPolicy/UnusedTime/accountCredit``).
+        public let creditCreated: Money
+        /// Account credit used to pay this change's lines.
+        public let creditApplied: Money
+        /// The account credit left after the change.
+        public let creditBalance: Money
+        /// How each capacity the plans or add-ons provide changes.
+        public let capacity: [Decision.CapacityChange]
+        /// Add-ons that continue on the new plan.
+        public let carried: [AddonCode]
+        /// Add-ons that end with the change (not sold on the new plan, asked to be dropped).
+        public let dropped: [AddonCode]
+        /// Extra slots dropped without refund because the new plan includes them, per add-on.
+        public let covered: [AddonCode: Int64]
+        /// Plain-language notes, as data with their text.
+        public let notes: [QuoteNote]
+        /// The confirmation to show once applied.
+        public let confirmation: QuoteNote
+    }
 }
 
 /// What a subscription operation would do, shown before the person confirms it; the
@@ -286,7 +288,7 @@ public struct SubscriptionChange: Sendable, Hashable, Codable {
 /// `{"change": {...}, "lines": [...], "amountDue": {...}}`, with `"refusal": {...}` when the person may not apply it.
 public struct SubscriptionQuote: Sendable, Hashable, Codable {
     /// What the operation changes.
-    public let change: SubscriptionChange
+    public let change: Decision.SubscriptionChange
     /// The invoice lines charged now.
     public let lines: [InvoiceLine]
     /// The amount charged now: the sum of ``lines``; never negative.

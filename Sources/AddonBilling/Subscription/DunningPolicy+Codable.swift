@@ -1,4 +1,4 @@
-extension DunningPolicy {
+extension BillingPolicy.Dunning {
     enum CodingKeys: String, CodingKey {
         case retryDays
         case afterLastRetry
@@ -9,7 +9,7 @@ extension DunningPolicy {
         let days = try container.decodeIfPresent([Int].self, forKey: .retryDays) ?? Self.standard.retryDays
         let final = try container.decodeIfPresent(SubscriptionStatus.self, forKey: .afterLastRetry) ?? .unpaid
         self = try decoder.validating { () throws(BillingError) in
-            try DunningPolicy(retryDays: days, afterLastRetry: final)
+            try BillingPolicy.Dunning(retryDays: days, afterLastRetry: final)
         }
     }
 }

@@ -30,7 +30,7 @@ extension Subscription {
         let creditBalance = try container.decodeIfPresent(Money.self, forKey: .creditBalance)
         let scheduledChange = try container.decodeIfPresent(SubscriptionOperation.self, forKey: .scheduledChange)
         let cancelAtPeriodEnd = try container.decodeIfPresent(Bool.self, forKey: .cancelAtPeriodEnd) ?? false
-        let discount = try container.decodeIfPresent(Discount.self, forKey: .discount)
+        let discount = try container.decodeIfPresent(Subscription.Discount.self, forKey: .discount)
         self = try decoder.validating { () throws(BillingError) in
             try Subscription(
                 id: id,

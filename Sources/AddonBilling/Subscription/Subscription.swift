@@ -41,7 +41,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         let creditBalance: Money
         let scheduledChange: SubscriptionOperation?
         let cancelAtPeriodEnd: Bool
-        let discount: Discount?
+        let discount: Subscription.Discount?
     }
 
     /// The values in one shared box: copying a subscription copies one reference.
@@ -76,7 +76,7 @@ public struct Subscription: Sendable, Hashable, Codable {
     /// The renewal invoice whose payment failed and is being retried, while the
     /// subscription is `past_due` (or left when it became `unpaid` or `canceled`).
     public var unpaidInvoice: UnpaidInvoice? { storage.fields.unpaidInvoice }
-    /// Account credit for unused time, kept under ``UnusedTimePolicy/accountCredit`` and
+    /// Account credit for unused time, kept under ``BillingPolicy/UnusedTime/accountCredit`` and
     /// applied to the next invoices; zero or more, never lost.
     public var creditBalance: Money { storage.fields.creditBalance }
     /// A plan change scheduled for the next billing date (``SubscriptionOperation/changePlan(to:timing:addonPrices:dropUnsold:)``
@@ -85,7 +85,7 @@ public struct Subscription: Sendable, Hashable, Codable {
     /// Whether the subscription ends at the next billing date instead of renewing; reversible until then.
     public var cancelAtPeriodEnd: Bool { storage.fields.cancelAtPeriodEnd }
     /// The coupon redeemed on the subscription, while it lasts (``Coupon``).
-    public var discount: Discount? { storage.fields.discount }
+    public var discount: Subscription.Discount? { storage.fields.discount }
 
     /// Builds a subscription from stored values, checking that they agree with its plan.
     ///
@@ -123,7 +123,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         creditBalance: Money? = nil,
         scheduledChange: SubscriptionOperation? = nil,
         cancelAtPeriodEnd: Bool = false,
-        discount: Discount? = nil
+        discount: Subscription.Discount? = nil
     ) throws(BillingError) {
         guard cycle.interval == plan.interval else {
             throw BillingError.intervalMismatch(cycle.interval, plan.interval)
@@ -209,7 +209,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         creditBalance: Money,
         scheduledChange: SubscriptionOperation?,
         cancelAtPeriodEnd: Bool,
-        discount: Discount?
+        discount: Subscription.Discount?
     ) {
         self.storage = Storage(
             Fields(
@@ -242,7 +242,7 @@ public struct Subscription: Sendable, Hashable, Codable {
         creditBalance: Money? = nil,
         scheduledChange: SubscriptionOperation?? = nil,
         cancelAtPeriodEnd: Bool? = nil,
-        discount: Discount?? = nil
+        discount: Subscription.Discount?? = nil
     ) -> Subscription {
         Subscription(
             unchecked: id,

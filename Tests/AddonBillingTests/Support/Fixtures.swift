@@ -51,7 +51,7 @@ extension Outcome {
     /// The quote of an add-on operation's outcome (a test fails loudly without one).
     var quote: Quote { decision.quote! }
     /// The usage detail of recorded usage.
-    var usage: UsageDetail { decision.usage! }
+    var usage: Decision.Usage { decision.usage! }
     /// The periods a renewal opened.
-    var renewals: [Renewal] { decision.renewals }
+    var renewals: [Decision.Renewal] { decision.renewals }
 }
