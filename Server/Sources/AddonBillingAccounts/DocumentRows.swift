@@ -1,5 +1,4 @@
 public import AddonBilling
-import Foundation
 
 /// A row of the `documents` table as both databases keep it: the number a request's document of a
 /// kind took, and the document as issued (JSON), which rows numbered before documents were stored
@@ -18,13 +17,17 @@ package struct DocumentRow: Sendable {
 
 /// The one algorithm by which the SQLite and PostgreSQL directories issue a request's documents.
 package enum DocumentRows {
-    /// The documents a request has already, when every one of its rows holds its document.
-    package static func issued(_ rows: [DocumentRow]) throws -> [BillingDocument]? {
+    /// The documents a request has already, when every one of its rows holds its document;
+    /// `decode` reads a row's JSON (the store's own decoder).
+    package static func issued(
+        _ rows: [DocumentRow],
+        decode: (String) throws -> BillingDocument
+    ) throws -> [BillingDocument]? {
         guard !rows.isEmpty else { return nil }
         var documents: [BillingDocument] = []
         for row in rows {
             guard let body = row.body else { return nil }
-            documents.append(try JSONDecoder().decode(BillingDocument.self, from: Data(body.utf8)))
+            documents.append(try decode(body))
         }
         return documents
     }
@@ -35,15 +38,8 @@ package enum DocumentRows {
         rows.first { $0.kind == draft.kind.rawValue }?.number
     }
 
-    /// A draft numbered in the account's sequence, and its JSON to store.
-    package static func numbered(
-        _ draft: BillingDocument,
-        _ number: Int64,
-        account: AccountID
-    ) throws -> (document: BillingDocument, body: String) {
-        let document = draft.numbered(BillingDocument.number(number, account: account.rawValue))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (document, String(decoding: try encoder.encode(document), as: UTF8.self))
+    /// A draft numbered in the account's sequence.
+    package static func numbered(_ draft: BillingDocument, _ number: Int64, account: AccountID) -> BillingDocument {
+        draft.numbered(BillingDocument.number(number, account: account.rawValue))
     }
 }

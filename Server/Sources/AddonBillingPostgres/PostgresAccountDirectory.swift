@@ -1,5 +1,6 @@
 public import AddonBilling
 public import AddonBillingAccounts
+import AddonBillingStoreSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -91,7 +92,10 @@ public struct PostgresAccountDirectory: AccountDirectory {
             "SELECT kind, number, body FROM documents WHERE request_key = \(key.rawValue) ORDER BY number",
             logger: logger
         )
-        return try DocumentRows.issued(try await Self.documentRows(rows.decode((String, Int64, String?).self))) ?? []
+        return try DocumentRows.issued(
+            try await Self.documentRows(rows.decode((String, Int64, String?).self)),
+            decode: Self.document
+        ) ?? []
     }
 
     public func issueDocuments(
@@ -109,11 +113,12 @@ public struct PostgresAccountDirectory: AccountDirectory {
                     logger: logger
                 )
                 let rows = try await Self.documentRows(existing.decode((String, Int64, String?).self))
-                if let issued = try DocumentRows.issued(rows) { return issued }
+                if let issued = try DocumentRows.issued(rows, decode: Self.document) { return issued }
                 var documents: [BillingDocument] = []
                 for draft in drafts {
                     if let earlier = DocumentRows.earlierNumber(of: draft, in: rows) {
-                        let (document, body) = try DocumentRows.numbered(draft, earlier, account: account)
+                        let document = DocumentRows.numbered(draft, earlier, account: account)
+                        let body = try StoreJSON.encode(document)
                         try await connection.query(
                             """
                             UPDATE documents SET body = \(body), settles = \(invoice?.rawValue)
@@ -135,7 +140,8 @@ public struct PostgresAccountDirectory: AccountDirectory {
                     guard let number = try await next.decode(Int64.self).firstRow() else {
                         throw BillingError(code: .overflow, message: "The document sequence did not advance.")
                     }
-                    let (document, body) = try DocumentRows.numbered(draft, number, account: account)
+                    let document = DocumentRows.numbered(draft, number, account: account)
+                    let body = try StoreJSON.encode(document)
                     try await connection.query(
                         """
                         INSERT INTO documents (account, number, request_key, kind, body, settles)
@@ -293,4 +299,8 @@ public struct PostgresAccountDirectory: AccountDirectory {
     /// Rolls back a reservation past the coupon's limit.
     private struct RedemptionsExhausted: Error {}
 
+    /// A stored document's JSON, read back.
+    private static func document(_ body: String) throws -> BillingDocument {
+        try StoreJSON.decode(BillingDocument.self, body)
+    }
 }

@@ -1,5 +1,6 @@
 public import AddonBilling
 public import AddonBillingAccounts
+import AddonBillingStoreSupport
 import Foundation
 import GRDB
 
@@ -89,7 +90,8 @@ public final class SQLiteAccountDirectory: AccountDirectory {
     }
 
     public func documents(for key: IdempotencyKey) async throws -> [BillingDocument] {
-        try DocumentRows.issued(try file.readStatement { try Self.documentRows(of: key, $0) }) ?? []
+        try DocumentRows.issued(try file.readStatement { try Self.documentRows(of: key, $0) }, decode: Self.document)
+            ?? []
     }
 
     public func issueDocuments(
@@ -102,12 +104,13 @@ public final class SQLiteAccountDirectory: AccountDirectory {
         // inserts cannot interleave with another issue.
         try await database.write { db in
             let rows = try Self.documentRows(of: key, db)
-            if let issued = try DocumentRows.issued(rows) { return issued }
+            if let issued = try DocumentRows.issued(rows, decode: Self.document) { return issued }
             var documents: [BillingDocument] = []
             for draft in drafts {
                 let earlier = DocumentRows.earlierNumber(of: draft, in: rows)
                 let number = try earlier ?? Self.nextNumber(of: account, db)
-                let (document, body) = try DocumentRows.numbered(draft, number, account: account)
+                let document = DocumentRows.numbered(draft, number, account: account)
+                let body = try StoreJSON.encode(document)
                 try db.execute(
                     sql: """
                         INSERT INTO documents (account, number, request_key, kind, body, settles)
@@ -244,5 +247,10 @@ public final class SQLiteAccountDirectory: AccountDirectory {
                 arguments: [coupon.rawValue]
             )
         }
+    }
+
+    /// A stored document's JSON, read back.
+    private static func document(_ body: String) throws -> BillingDocument {
+        try StoreJSON.decode(BillingDocument.self, body)
     }
 }
