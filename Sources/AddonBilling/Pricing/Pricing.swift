@@ -34,20 +34,15 @@ enum Pricing {
         if lines.count == 1 {
             return [try price(lines[0], coupon: coupon, wholePeriod: wholePeriod, taxes: taxes, rounding: rounding)]
         }
-        let discounts = try discountParts(lines, coupon: coupon, wholePeriod: wholePeriod, rounding: rounding)
-        guard discounts != nil || !taxes.isEmpty else { return lines }
-        var taxable: [Int64] = []
-        taxable.reserveCapacity(lines.count)
-        for (index, line) in lines.enumerated() {
-            taxable.append(line.amount.minorUnits - (discounts?[index] ?? 0))
-        }
-        let taxParts = try self.taxParts(
+        let (discounts, taxable, taxParts) = try parts(
             lines,
-            taxable: taxable,
+            coupon: coupon,
+            wholePeriod: wholePeriod,
             taxes: taxes,
             taxRounding: taxRounding,
             rounding: rounding
         )
+        guard discounts != nil || !taxes.isEmpty else { return lines }
         var priced: [InvoiceLine] = []
         priced.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
@@ -88,15 +83,10 @@ enum Pricing {
             guard let line = lines.first else { return .zero(currency) }
             return try price(line, coupon: coupon, wholePeriod: wholePeriod, taxes: taxes, rounding: rounding).total
         }
-        let discounts = try discountParts(lines, coupon: coupon, wholePeriod: wholePeriod, rounding: rounding)
-        var taxable: [Int64] = []
-        taxable.reserveCapacity(lines.count)
-        for (index, line) in lines.enumerated() {
-            taxable.append(line.amount.minorUnits - (discounts?[index] ?? 0))
-        }
-        let taxParts = try self.taxParts(
+        let (_, taxable, taxParts) = try parts(
             lines,
-            taxable: taxable,
+            coupon: coupon,
+            wholePeriod: wholePeriod,
             taxes: taxes,
             taxRounding: taxRounding,
             rounding: rounding
@@ -109,6 +99,26 @@ enum Pricing {
             }
         }
         return total
+    }
+
+    /// The discount and tax parts of several lines, in minor units: each line's discount (nil when
+    /// the coupon discounts nothing here), what is taxable of it, and its rate and tax.
+    private static func parts(
+        _ lines: [InvoiceLine],
+        coupon: Coupon?,
+        wholePeriod: Bool,
+        taxes: TaxTable,
+        taxRounding: TaxTable.Rounding,
+        rounding: RoundingRule
+    ) throws(BillingError) -> (discounts: [Int64]?, taxable: [Int64], tax: [(rate: TaxTable.Rate, amount: Int64)?]) {
+        let discounts = try discountParts(lines, coupon: coupon, wholePeriod: wholePeriod, rounding: rounding)
+        var taxable: [Int64] = []
+        taxable.reserveCapacity(lines.count)
+        for (index, line) in lines.enumerated() {
+            taxable.append(line.amount.minorUnits - (discounts?[index] ?? 0))
+        }
+        let tax = try taxParts(lines, taxable: taxable, taxes: taxes, taxRounding: taxRounding, rounding: rounding)
+        return (discounts, taxable, tax)
     }
 
     /// Prices a charge of one line — a purchase, a pack, a plan change — without the allocation's
